@@ -1,0 +1,125 @@
+//! `netdoctor check`: load every input, analyse, run the rules, build the report.
+
+use crate::config::{ExpectedFlow, Settings};
+use netdoctor_engine::Analysis;
+use netdoctor_model::{Model, Origin, Reference, ReferenceVia};
+use netdoctor_report::{InputError, Report};
+use netdoctor_rules::{RuleContext, Selection};
+use netdoctor_sources::compose::{self, LoadOptions};
+use netdoctor_sources::LoadError;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// What to load: Compose projects by path, plus the `docker compose` selection flags.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub paths: Vec<PathBuf>,
+    pub files: Vec<PathBuf>,
+    pub project_name: Option<String>,
+    pub profiles: Vec<String>,
+    pub env_files: Vec<PathBuf>,
+    pub environment: BTreeMap<String, String>,
+}
+
+/// Loads every input into one model; inputs that fail become `InputError`s.
+pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
+    let mut model = Model::default();
+    let mut errors = Vec::new();
+    let base = LoadOptions {
+        project_name: inputs.project_name.clone(),
+        profiles: inputs.profiles.clone(),
+        env_files: inputs.env_files.clone(),
+        environment: inputs.environment.clone(),
+        ..LoadOptions::default()
+    };
+    let mut runs = Vec::new();
+    if inputs.files.is_empty() {
+        let paths = if inputs.paths.is_empty() { vec![PathBuf::from(".")] } else { inputs.paths.clone() };
+        for path in paths {
+            let mut opts = base.clone();
+            if path.is_dir() {
+                opts.working_dir = path;
+            } else {
+                opts.working_dir =
+                    path.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() }).unwrap_or_default();
+                opts.files = vec![path];
+            }
+            runs.push(opts);
+        }
+    } else {
+        let mut opts = base;
+        opts.working_dir = inputs.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        opts.files = inputs.files.clone();
+        runs.push(opts);
+    }
+    for opts in runs {
+        match compose::load(&opts).map_err(|e| vec![e]).and_then(|doc| compose::lower(&doc)) {
+            Ok(m) => model.extend(m),
+            Err(errs) => errors.extend(errs.into_iter().map(input_error)),
+        }
+    }
+    (model, errors)
+}
+
+fn input_error(e: LoadError) -> InputError {
+    InputError { file: e.file, line: e.line, column: e.column, message: e.message }
+}
+
+/// Adds the flows the config file expects as references of their client workloads.
+pub fn add_expected_flows(model: &mut Model, flows: &[(ExpectedFlow, Origin)]) -> Vec<InputError> {
+    let mut errors = Vec::new();
+    for (flow, origin) in flows {
+        let (project, service) = match flow.from.split_once('/') {
+            Some((p, s)) => (Some(p), s),
+            None => (None, flow.from.as_str()),
+        };
+        let port = flow.port.as_deref().and_then(|p| p.rsplit('/').next()).and_then(|p| p.parse().ok());
+        let client = model.workloads.iter_mut().find(|w| w.name == service && project.is_none_or(|p| w.project.as_deref() == Some(p)));
+        match client {
+            Some(w) => w.references.push(Reference { host: flow.to.clone(), port, via: ReferenceVia::Expected, origin: origin.clone() }),
+            None => {
+                let span = origin.span();
+                errors.push(InputError {
+                    file: span.map(|s| s.file.to_path_buf()).unwrap_or_default(),
+                    line: span.map_or(0, |s| s.line),
+                    column: span.map_or(0, |s| s.column),
+                    message: format!("expected flow names client `{}`, which no loaded project has", flow.from),
+                });
+            }
+        }
+    }
+    errors
+}
+
+/// Runs the whole check over loaded inputs.
+pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) -> Report {
+    let (mut model, load_errors) = load(inputs);
+    errors.extend(load_errors);
+    errors.extend(add_expected_flows(&mut model, &settings.expected_flows));
+    let analysis = Analysis::new(&model, &settings.engine);
+    let cx = RuleContext { model: &model, analysis: &analysis, config: &settings.rules };
+    let findings = netdoctor_rules::run(&cx, &settings.selection);
+    let mut report = Report { findings, errors, sensitive: model.sensitive.clone(), sources: HashMap::new() };
+    report.sources = read_sources(&report);
+    report
+}
+
+/// The text of every file a finding points into, for excerpts.
+fn read_sources(report: &Report) -> HashMap<PathBuf, String> {
+    let origins = report.findings.iter().flat_map(|f| f.origin.iter().chain(f.related.iter().map(|r| &r.origin)));
+    let mut sources = HashMap::new();
+    for span in origins.filter_map(Origin::span) {
+        let path = span.file.to_path_buf();
+        if !sources.contains_key(&path) {
+            if let Some(text) = netdoctor_sources::read_source_text(&path) {
+                sources.insert(path, text);
+            }
+        }
+    }
+    sources
+}
+
+/// Patterns in `--select`/`--ignore`/severity that name no rule.
+pub fn unknown_rule_patterns(selection: &Selection) -> Vec<String> {
+    selection.unknown_patterns()
+}

@@ -1,0 +1,199 @@
+//! `netdoctor.toml`: the project's settings, and their layering with flags
+//! (flag, then file, then built-in default) in one function, `resolve`.
+
+use ipnet::IpNet;
+use netdoctor_engine::{AddressPool, EngineConfig};
+use netdoctor_model::{Origin, Span};
+use netdoctor_rules::{ExternalRange, RuleConfig, Selection, Severity};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The file's name, looked up in the checked directory and then the current one.
+pub const FILE_NAME: &str = "netdoctor.toml";
+
+/// The file as written. Unknown keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Rule IDs, names or ID prefixes to run (all when empty).
+    #[serde(default)]
+    pub select: Vec<String>,
+    /// Rule IDs, names or ID prefixes to skip.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Lowest severity that makes the exit code 1.
+    pub fail_on: Option<FailOn>,
+    /// Per-rule severity overrides: `ND107 = "info"`.
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+    /// Ranges container networks must stay out of.
+    #[serde(default)]
+    pub external_ranges: Vec<ExternalRangeEntry>,
+    /// Flows that must work even if no configuration mentions them.
+    #[serde(default)]
+    pub expected_flows: Vec<toml::Spanned<ExpectedFlow>>,
+    /// The daemon's `default-address-pools`, when not the built-in ones.
+    pub default_address_pools: Option<Vec<PoolEntry>>,
+    /// Share of the pools (0–1) in use above which ND601 warns.
+    pub pool_usage_threshold: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalRangeEntry {
+    pub name: String,
+    pub cidr: IpNet,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedFlow {
+    /// The client: a service name, or `project/service`.
+    pub from: String,
+    /// The server's name as the client uses it.
+    pub to: String,
+    /// `tcp/5432`.
+    pub port: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolEntry {
+    pub base: String,
+    pub size: u8,
+}
+
+/// `--fail-on` values: a severity, or `none` to always exit 0 on findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    None,
+}
+
+impl FailOn {
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::None => None,
+        }
+    }
+}
+
+/// A config problem, located in the file.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// Reads and parses a config file.
+pub fn read(path: &Path) -> Result<(ConfigFile, String), ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read config file: {e}"),
+    })?;
+    match toml::from_str::<ConfigFile>(&text) {
+        Ok(file) => Ok((file, text)),
+        Err(e) => {
+            let (line, column) = e.span().map_or((0, 0), |s| line_col(&text, s.start));
+            Err(ConfigError { file: path.to_path_buf(), line, column, message: e.message().trim().to_string() })
+        }
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX))
+}
+
+/// Where to look for the config file when `--config` is not given.
+pub fn discover(paths: &[PathBuf]) -> Option<PathBuf> {
+    let first_dir = paths.first().map(|p| if p.is_dir() { p.clone() } else { p.parent().map(Path::to_path_buf).unwrap_or_default() });
+    first_dir.into_iter().chain([PathBuf::from(".")]).map(|d| d.join(FILE_NAME)).find(|p| p.is_file())
+}
+
+/// Flags that override the file.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub fail_on: Option<FailOn>,
+}
+
+/// The settings in effect.
+#[derive(Debug)]
+pub struct Settings {
+    pub selection: Selection,
+    pub fail_on: FailOn,
+    pub rules: RuleConfig,
+    pub engine: EngineConfig,
+    pub expected_flows: Vec<(ExpectedFlow, Origin)>,
+}
+
+/// Layers flags over the file over the defaults.
+pub fn resolve(file: ConfigFile, file_path: Option<&Path>, text: &str, flags: Overrides) -> Settings {
+    let mut ignore = file.ignore;
+    ignore.extend(flags.ignore);
+    let selection = Selection { select: if flags.select.is_empty() { file.select } else { flags.select }, ignore, severity: file.severity };
+    let mut rules = RuleConfig {
+        external_ranges: file.external_ranges.into_iter().map(|r| ExternalRange { name: r.name, cidr: r.cidr.trunc() }).collect(),
+        ..RuleConfig::default()
+    };
+    if let Some(t) = file.pool_usage_threshold {
+        rules.pool_usage_threshold = t;
+    }
+    let mut engine = EngineConfig::default();
+    if let Some(pools) = file.default_address_pools {
+        engine.default_pools = pools.iter().map(|p| AddressPool::new(&p.base, p.size)).collect();
+    }
+    let file_arc: Arc<Path> = Arc::from(file_path.unwrap_or(Path::new(FILE_NAME)));
+    let expected_flows = file
+        .expected_flows
+        .into_iter()
+        .map(|f| {
+            let (line, column) = line_col(text, f.span().start);
+            (f.into_inner(), Origin::File(Span::new(file_arc.clone(), line, column)))
+        })
+        .collect();
+    Settings { selection, fail_on: flags.fail_on.or(file.fail_on).unwrap_or(FailOn::Warning), rules, engine, expected_flows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_file_over_defaults() {
+        let file: ConfigFile = toml::from_str("select = [\"ND1\"]\nfail_on = \"error\"\n").unwrap_or_default();
+        let s = resolve(file, None, "", Overrides { select: vec!["ND2".into()], ..Overrides::default() });
+        assert_eq!(s.selection.select, ["ND2"]);
+        assert_eq!(s.fail_on, FailOn::Error);
+        let s = resolve(ConfigFile::default(), None, "", Overrides::default());
+        assert_eq!(s.fail_on, FailOn::Warning);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(toml::from_str::<ConfigFile>("selcet = []").is_err());
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("ab", 0), (1, 1));
+    }
+}

@@ -1,0 +1,151 @@
+//! The `netdoctor` command: argument parsing, config layering, output and exit codes.
+//! Exit codes: 0 nothing at or above `--fail-on`, 1 findings at or above it, 2 usage
+//! or input errors (2 wins over 1). A closed stdout pipe exits quietly with 0.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use netdoctor_cli::config::{self, FailOn, Overrides};
+use netdoctor_cli::{check, explain, print};
+use netdoctor_report::{Format, InputError, TextOptions};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Why can't this container reach that one? Finds the networking mistakes in Docker
+/// Compose projects, with the file, the line and the fix.
+#[derive(Debug, Parser)]
+#[command(name = "netdoctor", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check Compose projects for networking mistakes.
+    Check(CheckArgs),
+    /// Print the documentation of a rule.
+    Explain {
+        /// A rule ID (ND102) or name (no-shared-network).
+        rule: String,
+    },
+    /// List every rule.
+    Rules {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Compose files or project directories, one project each [default: .]
+    paths: Vec<PathBuf>,
+    /// Compose file(s) of one project, merged in order (like `docker compose -f`).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Project name (like `docker compose -p`).
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    project_name: Option<String>,
+    /// Activate a Compose profile (repeatable).
+    #[arg(long = "profile", value_name = "PROFILE")]
+    profiles: Vec<String>,
+    /// An env file for interpolation instead of `.env` (repeatable).
+    #[arg(long = "env-file", value_name = "FILE")]
+    env_files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Lowest severity that makes the exit code 1 [default: warning]
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Only run these rules: IDs, names or prefixes such as ND1 (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Vec<String>,
+    /// Skip these rules: IDs, names or prefixes (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+    /// Config file [default: netdoctor.toml in the project directory or the current one]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
+    /// The Markdown table of the README.
+    Md,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => run_check(args),
+        Command::Explain { rule } => explain::explain(&rule),
+        Command::Rules { format } => explain::rules(match format {
+            RulesFormat::Text => explain::ListFormat::Text,
+            RulesFormat::Json => explain::ListFormat::Json,
+            RulesFormat::Md => explain::ListFormat::Markdown,
+        }),
+    };
+    ExitCode::from(code)
+}
+
+fn run_check(args: CheckArgs) -> u8 {
+    let config_path = args.config.clone().or_else(|| config::discover(&args.paths));
+    let mut errors = Vec::new();
+    let (file, text) = match &config_path {
+        Some(path) => match config::read(path) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                errors.push(InputError { file: e.file, line: e.line, column: e.column, message: e.message });
+                Default::default()
+            }
+        },
+        None => Default::default(),
+    };
+    let overrides = Overrides { select: args.select, ignore: args.ignore, fail_on: args.fail_on };
+    let settings = config::resolve(file, config_path.as_deref(), &text, overrides);
+    let unknown = check::unknown_rule_patterns(&settings.selection);
+    if !unknown.is_empty() {
+        eprintln!("error: unknown rule(s): {}; `netdoctor rules` lists them", unknown.join(", "));
+        return 2;
+    }
+    let inputs = check::Inputs {
+        paths: args.paths,
+        files: args.files,
+        project_name: args.project_name,
+        profiles: args.profiles,
+        env_files: args.env_files,
+        environment: std::env::vars().collect(),
+    };
+    let report = check::run(&inputs, &settings, errors);
+    let format = match args.format {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+    };
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let rendered = netdoctor_report::render(&report, format, &TextOptions { color });
+    let code = u8::try_from(netdoctor_report::exit_code(&report, settings.fail_on.severity())).unwrap_or(2);
+    match args.output {
+        Some(path) => match std::fs::write(&path, rendered) {
+            Ok(()) => code,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
+                2
+            }
+        },
+        None => print(&rendered, code),
+    }
+}

@@ -1,0 +1,117 @@
+//! The one place rule IDs are assigned. An ID never changes meaning and is never
+//! reused: a retired rule keeps a comment line here.
+
+use crate::rule::Rule;
+use crate::rules::*;
+
+/// A rule and the ID it is known by.
+pub struct Registered {
+    pub id: &'static str,
+    pub rule: &'static dyn Rule,
+}
+
+const fn reg(id: &'static str, rule: &'static dyn Rule) -> Registered {
+    Registered { id, rule }
+}
+
+#[rustfmt::skip]
+pub const RULES: &[Registered] = &[
+    reg("ND101", &attachment::DefaultBridge),
+    reg("ND102", &attachment::NoSharedNetwork),
+    reg("ND103", &attachment::UndefinedNetwork),
+    reg("ND104", &attachment::NetworkModeConflict),
+    reg("ND105", &attachment::LegacyLinks),
+    reg("ND106", &attachment::ExternalNetworkMissing),
+    reg("ND107", &attachment::UnusedNetwork),
+    reg("ND108", &attachment::HostNetwork),
+    reg("ND109", &attachment::PortsIgnored),
+    reg("ND110", &attachment::InternalOnlyPublished),
+    reg("ND201", &ip::SubnetOverlap),
+    reg("ND202", &ip::OverlapsExternalRange),
+    reg("ND203", &ip::StaticIpInvalid),
+    reg("ND204", &ip::IpamInconsistent),
+    reg("ND205", &ip::HardcodedIp),
+    reg("ND206", &ip::MtuMismatch),
+    reg("ND207", &ip::Ipv6HalfConfigured),
+    reg("ND301", &dns::NameUnresolvable),
+    reg("ND302", &dns::DnsOverrideBroken),
+    reg("ND307", &dns::AliasCollision),
+    reg("ND510", &cni_firewall::ExposedOnAllInterfaces),
+    reg("ND601", &growth::AddressPoolExhaustion),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+    use crate::meta;
+
+    /// The names RULES.md gives the registered IDs: the public contract.
+    const CONTRACT_NAMES: &[(&str, &str)] = &[
+        ("ND101", "default-bridge"),
+        ("ND102", "no-shared-network"),
+        ("ND103", "undefined-network"),
+        ("ND104", "network-mode-conflict"),
+        ("ND105", "legacy-links"),
+        ("ND106", "external-network-missing"),
+        ("ND107", "unused-network"),
+        ("ND108", "host-network"),
+        ("ND109", "ports-ignored"),
+        ("ND110", "internal-only-published"),
+        ("ND201", "subnet-overlap"),
+        ("ND202", "overlaps-external-range"),
+        ("ND203", "static-ip-invalid"),
+        ("ND204", "ipam-inconsistent"),
+        ("ND205", "hardcoded-ip"),
+        ("ND206", "mtu-mismatch"),
+        ("ND207", "ipv6-half-configured"),
+        ("ND301", "name-unresolvable"),
+        ("ND302", "dns-override-broken"),
+        ("ND307", "alias-collision"),
+        ("ND510", "exposed-on-all-interfaces"),
+        ("ND601", "address-pool-exhaustion"),
+    ];
+
+    #[test]
+    fn ids_are_unique_sorted_and_well_formed() {
+        let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted, "IDs must be unique and in order");
+        for id in ids {
+            assert!(id.len() == 5 && id.starts_with("ND") && id[2..].chars().all(|c| c.is_ascii_digit()), "{id}");
+            assert!(crate::Family::of(id).is_some(), "{id} has no family");
+        }
+    }
+
+    #[test]
+    fn names_match_the_contract() {
+        for m in meta::all() {
+            let want = CONTRACT_NAMES.iter().find(|(id, _)| *id == m.id).map(|(_, n)| *n);
+            assert_eq!(Some(m.name.as_str()), want, "{} must keep its RULES.md name", m.id);
+        }
+    }
+
+    #[test]
+    fn every_doc_has_the_four_sections_in_order() {
+        for m in meta::all() {
+            let positions: Vec<Option<usize>> =
+                ["## What it checks", "## Why it matters", "## Example", "## Fix"].iter().map(|h| m.doc.find(h)).collect();
+            assert!(positions.iter().all(Option::is_some), "{} misses a section: {positions:?}", m.id);
+            assert!(positions.windows(2).all(|w| w[0] < w[1]), "{} sections out of order", m.id);
+            assert!(!m.summary.is_empty() && !m.fix.is_empty(), "{}", m.id);
+        }
+    }
+
+    #[test]
+    fn every_rule_has_a_firing_and_a_quiet_fixture() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for r in RULES {
+            let files: Vec<String> = std::fs::read_dir(dir.join(r.id))
+                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            assert!(files.iter().any(|f| f.starts_with("fires")), "{} needs a fixture named fires*.yaml", r.id);
+            assert!(files.iter().any(|f| f.starts_with("quiet")), "{} needs a fixture named quiet*.yaml", r.id);
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The rules, one file each, in folders by family.
+
+pub mod attachment;
+pub mod cni_firewall;
+pub mod dns;
+pub mod growth;
+pub mod ip;

@@ -1,0 +1,45 @@
+//! Errors of the sources: an input that could not be read, parsed or understood.
+
+use netdoctor_model::Span;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// An input problem, located as precisely as the source allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LoadError {
+    pub file: PathBuf,
+    /// 1-based; 0 when the problem has no line (a missing file).
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl LoadError {
+    /// An error at a position.
+    pub fn at(span: &Span, message: impl Into<String>) -> Self {
+        LoadError { file: span.file.to_path_buf(), line: span.line, column: span.column, message: message.into() }
+    }
+
+    /// An error about a whole file.
+    pub fn file(file: &Path, message: impl Into<String>) -> Self {
+        LoadError { file: file.to_path_buf(), line: 0, column: 0, message: message.into() }
+    }
+
+    /// The position as a span, when the error has one.
+    pub fn span(&self) -> Option<Span> {
+        (self.line > 0).then(|| Span::new(Arc::from(self.file.as_path()), self.line, self.column))
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+        } else {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        }
+    }
+}
+
+pub type Result<T, E = LoadError> = std::result::Result<T, E>;

@@ -1,0 +1,76 @@
+//! Loads every YAML file of the shared compose corpus (compose-go and docker compose test
+//! data) as `docker compose -f FILE` would, checking that nothing panics and that every
+//! error is located: a line, or a reason about the whole file. Prints a summary.
+
+use netdoctor_sources::compose::{load, LoadOptions};
+use netdoctor_sources::LoadError;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+/// Messages that are about a whole file and so carry no line.
+const WHOLE_FILE_REASONS: &[&str] = &[
+    "compose file not found",
+    "empty compose file",
+    "env file not found",
+    "no compose file found",
+    "cannot derive a project name",
+    "is not a valid project name",
+    "reading ",
+];
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/compose")
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+            out.push(path);
+        }
+    }
+}
+
+fn is_located(e: &LoadError) -> bool {
+    e.line > 0 || WHOLE_FILE_REASONS.iter().any(|r| e.message.contains(r))
+}
+
+#[test]
+fn corpus_loads_without_panics_and_errors_are_located() {
+    let dir = corpus_dir();
+    if !dir.is_dir() {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        assert!(!ci, "compose corpus missing at {} (CI=true)", dir.display());
+        println!("skipping: no compose corpus at {}", dir.display());
+        return;
+    }
+    // Canonical, so that the summary can print paths relative to it.
+    let dir = dir.canonicalize().unwrap_or(dir);
+    let mut files = Vec::new();
+    yaml_files(&dir, &mut files);
+    files.sort();
+    assert!(!files.is_empty(), "no yaml files under {}", dir.display());
+
+    let (mut loaded, mut errors, mut panicked, mut unlocated) = (0, Vec::new(), Vec::new(), Vec::new());
+    for file in &files {
+        let working_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let opts = LoadOptions { files: vec![file.clone()], working_dir, ..LoadOptions::default() };
+        match catch_unwind(AssertUnwindSafe(|| load(&opts))) {
+            Err(_) => panicked.push(file.clone()),
+            Ok(Ok(_)) => loaded += 1,
+            Ok(Err(e)) if is_located(&e) => errors.push(e),
+            Ok(Err(e)) => unlocated.push(e),
+        }
+    }
+
+    let shown = |p: &Path| p.strip_prefix(&dir).unwrap_or(p).display().to_string();
+    println!("compose corpus: {} files, {loaded} loaded, {} errored", files.len(), errors.len() + unlocated.len());
+    for e in errors.iter().chain(&unlocated) {
+        println!("  {}:{}:{}: {}", shown(&e.file), e.line, e.column, e.message);
+    }
+    assert!(panicked.is_empty(), "panicked on: {panicked:?}");
+    assert!(unlocated.is_empty(), "errors without a location: {unlocated:?}");
+}
