@@ -1,4 +1,5 @@
 //! `check` on a generated 200-service, 50-network project: load, analyse, run every rule.
+#![allow(clippy::expect_used)] // a benchmark that cannot set up should stop loudly
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use netdoctor_cli::check::{self, Inputs};

@@ -40,15 +40,17 @@ pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
             if path.is_dir() {
                 opts.working_dir = path;
             } else {
-                opts.working_dir =
-                    path.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() }).unwrap_or_default();
+                opts.working_dir = PathBuf::from(".");
                 opts.files = vec![path];
             }
             runs.push(opts);
         }
     } else {
+        // Like `docker compose -f`: files are relative to the current directory, and a
+        // PATH, if given, is the project directory.
         let mut opts = base;
-        opts.working_dir = inputs.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        opts.working_dir = PathBuf::from(".");
+        opts.project_directory = inputs.paths.first().cloned();
         opts.files = inputs.files.clone();
         runs.push(opts);
     }
@@ -110,9 +112,9 @@ fn read_sources(report: &Report) -> HashMap<PathBuf, String> {
     let mut sources = HashMap::new();
     for span in origins.filter_map(Origin::span) {
         let path = span.file.to_path_buf();
-        if !sources.contains_key(&path) {
-            if let Some(text) = netdoctor_sources::read_source_text(&path) {
-                sources.insert(path, text);
+        if let std::collections::hash_map::Entry::Vacant(slot) = sources.entry(path) {
+            if let Some(text) = netdoctor_sources::read_source_text(slot.key()) {
+                slot.insert(text);
             }
         }
     }

@@ -160,6 +160,7 @@ fn docs_match_the_registry() {
     if update {
         std::fs::write(&readme_path, &fresh).unwrap();
     }
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
     assert_eq!(readme, fresh, "the README rule table is stale: run `UPDATE_DOCS=1 cargo test -p netdoctor-cli docs_match`");
 }
 

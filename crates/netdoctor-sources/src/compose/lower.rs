@@ -336,8 +336,9 @@ impl Lowerer {
             let what = format!("services.{name}.{}", field.key);
             match field.key.as_str() {
                 "image" => w.image = self.string(v, &what),
-                "container_name" => w.container_name = self.located_string(v, &what),
-                "hostname" => w.hostname = self.located_string(v, &what),
+                // An empty name (an unset variable) means "not set", as in Compose.
+                "container_name" => w.container_name = self.located_string(v, &what).filter(|n| !n.value.is_empty()),
+                "hostname" => w.hostname = self.located_string(v, &what).filter(|n| !n.value.is_empty()),
                 "domainname" => w.domainname = self.located_string(v, &what),
                 "scale" => w.replicas = self.replicas(v, &what).unwrap_or(w.replicas),
                 "deploy" => {
@@ -363,7 +364,7 @@ impl Lowerer {
                 "command" => self.command(v, &what, ReferenceVia::Command, &mut w.references),
                 "entrypoint" => self.command(v, &what, ReferenceVia::Entrypoint, &mut w.references),
                 "healthcheck" => {
-                    w.has_healthcheck = !v.get("disable").and_then(Node::as_scalar).is_some_and(|d| d == "true");
+                    w.has_healthcheck = v.get("disable").and_then(Node::as_scalar).is_none_or(|d| d != "true");
                     if let Some(test) = v.get("test") {
                         self.command(test, &format!("{what}.test"), ReferenceVia::Healthcheck, &mut w.references);
                     }
@@ -638,7 +639,9 @@ mod tests {
     #[test]
     fn short_ports() {
         let o = || Origin::Logical("t".into());
-        let cases: &[(&str, Option<&str>, Option<&str>, &str, Protocol)] = &[
+        /// Text, host IP, published range, container range, protocol.
+        type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a str, Protocol);
+        let cases: &[Case] = &[
             ("80", None, None, "80", Protocol::Tcp),
             ("8080:80", None, Some("8080"), "80", Protocol::Tcp),
             ("127.0.0.1:8080:80", Some("127.0.0.1"), Some("8080"), "80", Protocol::Tcp),

@@ -35,7 +35,8 @@ impl Check for StaticIpInvalid {
         for w in &cx.model.workloads {
             let project = w.project.as_deref().unwrap_or_default();
             for a in &w.attachments {
-                let Some(network) = cx.model.network(project, &a.network) else { continue };
+                // An external network's subnet lives on the engine, not in the file.
+                let Some(network) = cx.model.network(project, &a.network).filter(|n| !n.external) else { continue };
                 for fixed in [&a.ipv4_address, &a.ipv6_address].into_iter().flatten() {
                     let Some(problem) = problem(network, &fixed.value) else {
                         if let Ok(ip) = fixed.value.parse::<IpAddr>() {
