@@ -161,6 +161,11 @@ fn docs_match_the_registry() {
         std::fs::write(&readme_path, &fresh).unwrap();
     }
     let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let example = stdout(&netdoctor(&["check", "examples/split-networks"]));
+    assert!(
+        readme.contains(&format!("$ netdoctor check examples/split-networks\n{}```", example.trim_end().to_string() + "\n")),
+        "the README's example output is stale: paste the output of `netdoctor check examples/split-networks`"
+    );
     assert_eq!(readme, fresh, "the README rule table is stale: run `UPDATE_DOCS=1 cargo test -p netdoctor-cli docs_match`");
 }
 

@@ -53,3 +53,6 @@ impl<'m> Analysis<'m> {
         self.topology.networks_of(a).iter().copied().filter(|n| nb.contains(n)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests;
