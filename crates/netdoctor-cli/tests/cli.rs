@@ -237,3 +237,47 @@ fn closed_stdout_pipe_exits_quietly() {
     assert!(err.is_empty(), "{err}");
     assert_eq!(status.code(), Some(0), "{err}");
 }
+
+#[test]
+fn config_file_expected_flows_severity_and_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("examples/clean-webapp/compose.yaml"), dir.path().join("compose.yaml")).unwrap();
+    let config = "ignore = [\"ND107\"]\n\n[severity]\nND102 = \"warning\"\n\n[[expected_flows]]\nfrom = \"proxy\"\nto = \"db\"\nport = \"tcp/5432\"\n";
+    std::fs::write(dir.path().join("netdoctor.toml"), config).unwrap();
+    let (report, code) = json(&["check", dir.path().to_str().unwrap()]);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    let f = &findings[0];
+    assert_eq!((f["rule"].as_str(), f["severity"].as_str()), (Some("ND102"), Some("warning")));
+    assert!(f["location"]["file"].as_str().unwrap().ends_with("netdoctor.toml"), "{f:#}");
+    assert_eq!(f["location"]["line"], 6);
+    assert!(f["message"].as_str().unwrap().contains("expected flow"), "{f:#}");
+    assert_eq!(code, 1);
+    let (_, code) = json(&["check", dir.path().to_str().unwrap(), "--fail-on", "error"]);
+    assert_eq!(code, 0, "the flag wins over the file's default");
+
+    std::fs::write(dir.path().join("netdoctor.toml"), "[[expected_flows]]\nfrom = \"nobody\"\nto = \"db\"\n").unwrap();
+    let (report, code) = json(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(report["errors"][0]["message"].as_str().unwrap().contains("nobody"), "{report:#}");
+}
+
+#[test]
+fn compose_flags_select_files_profiles_and_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "services:\n  web:\n    image: web\n    environment:\n      API: http://${API_HOST:?set API_HOST}:8080\n  api:\n    image: api\n    profiles: [full]\n";
+    std::fs::write(dir.path().join("base.yaml"), base).unwrap();
+    std::fs::write(dir.path().join("prod.env"), "API_HOST=api\n").unwrap();
+    let d = dir.path().to_str().unwrap();
+    let file = dir.path().join("base.yaml");
+    let env = dir.path().join("prod.env");
+    // Without the profile, `api` is not part of the project: the name cannot resolve.
+    let (report, _) = json(&["check", "-f", file.to_str().unwrap(), "--env-file", env.to_str().unwrap(), d]);
+    assert_eq!(rules_of(&report), ["ND301"], "{report:#}");
+    let (report, code) = json(&["check", "-f", file.to_str().unwrap(), "--env-file", env.to_str().unwrap(), "--profile", "full", d]);
+    assert_eq!((rules_of(&report), code), (vec![], 0), "{report:#}");
+    // Without the env file the required variable is missing: a located input error.
+    let (report, code) = json(&["check", "-f", file.to_str().unwrap(), d]);
+    assert_eq!(code, 2);
+    assert_eq!(report["errors"][0]["line"], 5, "{report:#}");
+}
