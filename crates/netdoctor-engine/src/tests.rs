@@ -115,7 +115,7 @@ fn model() -> Model {
             with_mode(service("old", &[]), NetworkMode::Bridge),
             with_mode(service("agent", &[]), NetworkMode::Host),
         ],
-        sensitive: vec![],
+        ..Model::default()
     }
 }
 

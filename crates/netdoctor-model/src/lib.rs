@@ -2,6 +2,8 @@
 //! workloads, the networks they join, the names they answer to, the peers they refer
 //! to, and where each fact came from. Plain data only: no I/O, no evaluation.
 
+pub mod host;
+pub mod k8s;
 mod origin;
 mod port;
 mod redact;
@@ -25,6 +27,10 @@ pub struct Model {
     /// Source positions whose rest-of-line text is a secret-bearing value (environment,
     /// command): renderers mask them when they show a source excerpt.
     pub sensitive: Vec<Span>,
+    /// Kubernetes objects, when a cluster or manifests were read.
+    pub k8s: k8s::Cluster,
+    /// The host's firewall, routes and settings, when they were read.
+    pub host: Option<host::HostFacts>,
 }
 
 impl Model {
@@ -54,6 +60,10 @@ impl Model {
         self.networks.extend(other.networks);
         self.workloads.extend(other.workloads);
         self.sensitive.extend(other.sensitive);
+        self.k8s.extend(other.k8s);
+        if other.host.is_some() {
+            self.host = other.host;
+        }
     }
 }
 
