@@ -2,7 +2,6 @@
 
 use crate::{Analysis, EngineConfig, Resolution, Stack};
 use netdoctor_model::*;
-use std::collections::BTreeMap;
 
 fn origin() -> Origin {
     Origin::Logical("test".into())
@@ -10,35 +9,18 @@ fn origin() -> Origin {
 
 /// A project `p` network with key `key` and an optional subnet.
 fn network(key: &str, subnet: Option<&str>) -> Network {
-    Network {
-        key: key.into(),
-        name: format!("p_{key}"),
-        project: Some("p".into()),
-        driver: None,
-        driver_opts: BTreeMap::new(),
-        internal: false,
-        attachable: false,
-        external: false,
-        enable_ipv6: None,
-        enable_ipv4: None,
-        ipam: Ipam {
-            driver: None,
-            configs: subnet
-                .map(|s| IpamConfig {
-                    subnet: Some(Located::new(s.into(), origin())),
-                    ip_range: None,
-                    gateway: None,
-                    aux_addresses: vec![],
-                    origin: origin(),
-                })
-                .into_iter()
-                .collect(),
-        },
-        labels: BTreeMap::new(),
-        mtu: None,
-        implicit: false,
-        origin: origin(),
-    }
+    let mut n = Network::new(key, format!("p_{key}"), Some("p".into()), origin());
+    n.ipam.configs = subnet
+        .map(|s| IpamConfig {
+            subnet: Some(Located::new(s.into(), origin())),
+            ip_range: None,
+            gateway: None,
+            aux_addresses: vec![],
+            origin: origin(),
+        })
+        .into_iter()
+        .collect();
+    n
 }
 
 /// A project `p` service on `networks` (with `alias:` prefixes adding aliases to the last one).
@@ -51,45 +33,9 @@ fn service(name: &str, networks: &[&str]) -> Workload {
             }
             continue;
         }
-        attachments.push(Attachment {
-            network: (*n).into(),
-            aliases: vec![],
-            ipv4_address: None,
-            ipv6_address: None,
-            link_local_ips: vec![],
-            mac_address: None,
-            priority: None,
-            gw_priority: None,
-            interface_name: None,
-            implicit: false,
-            origin: origin(),
-        });
+        attachments.push(Attachment::new(*n, origin()));
     }
-    Workload {
-        name: name.into(),
-        project: Some("p".into()),
-        kind: WorkloadKind::ComposeService,
-        image: None,
-        container_name: None,
-        hostname: None,
-        domainname: None,
-        replicas: 1,
-        network_mode: None,
-        declares_networks: true,
-        attachments,
-        ports: vec![],
-        expose: vec![],
-        dns: vec![],
-        dns_search: vec![],
-        dns_opt: vec![],
-        extra_hosts: vec![],
-        links: vec![],
-        external_links: vec![],
-        depends_on: vec![],
-        references: vec![],
-        has_healthcheck: false,
-        origin: origin(),
-    }
+    Workload { declares_networks: true, attachments, ..Workload::new(name, Some("p".into()), WorkloadKind::ComposeService, origin()) }
 }
 
 fn with_mode(mut w: Workload, mode: NetworkMode) -> Workload {

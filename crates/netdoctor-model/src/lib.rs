@@ -103,6 +103,27 @@ pub struct Network {
 }
 
 impl Network {
+    /// A network with every setting at the engine default.
+    pub fn new(key: impl Into<String>, name: impl Into<String>, project: Option<String>, origin: Origin) -> Network {
+        Network {
+            key: key.into(),
+            name: name.into(),
+            project,
+            driver: None,
+            driver_opts: BTreeMap::new(),
+            internal: false,
+            attachable: false,
+            external: false,
+            enable_ipv6: None,
+            enable_ipv4: None,
+            ipam: Ipam::default(),
+            labels: BTreeMap::new(),
+            mtu: None,
+            implicit: false,
+            origin,
+        }
+    }
+
     /// The driver in effect, with the engine default filled in.
     pub fn effective_driver(&self) -> &str {
         self.driver.as_deref().unwrap_or("bridge")
@@ -179,6 +200,35 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// A workload with one replica and nothing configured yet.
+    pub fn new(name: impl Into<String>, project: Option<String>, kind: WorkloadKind, origin: Origin) -> Workload {
+        Workload {
+            name: name.into(),
+            project,
+            kind,
+            image: None,
+            container_name: None,
+            hostname: None,
+            domainname: None,
+            replicas: 1,
+            network_mode: None,
+            declares_networks: false,
+            attachments: Vec::new(),
+            ports: Vec::new(),
+            expose: Vec::new(),
+            dns: Vec::new(),
+            dns_search: Vec::new(),
+            dns_opt: Vec::new(),
+            extra_hosts: Vec::new(),
+            links: Vec::new(),
+            external_links: Vec::new(),
+            depends_on: Vec::new(),
+            references: Vec::new(),
+            has_healthcheck: false,
+            origin,
+        }
+    }
+
     /// Whether the workload's `network_mode` is `host`.
     pub fn is_host_network(&self) -> bool {
         matches!(self.network_mode.as_ref().map(|m| &m.value), Some(NetworkMode::Host))
@@ -230,6 +280,25 @@ pub struct Attachment {
     /// Added by Compose, not written (the `default` network of a service without `networks:`).
     pub implicit: bool,
     pub origin: Origin,
+}
+
+impl Attachment {
+    /// A plain membership of network `network`, with no aliases or fixed addresses.
+    pub fn new(network: impl Into<String>, origin: Origin) -> Attachment {
+        Attachment {
+            network: network.into(),
+            aliases: Vec::new(),
+            ipv4_address: None,
+            ipv6_address: None,
+            link_local_ips: Vec::new(),
+            mac_address: None,
+            priority: None,
+            gw_priority: None,
+            interface_name: None,
+            implicit: false,
+            origin,
+        }
+    }
 }
 
 /// A published port (`ports:`).

@@ -10,7 +10,6 @@ use netdoctor_model::{
     Attachment, ExtraHost, Ipam, IpamConfig, Link, Located, Model, Network, NetworkMode, Origin, PortBinding, PortRange, Project, Protocol,
     Reference, ReferenceVia, Span, Workload, WorkloadKind,
 };
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// The Compose driver option that sets a bridge's MTU.
@@ -169,23 +168,8 @@ impl Lowerer {
     fn network(&mut self, entry: &Entry) -> Network {
         let key = entry.key.clone();
         let node = &entry.value;
-        let mut network = Network {
-            key: key.clone(),
-            name: format!("{}_{key}", self.project),
-            project: Some(self.project.clone()),
-            driver: None,
-            driver_opts: BTreeMap::new(),
-            internal: false,
-            attachable: false,
-            external: false,
-            enable_ipv6: None,
-            enable_ipv4: None,
-            ipam: Ipam::default(),
-            labels: BTreeMap::new(),
-            mtu: None,
-            implicit: false,
-            origin: Origin::File(entry.key_span.clone()),
-        };
+        let mut network =
+            Network::new(key.clone(), format!("{}_{key}", self.project), Some(self.project.clone()), Origin::File(entry.key_span.clone()));
         let fields = self.entries(node, &format!("networks.{key}"));
         let mut explicit_name = None;
         for field in &fields {
@@ -283,53 +267,15 @@ impl Lowerer {
     }
 
     fn implicit_default(&self, root: &Node) -> Network {
-        Network {
-            key: "default".into(),
-            name: format!("{}_default", self.project),
-            project: Some(self.project.clone()),
-            driver: None,
-            driver_opts: BTreeMap::new(),
-            internal: false,
-            attachable: false,
-            external: false,
-            enable_ipv6: None,
-            enable_ipv4: None,
-            ipam: Ipam::default(),
-            labels: BTreeMap::new(),
-            mtu: None,
-            implicit: true,
-            origin: Origin::File(root.get("services").map_or(root.span.clone(), |s| s.span.clone())),
-        }
+        let origin = Origin::File(root.get("services").map_or(root.span.clone(), |s| s.span.clone()));
+        Network { implicit: true, ..Network::new("default", format!("{}_default", self.project), Some(self.project.clone()), origin) }
     }
 
     fn service(&mut self, entry: &Entry) -> Workload {
         let name = entry.key.clone();
         let node = &entry.value;
-        let mut w = Workload {
-            name: name.clone(),
-            project: Some(self.project.clone()),
-            kind: WorkloadKind::ComposeService,
-            image: None,
-            container_name: None,
-            hostname: None,
-            domainname: None,
-            replicas: 1,
-            network_mode: None,
-            declares_networks: false,
-            attachments: Vec::new(),
-            ports: Vec::new(),
-            expose: Vec::new(),
-            dns: Vec::new(),
-            dns_search: Vec::new(),
-            dns_opt: Vec::new(),
-            extra_hosts: Vec::new(),
-            links: Vec::new(),
-            external_links: Vec::new(),
-            depends_on: Vec::new(),
-            references: Vec::new(),
-            has_healthcheck: false,
-            origin: Origin::File(entry.key_span.clone()),
-        };
+        let mut w =
+            Workload::new(name.clone(), Some(self.project.clone()), WorkloadKind::ComposeService, Origin::File(entry.key_span.clone()));
         let fields = self.entries(node, &format!("services.{name}"));
         for field in &fields {
             let v = &field.value;
@@ -373,7 +319,7 @@ impl Lowerer {
             }
         }
         if w.network_mode.is_none() && !w.declares_networks {
-            w.attachments.push(Attachment { implicit: true, ..attachment("default", w.origin.clone()) });
+            w.attachments.push(Attachment { implicit: true, ..Attachment::new("default", w.origin.clone()) });
         }
         for d in &w.depends_on {
             w.references.push(Reference { host: d.value.clone(), port: None, via: ReferenceVia::DependsOn, origin: d.origin.clone() });
@@ -421,7 +367,7 @@ impl Lowerer {
     fn attachments(&mut self, node: &Node, what: &str) -> Vec<Attachment> {
         match &node.value {
             Value::Seq(items) => {
-                items.iter().filter_map(|i| Some(attachment(&self.string(i, what)?, Origin::File(i.span.clone())))).collect()
+                items.iter().filter_map(|i| Some(Attachment::new(&self.string(i, what)?, Origin::File(i.span.clone())))).collect()
             }
             Value::Map(entries) => entries.iter().map(|e| self.attachment_fields(e, what)).collect(),
             Value::Null => Vec::new(),
@@ -433,7 +379,7 @@ impl Lowerer {
     }
 
     fn attachment_fields(&mut self, entry: &Entry, what: &str) -> Attachment {
-        let mut a = attachment(&entry.key, Origin::File(entry.key_span.clone()));
+        let mut a = Attachment::new(&entry.key, Origin::File(entry.key_span.clone()));
         let what = format!("{what}.{}", entry.key);
         for field in self.entries(&entry.value, &what) {
             let v = &field.value;
@@ -577,22 +523,6 @@ impl Lowerer {
 
 fn references(found: Vec<HostRef>, via: &ReferenceVia, origin: &Origin) -> Vec<Reference> {
     found.into_iter().map(|h| Reference { host: h.host, port: h.port, via: via.clone(), origin: origin.clone() }).collect()
-}
-
-fn attachment(network: &str, origin: Origin) -> Attachment {
-    Attachment {
-        network: network.to_string(),
-        aliases: Vec::new(),
-        ipv4_address: None,
-        ipv6_address: None,
-        link_local_ips: Vec::new(),
-        mac_address: None,
-        priority: None,
-        gw_priority: None,
-        interface_name: None,
-        implicit: false,
-        origin,
-    }
 }
 
 fn parse_host_ip(text: &str) -> Result<IpAddr, String> {
