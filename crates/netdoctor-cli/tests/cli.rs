@@ -281,3 +281,22 @@ fn compose_flags_select_files_profiles_and_env() {
     assert_eq!(code, 2);
     assert_eq!(report["errors"][0]["line"], 5, "{report:#}");
 }
+
+/// Colour on a terminal, never with NO_COLOR (`script` gives the program a terminal).
+#[test]
+fn colour_only_on_a_terminal_without_no_color() {
+    let binary = env!("CARGO_BIN_EXE_netdoctor");
+    let on_tty = |no_color: bool| {
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &format!("{binary} check examples/dns-override"), "/dev/null"]).current_dir(repo()).env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        cmd.output().expect("`script` (util-linux) runs the program on a pseudo-terminal")
+    };
+    let coloured = on_tty(false);
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\u{1b}[1;31merror[ND302]"), "{coloured:?}");
+    let plain = on_tty(true);
+    let text = String::from_utf8_lossy(&plain.stdout);
+    assert!(text.contains("error[ND302]") && !text.contains('\u{1b}'), "{text}");
+}
