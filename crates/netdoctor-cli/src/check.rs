@@ -19,10 +19,19 @@ pub struct Inputs {
     pub profiles: Vec<String>,
     pub env_files: Vec<PathBuf>,
     pub environment: BTreeMap<String, String>,
+    /// A live engine or a snapshot to read instead of Compose files (`--docker`, `--snapshot`).
+    pub docker: Option<crate::live::DockerInput>,
+    /// Which containers of it (`-p` projects, `--container` names); empty means all.
+    pub selection: netdoctor_sources::docker::Selection,
+    /// The host to apply the projects to (`--host`, `--host-facts`).
+    pub host: Option<crate::host::HostInput>,
 }
 
 /// Loads every input into one model; inputs that fail become `InputError`s.
 pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
+    if let Some(docker) = &inputs.docker {
+        return crate::live::load(docker, &inputs.selection, &inputs.environment);
+    }
     let mut model = Model::default();
     let mut errors = Vec::new();
     let base = LoadOptions {
@@ -97,6 +106,11 @@ pub fn add_expected_flows(model: &mut Model, flows: &[(ExpectedFlow, Origin)]) -
 pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) -> Report {
     let (mut model, load_errors) = load(inputs);
     errors.extend(load_errors);
+    if let Some(host) = &inputs.host {
+        let (facts, host_errors) = crate::host::load(host);
+        errors.extend(host_errors);
+        model.host = Some(facts);
+    }
     errors.extend(add_expected_flows(&mut model, &settings.expected_flows));
     let analysis = Analysis::new(&model, &settings.engine);
     let cx = RuleContext { model: &model, analysis: &analysis, config: &settings.rules };

@@ -36,7 +36,10 @@ pub fn page(rule: &RuleMeta) -> String {
 pub fn rules(format: ListFormat) -> u8 {
     let all = meta::all();
     let text = match format {
-        ListFormat::Text => all.iter().map(|m| format!("{}  {:<28} {:<8} {}\n", m.id, m.name, m.severity.as_str(), m.summary)).collect(),
+        ListFormat::Text => {
+            let width = all.iter().map(|m| m.name.len()).max().unwrap_or(0);
+            all.iter().map(|m| format!("{}  {:<width$} {:<8} {}\n", m.id, m.name, m.severity.as_str(), m.summary)).collect()
+        }
         ListFormat::Json => serde_json::to_string_pretty(&all).map(|s| s + "\n").unwrap_or_default(),
         ListFormat::Markdown => markdown_table(&all),
     };

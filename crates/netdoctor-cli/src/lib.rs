@@ -5,6 +5,11 @@
 pub mod check;
 pub mod config;
 pub mod explain;
+pub mod host;
+pub mod live;
+pub mod matrix;
+pub mod probe;
+pub mod why;
 
 use std::io::Write;
 

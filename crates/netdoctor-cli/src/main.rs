@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netdoctor_cli::config::{self, FailOn, Overrides};
-use netdoctor_cli::{check, explain, print};
+use netdoctor_cli::{check, explain, host, live, matrix, print};
 use netdoctor_report::{Format, InputError, TextOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -33,6 +33,37 @@ enum Command {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
+    /// Show which Kubernetes workloads may connect to which, from manifests.
+    Matrix(MatrixArgs),
+    /// Write the live state as one JSON bundle that `check --snapshot` reads offline.
+    Snapshot(SnapshotArgs),
+    /// Explain, layer by layer, whether one container can reach another.
+    Why(netdoctor_cli::why::WhyArgs),
+    /// Probe between running containers and report where live behaviour differs from the configuration.
+    Probe(netdoctor_cli::probe::ProbeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MatrixArgs {
+    /// Manifest files or directories (read recursively).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format (`connlist` is netpol-analyzer's text format).
+    #[arg(long, value_enum, default_value_t = MatrixFormatArg::Text)]
+    format: MatrixFormatArg,
+    /// Write the matrix to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MatrixFormatArg {
+    Text,
+    Json,
+    Csv,
+    Md,
+    Dot,
+    Connlist,
 }
 
 #[derive(Debug, clap::Args)]
@@ -69,6 +100,32 @@ struct CheckArgs {
     /// Config file [default: netdoctor.toml in the project directory or the current one]
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// With `--docker`/`--snapshot`, `-p` selects the Compose projects to check.
+    #[command(flatten)]
+    engine: live::EngineArgs,
+    /// Apply this host's firewall, routes and settings, read live in the current network
+    /// namespace (reading the firewall needs root).
+    #[arg(long)]
+    host: bool,
+    /// Apply host facts captured earlier: a directory of files or a `snapshot --host` bundle.
+    #[arg(long, value_name = "PATH", conflicts_with = "host")]
+    host_facts: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct SnapshotArgs {
+    /// Write the snapshot to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Only the containers of this Compose project (repeatable).
+    #[arg(short = 'p', long = "project", value_name = "NAME")]
+    projects: Vec<String>,
+    /// `--docker` captures the running engine: containers, networks, engine info.
+    #[command(flatten)]
+    engine: live::EngineArgs,
+    /// Capture this host instead: firewall rules, addresses, routes, sysctls, daemon.json.
+    #[arg(long, conflicts_with_all = ["docker", "snapshot"])]
+    host: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -96,6 +153,18 @@ fn main() -> ExitCode {
             RulesFormat::Json => explain::ListFormat::Json,
             RulesFormat::Md => explain::ListFormat::Markdown,
         }),
+        Command::Matrix(args) => run_matrix(args),
+        Command::Snapshot(args) if args.host => host::snapshot(args.output.as_deref()),
+        Command::Why(args) => netdoctor_cli::why::run(args),
+        Command::Probe(args) => netdoctor_cli::probe::run(args),
+        Command::Snapshot(args) if !args.engine.wanted() => {
+            eprintln!("error: say what to capture: `netdoctor snapshot --docker -o FILE` or `netdoctor snapshot --host -o FILE`");
+            2
+        }
+        Command::Snapshot(args) => {
+            let (input, _) = args.engine.input(args.projects);
+            live::snapshot(&input, args.output.as_deref())
+        }
     };
     ExitCode::from(code)
 }
@@ -120,7 +189,17 @@ fn run_check(args: CheckArgs) -> u8 {
         eprintln!("error: unknown rule(s): {}; `netdoctor rules` lists them", unknown.join(", "));
         return 2;
     }
+    let (docker, selection) = match args.engine.wanted() {
+        true => {
+            let (input, selection) = args.engine.input(args.project_name.iter().cloned().collect());
+            (Some(input), selection)
+        }
+        false => (None, Default::default()),
+    };
     let inputs = check::Inputs {
+        host: host::HostInput::from_flags(args.host, args.host_facts),
+        docker,
+        selection,
         paths: args.paths,
         files: args.files,
         project_name: args.project_name,
@@ -138,6 +217,31 @@ fn run_check(args: CheckArgs) -> u8 {
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let rendered = netdoctor_report::render(&report, format, &TextOptions { color });
     let code = u8::try_from(netdoctor_report::exit_code(&report, settings.fail_on.severity())).unwrap_or(2);
+    match args.output {
+        Some(path) => match std::fs::write(&path, rendered) {
+            Ok(()) => code,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
+                2
+            }
+        },
+        None => print(&rendered, code),
+    }
+}
+
+fn run_matrix(args: MatrixArgs) -> u8 {
+    let format = match args.format {
+        MatrixFormatArg::Text => matrix::MatrixFormat::Text,
+        MatrixFormatArg::Json => matrix::MatrixFormat::Json,
+        MatrixFormatArg::Csv => matrix::MatrixFormat::Csv,
+        MatrixFormatArg::Md => matrix::MatrixFormat::Md,
+        MatrixFormatArg::Dot => matrix::MatrixFormat::Dot,
+        MatrixFormatArg::Connlist => matrix::MatrixFormat::Connlist,
+    };
+    let result = matrix::run(&args.paths, Default::default());
+    matrix::report_problems(&result);
+    let code = if result.errors.is_empty() { 0 } else { 2 };
+    let rendered = matrix::render(&result, format);
     match args.output {
         Some(path) => match std::fs::write(&path, rendered) {
             Ok(()) => code,

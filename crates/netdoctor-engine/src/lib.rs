@@ -1,10 +1,15 @@
 //! Evaluation over the model: which networks each workload really sits on (after
 //! `network_mode`), which names each network's DNS answers, how a name used by one
-//! workload resolves, and which subnets the engine will hand out. Pure and
-//! deterministic: the same model gives the same analysis.
+//! workload resolves, and which subnets the engine will hand out; in `policy`, what
+//! Kubernetes NetworkPolicies and admin policies allow; in `firewall` and `host`, how
+//! flows go through the host's iptables rules. Pure and deterministic: the same model
+//! gives the same analysis.
 
 mod address;
+pub mod firewall;
+pub mod host;
 mod names;
+pub mod policy;
 mod topology;
 
 pub use address::{AddressPlan, AddressPool, PlannedSubnet, SubnetSource, DEFAULT_ADDRESS_POOLS};
@@ -32,6 +37,8 @@ pub struct Analysis<'m> {
     pub topology: topology::Topology,
     pub names: names::NameTable,
     pub addresses: AddressPlan,
+    /// The model placed on the host, when host facts were read.
+    pub host: Option<host::HostView<'m>>,
 }
 
 impl<'m> Analysis<'m> {
@@ -39,7 +46,8 @@ impl<'m> Analysis<'m> {
         let topology = topology::Topology::build(model);
         let names = names::NameTable::build(model, &topology);
         let addresses = AddressPlan::build(model, &topology, &config.default_pools);
-        Analysis { model, topology, names, addresses }
+        let host = model.host.as_ref().map(|facts| host::HostView::build(model, facts, &topology, &addresses, &config.default_pools));
+        Analysis { model, topology, names, addresses, host }
     }
 
     /// How `name`, used by workload `from`, resolves.

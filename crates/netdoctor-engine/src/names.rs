@@ -10,6 +10,11 @@ use netdoctor_model::Model;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+/// Replicas per workload whose default container names (`proj-web-7`) the table lists.
+/// Nothing bounds `scale`, and listing a name for each of `scale: 4294967295` replicas
+/// would exhaust memory; a name past this many is treated as unknown.
+const MAX_NAMED_REPLICAS: u32 = 1000;
+
 /// Why a workload answers to a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum NameKind {
@@ -72,7 +77,8 @@ impl NameTable {
                 match &workload.container_name {
                     Some(c) => names.push((c.value.clone(), NameKind::ContainerName)),
                     None => {
-                        names.extend((1..=workload.replicas.max(1)).map(|n| (workload.default_container_name(n), NameKind::ContainerName)))
+                        let replicas = workload.replicas.clamp(1, MAX_NAMED_REPLICAS);
+                        names.extend((1..=replicas).map(|n| (workload.default_container_name(n), NameKind::ContainerName)))
                     }
                 }
                 let key = topology.info(net).map(|i| i.name.as_str()).unwrap_or_default();

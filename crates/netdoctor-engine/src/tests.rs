@@ -138,3 +138,69 @@ fn address_plan_predicts_pool_subnets_in_name_order() {
     assert_eq!(a.addresses.pool_demand, 2);
     assert_eq!(a.addresses.pool_capacity, 30);
 }
+
+#[test]
+fn long_network_mode_chains_resolve_in_linear_time() {
+    // Found with the `compose_load` fuzz target (a hand-written input): every workload
+    // walked its whole chain with a linear lookup per step, so thousands of chained
+    // services took minutes.
+    let start = std::time::Instant::now();
+    let length = 20_000;
+    let mut m = model();
+    let first = m.workloads.len();
+    for i in 0..length {
+        m.workloads.push(with_mode(service(&format!("chain{i}"), &[]), NetworkMode::Service(format!("chain{}", i + 1))));
+    }
+    let owner = m.workloads.len();
+    m.workloads.push(service(&format!("chain{length}"), &["front"]));
+    for i in 0..3 {
+        m.workloads.push(with_mode(service(&format!("ring{i}"), &[]), NetworkMode::Service(format!("ring{}", (i + 1) % 3))));
+    }
+    m.workloads.push(with_mode(service("into-ring", &[]), NetworkMode::Service("ring0".into())));
+    m.workloads.push(with_mode(service("self", &[]), NetworkMode::Service("self".into())));
+    m.workloads.push(with_mode(service("to-side", &[]), NetworkMode::Container("p-side-1".into())));
+    let a = Analysis::new(&m, &EngineConfig::default());
+    assert_eq!(a.topology.stack(first), &Stack::Shared(owner));
+    assert_eq!(a.topology.stack(owner - 1), &Stack::Shared(owner));
+    assert_eq!(a.topology.stack(owner), &Stack::Own);
+    assert_eq!(a.topology.networks_of(first), a.topology.networks_of(owner));
+    for w in owner + 1..owner + 6 {
+        assert_eq!(a.topology.stack(w), &Stack::Broken("network_mode forms a cycle".into()), "{}", m.workloads[w].name);
+    }
+    // `side` shares `api`'s stack, so a container joining `side` ends up on `api`'s.
+    assert_eq!(a.topology.stack(owner + 6), &Stack::Shared(API));
+    assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}", start.elapsed());
+}
+
+#[test]
+fn huge_scale_allocates_no_name_per_replica() {
+    // Found with the `compose_load` fuzz target (a hand-written input): `scale: 4294967295`
+    // made the name table allocate a name for every replica, and `container:` lookups
+    // tried each replica's name in turn.
+    let start = std::time::Instant::now();
+    let mut m = model();
+    if let Some(web) = m.workloads.get_mut(WEB) {
+        web.replicas = u32::MAX;
+    }
+    let external = |name: &str| Stack::External(name.into());
+    let cases = [
+        ("p-web-4294967295", Stack::Shared(WEB)),
+        ("p-web-1", Stack::Shared(WEB)),
+        ("p-web-0", external("p-web-0")),
+        ("p-web-007", external("p-web-007")),
+        ("p-web-+7", external("p-web-+7")),
+        ("p-web-", external("p-web-")),
+        ("p-web-4294967296", external("p-web-4294967296")),
+    ];
+    let first = m.workloads.len();
+    for (name, _) in &cases {
+        m.workloads.push(with_mode(service(&format!("join-{name}"), &[]), NetworkMode::Container((*name).into())));
+    }
+    let a = Analysis::new(&m, &EngineConfig::default());
+    for (i, (name, want)) in cases.iter().enumerate() {
+        assert_eq!(a.topology.stack(first + i), want, "container:{name}");
+    }
+    let front = a.topology.by_name("p_front").expect("front exists");
+    assert_eq!(a.resolve(API, "p-web-1000"), Resolution::Resolved { targets: vec![WEB], network: front });
+    assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}", start.elapsed());
+}

@@ -1,8 +1,8 @@
 //! Which networks each workload really sits on. Networks are identified by their
 //! engine name, so two projects that join the same external network share it.
 
-use netdoctor_model::{Model, NetworkMode};
-use std::collections::HashMap;
+use netdoctor_model::{Model, NetworkMode, Workload};
+use std::collections::{HashMap, HashSet};
 
 /// Index of a network in `Topology::nets`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,7 +61,7 @@ impl Topology {
             info.internal |= network.internal;
         }
         let direct: Vec<Vec<NetId>> = model.workloads.iter().map(|w| t.direct_networks(model, w)).collect();
-        t.stacks = (0..model.workloads.len()).map(|i| stack_of(model, i)).collect();
+        t.stacks = stacks(model);
         t.memberships = (0..model.workloads.len())
             .map(|i| match t.stacks.get(i) {
                 Some(Stack::Own) => direct.get(i).cloned().unwrap_or_default(),
@@ -141,40 +141,92 @@ impl Topology {
     }
 }
 
-/// Follows `service:`/`container:` modes to the workload that owns the namespace.
-fn stack_of(model: &Model, start: usize) -> Stack {
-    let mut current = start;
-    // A chain can be at most as long as the number of workloads; longer means a cycle.
-    for _ in 0..=model.workloads.len() {
-        let Some(w) = model.workloads.get(current) else { return Stack::Own };
-        let target = match w.network_mode.as_ref().map(|m| &m.value) {
-            Some(NetworkMode::Host) => return if current == start { Stack::Host } else { Stack::Shared(current) },
-            Some(NetworkMode::None) => return if current == start { Stack::None } else { Stack::Shared(current) },
+/// What one workload's own `network_mode` says about its stack.
+enum Step {
+    /// Settled without looking further.
+    Done(Stack),
+    /// The stack of that other workload.
+    Follow(usize),
+}
+
+/// Whose stack each workload uses: `service:`/`container:` modes followed to the workload
+/// that owns the namespace. Each chain is walked once and its result given to every
+/// workload on it, so a long chain of `service:` modes costs linear time, not cubic.
+fn stacks(model: &Model) -> Vec<Stack> {
+    let mut services: HashMap<(Option<&str>, &str), usize> = HashMap::new();
+    for (i, w) in model.workloads.iter().enumerate() {
+        services.entry((w.project.as_deref(), w.name.as_str())).or_insert(i);
+    }
+    let steps: Vec<Step> = model
+        .workloads
+        .iter()
+        .map(|w| match w.network_mode.as_ref().map(|m| &m.value) {
+            Some(NetworkMode::Host) => Step::Done(Stack::Host),
+            Some(NetworkMode::None) => Step::Done(Stack::None),
             Some(NetworkMode::Service(name)) => {
                 let project = w.project.as_deref().unwrap_or_default();
-                match model.workloads.iter().position(|o| o.project.as_deref() == Some(project) && &o.name == name) {
-                    Some(i) => i,
-                    None => return Stack::Broken(format!("service `{name}` does not exist")),
+                match services.get(&(Some(project), name.as_str())) {
+                    Some(&i) => Step::Follow(i),
+                    None => Step::Done(Stack::Broken(format!("service `{name}` does not exist"))),
                 }
             }
             Some(NetworkMode::Container(name)) => match find_container(model, name) {
-                Some(i) => i,
-                None => return Stack::External(name.clone()),
+                Some(i) => Step::Follow(i),
+                None => Step::Done(Stack::External(name.clone())),
             },
-            _ => return if current == start { Stack::Own } else { Stack::Shared(current) },
+            _ => Step::Done(Stack::Own),
+        })
+        .collect();
+    let mut stacks: Vec<Option<Stack>> = steps
+        .iter()
+        .map(|s| match s {
+            Step::Done(stack) => Some(stack.clone()),
+            Step::Follow(_) => None,
+        })
+        .collect();
+    for start in 0..steps.len() {
+        let mut path = Vec::new();
+        let mut on_path = HashSet::new();
+        let mut current = start;
+        let stack = loop {
+            if let Some(Some(known)) = stacks.get(current) {
+                break match known {
+                    Stack::Own | Stack::Host | Stack::None => Stack::Shared(current),
+                    other => other.clone(),
+                };
+            }
+            if !on_path.insert(current) {
+                break Stack::Broken("network_mode forms a cycle".into());
+            }
+            path.push(current);
+            match steps.get(current) {
+                Some(Step::Follow(next)) => current = *next,
+                // Every `Done` step was settled above.
+                _ => break Stack::Own,
+            }
         };
-        if target == start {
-            return Stack::Broken("network_mode forms a cycle".into());
+        for w in path {
+            if let Some(slot) = stacks.get_mut(w) {
+                *slot = Some(stack.clone());
+            }
         }
-        current = target;
     }
-    Stack::Broken("network_mode forms a cycle".into())
+    stacks.into_iter().map(|s| s.unwrap_or(Stack::Own)).collect()
 }
 
 /// The workload whose container is called `name` (explicit or Compose default name).
 pub fn find_container(model: &Model, name: &str) -> Option<usize> {
     model.workloads.iter().position(|w| match &w.container_name {
         Some(c) => c.value == name,
-        None => (1..=w.replicas.max(1)).any(|n| w.default_container_name(n) == name),
+        None => is_default_container_name(w, name),
     })
+}
+
+/// Whether `name` is the Compose default name (`proj-web-3`) of one of `w`'s replicas.
+/// Read off the number at the end rather than trying every replica: `scale` can be
+/// in the billions.
+fn is_default_container_name(w: &Workload, name: &str) -> bool {
+    let Some((_, number)) = name.rsplit_once('-') else { return false };
+    let Ok(n) = number.parse::<u32>() else { return false };
+    (1..=w.replicas.max(1)).contains(&n) && w.default_container_name(n) == name
 }

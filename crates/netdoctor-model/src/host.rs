@@ -1,8 +1,139 @@
 //! Facts about the host containers run on: firewall rule sets, routes, addresses,
-//! sysctls and the container runtime's daemon settings.
+//! links, sysctls, the container runtime's daemon settings and which firewall front
+//! ends (ufw, firewalld) manage the rules. Read live or from captured files by
+//! `netdoctor-sources`; traced by `netdoctor-engine`.
 
+pub mod firewall;
+pub mod net;
+
+pub use firewall::{
+    AddrKind, Backend, Chain, Condition, Counters, CtState, IfacePattern, IpFamily, IpProto, NatTo, Policy, Rule, RuleSet, Table, Target,
+    Test,
+};
+pub use net::{Address, Interface, Route};
+
+use crate::{Located, Origin};
 use serde::Serialize;
 
-/// What was read about one host.
+/// What was read about one host (or one network namespace of it).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct HostFacts {}
+pub struct HostFacts {
+    /// Where the facts came from: a directory, a snapshot bundle, or `host://live`.
+    pub origin: Option<Origin>,
+    /// One rule set per `*tables-save` output (IPv4/IPv6, legacy/nft backend).
+    pub rulesets: Vec<RuleSet>,
+    /// Native nftables tables (`nft list tables`), iptables-nft's own included.
+    pub nft_tables: Vec<NftTable>,
+    pub interfaces: Vec<Interface>,
+    pub addresses: Vec<Address>,
+    pub routes: Vec<Route>,
+    pub sysctls: Sysctls,
+    /// `/etc/docker/daemon.json`, when it was read.
+    pub daemon: Option<DaemonConfig>,
+    /// Firewall front ends found, with what shows they are there.
+    pub frontends: Vec<Frontend>,
+}
+
+impl HostFacts {
+    /// The rule sets of one address family.
+    pub fn rulesets_of(&self, family: IpFamily) -> impl Iterator<Item = &RuleSet> {
+        self.rulesets.iter().filter(move |r| r.family == family)
+    }
+
+    /// The interface called `name`.
+    pub fn interface(&self, name: &str) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.name == name)
+    }
+
+    /// Whether Docker manages iptables here (`"iptables": false` not set).
+    pub fn docker_manages_iptables(&self) -> bool {
+        self.daemon.as_ref().and_then(|d| d.iptables.as_ref()).is_none_or(|v| v.value)
+    }
+}
+
+/// A table listed by `nft list tables`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NftTable {
+    /// `ip`, `ip6`, `inet`, `bridge`, `arp`, `netdev`.
+    pub family: String,
+    pub name: String,
+    pub origin: Origin,
+}
+
+impl NftTable {
+    /// Whether iptables-nft owns the table (its xtables-compatible names in `ip`/`ip6`).
+    pub fn is_iptables_nft(&self) -> bool {
+        matches!(self.family.as_str(), "ip" | "ip6") && matches!(self.name.as_str(), "filter" | "nat" | "mangle" | "raw" | "security")
+    }
+}
+
+/// The kernel settings container networking depends on; `None` when not read or absent
+/// (`bridge-nf-call-iptables` is absent until `br_netfilter` is loaded).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Sysctls {
+    /// `net.ipv4.ip_forward`.
+    pub ip_forward: Option<Located<bool>>,
+    /// `net.ipv6.conf.all.forwarding`.
+    pub ipv6_forwarding: Option<Located<bool>>,
+    /// `net.bridge.bridge-nf-call-iptables`.
+    pub bridge_nf_call_iptables: Option<Located<bool>>,
+    /// `net.bridge.bridge-nf-call-ip6tables`.
+    pub bridge_nf_call_ip6tables: Option<Located<bool>>,
+    /// `net.netfilter.nf_conntrack_max`.
+    pub conntrack_max: Option<Located<u64>>,
+    /// `net.netfilter.nf_conntrack_count`.
+    pub conntrack_count: Option<Located<u64>>,
+}
+
+/// The Docker daemon settings that shape its networking (`daemon.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DaemonConfig {
+    /// `"iptables"`: whether Docker writes NAT, publishing and isolation rules.
+    pub iptables: Option<Located<bool>>,
+    /// `"ip6tables"`.
+    pub ip6tables: Option<Located<bool>>,
+    /// `"ip-forward"`: whether Docker turns on `net.ipv4.ip_forward`.
+    pub ip_forward: Option<Located<bool>>,
+    /// `"bip"`: docker0's address and prefix, as written.
+    pub bip: Option<Located<String>>,
+    /// `"default-address-pools"`, in order.
+    pub default_address_pools: Vec<Located<AddressPoolSetting>>,
+    /// `"mtu"` of the default bridge.
+    pub mtu: Option<Located<u32>>,
+    pub origin: Origin,
+}
+
+/// One `default-address-pools` entry as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddressPoolSetting {
+    pub base: String,
+    pub size: u8,
+}
+
+/// A firewall front end that writes rules of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FrontendKind {
+    Ufw,
+    Firewalld,
+}
+
+impl FrontendKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FrontendKind::Ufw => "ufw",
+            FrontendKind::Firewalld => "firewalld",
+        }
+    }
+}
+
+/// A firewall front end found on the host.
+#[derive(Debug, Clone, Serialize)]
+pub struct Frontend {
+    pub kind: FrontendKind,
+    /// Whether its rules are loaded (chains hooked in, or `ENABLED=yes`).
+    pub active: bool,
+    /// What shows it is there: `chain ufw-before-input`, `ENABLED=yes`.
+    pub evidence: String,
+    pub origin: Origin,
+}

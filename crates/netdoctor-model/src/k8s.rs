@@ -1,13 +1,561 @@
-//! Kubernetes objects: namespaces, pods (with their owning workload), services and
-//! policies, as read from manifests or a live cluster.
+//! Kubernetes objects: namespaces, pods (with their owning workload), services,
+//! exposure (Ingress, OpenShift Route) and policies (NetworkPolicy v1,
+//! AdminNetworkPolicy and BaselineAdminNetworkPolicy v1alpha1), as read from
+//! manifests or a live cluster. Plain data: selectors are matched in the engine.
 
+use crate::{Origin, Protocol};
+use ipnet::IpNet;
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
 
-/// Everything read from Kubernetes manifests or a cluster.
+/// Label keys and values of an object.
+pub type Labels = BTreeMap<String, String>;
+
+/// The label the API server puts on every namespace, holding its name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// The namespace of objects that do not name one.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Everything read from Kubernetes manifests or a cluster. Empty lists are left out
+/// when serialized, so a model without Kubernetes input shows `k8s: {}`.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Cluster {}
+pub struct Cluster {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<Namespace>,
+    /// Bare pods, and one pod per workload standing for its replicas.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<Pod>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<Node>,
+    /// Ingress objects and OpenShift Routes: exposure from outside through the ingress controller.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ingresses: Vec<Ingress>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub network_policies: Vec<NetworkPolicy>,
+    /// AdminNetworkPolicies and BaselineAdminNetworkPolicies.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub admin_policies: Vec<AdminPolicy>,
+}
 
 impl Cluster {
     /// Appends another cluster description (a second manifest tree) to this one.
-    pub fn extend(&mut self, _other: Cluster) {}
+    pub fn extend(&mut self, other: Cluster) {
+        self.namespaces.extend(other.namespaces);
+        self.pods.extend(other.pods);
+        self.services.extend(other.services);
+        self.nodes.extend(other.nodes);
+        self.ingresses.extend(other.ingresses);
+        self.network_policies.extend(other.network_policies);
+        self.admin_policies.extend(other.admin_policies);
+    }
+
+    /// Whether nothing was read.
+    pub fn is_empty(&self) -> bool {
+        self.namespaces.is_empty()
+            && self.pods.is_empty()
+            && self.services.is_empty()
+            && self.nodes.is_empty()
+            && self.ingresses.is_empty()
+            && self.network_policies.is_empty()
+            && self.admin_policies.is_empty()
+    }
+
+    /// The namespace called `name`, if it was declared.
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces.iter().find(|n| n.name == name)
+    }
+}
+
+/// A namespace and its labels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Namespace {
+    pub name: String,
+    /// Labels as written, plus `kubernetes.io/metadata.name` (the API server always sets it).
+    pub labels: Labels,
+    pub origin: Origin,
+}
+
+impl Namespace {
+    /// A namespace with the labels given plus the name label the API server adds.
+    pub fn new(name: impl Into<String>, mut labels: Labels, origin: Origin) -> Namespace {
+        let name = name.into();
+        labels.entry(NAMESPACE_NAME_LABEL.to_string()).or_insert_with(|| name.clone());
+        Namespace { name, labels, origin }
+    }
+}
+
+/// The kind of object that owns (creates) pods; reports name pods by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum WorkloadKind {
+    /// A bare pod, owned by nothing.
+    Pod,
+    Deployment,
+    ReplicaSet,
+    StatefulSet,
+    DaemonSet,
+    Job,
+    CronJob,
+    ReplicationController,
+    /// Any other controller named in a pod's `ownerReferences`.
+    Other(String),
+}
+
+impl WorkloadKind {
+    /// The kind as Kubernetes spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            WorkloadKind::Pod => "Pod",
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+            WorkloadKind::ReplicationController => "ReplicationController",
+            WorkloadKind::Other(kind) => kind,
+        }
+    }
+
+    /// The kind for a `kind:` or owner reference string.
+    pub fn from_kind(kind: &str) -> WorkloadKind {
+        match kind {
+            "Pod" => WorkloadKind::Pod,
+            "Deployment" => WorkloadKind::Deployment,
+            "ReplicaSet" => WorkloadKind::ReplicaSet,
+            "StatefulSet" => WorkloadKind::StatefulSet,
+            "DaemonSet" => WorkloadKind::DaemonSet,
+            "Job" => WorkloadKind::Job,
+            "CronJob" => WorkloadKind::CronJob,
+            "ReplicationController" => WorkloadKind::ReplicationController,
+            other => WorkloadKind::Other(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The workload a pod belongs to, which reports stand for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Owner {
+    pub kind: WorkloadKind,
+    pub name: String,
+}
+
+/// A port a container declares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+/// A pod: a bare one, or the one standing for all replicas of a workload template.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pod {
+    pub namespace: String,
+    /// The pod's name; for a template, the workload's name.
+    pub name: String,
+    pub labels: Labels,
+    pub ips: Vec<IpAddr>,
+    pub host_ip: Option<IpAddr>,
+    pub host_network: bool,
+    /// Ports of all containers, in declaration order.
+    pub ports: Vec<ContainerPort>,
+    pub owner: Owner,
+    /// How many pods this one stands for (a template's replicas; 1 for a bare pod).
+    pub replicas: u32,
+    /// Synthesised from a workload's pod template rather than read as a Pod.
+    pub from_template: bool,
+    pub origin: Origin,
+}
+
+impl Pod {
+    /// A bare pod (its own workload) with labels and nothing else set.
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>, labels: Labels, origin: Origin) -> Pod {
+        let name = name.into();
+        Pod {
+            namespace: namespace.into(),
+            name: name.clone(),
+            labels,
+            ips: Vec::new(),
+            host_ip: None,
+            host_network: false,
+            ports: Vec::new(),
+            owner: Owner { kind: WorkloadKind::Pod, name },
+            replicas: 1,
+            from_template: false,
+            origin,
+        }
+    }
+
+    /// `ns/name[Kind]`, the workload this pod is reported as.
+    pub fn workload_name(&self) -> String {
+        format!("{}/{}[{}]", self.namespace, self.owner.name, self.owner.kind)
+    }
+
+    /// The container port called `name`, if any.
+    pub fn named_port(&self, name: &str) -> Option<&ContainerPort> {
+        self.ports.iter().find(|p| p.name.as_deref() == Some(name))
+    }
+}
+
+/// A port given by number or by a container port's name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum PortRef {
+    Number(u16),
+    Name(String),
+}
+
+impl fmt::Display for PortRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortRef::Number(n) => write!(f, "{n}"),
+            PortRef::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+/// `spec.type` of a Service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ServiceType {
+    ClusterIP,
+    NodePort,
+    LoadBalancer,
+    ExternalName,
+}
+
+/// A Service: a stable name for the pods its selector matches.
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub namespace: String,
+    pub name: String,
+    /// `None` when the service has no selector (endpoints are managed by hand).
+    pub selector: Option<Labels>,
+    pub ports: Vec<ServicePort>,
+    pub service_type: ServiceType,
+    /// `clusterIP: None`: DNS answers with the pod addresses.
+    pub headless: bool,
+    /// The DNS name an `ExternalName` service aliases.
+    pub external_name: Option<String>,
+    pub origin: Origin,
+}
+
+/// One port of a Service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServicePort {
+    pub name: Option<String>,
+    pub port: u16,
+    /// Where traffic goes on the pods; `None` means the same number as `port`.
+    pub target_port: Option<PortRef>,
+    pub protocol: Protocol,
+    pub origin: Origin,
+}
+
+/// A cluster node.
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    pub name: String,
+    pub labels: Labels,
+    pub pod_cidrs: Vec<IpNet>,
+    pub addresses: Vec<IpAddr>,
+    pub origin: Origin,
+}
+
+/// Which object exposes services through the ingress controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum IngressKind {
+    /// `networking.k8s.io/v1` Ingress.
+    Ingress,
+    /// OpenShift `route.openshift.io/v1` Route.
+    Route,
+}
+
+/// An Ingress or Route: traffic from the ingress controller to services.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ingress {
+    pub kind: IngressKind,
+    pub namespace: String,
+    pub name: String,
+    pub backends: Vec<Backend>,
+    pub origin: Origin,
+}
+
+/// A service an Ingress or Route sends traffic to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Backend {
+    pub service: String,
+    /// The service port (number or name); `None` means every port of the service.
+    pub port: Option<PortRef>,
+    pub origin: Origin,
+}
+
+/// A label selector: every `matchLabels` pair and every expression must hold.
+/// An empty selector matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct LabelSelector {
+    pub match_labels: Labels,
+    pub match_expressions: Vec<LabelRequirement>,
+}
+
+impl LabelSelector {
+    /// A selector of `matchLabels` pairs only.
+    pub fn from_labels<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> LabelSelector {
+        LabelSelector { match_labels: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(), match_expressions: Vec::new() }
+    }
+
+    /// Whether the selector has no terms (and so matches everything).
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+}
+
+impl fmt::Display for LabelSelector {
+    /// `{app=web, tier in (a,b)}`, or `{}` for the empty selector.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{")?;
+        let mut first = true;
+        for (k, v) in &self.match_labels {
+            if !first {
+                f.write_str(", ")?;
+            }
+            first = false;
+            write!(f, "{k}={v}")?;
+        }
+        for e in &self.match_expressions {
+            if !first {
+                f.write_str(", ")?;
+            }
+            first = false;
+            write!(f, "{e}")?;
+        }
+        f.write_str("}")
+    }
+}
+
+/// One `matchExpressions` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct LabelRequirement {
+    pub key: String,
+    pub operator: SelectorOperator,
+    pub values: Vec<String>,
+}
+
+impl fmt::Display for LabelRequirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.operator {
+            SelectorOperator::In => write!(f, "{} in ({})", self.key, self.values.join(",")),
+            SelectorOperator::NotIn => write!(f, "{} notin ({})", self.key, self.values.join(",")),
+            SelectorOperator::Exists => f.write_str(&self.key),
+            SelectorOperator::DoesNotExist => write!(f, "!{}", self.key),
+        }
+    }
+}
+
+/// The operator of a label requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum SelectorOperator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+/// A direction a NetworkPolicy can isolate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum PolicyType {
+    Ingress,
+    Egress,
+}
+
+/// A NetworkPolicy (`networking.k8s.io/v1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkPolicy {
+    pub namespace: String,
+    pub name: String,
+    pub pod_selector: LabelSelector,
+    /// `policyTypes` as written; `None` when absent (the engine applies the defaults).
+    pub policy_types: Option<Vec<PolicyType>>,
+    pub ingress: Vec<PolicyRule>,
+    pub egress: Vec<PolicyRule>,
+    pub origin: Origin,
+}
+
+impl NetworkPolicy {
+    /// A policy selecting `pod_selector` in `namespace`, with no rules and default `policyTypes`.
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>, pod_selector: LabelSelector, origin: Origin) -> NetworkPolicy {
+        NetworkPolicy {
+            namespace: namespace.into(),
+            name: name.into(),
+            pod_selector,
+            policy_types: None,
+            ingress: Vec::new(),
+            egress: Vec::new(),
+            origin,
+        }
+    }
+
+    /// Whether the policy isolates its pods in `direction`: `policyTypes` when given,
+    /// otherwise always Ingress, and Egress only when there are egress rules.
+    pub fn affects(&self, direction: PolicyType) -> bool {
+        match &self.policy_types {
+            Some(types) => types.contains(&direction),
+            None => direction == PolicyType::Ingress || !self.egress.is_empty(),
+        }
+    }
+
+    /// `ns/name`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// One ingress (`from`) or egress (`to`) rule. No peers means every peer; no ports
+/// means every port.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyRule {
+    pub peers: Vec<PolicyPeer>,
+    pub ports: Vec<PortSpec>,
+    pub origin: Origin,
+}
+
+impl PolicyRule {
+    pub fn new(peers: Vec<PolicyPeer>, ports: Vec<PortSpec>, origin: Origin) -> PolicyRule {
+        PolicyRule { peers, ports, origin }
+    }
+}
+
+/// One entry of a rule's `from`/`to`.
+#[derive(Debug, Clone, Serialize)]
+pub enum PolicyPeer {
+    /// Pods matched by selectors. An absent namespace selector means the policy's own
+    /// namespace; an absent pod selector means every pod of the matched namespaces.
+    Pods { namespace_selector: Option<LabelSelector>, pod_selector: Option<LabelSelector>, origin: Origin },
+    /// Addresses outside the cluster.
+    IpBlock { block: IpBlock, origin: Origin },
+}
+
+/// `ipBlock`: a CIDR minus exceptions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IpBlock {
+    pub cidr: IpNet,
+    pub except: Vec<IpNet>,
+}
+
+/// One entry of a rule's `ports`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortSpec {
+    pub protocol: Protocol,
+    /// `None` matches every port of the protocol.
+    pub port: Option<PortRef>,
+    /// Last port of a range starting at `port` (numbers only).
+    pub end_port: Option<u16>,
+    pub origin: Origin,
+}
+
+impl PortSpec {
+    /// `port` (or every port) of `protocol`.
+    pub fn new(protocol: Protocol, port: Option<PortRef>, origin: Origin) -> PortSpec {
+        PortSpec { protocol, port, end_port: None, origin }
+    }
+}
+
+/// An AdminNetworkPolicy (ordered by priority, evaluated before NetworkPolicies) or the
+/// BaselineAdminNetworkPolicy (evaluated after them), `policy.networking.k8s.io/v1alpha1`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminPolicy {
+    pub name: String,
+    pub tier: AdminTier,
+    pub subject: AdminSubject,
+    pub ingress: Vec<AdminRule>,
+    pub egress: Vec<AdminRule>,
+    pub origin: Origin,
+}
+
+impl AdminPolicy {
+    /// A policy with no rules yet.
+    pub fn new(name: impl Into<String>, tier: AdminTier, subject: AdminSubject, origin: Origin) -> AdminPolicy {
+        AdminPolicy { name: name.into(), tier, subject, ingress: Vec::new(), egress: Vec::new(), origin }
+    }
+}
+
+/// Which tier an admin policy belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AdminTier {
+    /// An AdminNetworkPolicy; lower priority numbers win.
+    Admin { priority: i32 },
+    /// The cluster's BaselineAdminNetworkPolicy.
+    Baseline,
+}
+
+/// Whom an admin policy applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum AdminSubject {
+    /// Every pod of the matched namespaces.
+    Namespaces(LabelSelector),
+    /// Pods matched by both selectors.
+    Pods { namespace_selector: LabelSelector, pod_selector: LabelSelector },
+}
+
+/// What an admin rule does with the traffic it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AdminAction {
+    Allow,
+    Deny,
+    /// Skip the remaining admin policies and let NetworkPolicies (or the baseline) decide.
+    Pass,
+}
+
+/// One admin policy rule; rules are evaluated in order and the first match wins.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminRule {
+    pub name: String,
+    pub action: AdminAction,
+    pub peers: Vec<AdminPeer>,
+    /// `None` means every port.
+    pub ports: Option<Vec<AdminPort>>,
+    pub origin: Origin,
+}
+
+impl AdminRule {
+    pub fn new(
+        name: impl Into<String>,
+        action: AdminAction,
+        peers: Vec<AdminPeer>,
+        ports: Option<Vec<AdminPort>>,
+        origin: Origin,
+    ) -> AdminRule {
+        AdminRule { name: name.into(), action, peers, ports, origin }
+    }
+}
+
+/// One entry of an admin rule's `from`/`to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum AdminPeer {
+    Namespaces(LabelSelector),
+    Pods {
+        namespace_selector: LabelSelector,
+        pod_selector: LabelSelector,
+    },
+    /// Egress only: CIDRs.
+    Networks(Vec<IpNet>),
+    /// Egress only: nodes by label.
+    Nodes(LabelSelector),
+}
+
+/// One entry of an admin rule's `ports`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum AdminPort {
+    Number { protocol: Protocol, port: u16 },
+    Named(String),
+    Range { protocol: Protocol, start: u16, end: u16 },
 }

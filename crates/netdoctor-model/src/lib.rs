@@ -2,6 +2,7 @@
 //! workloads, the networks they join, the names they answer to, the peers they refer
 //! to, and where each fact came from. Plain data only: no I/O, no evaluation.
 
+pub mod docker;
 pub mod host;
 pub mod k8s;
 mod origin;
@@ -31,27 +32,31 @@ pub struct Model {
     pub k8s: k8s::Cluster,
     /// The host's firewall, routes and settings, when they were read.
     pub host: Option<host::HostFacts>,
+    /// The Docker Engine the live facts came from, when one was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<docker::Engine>,
 }
 
 impl Model {
     /// Networks declared by one project, in declaration order.
+    /// Live networks and containers outside any project answer to the project `""`.
     pub fn networks_of<'a>(&'a self, project: &'a str) -> impl Iterator<Item = &'a Network> + 'a {
-        self.networks.iter().filter(move |n| n.project.as_deref() == Some(project))
+        self.networks.iter().filter(move |n| n.project.as_deref().unwrap_or_default() == project)
     }
 
     /// Workloads of one project, in declaration order.
     pub fn workloads_of<'a>(&'a self, project: &'a str) -> impl Iterator<Item = &'a Workload> + 'a {
-        self.workloads.iter().filter(move |w| w.project.as_deref() == Some(project))
+        self.workloads.iter().filter(move |w| w.project.as_deref().unwrap_or_default() == project)
     }
 
     /// The network a project knows under `key` (its Compose key, e.g. `backend`).
     pub fn network(&self, project: &str, key: &str) -> Option<&Network> {
-        self.networks.iter().find(|n| n.project.as_deref() == Some(project) && n.key == key)
+        self.networks.iter().find(|n| n.project.as_deref().unwrap_or_default() == project && n.key == key)
     }
 
     /// The workload of a project called `name`.
     pub fn workload(&self, project: &str, name: &str) -> Option<&Workload> {
-        self.workloads.iter().find(|w| w.project.as_deref() == Some(project) && w.name == name)
+        self.workloads.iter().find(|w| w.project.as_deref().unwrap_or_default() == project && w.name == name)
     }
 
     /// Appends another model (e.g. a second project) to this one.
@@ -63,6 +68,9 @@ impl Model {
         self.k8s.extend(other.k8s);
         if other.host.is_some() {
             self.host = other.host;
+        }
+        if other.engine.is_some() {
+            self.engine = other.engine;
         }
     }
 }
@@ -99,6 +107,9 @@ pub struct Network {
     pub mtu: Option<Located<u32>>,
     /// Created by Compose without being declared (the `default` network).
     pub implicit: bool,
+    /// What the engine reports about it, when it was read live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<docker::LiveNetwork>,
     pub origin: Origin,
 }
 
@@ -120,6 +131,7 @@ impl Network {
             labels: BTreeMap::new(),
             mtu: None,
             implicit: false,
+            live: None,
             origin,
         }
     }
@@ -127,6 +139,13 @@ impl Network {
     /// The driver in effect, with the engine default filled in.
     pub fn effective_driver(&self) -> &str {
         self.driver.as_deref().unwrap_or("bridge")
+    }
+
+    /// Whether containers on this bridge may talk to each other: the driver option
+    /// `com.docker.network.bridge.enable_icc` (Docker parses it like Go's `ParseBool`),
+    /// on by default.
+    pub fn icc_enabled(&self) -> bool {
+        !self.driver_opts.get(docker::ICC_OPTION).is_some_and(|v| matches!(v.trim(), "0" | "f" | "F" | "false" | "FALSE" | "False"))
     }
 
     /// Whether the engine resolves container names on this network (every
@@ -166,6 +185,8 @@ impl IpamConfig {
 #[serde(rename_all = "kebab-case")]
 pub enum WorkloadKind {
     ComposeService,
+    /// A container read from a live engine that no Compose file describes.
+    Container,
 }
 
 /// A service, container or pod: something with a network stack that talks to peers.
@@ -196,6 +217,9 @@ pub struct Workload {
     /// Peers this workload refers to, found in its configuration.
     pub references: Vec<Reference>,
     pub has_healthcheck: bool,
+    /// Its containers as the engine reports them, when it was read live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<docker::Live>,
     pub origin: Origin,
 }
 
@@ -225,6 +249,7 @@ impl Workload {
             depends_on: Vec::new(),
             references: Vec::new(),
             has_healthcheck: false,
+            live: None,
             origin,
         }
     }

@@ -8,6 +8,7 @@ mod excerpt;
 pub mod json;
 pub mod sarif;
 pub mod text;
+pub mod why;
 
 use netdoctor_model::{redact_url_userinfo, Span};
 use netdoctor_rules::{Diagnostic, Severity};
@@ -19,6 +20,7 @@ use std::str::FromStr;
 pub use json::render_json;
 pub use sarif::{render_sarif, render_sarif_with_rules};
 pub use text::render_text;
+pub use why::{render_why_json, render_why_text};
 
 /// The version netdoctor reports about itself (SARIF `tool.driver.version`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

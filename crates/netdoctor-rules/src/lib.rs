@@ -1,13 +1,15 @@
 //! The rule catalog: one file per rule under `rules/<family>/`, IDs assigned in
 //! `registry.rs` only, and a runner that applies the selected rules to an analysed
-//! model and returns sorted `Diagnostic`s. Rules read the model and the engine's
-//! analysis; they never do I/O.
+//! model and returns sorted `Diagnostic`s; `why` walks the five layers for one flow and
+//! cites the findings that concern it. Rules read the model and the engine's analysis;
+//! they never do I/O.
 
 pub mod diagnostic;
 pub mod meta;
 pub mod registry;
 pub mod rule;
 mod rules;
+pub mod why;
 
 pub use diagnostic::{sort, Diagnostic, Related, Severity};
 pub use meta::RuleMeta;
@@ -115,5 +117,5 @@ fn first_paragraph(text: &str) -> String {
 pub(crate) mod prelude {
     pub use crate::rule::{Check, Diagnostics};
     pub use crate::{declare_rule, RuleContext, Severity};
-    pub use netdoctor_model::{Network, NetworkMode, Origin, Workload};
+    pub use netdoctor_model::{Network, NetworkMode, Origin, ReferenceVia, Workload};
 }

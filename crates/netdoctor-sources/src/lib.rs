@@ -1,9 +1,13 @@
 //! Readers of everything that describes a container network. Each reader parses its
-//! input faithfully into a raw, position-keeping form (`tree::Node`), then lowers it
-//! into `netdoctor_model::Model`. Only this crate (and the probe crate) does I/O.
+//! input faithfully into a raw, position-keeping form (`tree::Node`; for the host,
+//! `host::iptables::RawDump` and the captured texts), then lowers it into
+//! `netdoctor_model::Model`. Only this crate (and the probe crate) does I/O.
 
 pub mod compose;
+pub mod docker;
 pub mod error;
+pub mod host;
+pub mod k8s;
 pub mod tree;
 pub mod yaml;
 

@@ -26,6 +26,22 @@ pub fn parse(text: &str, file: Arc<Path>) -> Result<Node> {
     parse_with_tags(text, file).map(|(root, _)| root)
 }
 
+/// Parses a stream of YAML documents separated by `---` (a Kubernetes manifest file
+/// may hold many). Empty documents are left out, so a file of comments gives an empty
+/// list. The limits apply to the whole stream; anchors are local to their document.
+pub fn parse_documents(text: &str, file: Arc<Path>) -> Result<Vec<Node>> {
+    check_text(text, &file)?;
+    let mut builder = Builder::new(file.clone());
+    builder.multi = true;
+    for item in Parser::new_from_str(text) {
+        let (event, span) = item.map_err(|e| scan_error(&file, &e))?;
+        if builder.on_event(event, span)? == Flow::Done {
+            break;
+        }
+    }
+    Ok(builder.roots.into_iter().filter(|n| !n.is_null()).collect())
+}
+
 /// Parses one YAML document and also returns where the Compose merge tags were used.
 pub fn parse_with_tags(text: &str, file: Arc<Path>) -> Result<(Node, MergeTags)> {
     check_text(text, &file)?;
@@ -186,6 +202,9 @@ struct Builder {
     documents: usize,
     root: Option<Node>,
     tags: MergeTags,
+    /// Accept several documents, collecting their roots in `roots`.
+    multi: bool,
+    roots: Vec<Node>,
 }
 
 impl Builder {
@@ -199,6 +218,8 @@ impl Builder {
             documents: 0,
             root: None,
             tags: MergeTags::default(),
+            multi: false,
+            roots: Vec::new(),
         }
     }
 
@@ -211,7 +232,9 @@ impl Builder {
         match event {
             Event::DocumentStart(_) => {
                 self.documents += 1;
-                if self.documents > 1 {
+                if self.multi {
+                    self.anchors.clear();
+                } else if self.documents > 1 {
                     let message = "more than one yaml document (`---`); a compose file holds exactly one";
                     return Err(LoadError::at(&span, message));
                 }
@@ -297,7 +320,11 @@ impl Builder {
             self.anchors.insert(anchor, copy);
         }
         let Some(parent) = self.frames.last_mut() else {
-            self.root = Some(built.node);
+            if self.multi {
+                self.roots.push(built.node);
+            } else {
+                self.root = Some(built.node);
+            }
             return Ok(());
         };
         parent.size = parent.size.saturating_add(built.size);
@@ -576,6 +603,25 @@ mod tests {
         assert!(e.message.contains("too many nodes after expanding aliases (alias bomb?)"), "{}", e.message);
         assert!(e.line > 1);
         assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn parses_document_streams() {
+        let docs = |text: &str| match parse_documents(text, file()) {
+            Ok(nodes) => nodes.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+            Err(e) => panic!("{text:?} failed: {e}"),
+        };
+        assert_eq!(docs("a: 1\n---\nb: 2\n"), ["{a: 1}", "{b: 2}"]);
+        assert_eq!(docs("---\n---\n# only a comment\n---\na: 1\n"), ["{a: 1}"]);
+        assert!(docs("").is_empty());
+        assert_eq!(docs("{\"kind\": \"List\", \"items\": [{\"a\": 1}]}"), ["{kind: List, items: [{a: 1}]}"]);
+        let second = parse_documents("a: 1\n---\nb: 2\n", file()).ok().and_then(|d| d.get(1).map(|n| n.span.line));
+        assert_eq!(second, Some(3));
+        // Anchors do not leak from one document into the next.
+        let e = parse_documents("a: &x 1\n---\nb: *x\n", file()).err().map(|e| e.line);
+        assert_eq!(e, Some(3));
+        let e = parse_documents("a: 1\n---\nb: [1\n", file()).err().map(|e| e.line);
+        assert_eq!(e, Some(4));
     }
 
     #[test]

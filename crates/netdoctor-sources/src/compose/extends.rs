@@ -10,6 +10,7 @@ use super::{edit, envfile, files};
 use crate::error::{LoadError, Result};
 use crate::tree::{Node, Value};
 use netdoctor_model::Span;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Longest chain of `extends` followed; longer ones are hostile or a mistake.
@@ -18,8 +19,11 @@ const MAX_CHAIN: usize = 64;
 /// Resolves the `extends` of every service of one file, in place.
 pub(crate) fn apply(root: &mut Node, file: &Path, reader: &mut Reader, env: &Env) -> Result<()> {
     let Some(services) = edit::get_mut(root, "services") else { return Ok(()) };
-    let names: Vec<String> = services.as_map().unwrap_or_default().iter().map(|e| e.key.clone()).collect();
-    let mut resolver = Resolver { reader, env, chain: Vec::new() };
+    // Only services with `extends` need resolving: looking every service up by name made
+    // a file of many services quadratic (10,000 took seconds).
+    let entries = services.as_map().unwrap_or_default().iter();
+    let names: Vec<String> = entries.filter(|e| e.value.get("extends").is_some()).map(|e| e.key.clone()).collect();
+    let mut resolver = Resolver { reader, env, chain: Vec::new(), others: HashMap::new() };
     for name in names {
         resolver.resolve(services, &name, file)?;
     }
@@ -53,6 +57,9 @@ struct Resolver<'a> {
     env: &'a Env,
     /// The (file, service) pairs being resolved, for cycle detection.
     chain: Vec<(PathBuf, String)>,
+    /// Other files, read and interpolated once: reading the file again for every service
+    /// that extends from it made many such services quadratic.
+    others: HashMap<PathBuf, Node>,
 }
 
 impl Resolver<'_> {
@@ -111,12 +118,18 @@ impl Resolver<'_> {
         if !path.is_file() {
             return Err(LoadError::at(span, format!("extends file {} not found", path.display())));
         }
-        let mut root = self.reader.read(&path, self.env)?;
-        let services = edit::get_mut(&mut root, "services").filter(|s| matches!(s.value, Value::Map(_)));
-        let Some(services) = services.filter(|s| s.get(&target.service).is_some()) else {
-            return Err(not_found(target, &path));
+        // Taken out while in use, so an `extends` chain back into this file reads it afresh.
+        let mut root = match self.others.remove(&path) {
+            Some(root) => root,
+            None => self.reader.read(&path, self.env)?,
         };
-        let mut base = self.resolve(services, &target.service, &path)?;
+        let services = edit::get_mut(&mut root, "services").filter(|s| matches!(s.value, Value::Map(_)));
+        let resolved = match services.filter(|s| s.get(&target.service).is_some()) {
+            Some(services) => self.resolve(services, &target.service, &path),
+            None => Err(not_found(target, &path)),
+        };
+        self.others.insert(path.clone(), root);
+        let mut base = resolved?;
         envfile::rebase(&mut base, &files::parent_dir(&path));
         Ok(base)
     }
@@ -198,5 +211,22 @@ mod tests {
             assert!(e.message.contains(want), "{compose}: {e}");
             assert_eq!((e.line, e.column), (line, column), "{compose}: {e}");
         }
+    }
+
+    #[test]
+    fn many_services_load_in_linear_time() {
+        // Found with the `compose_load` fuzz target: every service was looked up by name,
+        // and a file was read again for every service extending from it, so a file whose
+        // services extend from the file itself took minutes.
+        let start = std::time::Instant::now();
+        let plain: String = (0..20_000).map(|i| format!("  s{i}: {{image: x}}\n")).collect();
+        let extending: String = (0..2_000).map(|i| format!("  e{i}: {{extends: {{service: base, file: compose.yaml}}}}\n")).collect();
+        let project = Project::new(&[("compose.yaml", &format!("services:\n  base: {{image: base}}\n{plain}{extending}"))]);
+        let doc = load_in(&project, &[]);
+        let Ok(doc) = doc else { panic!("{doc:?}") };
+        let services = doc.root.get("services");
+        assert_eq!(services.and_then(Node::as_map).map(<[_]>::len), Some(22_001));
+        assert_eq!(services.and_then(|s| s.get("e1999")).map(Node::to_string).as_deref(), Some("{image: base}"));
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}", start.elapsed());
     }
 }

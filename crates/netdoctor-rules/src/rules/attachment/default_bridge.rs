@@ -42,7 +42,19 @@ impl Check for DefaultBridge {
                     .filter(|&x| on_predefined_bridge(cx, x))
                     .filter_map(|x| cx.model.workloads.get(x).map(|w| w.name.as_str()))
                     .collect();
-                let peer = targets.first().and_then(|&t| cx.model.workloads.get(t)).map_or(r.host.as_str(), |p| p.name.as_str());
+                let peer_w = targets.first().and_then(|&t| cx.model.workloads.get(t));
+                let peer = peer_w.map_or(r.host.as_str(), |p| p.name.as_str());
+                let live = [Some(w), peer_w].into_iter().flatten().filter_map(crate::rules::live_only_container).collect::<Vec<_>>();
+                let help = match live.as_slice() {
+                    [a, b] => format!(
+                        "put both on a user-defined network, which has DNS: `docker network create NET`, `docker network connect NET {a}`, `docker network connect NET {b}`"
+                    ),
+                    _ => format!(
+                        "remove `network_mode: bridge` from `{}` so both join the project network, where `{}` resolves",
+                        on_bridge.join("` and `"),
+                        r.host
+                    ),
+                };
                 out.report(
                     &r.origin,
                     format!(
@@ -55,11 +67,7 @@ impl Check for DefaultBridge {
                     ),
                 )
                 .subjects([w.name.as_str(), peer])
-                .help(format!(
-                    "remove `network_mode: bridge` from `{}` so both join the project network, where `{}` resolves",
-                    on_bridge.join("` and `"),
-                    r.host
-                ));
+                .help(help);
             }
         }
     }

@@ -86,6 +86,14 @@ fn fix(cx: &RuleContext<'_>, from: usize, to: usize) -> String {
         let name = &topology.info(n)?.name;
         cx.model.networks.iter().find(|m| &m.name == name && m.project == w.project).map(|m| m.key.clone())
     });
+    if let (Some(container), Some(net)) =
+        (crate::rules::live_only_container(w), topology.networks_of(to).first().and_then(|&n| topology.info(n)))
+    {
+        return format!(
+            "connect `{}` to `{}`, the network `{}` is on: `docker network connect {} {container}`",
+            w.name, net.name, peer.name, net.name
+        );
+    }
     match peer_net {
         Some(key) => format!("add `{key}` to the `networks:` of `{}` (it is the network `{}` is on)", w.name, peer.name),
         None => format!("put `{}` and `{}` on a common network (an `external` network both projects join)", w.name, peer.name),

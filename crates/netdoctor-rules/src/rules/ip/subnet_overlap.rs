@@ -38,15 +38,23 @@ impl Check for SubnetOverlap {
             })
             .collect();
         let name = |s: &netdoctor_engine::PlannedSubnet| topology.info(s.net).map_or(String::new(), |i| i.name.clone());
+        // A live engine tells docker0's real subnet (`bip` may have moved it).
+        let docker0 = cx
+            .model
+            .networks
+            .iter()
+            .find(|n| n.name == netdoctor_engine::PREDEFINED_BRIDGE)
+            .and_then(|n| n.live.as_ref()?.subnets.first().copied())
+            .unwrap_or_else(AddressPlan::docker0);
         for (i, (a, a_origin)) in declared.iter().enumerate() {
-            let docker0 = AddressPlan::docker0();
-            if a.subnet.contains(&docker0.network()) || docker0.contains(&a.subnet.network()) {
+            let is_docker0 = name(a) == netdoctor_engine::PREDEFINED_BRIDGE;
+            if !is_docker0 && (a.subnet.contains(&docker0.network()) || docker0.contains(&a.subnet.network())) {
                 out.report(
                     a_origin,
                     format!("subnet {} of network `{}` overlaps the engine's `bridge` network {docker0}", a.subnet, name(a)),
                 )
                 .subjects([name(a)])
-                .help("pick a subnet outside 172.17.0.0/16, or move the engine's bridge with `bip` in daemon.json");
+                .help(format!("pick a subnet outside {docker0}, or move the engine's bridge with `bip` in daemon.json"));
             }
             for (b, b_origin) in declared.iter().skip(i + 1) {
                 if a.net == b.net || !(a.subnet.contains(&b.subnet.network()) || b.subnet.contains(&a.subnet.network())) {

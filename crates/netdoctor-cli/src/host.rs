@@ -1,0 +1,82 @@
+//! The host inputs of `check` and `snapshot`: `--host` reads this host live (in the
+//! current network namespace), `--host-facts PATH` reads a directory of captured files
+//! or a bundle written by `netdoctor snapshot --host`.
+
+use netdoctor_model::host::HostFacts;
+use netdoctor_report::InputError;
+use netdoctor_sources::host::{self, Bundle, LiveOptions};
+use netdoctor_sources::LoadError;
+use std::path::{Path, PathBuf};
+
+/// Where the host facts come from.
+#[derive(Debug, Clone)]
+pub enum HostInput {
+    /// This host, now.
+    Live(LiveOptions),
+    /// A directory in the host facts layout, or a snapshot bundle.
+    Path(PathBuf),
+}
+
+impl HostInput {
+    /// The input for `--host` / `--host-facts PATH` (the path wins).
+    pub fn from_flags(live: bool, path: Option<PathBuf>) -> Option<HostInput> {
+        match (path, live) {
+            (Some(p), _) => Some(HostInput::Path(p)),
+            (None, true) => Some(HostInput::Live(LiveOptions::default())),
+            (None, false) => None,
+        }
+    }
+}
+
+/// Reads and lowers the host facts; each problem is an input error.
+pub fn load(input: &HostInput) -> (HostFacts, Vec<InputError>) {
+    let (facts, errors) = match input {
+        HostInput::Live(options) => {
+            let (capture, mut errors) = host::read_live(options);
+            let (facts, lower_errors) = host::lower(&capture);
+            errors.extend(lower_errors);
+            (facts, errors)
+        }
+        HostInput::Path(path) => host::load_path(path),
+    };
+    (facts, errors.into_iter().map(input_error).collect())
+}
+
+fn input_error(e: LoadError) -> InputError {
+    InputError { file: e.file, line: e.line, column: e.column, message: e.message }
+}
+
+/// `netdoctor snapshot --host -o FILE`: captures this host into one bundle. Problems are
+/// printed and make the exit code 2, but what could be captured is still written.
+pub fn snapshot(output: Option<&Path>) -> u8 {
+    let (capture, errors) = host::read_live(&LiveOptions::default());
+    // Parse once so that a capture netdoctor cannot read is reported now, not later.
+    let (facts, lower_errors) = host::lower(&capture);
+    let all: Vec<LoadError> = errors.iter().chain(&lower_errors).cloned().collect();
+    for e in &all {
+        eprintln!("error: {e}");
+    }
+    let code = if all.is_empty() { 0 } else { 2 };
+    let text = Bundle::of(&capture, &errors).to_json();
+    match output {
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => {
+                let rules: usize = facts.rulesets.iter().map(|s| s.rule_count()).sum();
+                eprintln!(
+                    "wrote {} ({} files: {} rule sets with {rules} rules, {} routes, {} interfaces)",
+                    path.display(),
+                    capture.texts.len(),
+                    facts.rulesets.len(),
+                    facts.routes.len(),
+                    facts.interfaces.len()
+                );
+                code
+            }
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
+                2
+            }
+        },
+        None => crate::print(&text, code),
+    }
+}

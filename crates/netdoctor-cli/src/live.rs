@@ -1,0 +1,163 @@
+//! The live Docker inputs of `check`, `snapshot`, `why` and `probe`: `--docker` reads
+//! the engine (through `netdoctor_sources::docker::live`), `--snapshot FILE` reads a
+//! bundle written by `netdoctor snapshot --docker`; both lower the same raw form.
+
+use netdoctor_model::Model;
+use netdoctor_report::InputError;
+use netdoctor_sources::docker::{self, live::LiveOptions, DockerSnapshot, LowerOptions, Selection};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The flags that choose a live engine or a snapshot, shared by `check`, `snapshot`,
+/// `why` and `probe`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct EngineArgs {
+    /// Read the containers of the running Docker Engine.
+    #[arg(long)]
+    pub docker: bool,
+    /// Read a snapshot written by `netdoctor snapshot --docker` instead (offline).
+    #[arg(long, value_name = "FILE", conflicts_with = "docker")]
+    pub snapshot: Option<PathBuf>,
+    /// The engine's endpoint [default: DOCKER_HOST, else the current docker context, else the local socket]
+    #[arg(long, value_name = "URL")]
+    pub docker_host: Option<String>,
+    /// Seconds one request to the engine may take.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub docker_timeout: f64,
+    /// Only these containers, by name or ID (repeatable); the containers whose network
+    /// namespace they join come along.
+    #[arg(long = "container", value_name = "NAME")]
+    pub containers: Vec<String>,
+}
+
+impl EngineArgs {
+    /// Whether a live engine or a snapshot was asked for.
+    pub fn wanted(&self) -> bool {
+        self.docker || self.snapshot.is_some()
+    }
+
+    /// The input these flags choose, narrowed to `projects` and `--container`.
+    pub fn input(&self, projects: Vec<String>) -> (DockerInput, Selection) {
+        let selection = Selection { projects, containers: self.containers.clone() };
+        (DockerInput::from_flags(self.snapshot.clone(), self.docker_host.clone(), self.docker_timeout, selection.clone()), selection)
+    }
+}
+
+/// Where the live state comes from.
+#[derive(Debug, Clone)]
+pub enum DockerInput {
+    /// A running engine.
+    Live(LiveOptions),
+    /// A snapshot file.
+    Snapshot(PathBuf),
+}
+
+impl DockerInput {
+    /// The input for the common flags: `--snapshot FILE` wins over `--docker`.
+    pub fn from_flags(snapshot: Option<PathBuf>, host: Option<String>, timeout_secs: f64, selection: Selection) -> DockerInput {
+        match snapshot {
+            Some(path) => DockerInput::Snapshot(path),
+            None => DockerInput::Live(LiveOptions {
+                host,
+                timeout: Duration::from_secs_f64(timeout_secs.clamp(0.1, 3600.0)),
+                selection,
+                ..LiveOptions::default()
+            }),
+        }
+    }
+
+    /// A name for messages: the endpoint or the snapshot path.
+    pub fn describe(&self) -> String {
+        match self {
+            DockerInput::Live(o) => o.host.clone().unwrap_or_else(|| "the Docker Engine".into()),
+            DockerInput::Snapshot(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Reads the raw state.
+pub fn read(input: &DockerInput) -> Result<DockerSnapshot, docker::Error> {
+    match input {
+        DockerInput::Live(opts) => docker::live::read(opts),
+        DockerInput::Snapshot(path) => DockerSnapshot::read(path),
+    }
+}
+
+/// Reads and lowers the live state; a failure to read is one input error.
+pub fn load(input: &DockerInput, selection: &Selection, environment: &BTreeMap<String, String>) -> (Model, Vec<InputError>) {
+    match read(input) {
+        Ok(snapshot) => lower(&snapshot, selection, environment),
+        Err(e) => (Model::default(), vec![input_error(input, &e)]),
+    }
+}
+
+/// Lowers a snapshot, reading the Compose files its projects name when they are here.
+pub fn lower(snapshot: &DockerSnapshot, selection: &Selection, environment: &BTreeMap<String, String>) -> (Model, Vec<InputError>) {
+    let opts = LowerOptions { selection: selection.clone(), read_compose_files: true, environment: environment.clone() };
+    let lowered = docker::lower(snapshot, &opts);
+    let errors =
+        lowered.errors.into_iter().map(|e| InputError { file: e.file, line: e.line, column: e.column, message: e.message }).collect();
+    (lowered.model, errors)
+}
+
+/// The error as an input error, with its hint.
+pub fn input_error(input: &DockerInput, e: &docker::Error) -> InputError {
+    let file = match input {
+        DockerInput::Snapshot(p) => p.clone(),
+        DockerInput::Live(_) => PathBuf::from(match e {
+            docker::Error::Connect { endpoint, .. } | docker::Error::Request { endpoint, .. } | docker::Error::Timeout { endpoint, .. } => {
+                endpoint.clone()
+            }
+            _ => "docker".into(),
+        }),
+    };
+    let message = match e.hint() {
+        Some(h) => format!("{}; {h}", error_chain(e)),
+        None => error_chain(e),
+    };
+    InputError { file, line: 0, column: 0, message }
+}
+
+/// The message of an error and its sources.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        cur = s.source();
+    }
+    text
+}
+
+/// `netdoctor snapshot --docker -o FILE`: writes the redacted raw state. Returns the exit code.
+pub fn snapshot(input: &DockerInput, output: Option<&std::path::Path>) -> u8 {
+    let snapshot = match read(input) {
+        Ok(s) => s,
+        Err(e) => {
+            let err = input_error(input, &e);
+            eprintln!("error: {}: {}", err.file.display(), err.message);
+            return 2;
+        }
+    };
+    let text = snapshot.to_json();
+    match output {
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => {
+                eprintln!(
+                    "wrote {} ({} containers, {} networks; environment values redacted)",
+                    path.display(),
+                    snapshot.containers.len(),
+                    snapshot.networks.len()
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
+                2
+            }
+        },
+        None => crate::print(&text, 0),
+    }
+}

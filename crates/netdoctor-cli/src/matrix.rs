@@ -1,0 +1,244 @@
+//! `netdoctor matrix`: read Kubernetes manifests, compute which workloads (and which
+//! outside address ranges, and the ingress controller) may connect to which, and print
+//! the allowed connections in one of several formats. `connlist` is netpol-analyzer's
+//! text format, line for line.
+
+use netdoctor_engine::policy::{Peer, PolicyEngine, PolicyOptions};
+use netdoctor_model::k8s::Cluster;
+use netdoctor_sources::k8s;
+use netdoctor_sources::LoadError;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Output formats of `matrix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatrixFormat {
+    /// An aligned table.
+    Text,
+    Json,
+    Csv,
+    /// A Markdown table.
+    Md,
+    /// A Graphviz digraph.
+    Dot,
+    /// netpol-analyzer's `src => dst : connections` lines.
+    Connlist,
+}
+
+/// One allowed connection, by indices into `MatrixRun::peers` and `MatrixRun::sets`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Row {
+    pub src: u32,
+    pub dst: u32,
+    pub set: u32,
+}
+
+/// The outcome of a run: peers and connection sets rendered once, the rows (sorted by
+/// source, then destination), the workloads (for graph output), and what was skipped
+/// or failed while reading.
+#[derive(Debug, Clone, Default)]
+pub struct MatrixRun {
+    /// Peer names, sorted, so row order is index order.
+    pub peers: Vec<String>,
+    /// Rendered connection sets (`TCP 80,UDP 53`).
+    pub sets: Vec<String>,
+    pub rows: Vec<Row>,
+    pub workloads: Vec<String>,
+    pub warnings: Vec<String>,
+    pub errors: Vec<LoadError>,
+}
+
+impl MatrixRun {
+    /// The rows as (source, destination, connections) text.
+    pub fn lines(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        let name = |i: u32| self.peers.get(i as usize).map_or("", String::as_str);
+        self.rows.iter().map(move |r| (name(r.src), name(r.dst), self.sets.get(r.set as usize).map_or("", String::as_str)))
+    }
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// Reads every path and computes the matrix.
+pub fn run(paths: &[PathBuf], options: PolicyOptions) -> MatrixRun {
+    let mut cluster = Cluster::default();
+    let mut out = MatrixRun::default();
+    for path in paths {
+        let loaded = k8s::load(path);
+        cluster.extend(loaded.cluster);
+        out.warnings.extend(loaded.warnings.iter().map(ToString::to_string));
+        out.errors.extend(loaded.errors);
+    }
+    let engine = PolicyEngine::new(&cluster, options);
+    out.warnings.extend(engine.warnings.iter().map(|w| format!("{}: {}", w.origin, w.message)));
+    let matrix = engine.matrix();
+    // Name every peer once, then sort by name so rows sort as integers.
+    let mut ids: HashMap<Peer, usize> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut id_of = |peer: Peer| {
+        *ids.entry(peer).or_insert_with(|| {
+            names.push(engine.peer_name(&peer));
+            names.len() - 1
+        })
+    };
+    let raw: Vec<(usize, usize, usize)> = matrix.connections.iter().map(|c| (id_of(c.src), id_of(c.dst), c.set)).collect();
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_unstable_by(|&a, &b| names.get(a).cmp(&names.get(b)));
+    let mut rank = vec![0u32; names.len()];
+    for (r, &i) in order.iter().enumerate() {
+        if let Some(slot) = rank.get_mut(i) {
+            *slot = index(r);
+        }
+    }
+    let rank_of = |i: usize| rank.get(i).copied().unwrap_or(u32::MAX);
+    out.rows = raw.into_iter().map(|(s, d, set)| Row { src: rank_of(s), dst: rank_of(d), set: index(set) }).collect();
+    out.rows.sort_unstable();
+    out.peers = order.into_iter().map(|i| names.get(i).cloned().unwrap_or_default()).collect();
+    out.sets = matrix.sets.iter().map(ToString::to_string).collect();
+    out.workloads = engine.workloads.iter().map(|w| w.name()).collect();
+    out.workloads.sort();
+    out
+}
+
+/// Prints warnings and located errors to standard error.
+pub fn report_problems(run: &MatrixRun) {
+    for w in &run.warnings {
+        eprintln!("warning: {w}");
+    }
+    for e in &run.errors {
+        eprintln!("error: {e}");
+    }
+}
+
+/// Renders the rows in `format`.
+pub fn render(run: &MatrixRun, format: MatrixFormat) -> String {
+    match format {
+        MatrixFormat::Connlist => connlist(run),
+        MatrixFormat::Text => text(run),
+        MatrixFormat::Json => json(run),
+        MatrixFormat::Csv => csv(run),
+        MatrixFormat::Md => markdown(run),
+        MatrixFormat::Dot => dot(run),
+    }
+}
+
+fn connlist(run: &MatrixRun) -> String {
+    let mut out = String::with_capacity(run.rows.len() * 96);
+    for (src, dst, conns) in run.lines() {
+        for part in [src, " => ", dst, " : ", conns, "\n"] {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+fn text(run: &MatrixRun) -> String {
+    if run.rows.is_empty() {
+        return "no allowed connections\n".to_string();
+    }
+    let (src_w, dst_w) = run.lines().fold((6, 11), |(s, d), (src, dst, _)| (s.max(src.len()), d.max(dst.len())));
+    let mut out = format!("{:src_w$}  {:dst_w$}  {}\n", "SOURCE", "DESTINATION", "ALLOWED");
+    for (src, dst, conns) in run.lines() {
+        let _ = writeln!(out, "{src:src_w$}  {dst:dst_w$}  {conns}");
+    }
+    let n = run.rows.len();
+    let _ = writeln!(out, "\n{n} allowed connection{}", if n == 1 { "" } else { "s" });
+    out
+}
+
+fn json(run: &MatrixRun) -> String {
+    let connections: Vec<serde_json::Value> =
+        run.lines().map(|(src, dst, conns)| serde_json::json!({"src": src, "dst": dst, "conn": conns})).collect();
+    let errors: Vec<serde_json::Value> = run
+        .errors
+        .iter()
+        .map(|e| serde_json::json!({"file": e.file.display().to_string(), "line": e.line, "column": e.column, "message": e.message}))
+        .collect();
+    let doc = serde_json::json!({"version": 1, "connections": connections, "warnings": run.warnings, "errors": errors});
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// A CSV field, quoted when it holds a separator or quote.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv(run: &MatrixRun) -> String {
+    let mut out = String::from("src,dst,conn\n");
+    for (src, dst, conns) in run.lines() {
+        let _ = writeln!(out, "{},{},{}", csv_field(src), csv_field(dst), csv_field(conns));
+    }
+    out
+}
+
+fn markdown(run: &MatrixRun) -> String {
+    let mut out = String::from("| src | dst | conn |\n|-----|-----|------|\n");
+    let esc = |s: &str| s.replace('|', "\\|");
+    for (src, dst, conns) in run.lines() {
+        let _ = writeln!(out, "| {} | {} | {} |", esc(src), esc(dst), esc(conns));
+    }
+    out
+}
+
+fn dot(run: &MatrixRun) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut out = String::from("digraph {\n");
+    let mut nodes: Vec<&str> = run.workloads.iter().map(String::as_str).collect();
+    nodes.extend(run.lines().flat_map(|(src, dst, _)| [src, dst]));
+    nodes.sort_unstable();
+    nodes.dedup();
+    for n in nodes {
+        let shape = if n.ends_with("[External]") {
+            "box"
+        } else if n.starts_with('{') {
+            "diamond"
+        } else {
+            "ellipse"
+        };
+        let _ = writeln!(out, "\t{} [label={} shape={shape}]", quote(n), quote(n));
+    }
+    for (src, dst, conns) in run.lines() {
+        let _ = writeln!(out, "\t{} -> {} [label={}]", quote(src), quote(dst), quote(conns));
+    }
+    out.push_str("}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> MatrixRun {
+        let names = ["0.0.0.0-255.255.255.255[External]", "ns/a[Deployment]", "ns/b[Pod]"];
+        MatrixRun {
+            peers: names.iter().map(ToString::to_string).collect(),
+            sets: vec!["All Connections".into(), "TCP 80,UDP 53".into()],
+            rows: vec![Row { src: 0, dst: 1, set: 0 }, Row { src: 1, dst: 2, set: 1 }],
+            workloads: vec!["ns/a[Deployment]".into(), "ns/b[Pod]".into()],
+            ..MatrixRun::default()
+        }
+    }
+
+    #[test]
+    fn formats() {
+        let run = sample();
+        assert_eq!(
+            render(&run, MatrixFormat::Connlist),
+            "0.0.0.0-255.255.255.255[External] => ns/a[Deployment] : All Connections\nns/a[Deployment] => ns/b[Pod] : TCP 80,UDP 53\n"
+        );
+        assert!(render(&run, MatrixFormat::Csv).contains("ns/a[Deployment],ns/b[Pod],\"TCP 80,UDP 53\"\n"));
+        assert!(render(&run, MatrixFormat::Md).contains("| ns/a[Deployment] | ns/b[Pod] | TCP 80,UDP 53 |"));
+        assert!(render(&run, MatrixFormat::Dot).contains("\"ns/a[Deployment]\" -> \"ns/b[Pod]\" [label=\"TCP 80,UDP 53\"]"));
+        let json: serde_json::Value = serde_json::from_str(&render(&run, MatrixFormat::Json)).unwrap_or_default();
+        assert_eq!(json["connections"][1]["conn"], "TCP 80,UDP 53");
+        assert!(render(&run, MatrixFormat::Text).starts_with("SOURCE"));
+    }
+}

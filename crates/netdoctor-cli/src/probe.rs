@@ -1,0 +1,459 @@
+//! Active checks from inside containers (through `netdoctor-probe`): `why --probe`
+//! confirms each layer of one flow, and `netdoctor probe` builds the live reachability
+//! matrix of a project and reports where live behaviour differs from what the
+//! configuration says. Probes only target the addresses and names of the containers
+//! read, and only query the containers' own resolvers.
+
+use crate::live::{self, EngineArgs};
+use netdoctor_engine::{Analysis, EngineConfig, Resolution, Stack};
+use netdoctor_model::{Model, Protocol, Workload};
+use netdoctor_probe::{run_batch, Capabilities, Job, NetnsRef, Outcome, Probe, ProbeOptions};
+use netdoctor_rules::why::{Status, Why};
+use serde::Serialize;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// Most addresses and ports probed per peer, so a matrix stays bounded.
+const MAX_PORTS_PER_PEER: usize = 3;
+
+/// The workload whose network namespace `w` uses.
+fn owner(analysis: &Analysis<'_>, w: usize) -> usize {
+    match analysis.topology.stack(w) {
+        Stack::Shared(o) => *o,
+        _ => w,
+    }
+}
+
+/// The PID whose network namespace workload `w` uses (its own running container, or
+/// the one it shares a namespace with).
+fn netns_pid(model: &Model, analysis: &Analysis<'_>, w: usize) -> Option<u32> {
+    let owner = owner(analysis, w);
+    let own = |i: usize| model.workloads.get(i)?.live.as_ref()?.containers.iter().find(|c| c.state.is_up())?.pid;
+    own(w).or_else(|| own(owner))
+}
+
+/// Workload `w`'s IPv4 addresses: on `nets` (engine names) when given, else all.
+fn addresses(model: &Model, analysis: &Analysis<'_>, w: usize, nets: &[String]) -> Vec<IpAddr> {
+    let Some(live) = model.workloads.get(owner(analysis, w)).and_then(|x| x.live.as_ref()) else { return Vec::new() };
+    let mut out: Vec<IpAddr> = live
+        .containers
+        .iter()
+        .filter(|c| c.state.is_up())
+        .flat_map(|c| c.endpoints.iter())
+        .filter(|e| nets.is_empty() || nets.contains(&e.network))
+        .filter_map(|e| e.ipv4.map(|n| n.addr()))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The resolvers a container uses, from its resolv.conf (at most two).
+fn resolvers(pid: u32) -> Result<Vec<SocketAddr>, String> {
+    let conf = netdoctor_probe::read_resolv_conf(pid).map_err(|e| match e.hint() {
+        Some(h) => format!("{e}; {h}"),
+        None => e.to_string(),
+    })?;
+    Ok(conf.nameservers.into_iter().take(2).map(|ip| SocketAddr::new(ip, 53)).collect())
+}
+
+/// Adds probe observations to a `why` explanation. Prints, once, why probing cannot
+/// run when it cannot.
+pub fn confirm(model: &Model, why: &mut Why) {
+    let caps = Capabilities::current();
+    if let Some(missing) = caps.missing_for_probes() {
+        eprintln!("warning: {missing}");
+        return;
+    }
+    let analysis = Analysis::new(model, &EngineConfig::default());
+    let (a, b) = (why.from_index, why.to_index);
+    let Some(pid) = netns_pid(model, &analysis, a) else {
+        eprintln!("warning: `{}` has no running container to probe from", why.from);
+        return;
+    };
+    let netns = Some(NetnsRef::of_pid(pid));
+    let shared: Vec<String> =
+        analysis.shared_networks(a, b).iter().filter_map(|&n| analysis.topology.info(n)).map(|i| i.name.clone()).collect();
+    let mut targets = addresses(model, &analysis, b, &shared);
+    if targets.is_empty() {
+        targets = addresses(model, &analysis, b, &[]);
+    }
+    targets.truncate(2);
+    let port = why.port.split_once('/').and_then(|(proto, p)| Some((proto.parse::<Protocol>().ok()?, p.parse::<u16>().ok()?)));
+    let lookup = why.to.rsplit('/').next().unwrap_or(&why.to).to_string();
+    let mut jobs = Vec::new();
+    let mut kinds = Vec::new();
+    for &ip in &targets {
+        jobs.push(Job { netns, probe: Probe::Icmp(ip) });
+        kinds.push(("icmp", ip.to_string()));
+        if let Some((Protocol::Tcp, p)) = port {
+            jobs.push(Job { netns, probe: Probe::Tcp(SocketAddr::new(ip, p)) });
+            kinds.push(("tcp", format!("{ip}:{p}")));
+        }
+    }
+    let name_is_ip = lookup.parse::<IpAddr>().is_ok();
+    if !name_is_ip {
+        match resolvers(pid) {
+            Ok(servers) => {
+                for server in servers {
+                    jobs.push(Job { netns, probe: Probe::Dns { server, name: lookup.clone(), ipv6: false } });
+                    kinds.push(("dns", server.ip().to_string()));
+                }
+            }
+            Err(e) => why.confirm(3, Status::Unknown, format!("could not read the resolvers of `{}`: {e}", why.from), None),
+        }
+    }
+    let outcomes = run_batch(jobs, &ProbeOptions::default());
+    let from = why.from.clone();
+    let to = why.to.clone();
+    let mut path_open: Option<bool> = None;
+    for ((kind, target), outcome) in kinds.iter().zip(&outcomes) {
+        let said = format!("{kind} from `{from}` to {target}: {}", outcome.describe());
+        match (*kind, outcome) {
+            ("icmp", Outcome::Reply { .. }) => {
+                why.confirm(2, Status::Pass, said, None);
+                path_open.get_or_insert(true);
+            }
+            ("icmp", Outcome::Unreachable(_)) => why.confirm(2, Status::Fail, said, None),
+            ("icmp", _) => why.confirm(2, Status::Unknown, format!("{said} (ICMP may be filtered)"), None),
+            ("tcp", Outcome::Connected { .. }) => {
+                why.confirm(5, Status::Pass, said.clone(), None);
+                why.confirm(6, Status::Pass, said, None);
+                path_open = Some(true);
+            }
+            ("tcp", Outcome::Refused) => {
+                why.confirm(5, Status::Pass, format!("{said}: the path is open"), None);
+                let p = port.map_or(0, |(_, p)| p);
+                why.confirm(
+                    6,
+                    Status::Fail,
+                    format!("nothing listens on tcp/{p} in `{to}` (connection refused)"),
+                    Some(format!("start the server in `{to}` on port {p}, listening on 0.0.0.0 rather than 127.0.0.1, or ask about the port it does listen on")),
+                );
+                path_open = Some(true);
+            }
+            ("tcp", Outcome::TimedOut) => {
+                why.confirm(
+                    5,
+                    Status::Fail,
+                    format!("{said}: the connection was dropped on the way"),
+                    Some(
+                        "look for what drops it: ICC off on the network, a DOCKER-USER or FORWARD rule (`iptables -S DOCKER-USER`)".into(),
+                    ),
+                );
+                path_open = Some(false);
+            }
+            ("tcp", Outcome::Unreachable(_)) => why.confirm(5, Status::Fail, said, None),
+            ("dns", Outcome::Dns(answer)) if answer.resolved() => {
+                let right = answer.addresses.iter().any(|ip| targets.contains(ip)) || targets.is_empty();
+                let status = if right { Status::Pass } else { Status::Fail };
+                why.confirm(
+                    3,
+                    status,
+                    said,
+                    (!right).then(|| format!("`{lookup}` names something else from `{from}`: use a name only `{to}` answers to")),
+                );
+            }
+            ("dns", Outcome::Failed(_)) => why.confirm(3, Status::Unknown, said, None),
+            ("dns", _) => why.confirm(3, Status::Fail, said, None),
+            (_, Outcome::Failed(_)) => why.confirm(5, Status::Unknown, said, None),
+            _ => {}
+        }
+    }
+    if port.is_none() {
+        match path_open {
+            Some(true) => why.confirm(5, Status::Pass, format!("`{to}` answered from `{from}`'s namespace"), None),
+            _ if !targets.is_empty() => {
+                why.confirm(5, Status::Unknown, "no answer to ICMP; ask about a port (`--port`) to test the path", None)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Arguments of `netdoctor probe`.
+#[derive(Debug, clap::Args)]
+pub struct ProbeArgs {
+    /// Containers to probe between [default: every running container of the selection]
+    #[arg(value_name = "CONTAINER")]
+    pub names: Vec<String>,
+    /// Probe the containers of this Compose project (repeatable).
+    #[arg(short = 'p', long = "project", value_name = "NAME")]
+    pub projects: Vec<String>,
+    /// Probes in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub parallelism: usize,
+    /// Milliseconds each probe may wait.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub timeout_ms: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::why::WhyFormat::Text)]
+    pub format: crate::why::WhyFormat,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// One pair of the matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pair {
+    pub from: String,
+    pub to: String,
+    /// What the configuration says: `reachable`, `blocked` (no shared network, ICC off).
+    pub expected: &'static str,
+    /// Whether `to`'s name resolves from `from` per the configuration.
+    pub expected_dns: bool,
+    pub ping: Option<String>,
+    pub dns: Option<String>,
+    pub tcp: Vec<PortResult>,
+    /// Whether live probes reached `to` (an echo reply, or a TCP answer of any kind).
+    pub reached: Option<bool>,
+    pub resolved: Option<bool>,
+    /// Where live behaviour differs from the configuration.
+    pub differences: Vec<String>,
+}
+
+/// One TCP port probed.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortResult {
+    pub port: u16,
+    /// `open`, `refused`, `timeout`, `unreachable` or an error.
+    pub result: String,
+}
+
+/// The whole matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Matrix {
+    pub version: u32,
+    pub containers: Vec<String>,
+    pub pairs: Vec<Pair>,
+    pub probes: usize,
+    pub elapsed_ms: u128,
+    pub errors: Vec<String>,
+}
+
+/// Runs `netdoctor probe`; returns the exit code (1 when live behaviour differs).
+pub fn run(args: ProbeArgs) -> u8 {
+    if args.engine.snapshot.is_some() {
+        eprintln!("error: probing needs the live engine (containers' processes), not a snapshot: use --docker");
+        return 2;
+    }
+    let caps = Capabilities::current();
+    if let Some(missing) = caps.missing_for_probes() {
+        eprintln!("error: {missing}");
+        return 2;
+    }
+    let mut engine = args.engine.clone();
+    engine.docker = true;
+    engine.containers.extend(args.names.iter().cloned());
+    let (input, selection) = engine.input(args.projects.clone());
+    let (model, errors) = live::load(&input, &selection, &std::env::vars().collect());
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {}: {}", e.file.display(), e.message);
+        }
+        return 2;
+    }
+    let opts = ProbeOptions {
+        parallelism: args.parallelism.max(1),
+        tcp_timeout: Duration::from_millis(args.timeout_ms.max(10)),
+        icmp_timeout: Duration::from_millis(args.timeout_ms.max(10)),
+        dns_timeout: Duration::from_millis(args.timeout_ms.max(10)),
+    };
+    let matrix = matrix(&model, &opts);
+    let text = match args.format {
+        crate::why::WhyFormat::Json => {
+            serde_json::to_string_pretty(&matrix).map_or_else(|e| format!("{{\"error\": \"{e}\"}}\n"), |s| s + "\n")
+        }
+        crate::why::WhyFormat::Text => render(&matrix),
+    };
+    let code = if matrix.pairs.iter().any(|p| !p.differences.is_empty()) { 1 } else { 0 };
+    crate::print(&text, code)
+}
+
+/// Probes every ordered pair of running workloads of the model.
+pub fn matrix(model: &Model, opts: &ProbeOptions) -> Matrix {
+    let start = Instant::now();
+    let analysis = Analysis::new(model, &EngineConfig::default());
+    let running: Vec<usize> = (0..model.workloads.len()).filter(|&w| netns_pid(model, &analysis, w).is_some()).collect();
+    let mut errors = Vec::new();
+    let mut jobs = Vec::new();
+    // (pair index, kind, port)
+    let mut meta: Vec<(usize, &'static str, u16)> = Vec::new();
+    let mut pairs = Vec::new();
+    for &a in &running {
+        let Some(pid) = netns_pid(model, &analysis, a) else { continue };
+        let netns = Some(NetnsRef::of_pid(pid));
+        let servers = match resolvers(pid) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(e);
+                Vec::new()
+            }
+        };
+        for &b in running.iter().filter(|&&b| b != a) {
+            let (Some(wa), Some(wb)) = (model.workloads.get(a), model.workloads.get(b)) else { continue };
+            if owner(&analysis, a) == owner(&analysis, b) {
+                continue; // one namespace: nothing between them to probe
+            }
+            let shared_ids = analysis.shared_networks(a, b);
+            let icc = shared_ids.iter().any(|&n| {
+                analysis.topology.info(n).is_some_and(|i| i.declared.iter().filter_map(|&d| model.networks.get(d)).all(|m| m.icc_enabled()))
+            });
+            let name = lookup_name(wb);
+            let expected_dns = matches!(analysis.resolve(a, &name), Resolution::Resolved { ref targets, .. } if targets.contains(&b));
+            let shared: Vec<String> = shared_ids.iter().filter_map(|&n| analysis.topology.info(n)).map(|i| i.name.clone()).collect();
+            let mut target = addresses(model, &analysis, b, &shared);
+            if target.is_empty() {
+                target = addresses(model, &analysis, b, &[]);
+            }
+            let i = pairs.len();
+            pairs.push(Pair {
+                from: wa.name.clone(),
+                to: wb.name.clone(),
+                expected: if icc { "reachable" } else { "blocked" },
+                expected_dns,
+                ping: None,
+                dns: None,
+                tcp: Vec::new(),
+                reached: None,
+                resolved: None,
+                differences: Vec::new(),
+            });
+            if let Some(&ip) = target.first() {
+                jobs.push(Job { netns, probe: Probe::Icmp(ip) });
+                meta.push((i, "icmp", 0));
+                for port in ports_of(wb) {
+                    jobs.push(Job { netns, probe: Probe::Tcp(SocketAddr::new(ip, port)) });
+                    meta.push((i, "tcp", port));
+                }
+            }
+            if let Some(&server) = servers.first() {
+                jobs.push(Job { netns, probe: Probe::Dns { server, name, ipv6: false } });
+                meta.push((i, "dns", 0));
+            }
+        }
+    }
+    let probes = jobs.len();
+    let outcomes = run_batch(jobs, opts);
+    for ((i, kind, port), outcome) in meta.into_iter().zip(outcomes) {
+        let Some(p) = pairs.get_mut(i) else { continue };
+        match kind {
+            "icmp" => {
+                if matches!(outcome, Outcome::Reply { .. }) {
+                    p.reached = Some(true);
+                } else {
+                    p.reached.get_or_insert(false);
+                }
+                p.ping = Some(short(&outcome));
+            }
+            "tcp" => {
+                match outcome {
+                    Outcome::Connected { .. } | Outcome::Refused => p.reached = Some(true),
+                    _ => {
+                        p.reached.get_or_insert(false);
+                    }
+                }
+                p.tcp.push(PortResult { port, result: short(&outcome) });
+            }
+            _ => {
+                p.resolved = Some(matches!(&outcome, Outcome::Dns(a) if a.resolved()));
+                p.dns = Some(short(&outcome));
+            }
+        }
+    }
+    for p in &mut pairs {
+        match (p.expected, p.reached) {
+            ("reachable", Some(false)) => p.differences.push(format!(
+                "the configuration lets `{}` reach `{}`, but nothing got through: something drops it (DOCKER-USER, FORWARD, a host firewall)",
+                p.from, p.to
+            )),
+            ("blocked", Some(true)) => {
+                p.differences.push(format!("the configuration keeps `{}` from `{}`, but it got through", p.from, p.to))
+            }
+            _ => {}
+        }
+        match (p.expected_dns, p.resolved) {
+            (true, Some(false)) => p.differences.push(format!("`{}` should resolve from `{}`, but it did not", p.to, p.from)),
+            (false, Some(true)) => {
+                p.differences.push(format!("`{}` resolved from `{}`, though the configuration says it should not", p.to, p.from))
+            }
+            _ => {}
+        }
+    }
+    Matrix {
+        version: 1,
+        containers: running.iter().filter_map(|&w| model.workloads.get(w)).map(|w| w.name.clone()).collect(),
+        pairs,
+        probes,
+        elapsed_ms: start.elapsed().as_millis(),
+        errors,
+    }
+}
+
+/// The name peers use for a workload: its container name when it has one, else its
+/// service name.
+fn lookup_name(w: &Workload) -> String {
+    w.container_name.as_ref().map_or_else(|| w.name.clone(), |c| c.value.clone())
+}
+
+/// The TCP ports a workload declares (exposed or published targets), bounded.
+fn ports_of(w: &Workload) -> Vec<u16> {
+    let mut ports: Vec<u16> = w
+        .expose
+        .iter()
+        .map(|e| e.value.start)
+        .chain(w.ports.iter().filter(|p| p.protocol == Protocol::Tcp).map(|p| p.target.start))
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports.truncate(MAX_PORTS_PER_PEER);
+    ports
+}
+
+fn short(o: &Outcome) -> String {
+    match o {
+        Outcome::Connected { .. } => "open".into(),
+        Outcome::Refused => "refused".into(),
+        Outcome::TimedOut => "timeout".into(),
+        Outcome::Unreachable(_) => "unreachable".into(),
+        Outcome::Reply { after } => format!("{:.1}ms", after.as_secs_f64() * 1000.0),
+        Outcome::Dns(a) if a.resolved() => a.addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+        Outcome::Dns(a) => a.rcode.clone(),
+        Outcome::Failed(e) => format!("error: {e}"),
+    }
+}
+
+/// The matrix as a table, then the differences.
+pub fn render(m: &Matrix) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let w = m.pairs.iter().flat_map(|p| [p.from.len(), p.to.len()]).max().unwrap_or(4).max(4);
+    let _ = writeln!(out, "{:<w$}  {:<w$}  {:<9}  {:<10}  {:<20}  tcp", "from", "to", "expected", "ping", "dns");
+    for p in &m.pairs {
+        let tcp: Vec<String> = p.tcp.iter().map(|t| format!("{}:{}", t.port, t.result)).collect();
+        let _ = writeln!(
+            out,
+            "{:<w$}  {:<w$}  {:<9}  {:<10}  {:<20}  {}",
+            p.from,
+            p.to,
+            p.expected,
+            p.ping.as_deref().unwrap_or("-"),
+            p.dns.as_deref().unwrap_or("-"),
+            if tcp.is_empty() { "-".to_string() } else { tcp.join(" ") }
+        );
+    }
+    let diffs: Vec<&String> = m.pairs.iter().flat_map(|p| p.differences.iter()).collect();
+    out.push('\n');
+    if diffs.is_empty() {
+        let _ = writeln!(out, "live behaviour matches the configuration");
+    } else {
+        let _ = writeln!(out, "where live behaviour differs from the configuration:");
+        for d in diffs {
+            let _ = writeln!(out, "  - {d}");
+        }
+    }
+    for e in &m.errors {
+        let _ = writeln!(out, "error: {e}");
+    }
+    let _ = writeln!(out, "{} containers, {} pairs, {} probes in {} ms", m.containers.len(), m.pairs.len(), m.probes, m.elapsed_ms);
+    out
+}

@@ -1,0 +1,113 @@
+//! `netdoctor why A B --port tcp/P`: loads the live state (or a snapshot, or the
+//! Compose project here), runs the rules, walks the five layers for the flow and, with
+//! `--probe`, confirms each layer from inside A's network namespace.
+//! Exit codes: 0 allowed or not decidable, 1 denied, 2 usage or input errors.
+
+use crate::live::{self, EngineArgs};
+use netdoctor_engine::{Analysis, EngineConfig};
+use netdoctor_model::Model;
+use netdoctor_report::InputError;
+use netdoctor_rules::why::{self, PortSpec, Verdict, Why};
+use netdoctor_rules::{RuleConfig, RuleContext, Selection};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Arguments of `netdoctor why`.
+#[derive(Debug, clap::Args)]
+pub struct WhyArgs {
+    /// The client: a container or service name, `project/service`, or a container ID.
+    pub from: String,
+    /// The server, named as the client would look it up (or an address).
+    pub to: String,
+    /// The port asked about: `tcp/5432`, `udp/53`, or a bare number for TCP.
+    #[arg(long, value_name = "PROTO/PORT")]
+    pub port: Option<PortSpec>,
+    /// Confirm each layer by probing from inside the client's network namespace (needs root).
+    #[arg(long)]
+    pub probe: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = WhyFormat::Text)]
+    pub format: WhyFormat,
+    /// Only read the containers of this Compose project (repeatable).
+    #[arg(short = 'p', long = "project", value_name = "NAME")]
+    pub projects: Vec<String>,
+    /// Without `--docker`/`--snapshot`: the Compose file(s) to read [default: the project here]
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Trace layer 5 through this host's firewall, read live (iptables, routes, sysctls).
+    #[arg(long)]
+    pub host: bool,
+    /// Trace layer 5 through host facts captured earlier (a directory or a `snapshot --host` bundle).
+    #[arg(long, value_name = "PATH", conflicts_with = "host")]
+    pub host_facts: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Output formats of `why`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum WhyFormat {
+    Text,
+    Json,
+}
+
+/// Runs `why`; returns the exit code.
+pub fn run(args: WhyArgs) -> u8 {
+    if args.probe && !args.engine.docker {
+        eprintln!("error: --probe tests the running containers: use it with --docker (a snapshot's processes are gone)");
+        return 2;
+    }
+    let (model, errors) = load(&args);
+    for e in &errors {
+        eprintln!("error: {}: {}", e.file.display(), e.message);
+    }
+    if model.workloads.is_empty() && !errors.is_empty() {
+        return 2;
+    }
+    let mut explained = match explain(&model, &args.from, &args.to, args.port) {
+        Ok(w) => w,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    if args.probe {
+        crate::probe::confirm(&model, &mut explained);
+    }
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let text = match args.format {
+        WhyFormat::Text => netdoctor_report::render_why_text(&explained, color),
+        WhyFormat::Json => netdoctor_report::render_why_json(&explained),
+    };
+    let code = match explained.verdict {
+        Verdict::Denied => 1,
+        Verdict::Allowed | Verdict::Unknown => 0,
+    };
+    crate::print(&text, if errors.is_empty() { code } else { 2 })
+}
+
+/// Loads what `why` reasons about.
+pub fn load(args: &WhyArgs) -> (Model, Vec<InputError>) {
+    let (mut model, mut errors) = if args.engine.wanted() {
+        let (input, selection) = args.engine.input(args.projects.clone());
+        live::load(&input, &selection, &std::env::vars().collect())
+    } else {
+        let inputs = crate::check::Inputs { files: args.files.clone(), environment: std::env::vars().collect(), ..Default::default() };
+        crate::check::load(&inputs)
+    };
+    if let Some(host) = crate::host::HostInput::from_flags(args.host, args.host_facts.clone()) {
+        let (facts, host_errors) = crate::host::load(&host);
+        errors.extend(host_errors);
+        model.host = Some(facts);
+    }
+    (model, errors)
+}
+
+/// Analyses the model, runs every rule and explains the flow.
+pub fn explain(model: &Model, from: &str, to: &str, port: Option<PortSpec>) -> Result<Why, String> {
+    let analysis = Analysis::new(model, &EngineConfig::default());
+    let config = RuleConfig::default();
+    let cx = RuleContext { model, analysis: &analysis, config: &config };
+    let findings = netdoctor_rules::run(&cx, &Selection::default());
+    why::explain(&cx, &findings, from, to, port).map_err(|e| e.message)
+}

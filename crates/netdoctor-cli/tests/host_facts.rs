@@ -1,0 +1,75 @@
+//! `check --host-facts` end to end, without root: captured host facts (the rule
+//! fixtures' `*.host/` directories) applied to a project, broken facts, and usage errors.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn netdoctor(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run netdoctor")
+}
+
+const FIXTURES: &str = "crates/netdoctor-rules/tests/fixtures";
+
+#[test]
+fn host_facts_directory_applies_to_the_project() {
+    let out = netdoctor(&[
+        "check",
+        &format!("{FIXTURES}/ND502/fires.yaml"),
+        "--host-facts",
+        &format!("{FIXTURES}/ND502/fires.host"),
+        "--select",
+        "ND5",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    insta::assert_snapshot!("check-host-facts-ND502", String::from_utf8_lossy(&out.stdout));
+    // Without host facts the same project has nothing to say about the host.
+    let out = netdoctor(&["check", &format!("{FIXTURES}/ND502/fires.yaml"), "--select", "ND501,ND502,ND503,ND504,ND505,ND509"]);
+    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).trim()), (Some(0), "no findings"));
+}
+
+#[test]
+fn broken_host_facts_exit_2_with_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("iptables-save.txt"),
+        "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p tcp --dport 80:x -j ACCEPT\nCOMMIT\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("sysctl.txt"), "net.ipv4.ip_forward = yes\n").unwrap();
+    let out =
+        netdoctor(&["check", &format!("{FIXTURES}/ND501/fires.yaml"), "--host-facts", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<(String, u64, u64)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let file = Path::new(e["file"].as_str().unwrap()).file_name().unwrap().to_string_lossy().into_owned();
+            (file, e["line"].as_u64().unwrap(), e["column"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(errors, [("iptables-save.txt".to_string(), 3, 27), ("sysctl.txt".to_string(), 1, 23)], "{report:#}");
+    let out = netdoctor(&["check", &format!("{FIXTURES}/ND501/fires.yaml"), "--host-facts", "/nonexistent/host.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/nonexistent/host.json"));
+}
+
+#[test]
+fn usage_errors() {
+    let out = netdoctor(&["check", "--host", "--host-facts", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = netdoctor(&["snapshot"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("snapshot --host"));
+}

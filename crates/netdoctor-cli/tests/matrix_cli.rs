@@ -1,0 +1,93 @@
+//! End-to-end tests of `netdoctor matrix`: output formats, warnings for files that are
+//! not manifests, and located errors with exit code 2 for broken ones.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const MANIFESTS: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, ports: [{containerPort: 8080, name: http}]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: shop, labels: {app: client}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: client}}}]
+    ports: [{port: http}]
+"#;
+
+fn netdoctor(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netdoctor")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("run netdoctor")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn prints_the_connlist() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.yaml"), MANIFESTS).unwrap();
+    std::fs::write(dir.path().join("README.md"), "# notes").unwrap();
+    let out = netdoctor(&["matrix", ".", "--format", "connlist"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "0.0.0.0-255.255.255.255[External] => shop/client[Pod] : All Connections\n\
+         shop/client[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
+         shop/client[Pod] => shop/web[Deployment] : TCP 8080\n\
+         shop/web[Deployment] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
+         shop/web[Deployment] => shop/client[Pod] : All Connections\n"
+    );
+    assert!(text(&out.stderr).contains("warning: ./README.md: skipped: not a YAML or JSON file"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn every_format_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.yaml"), MANIFESTS).unwrap();
+    for (format, needle) in [
+        ("text", "shop/client[Pod]"),
+        ("json", "\"conn\": \"TCP 8080\""),
+        ("csv", "shop/client[Pod],shop/web[Deployment],TCP 8080"),
+        ("md", "| shop/client[Pod] | shop/web[Deployment] | TCP 8080 |"),
+        ("dot", "\"shop/client[Pod]\" -> \"shop/web[Deployment]\" [label=\"TCP 8080\"]"),
+    ] {
+        let out = netdoctor(&["matrix", "app.yaml", "--format", format], dir.path());
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains(needle), "{format}: {}", text(&out.stdout));
+    }
+}
+
+#[test]
+fn broken_manifests_give_located_errors_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.yaml"), MANIFESTS).unwrap();
+    let broken = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  ingress:\n  - from:\n    - ipBlock: {cidr: 10.0.0.0/40}\n";
+    std::fs::write(dir.path().join("bad.yaml"), broken).unwrap();
+    std::fs::write(dir.path().join("worse.yaml"), "a: [1,\n").unwrap();
+    let out = netdoctor(&["matrix", ".", "--format", "connlist"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("error: ./bad.yaml:7:"), "{err}");
+    assert!(err.contains("must be a CIDR"), "{err}");
+    assert!(err.contains("error: ./worse.yaml:2:"), "{err}");
+    // The good file is still analysed.
+    assert!(text(&out.stdout).contains("shop/client[Pod] => shop/web[Deployment] : TCP 8080"));
+    let missing = netdoctor(&["matrix", "nope"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("nope: cannot read: "), "{}", text(&missing.stderr));
+}

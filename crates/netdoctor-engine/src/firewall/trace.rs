@@ -1,0 +1,496 @@
+//! The walk: stages of the packet's path, each a built-in chain of one table in every
+//! rule set of the flow's family, with forks where a match is undecidable.
+
+use super::flow::{Endpoint, Flow, IfaceName, Original, PathKind};
+use super::matcher::rule_matches;
+use super::route::{RouteLookup, Router};
+use super::{Decider, PolicyRef, RuleRef, Step, Trace, Tri, Verdict, VerdictKind};
+use ipnet::IpNet;
+use netdoctor_model::host::{Chain, CtState, HostFacts, IpFamily, Policy, Rule, RuleSet, Target};
+use std::collections::HashMap;
+
+/// Branches a trace follows at most before it gives up as too complex.
+const MAX_BRANCHES: usize = 256;
+
+/// Chain nesting deeper than this is a loop (the kernel refuses loops when rules load).
+const MAX_DEPTH: usize = 64;
+
+/// Before the routing decision, for packets that arrive on an interface.
+const PREROUTING: &[(&str, &str)] = &[("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("nat", "PREROUTING")];
+const FORWARD: &[(&str, &str)] =
+    &[("mangle", "FORWARD"), ("filter", "FORWARD"), ("security", "FORWARD"), ("mangle", "POSTROUTING"), ("nat", "POSTROUTING")];
+const INPUT: &[(&str, &str)] = &[("mangle", "INPUT"), ("filter", "INPUT"), ("security", "INPUT"), ("nat", "INPUT")];
+/// Before the routing decision, for packets the host sends.
+const OUTPUT_PRE: &[(&str, &str)] = &[("raw", "OUTPUT"), ("mangle", "OUTPUT"), ("nat", "OUTPUT")];
+const OUTPUT: &[(&str, &str)] = &[("filter", "OUTPUT"), ("security", "OUTPUT"), ("mangle", "POSTROUTING"), ("nat", "POSTROUTING")];
+
+/// A rule set with its chains indexed by table and name.
+struct Indexed<'h> {
+    set: &'h RuleSet,
+    tables: HashMap<&'h str, HashMap<&'h str, &'h Chain>>,
+}
+
+/// The host's rule sets and routes, ready to trace flows through.
+pub struct Firewall<'h> {
+    facts: &'h HostFacts,
+    sets: Vec<Indexed<'h>>,
+    router: Router,
+}
+
+/// One branch of a trace in progress.
+#[derive(Clone)]
+struct Cursor {
+    flow: Flow,
+    steps: Vec<Step>,
+    forks: Vec<RuleRef>,
+    path: Option<PathKind>,
+    /// What accepted the flow in the filter table, for the final verdict.
+    accepted_by: Option<Decider>,
+}
+
+/// A branch being walked: its state, the chains it is in (with the next rule of each),
+/// and every chain it entered at this hook.
+type Walk<'c> = (Cursor, Vec<(&'c Chain, usize)>, Vec<String>);
+
+/// How one table's chain ended for a branch.
+enum End {
+    Go(Cursor),
+    Stop(Cursor, VerdictKind, Decider),
+}
+
+/// A branch that finished.
+struct Done {
+    cursor: Cursor,
+    kind: VerdictKind,
+    decider: Option<Decider>,
+}
+
+impl<'h> Firewall<'h> {
+    pub fn new(facts: &'h HostFacts) -> Firewall<'h> {
+        let sets = facts
+            .rulesets
+            .iter()
+            .map(|set| Indexed {
+                set,
+                tables: set.tables.iter().map(|t| (t.name.as_str(), t.chains.iter().map(|c| (c.name.as_str(), c)).collect())).collect(),
+            })
+            .collect();
+        Firewall { facts, sets, router: Router::new(facts) }
+    }
+
+    pub fn facts(&self) -> &'h HostFacts {
+        self.facts
+    }
+
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// Whether a rule set of this family was read.
+    pub fn has_rules(&self, family: IpFamily) -> bool {
+        self.sets.iter().any(|s| s.set.family == family)
+    }
+
+    /// Traces a flow through the host.
+    pub fn trace(&self, flow: &Flow) -> Trace {
+        let family = flow.family();
+        let sets: Vec<&Indexed<'h>> = self.sets.iter().filter(|s| s.set.family == family).collect();
+        let start = Cursor { flow: flow.clone(), steps: Vec::new(), forks: Vec::new(), path: flow.path, accepted_by: None };
+        if sets.is_empty() {
+            return finish(vec![Done { cursor: start, kind: VerdictKind::Unknown, decider: Some(Decider::NoRuleSet) }]);
+        }
+        if flow.bridged && !self.bridge_filtered(family) {
+            return finish(vec![Done { cursor: start, kind: VerdictKind::Accept, decider: Some(Decider::Bridged) }]);
+        }
+        let mut done = Vec::new();
+        let mut budget = MAX_BRANCHES;
+        let from_host = flow.path == Some(PathKind::Output);
+        let pre = if from_host { OUTPUT_PRE } else { PREROUTING };
+        let live = self.stages(&sets, pre, vec![start], &mut done, &mut budget);
+        let mut forward = Vec::new();
+        let mut input = Vec::new();
+        let mut output = Vec::new();
+        for cursor in live {
+            if let Some(c) = self.route(cursor, from_host, &mut done) {
+                match c.path {
+                    Some(PathKind::Forward) => forward.push(c),
+                    Some(PathKind::Input) => input.push(c),
+                    _ => output.push(c),
+                }
+            }
+        }
+        for (stages, cursors) in [(FORWARD, forward), (INPUT, input), (OUTPUT, output)] {
+            for cursor in self.stages(&sets, stages, cursors, &mut done, &mut budget) {
+                let decider = cursor.accepted_by.clone();
+                done.push(Done { cursor, kind: VerdictKind::Accept, decider });
+            }
+        }
+        finish(done)
+    }
+
+    /// Whether bridged frames of this family go through iptables.
+    fn bridge_filtered(&self, family: IpFamily) -> bool {
+        let sysctl = match family {
+            IpFamily::V4 => &self.facts.sysctls.bridge_nf_call_iptables,
+            IpFamily::V6 => &self.facts.sysctls.bridge_nf_call_ip6tables,
+        };
+        sysctl.as_ref().is_some_and(|s| s.value)
+    }
+
+    /// Runs branches through stages; finished ones go to `done`, the rest are returned.
+    fn stages(
+        &self,
+        sets: &[&Indexed<'h>],
+        stages: &[(&str, &str)],
+        mut live: Vec<Cursor>,
+        done: &mut Vec<Done>,
+        budget: &mut usize,
+    ) -> Vec<Cursor> {
+        for (table, chain) in stages {
+            let mut next = Vec::with_capacity(live.len());
+            for cursor in live {
+                // nat chains see only the first packet of a connection.
+                if *table == "nat" && (cursor.flow.state != CtState::New || cursor.flow.skip_nat) {
+                    next.push(cursor);
+                    continue;
+                }
+                let mut here = vec![cursor];
+                for set in sets {
+                    let mut after = Vec::with_capacity(here.len());
+                    for c in here {
+                        for end in self.run_chain(set, table, chain, c, budget) {
+                            match end {
+                                End::Go(c) => after.push(c),
+                                End::Stop(c, kind, decider) => done.push(Done { cursor: c, kind, decider: Some(decider) }),
+                            }
+                        }
+                    }
+                    here = after;
+                }
+                next.extend(here);
+            }
+            live = next;
+        }
+        live
+    }
+
+    /// The routing decision: the path, the output interface, and sysctls that forbid it.
+    fn route(&self, mut c: Cursor, from_host: bool, done: &mut Vec<Done>) -> Option<Cursor> {
+        if from_host {
+            c.path = Some(PathKind::Output);
+        } else if c.flow.bridged {
+            c.path = Some(PathKind::Forward);
+        } else if c.path.is_none() {
+            let local = match c.flow.dst.local {
+                Some(l) => Tri::from(l),
+                None => self.router.is_local(&c.flow.dst.net),
+            };
+            c.path = match local {
+                Tri::Yes => Some(PathKind::Input),
+                Tri::No => Some(PathKind::Forward),
+                Tri::Maybe => {
+                    let reason = format!("cannot tell whether {} is the host's own address", c.flow.dst);
+                    done.push(Done { cursor: c, kind: VerdictKind::Unknown, decider: Some(Decider::Ambiguous(reason)) });
+                    return None;
+                }
+            };
+        }
+        if c.path == Some(PathKind::Input) {
+            return Some(c);
+        }
+        if c.path == Some(PathKind::Forward) && !c.flow.bridged {
+            let (name, sysctl) = match c.flow.family() {
+                IpFamily::V4 => ("net.ipv4.ip_forward", &self.facts.sysctls.ip_forward),
+                IpFamily::V6 => ("net.ipv6.conf.all.forwarding", &self.facts.sysctls.ipv6_forwarding),
+            };
+            if let Some(s) = sysctl.as_ref().filter(|s| !s.value) {
+                let decider = Decider::Sysctl { name, origin: s.origin.clone() };
+                done.push(Done { cursor: c, kind: VerdictKind::Drop, decider: Some(decider) });
+                return None;
+            }
+        }
+        if c.flow.out_iface.is_none() {
+            match self.router.lookup(&c.flow.dst.net) {
+                RouteLookup::Via(iface, _) => c.flow.out_iface = Some(iface),
+                RouteLookup::Refused(route) => {
+                    done.push(Done { cursor: c, kind: VerdictKind::Drop, decider: Some(Decider::Route(route)) });
+                    return None;
+                }
+                RouteLookup::NoRoute if self.facts.routes.is_empty() => c.flow.out_iface = Some(IfaceName::Unknown),
+                RouteLookup::NoRoute => {
+                    done.push(Done { cursor: c, kind: VerdictKind::Drop, decider: Some(Decider::NoRoute) });
+                    return None;
+                }
+            }
+        }
+        Some(c)
+    }
+
+    /// Walks one built-in chain of one table, following jumps, for one branch.
+    fn run_chain(&self, set: &Indexed<'h>, table: &str, builtin: &str, cursor: Cursor, budget: &mut usize) -> Vec<End> {
+        let Some(chains) = set.tables.get(table) else { return vec![End::Go(cursor)] };
+        let Some(&base) = chains.get(builtin) else { return vec![End::Go(cursor)] };
+        let mut ends = Vec::new();
+        let mut work: Vec<Walk<'h>> = vec![(cursor, vec![(base, 0)], vec![base.name.clone()])];
+        while let Some((mut c, mut frames, mut entered)) = work.pop() {
+            loop {
+                let Some(&(chain, pos)) = frames.last() else {
+                    ends.push(self.policy(set, table, base, c, &entered));
+                    break;
+                };
+                let Some(rule) = chain.rules.get(pos) else {
+                    // The end of a user chain returns to its caller; of the built-in one, the policy.
+                    frames.pop();
+                    continue;
+                };
+                if let Some(top) = frames.last_mut() {
+                    top.1 = pos + 1;
+                }
+                match rule_matches(&rule.conditions, &c.flow, &self.router) {
+                    Tri::No => continue,
+                    Tri::Yes => {}
+                    Tri::Maybe => {
+                        if matches!(rule.target, Target::None | Target::Continue(_)) {
+                            continue;
+                        }
+                        let r = rule_ref(set, table, chain, pos, rule, &frames, &entered);
+                        if *budget == 0 {
+                            ends.push(End::Stop(c, VerdictKind::Unknown, Decider::TooComplex));
+                            break;
+                        }
+                        *budget -= 1;
+                        // Follow the rule as matching on a copy; this branch goes on as if not.
+                        let mut matched = c.clone();
+                        matched.forks.push(r.clone());
+                        c.forks.push(r);
+                        let mut matched_frames = frames.clone();
+                        let mut matched_entered = entered.clone();
+                        if let Some(end) = self.apply(set, table, chain, pos, rule, &mut matched, &mut matched_frames, &mut matched_entered)
+                        {
+                            ends.push(end);
+                        } else if matched_frames.is_empty() {
+                            ends.push(self.policy(set, table, base, matched, &matched_entered));
+                        } else {
+                            work.push((matched, matched_frames, matched_entered));
+                        }
+                        continue;
+                    }
+                }
+                if let Some(end) = self.apply(set, table, chain, pos, rule, &mut c, &mut frames, &mut entered) {
+                    ends.push(end);
+                    break;
+                }
+            }
+        }
+        ends
+    }
+
+    /// Applies a matching rule's target. Returns how the table ends for the branch, or
+    /// `None` to go on walking (with `frames` changed by a jump or return).
+    #[allow(clippy::too_many_arguments)] // one call site, and the state of a walk is this wide
+    fn apply<'c>(
+        &self,
+        set: &Indexed<'h>,
+        table: &str,
+        chain: &'c Chain,
+        pos: usize,
+        rule: &'c Rule,
+        c: &mut Cursor,
+        frames: &mut Vec<(&'c Chain, usize)>,
+        entered: &mut Vec<String>,
+    ) -> Option<End>
+    where
+        'h: 'c,
+    {
+        let r = || rule_ref(set, table, chain, pos, rule, frames, entered);
+        let step = |c: &mut Cursor| {
+            c.steps.push(Step {
+                table: table.into(),
+                chain: chain.name.clone(),
+                position: Some(pos + 1),
+                text: rule.text.clone(),
+                origin: rule.origin.clone(),
+            })
+        };
+        match &rule.target {
+            Target::None | Target::Continue(_) => None,
+            Target::SetMark { value, mask } => {
+                step(c);
+                c.flow.mark = (c.flow.mark & !mask) ^ value;
+                None
+            }
+            Target::Accept => {
+                step(c);
+                if table == "filter" {
+                    c.accepted_by = Some(Decider::Rule(r()));
+                }
+                Some(End::Go(c.clone()))
+            }
+            Target::Drop => {
+                step(c);
+                Some(End::Stop(c.clone(), VerdictKind::Drop, Decider::Rule(r())))
+            }
+            Target::Reject(_) => {
+                step(c);
+                Some(End::Stop(c.clone(), VerdictKind::Reject, Decider::Rule(r())))
+            }
+            Target::Return => {
+                frames.pop();
+                None
+            }
+            Target::Jump(name) | Target::Goto(name) => {
+                let Some(&next) = set.tables.get(table).and_then(|t| t.get(name.as_str())) else {
+                    let reason = format!("it jumps to `{name}`, which does not exist");
+                    return Some(End::Stop(c.clone(), VerdictKind::Unknown, Decider::Undecidable { rule: r(), reason }));
+                };
+                if frames.len() >= MAX_DEPTH {
+                    let reason = "chains jump into each other in a loop".to_string();
+                    return Some(End::Stop(c.clone(), VerdictKind::Unknown, Decider::Undecidable { rule: r(), reason }));
+                }
+                step(c);
+                if matches!(rule.target, Target::Goto(_)) {
+                    frames.pop();
+                }
+                frames.push((next, 0));
+                entered.push(name.clone());
+                None
+            }
+            Target::Dnat(to) => {
+                step(c);
+                let flow = &mut c.flow;
+                if flow.original.is_none() {
+                    flow.original = Some(Original { dst: flow.dst.clone(), dport: flow.dport });
+                }
+                if let Some(addr) = to.address {
+                    flow.dst = Endpoint::new(IpNet::from(addr));
+                }
+                if let Some(ports) = to.ports {
+                    flow.dport = Some(ports);
+                }
+                Some(End::Go(c.clone()))
+            }
+            Target::Redirect(ports) => {
+                step(c);
+                let flow = &mut c.flow;
+                if flow.original.is_none() {
+                    flow.original = Some(Original { dst: flow.dst.clone(), dport: flow.dport });
+                }
+                flow.dst.local = Some(true);
+                if let Some(ports) = ports {
+                    flow.dport = Some(*ports);
+                }
+                Some(End::Go(c.clone()))
+            }
+            Target::Snat(_) | Target::Masquerade => {
+                step(c);
+                Some(End::Go(c.clone()))
+            }
+            Target::Opaque(name) => {
+                step(c);
+                let reason = format!("target {name} hands the packet to something outside the rules");
+                Some(End::Stop(c.clone(), VerdictKind::Unknown, Decider::Undecidable { rule: r(), reason }))
+            }
+        }
+    }
+
+    /// The built-in chain's policy applies.
+    fn policy(&self, set: &Indexed<'h>, table: &str, base: &Chain, mut c: Cursor, entered: &[String]) -> End {
+        let policy = base.policy.unwrap_or(Policy::Accept);
+        let p = PolicyRef {
+            backend: set.set.backend,
+            table: table.into(),
+            chain: base.name.clone(),
+            policy,
+            origin: base.origin.clone(),
+            entered: entered.to_vec(),
+        };
+        if policy == Policy::Drop || table == "filter" {
+            c.steps.push(Step {
+                table: table.into(),
+                chain: base.name.clone(),
+                position: None,
+                text: format!("policy {policy}"),
+                origin: base.origin.clone(),
+            });
+        }
+        match policy {
+            Policy::Accept => {
+                if table == "filter" {
+                    c.accepted_by = Some(Decider::Policy(p));
+                }
+                End::Go(c)
+            }
+            Policy::Drop => End::Stop(c, VerdictKind::Drop, Decider::Policy(p)),
+        }
+    }
+}
+
+fn rule_ref(
+    set: &Indexed<'_>,
+    table: &str,
+    chain: &Chain,
+    pos: usize,
+    rule: &Rule,
+    frames: &[(&Chain, usize)],
+    entered: &[String],
+) -> RuleRef {
+    let mut stack: Vec<String> = frames.iter().map(|(c, _)| c.name.clone()).collect();
+    if stack.last() != Some(&chain.name) {
+        stack.push(chain.name.clone());
+    }
+    RuleRef {
+        backend: set.set.backend,
+        table: table.into(),
+        chain: chain.name.clone(),
+        position: pos + 1,
+        line: rule.line,
+        text: rule.text.clone(),
+        origin: rule.origin.clone(),
+        stack,
+        entered: entered.to_vec(),
+    }
+}
+
+/// Combines the finished branches into one verdict.
+fn finish(done: Vec<Done>) -> Trace {
+    let branches = done.len();
+    let mut undecidable: Vec<RuleRef> = Vec::new();
+    for d in &done {
+        for r in &d.cursor.forks {
+            if !undecidable.iter().any(|u| u.key() == r.key()) {
+                undecidable.push(r.clone());
+            }
+        }
+    }
+    let mut iter = done.into_iter();
+    let Some(first) = iter.next() else {
+        return Trace {
+            verdict: Verdict { kind: VerdictKind::Unknown, decided_by: Some(Decider::TooComplex) },
+            path: None,
+            steps: Vec::new(),
+            undecidable,
+            flow: Flow::new(netdoctor_model::host::IpProto::Tcp, Endpoint::anywhere(IpFamily::V4), Endpoint::anywhere(IpFamily::V4), None),
+            branches,
+        };
+    };
+    let rest: Vec<Done> = iter.collect();
+    let same_kind = rest.iter().all(|d| d.kind == first.kind);
+    let same_decider = rest.iter().all(|d| match (&d.decider, &first.decider) {
+        (Some(a), Some(b)) => a.same_as(b),
+        (None, None) => true,
+        _ => false,
+    });
+    let exhausted = first.decider == Some(Decider::TooComplex) || rest.iter().any(|d| d.decider == Some(Decider::TooComplex));
+    let verdict = if exhausted {
+        Verdict { kind: VerdictKind::Unknown, decided_by: Some(Decider::TooComplex) }
+    } else if same_kind && same_decider {
+        Verdict { kind: first.kind, decided_by: first.decider.clone() }
+    } else if same_kind {
+        Verdict { kind: first.kind, decided_by: None }
+    } else {
+        let rule = undecidable.first().cloned();
+        let decided_by = rule.map(|rule| Decider::Undecidable { rule, reason: "the verdict depends on whether it matches".into() });
+        Verdict { kind: VerdictKind::Unknown, decided_by }
+    };
+    Trace { verdict, path: first.cursor.path, steps: first.cursor.steps, undecidable, flow: first.cursor.flow, branches }
+}

@@ -1,0 +1,429 @@
+//! The model's workloads placed on the host whose facts were read: which bridge device
+//! each network is (or will be), which addresses its workloads have, where the host's
+//! way out is, and the flows the firewall rules check, traced through the host's
+//! rule sets.
+//!
+//! A network that exists on the host is matched by its bridge name
+//! (`com.docker.network.bridge.name`), by the device holding an address in its declared
+//! subnet, or, for a predicted subnet, by a `br-*` device holding an address in it. A
+//! network that does not exist yet gets a `br-…` device that matches no existing one
+//! and the subnet Docker would pick, skipping ranges the host already routes.
+
+use crate::address::{AddressPlan, AddressPool, SubnetSource};
+use crate::firewall::{Endpoint, Firewall, Flow, IfaceName, Original, PathKind, Trace};
+use crate::names::Resolution;
+use crate::topology::{NetId, Stack, Topology};
+use ipnet::IpNet;
+use netdoctor_model::host::{HostFacts, IpFamily, IpProto};
+use netdoctor_model::{Model, Origin, PortRange, Protocol};
+use std::net::IpAddr;
+
+/// The Compose/Docker option that names a bridge device.
+const BRIDGE_NAME_OPTION: &str = "com.docker.network.bridge.name";
+
+/// A bridge network of the model on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bridge {
+    pub net: NetId,
+    /// The engine's network name.
+    pub name: String,
+    pub iface: IfaceName,
+    /// Whether the device exists on the host now.
+    pub exists: bool,
+    /// The IPv4 subnet its containers get addresses from.
+    pub subnet: Option<IpNet>,
+    pub internal: bool,
+}
+
+/// The host's way out: the default route's device and its address there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uplink {
+    pub iface: String,
+    pub address: IpAddr,
+    /// The subnet the address is in: where overlay peers usually are.
+    pub subnet: IpNet,
+}
+
+/// What a flow stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    /// Containers of a network reaching outside the host.
+    Egress,
+    /// A workload reaching a peer it refers to.
+    Peer { from: usize, to: usize },
+    /// A client outside reaching a published port (index into the workload's `ports`).
+    Published { workload: usize, port: usize },
+    /// Overlay/cluster peers reaching the host on an underlay port.
+    Underlay { what: String },
+}
+
+/// A flow the host is checked for, with what it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFlow {
+    pub purpose: Purpose,
+    pub flow: Flow,
+    /// The network it starts on, for workload flows.
+    pub net: Option<NetId>,
+    /// Where the need for the flow is written (a reference, a port, a network).
+    pub origin: Origin,
+    /// `"web → db tcp/5432"`, for messages.
+    pub label: String,
+    /// Built for a network or container Docker has not created yet: Docker's own rules
+    /// for it are missing from the rule set and would be added at creation.
+    pub predicted: bool,
+}
+
+/// The traces of a published port.
+#[derive(Debug, Clone)]
+pub struct PublishedTrace {
+    /// The path a client's connection really takes (DNAT, then FORWARD).
+    pub actual: Trace,
+    /// The same connection as if the host served the port itself (INPUT): what the
+    /// host's INPUT firewall says about the port.
+    pub as_input: Trace,
+    /// Docker's DNAT rule for the port does not exist yet; `actual` traces the flow
+    /// after the DNAT Docker would add.
+    pub predicted: bool,
+}
+
+/// The host's view of the model.
+pub struct HostView<'m> {
+    pub facts: &'m HostFacts,
+    pub firewall: Firewall<'m>,
+    pub bridges: Vec<Bridge>,
+    pub uplink: Option<Uplink>,
+}
+
+impl<'m> HostView<'m> {
+    pub fn build(model: &'m Model, facts: &'m HostFacts, topology: &Topology, plan: &AddressPlan, pools: &[AddressPool]) -> HostView<'m> {
+        let firewall = Firewall::new(facts);
+        let uplink = uplink(facts, &firewall);
+        let bridges = bridges(model, facts, topology, plan, pools, &firewall);
+        HostView { facts, firewall, bridges, uplink }
+    }
+
+    /// The bridge of network `net`.
+    pub fn bridge(&self, net: NetId) -> Option<&Bridge> {
+        self.bridges.iter().find(|b| b.net == net)
+    }
+
+    /// Traces one flow.
+    pub fn trace(&self, flow: &Flow) -> Trace {
+        self.firewall.trace(flow)
+    }
+
+    /// Containers of each bridge network (internal ones excepted) reaching outside:
+    /// a new TCP connection to port 443 anywhere, out of the default route.
+    pub fn egress_flows(&self, model: &Model, topology: &Topology) -> Vec<HostFlow> {
+        let out_iface = self.uplink.as_ref().map_or(IfaceName::Unknown, |u| IfaceName::Named(u.iface.clone()));
+        self.bridges
+            .iter()
+            .filter(|b| !b.internal && !topology.members(b.net).is_empty())
+            .filter_map(|b| {
+                let subnet = b.subnet?;
+                let flow = Flow::tcp(Endpoint::remote(subnet), Endpoint::anywhere(IpFamily::V4), 443)
+                    .entering(b.iface.clone())
+                    .leaving(out_iface.clone());
+                let origin = network_origin(model, topology, b.net)?;
+                Some(HostFlow {
+                    purpose: Purpose::Egress,
+                    flow,
+                    net: Some(b.net),
+                    origin,
+                    label: format!("containers on `{}` reaching outside (tcp/443)", b.name),
+                    predicted: !b.exists,
+                })
+            })
+            .collect()
+    }
+
+    /// Each workload reaching each peer it refers to, on the bridge networks they share.
+    pub fn peer_flows(&self, model: &Model, topology: &Topology, resolve: impl Fn(usize, &str) -> Resolution) -> Vec<HostFlow> {
+        let mut out = Vec::new();
+        for (from, w) in model.workloads.iter().enumerate() {
+            for r in w.references.iter().filter(|r| r.via.is_lookup()) {
+                let (targets, network) = match resolve(from, &r.host) {
+                    Resolution::Resolved { targets, network } => (targets, Some(network)),
+                    Resolution::Link(t) => (vec![t], None),
+                    _ => continue,
+                };
+                for to in targets {
+                    let nets: Vec<NetId> = match network {
+                        Some(n) => vec![n],
+                        None => {
+                            topology.networks_of(from).iter().copied().filter(|n| topology.networks_of(to).contains(n)).take(1).collect()
+                        }
+                    };
+                    for net in nets {
+                        let Some(bridge) = self.bridge(net) else { continue };
+                        let (Some(src), Some(dst)) =
+                            (address_on(model, topology, from, net, bridge), address_on(model, topology, to, net, bridge))
+                        else {
+                            continue;
+                        };
+                        let target = model.workloads.get(to);
+                        let port = r.port.or_else(|| target.and_then(single_port));
+                        let dport = port.map(PortRange::single);
+                        let flow = Flow::new(IpProto::Tcp, Endpoint::remote(src), Endpoint::remote(dst), dport)
+                            .entering(bridge.iface.clone())
+                            .leaving(bridge.iface.clone())
+                            .bridged();
+                        let to_name = target.map_or("?", |t| t.name.as_str());
+                        let port_text = port.map_or_else(|| "any port".to_string(), |p| format!("tcp/{p}"));
+                        out.push(HostFlow {
+                            purpose: Purpose::Peer { from, to },
+                            flow,
+                            net: Some(net),
+                            origin: r.origin.clone(),
+                            label: format!("`{}` → `{to_name}` {port_text}", w.name),
+                            predicted: !bridge.exists,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A client outside the host reaching each published port (loopback-bound ones
+    /// excepted), as it arrives on the host: to the host's address, before DNAT.
+    pub fn published_flows(&self, model: &Model, topology: &Topology) -> Vec<HostFlow> {
+        let mut out = Vec::new();
+        let Some(uplink) = &self.uplink else { return out };
+        for (wi, w) in model.workloads.iter().enumerate() {
+            if !matches!(topology.stack(wi), Stack::Own) {
+                continue;
+            }
+            let Some(bridge) = topology.networks_of(wi).iter().find_map(|n| self.bridge(*n)) else { continue };
+            for (pi, p) in w.ports.iter().enumerate() {
+                let Some(published) = p.published else { continue };
+                let host_ip = match p.host_ip {
+                    Some(ip) if ip.is_loopback() => continue,
+                    Some(ip) if !ip.is_unspecified() => ip,
+                    _ => uplink.address,
+                };
+                if host_ip.is_ipv6() {
+                    continue;
+                }
+                let proto = protocol(p.protocol);
+                let flow = Flow::new(
+                    proto,
+                    Endpoint::anywhere(IpFamily::V4),
+                    Endpoint::host(IpNet::from(host_ip)),
+                    Some(PortRange::single(published.start)),
+                )
+                .entering(IfaceName::Named(uplink.iface.clone()));
+                out.push(HostFlow {
+                    purpose: Purpose::Published { workload: wi, port: pi },
+                    flow,
+                    net: Some(bridge.net),
+                    origin: p.origin.clone(),
+                    label: format!("{}/{} published by `{}`", p.protocol, published.start, w.name),
+                    predicted: !bridge.exists,
+                });
+            }
+        }
+        out
+    }
+
+    /// Traces a published-port flow both ways: as it really goes, and as the host's
+    /// INPUT rules would treat it.
+    pub fn trace_published(&self, model: &Model, topology: &Topology, hf: &HostFlow) -> Option<PublishedTrace> {
+        let Purpose::Published { workload, port } = hf.purpose else { return None };
+        let binding = model.workloads.get(workload)?.ports.get(port)?;
+        let mut input = hf.flow.clone().on_path(PathKind::Input);
+        input.skip_nat = true;
+        let as_input = self.trace(&input);
+        let actual = self.trace(&hf.flow);
+        if actual.was_dnatted() || actual.path == Some(PathKind::Forward) {
+            return Some(PublishedTrace { actual, as_input, predicted: false });
+        }
+        // No DNAT rule for the port yet: trace the connection as Docker will rewrite it.
+        let net = hf.net?;
+        let bridge = self.bridge(net)?;
+        let dst = address_on(model, topology, workload, net, bridge)?;
+        let mut flow = Flow::new(hf.flow.proto.clone(), hf.flow.src.clone(), Endpoint::remote(dst), Some(binding.target))
+            .entering(hf.flow.in_iface.clone().unwrap_or(IfaceName::Unknown))
+            .leaving(bridge.iface.clone())
+            .on_path(PathKind::Forward);
+        flow.original = Some(Original { dst: hf.flow.dst.clone(), dport: hf.flow.dport });
+        Some(PublishedTrace { actual: self.trace(&flow), as_input, predicted: true })
+    }
+
+    /// Flows from overlay peers to the host for the underlay ports something on the host
+    /// (or an overlay network of the model) needs.
+    pub fn underlay_flows(&self, model: &Model) -> Vec<HostFlow> {
+        let Some(uplink) = &self.uplink else { return Vec::new() };
+        let mut needs: Vec<(IpProto, u16, String, Origin)> = Vec::new();
+        for n in model.networks.iter().filter(|n| n.effective_driver() == "overlay") {
+            for (proto, port, what) in
+                [(IpProto::Udp, 4789, "VXLAN data"), (IpProto::Tcp, 7946, "Swarm gossip"), (IpProto::Udp, 7946, "Swarm gossip")]
+            {
+                needs.push((proto, port, format!("{what} of overlay network `{}`", n.name), n.origin.clone()));
+            }
+        }
+        for i in &self.facts.interfaces {
+            let need = match (i.kind.as_deref(), i.name.as_str()) {
+                (Some("vxlan"), name) => {
+                    let port = i.vxlan_port.unwrap_or(if name == "flannel.1" || name.starts_with("cilium") { 8472 } else { 4789 });
+                    Some((IpProto::Udp, port, format!("VXLAN device `{name}`")))
+                }
+                (Some("geneve"), name) => Some((IpProto::Udp, 6081, format!("Geneve device `{name}`"))),
+                (Some("wireguard"), name) => {
+                    let port = if name.starts_with("wireguard.cali") || name.starts_with("flannel-wg") { 51820 } else { 51871 };
+                    Some((IpProto::Udp, port, format!("WireGuard device `{name}`")))
+                }
+                (Some("ipip"), "tunl0") => Some((IpProto::Tcp, 179, "BGP peering of Calico's IP-in-IP device `tunl0`".to_string())),
+                _ => None,
+            };
+            if let Some((proto, port, what)) = need {
+                if !needs.iter().any(|(p, n, _, _)| *p == proto && *n == port) {
+                    needs.push((proto, port, what, i.origin.clone()));
+                }
+            }
+        }
+        needs
+            .into_iter()
+            .map(|(proto, port, what, origin)| {
+                let flow = Flow::new(
+                    proto.clone(),
+                    Endpoint::remote(uplink.subnet),
+                    Endpoint::host(IpNet::from(uplink.address)),
+                    Some(PortRange::single(port)),
+                )
+                .entering(IfaceName::Named(uplink.iface.clone()));
+                HostFlow {
+                    purpose: Purpose::Underlay { what: what.clone() },
+                    flow,
+                    net: None,
+                    origin,
+                    label: format!("{proto}/{port} from peers on {} ({what})", uplink.subnet),
+                    predicted: false,
+                }
+            })
+            .collect()
+    }
+}
+
+fn protocol(p: Protocol) -> IpProto {
+    match p {
+        Protocol::Tcp => IpProto::Tcp,
+        Protocol::Udp => IpProto::Udp,
+        Protocol::Sctp => IpProto::Sctp,
+    }
+}
+
+/// The port a workload serves, when it exposes or publishes exactly one.
+fn single_port(w: &netdoctor_model::Workload) -> Option<u16> {
+    let mut ports: Vec<u16> = w.expose.iter().map(|e| e.value.start).chain(w.ports.iter().map(|p| p.target.start)).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    match ports.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// Where a network is declared (its first declaration), or its engine name for the
+/// predefined `bridge`, which no project declares.
+fn network_origin(model: &Model, topology: &Topology, net: NetId) -> Option<Origin> {
+    let info = topology.info(net)?;
+    match info.declared.first().and_then(|&d| model.networks.get(d)) {
+        Some(n) => Some(n.origin.clone()),
+        None => Some(Origin::Logical(format!("docker://network/{}", info.name))),
+    }
+}
+
+/// Where a workload's address on `net` lies: its static address, or the bridge subnet.
+fn address_on(model: &Model, topology: &Topology, w: usize, net: NetId, bridge: &Bridge) -> Option<IpNet> {
+    let workload = model.workloads.get(w)?;
+    let info = topology.info(net)?;
+    let key = info.declared.iter().filter_map(|&d| model.networks.get(d)).find(|n| n.project == workload.project).map(|n| n.key.as_str());
+    let fixed = key
+        .and_then(|k| workload.attachment(k))
+        .and_then(|a| a.ipv4_address.as_ref())
+        .and_then(|ip| ip.value.parse::<IpAddr>().ok())
+        .filter(IpAddr::is_ipv4)
+        .map(IpNet::from);
+    fixed.or(bridge.subnet)
+}
+
+fn uplink(facts: &HostFacts, firewall: &Firewall<'_>) -> Option<Uplink> {
+    let route = firewall.router().default_route(false)?;
+    let iface = route.device.clone()?;
+    let addr = facts.addresses.iter().find(|a| a.interface == iface && a.address.is_ipv4())?;
+    Some(Uplink { iface, address: addr.address, subnet: addr.network })
+}
+
+fn bridges(
+    model: &Model,
+    facts: &HostFacts,
+    topology: &Topology,
+    plan: &AddressPlan,
+    pools: &[AddressPool],
+    firewall: &Firewall<'_>,
+) -> Vec<Bridge> {
+    let v4_addr = |iface: &str| facts.addresses.iter().find(|a| a.interface == iface && a.address.is_ipv4()).map(|a| a.network);
+    let iface_in = |subnet: &IpNet, prefix: Option<&str>| {
+        facts
+            .addresses
+            .iter()
+            .find(|a| subnet.contains(&a.address) && prefix.is_none_or(|p| a.interface.starts_with(p)))
+            .map(|a| (a.interface.clone(), a.network))
+    };
+    // Ranges Docker will not hand out again: what the host routes, and every declared subnet.
+    let mut taken: Vec<IpNet> =
+        facts.routes.iter().filter(|r| r.destination.prefix_len() > 0 && r.is_main()).map(|r| r.destination).collect();
+    taken.extend(plan.subnets.iter().filter(|s| matches!(s.source, SubnetSource::Declared(_))).map(|s| s.subnet));
+    let daemon_pools: Vec<AddressPool> = facts
+        .daemon
+        .as_ref()
+        .map(|d| d.default_address_pools.iter().map(|p| AddressPool::new(&p.value.base, p.value.size)).collect())
+        .unwrap_or_default();
+    let pools = if daemon_pools.is_empty() { pools.to_vec() } else { daemon_pools };
+    // The first subnet of the pools belongs to docker0, as in `AddressPlan`.
+    let mut free = pools.iter().flat_map(AddressPool::subnets).skip(1).map(IpNet::V4);
+    let mut out = Vec::new();
+    for (i, info) in topology.nets.iter().enumerate() {
+        let net = NetId(i);
+        let declarations: Vec<_> = info.declared.iter().filter_map(|&d| model.networks.get(d)).collect();
+        let is_default_bridge = info.name == crate::topology::PREDEFINED_BRIDGE;
+        if !is_default_bridge && (declarations.is_empty() || !declarations.iter().all(|n| n.effective_driver() == "bridge")) {
+            continue;
+        }
+        let v4 = |s: &&crate::address::PlannedSubnet| matches!(s.subnet, IpNet::V4(_));
+        let declared = plan.of(net).filter(v4).find(|s| matches!(s.source, SubnetSource::Declared(_))).map(|s| s.subnet);
+        let predicted = plan.of(net).filter(v4).find(|s| s.source == SubnetSource::Predicted).map(|s| s.subnet);
+        let named = declarations.iter().find_map(|n| n.driver_opts.get(BRIDGE_NAME_OPTION)).cloned();
+        let (iface, exists, subnet) = if is_default_bridge {
+            let subnet = v4_addr("docker0")
+                .or_else(|| {
+                    facts.daemon.as_ref().and_then(|d| d.bip.as_ref()).and_then(|b| b.value.parse::<IpNet>().ok()).map(|n| n.trunc())
+                })
+                .or(Some(AddressPlan::docker0()));
+            (IfaceName::Named("docker0".into()), firewall.router().interface_exists("docker0") != Some(false), subnet)
+        } else if let Some(name) = named {
+            let exists = firewall.router().interface_exists(&name) == Some(true);
+            (IfaceName::Named(name.clone()), exists, declared.or_else(|| v4_addr(&name)).or(predicted))
+        } else if let Some(found) = declared.and_then(|d| iface_in(&d, None)) {
+            (IfaceName::Named(found.0), true, declared)
+        } else if let Some(found) = predicted.and_then(|p| iface_in(&p, Some("br-"))) {
+            (IfaceName::Named(found.0), true, Some(found.1))
+        } else {
+            let subnet = declared.or_else(|| {
+                let pick = free.by_ref().find(|s| !taken.iter().any(|t| t.contains(s) || s.contains(t)));
+                if let Some(p) = pick {
+                    taken.push(p);
+                }
+                pick
+            });
+            (IfaceName::Fresh { prefix: "br-".into() }, false, subnet)
+        };
+        out.push(Bridge { net, name: info.name.clone(), iface, exists, subnet, internal: info.internal });
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "host_tests.rs"]
+mod tests;

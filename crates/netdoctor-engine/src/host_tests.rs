@@ -1,0 +1,117 @@
+//! Placing model networks on a host: which bridge, which subnet, which flows.
+
+use super::*;
+use crate::{Analysis, EngineConfig};
+use netdoctor_model::*;
+use netdoctor_sources::host::{lower, Capture, CapturedText, InputSource};
+use std::path::Path;
+use std::sync::Arc;
+
+fn origin() -> Origin {
+    Origin::Logical("test".into())
+}
+
+/// A host with eth0 192.0.2.10/24 (default route) and the given extra `ip -j` entries.
+fn facts(extra_addrs: &str, extra_routes: &str, dump: &str) -> HostFacts {
+    let file = |name: &str, text: String| CapturedText { name: name.into(), text, source: InputSource::File(Arc::from(Path::new(name))) };
+    let addrs = format!(r#"[{{"ifname":"eth0","addr_info":[{{"family":"inet","local":"192.0.2.10","prefixlen":24}}]}}{extra_addrs}]"#);
+    let routes = format!(r#"[{{"dst":"default","gateway":"192.0.2.1","dev":"eth0"}},{{"dst":"192.0.2.0/24","dev":"eth0"}}{extra_routes}]"#);
+    let capture = Capture {
+        origin: origin(),
+        texts: vec![file("ip-addr.json", addrs), file("ip-route.json", routes), file("iptables-save.txt", dump.to_string())],
+    };
+    let (facts, errors) = lower(&capture);
+    assert!(errors.is_empty(), "{errors:?}");
+    facts
+}
+
+fn network(key: &str, subnet: Option<&str>) -> Network {
+    let mut n = Network::new(key, format!("p_{key}"), Some("p".into()), origin());
+    if let Some(s) = subnet {
+        n.ipam.configs.push(IpamConfig {
+            subnet: Some(Located::new(s.into(), origin())),
+            ip_range: None,
+            gateway: None,
+            aux_addresses: vec![],
+            origin: origin(),
+        });
+    }
+    n
+}
+
+fn service(name: &str, nets: &[&str]) -> Workload {
+    let attachments = nets.iter().map(|n| Attachment::new(*n, origin())).collect();
+    Workload { declares_networks: true, attachments, ..Workload::new(name, Some("p".into()), WorkloadKind::ComposeService, origin()) }
+}
+
+fn model(networks: Vec<Network>, workloads: Vec<Workload>, host: HostFacts) -> Model {
+    Model { networks, workloads, host: Some(host), ..Model::default() }
+}
+
+const EMPTY: &str = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+
+#[test]
+fn networks_are_matched_to_their_bridges_or_predicted() {
+    let host = facts(
+        r#",{"ifname":"br-decl","addr_info":[{"family":"inet","local":"10.10.0.1","prefixlen":24}]}"#,
+        r#",{"dst":"10.10.0.0/24","dev":"br-decl"},{"dst":"172.18.0.0/16","dev":"tun0"}"#,
+        EMPTY,
+    );
+    let m = model(
+        vec![network("declared", Some("10.10.0.0/24")), network("absent", Some("10.20.0.0/24")), network("predicted", None)],
+        vec![service("a", &["declared"]), service("b", &["absent"]), service("c", &["predicted"])],
+        host,
+    );
+    let analysis = Analysis::new(&m, &EngineConfig::default());
+    let view = analysis.host.as_ref().expect("host view");
+    let by_name = |n: &str| view.bridges.iter().find(|b| b.name == n).cloned().expect(n);
+    let declared = by_name("p_declared");
+    assert_eq!((declared.iface, declared.exists), (IfaceName::Named("br-decl".into()), true));
+    let absent = by_name("p_absent");
+    assert_eq!(
+        (absent.iface, absent.exists, absent.subnet),
+        (IfaceName::Fresh { prefix: "br-".into() }, false, "10.20.0.0/24".parse().ok())
+    );
+    // The plan predicts 172.18.0.0/16, which the host routes to a VPN: Docker skips it.
+    let predicted = by_name("p_predicted");
+    assert_eq!((predicted.exists, predicted.subnet), (false, "172.19.0.0/16".parse().ok()));
+}
+
+#[test]
+fn a_predicted_subnet_held_by_a_bridge_is_that_bridge() {
+    let host = facts(r#",{"ifname":"br-0123456789ab","addr_info":[{"family":"inet","local":"172.18.0.1","prefixlen":16}]}"#, "", EMPTY);
+    let m = model(vec![network("default", None)], vec![service("web", &["default"])], host);
+    let analysis = Analysis::new(&m, &EngineConfig::default());
+    let view = analysis.host.as_ref().expect("host view");
+    assert_eq!(view.bridges[0].iface, IfaceName::Named("br-0123456789ab".into()));
+    assert_eq!(view.uplink.as_ref().map(|u| u.iface.as_str()), Some("eth0"));
+    let flows = view.egress_flows(&m, &analysis.topology);
+    assert_eq!(flows.len(), 1);
+    assert_eq!(flows[0].flow.src.net, "172.18.0.0/16".parse::<IpNet>().expect("net"));
+    assert!(!flows[0].predicted);
+}
+
+#[test]
+fn published_flows_skip_loopback_bindings() {
+    let host = facts("", "", EMPTY);
+    let mut web = service("web", &["default"]);
+    let binding = |host_ip: Option<&str>, port: u16| PortBinding {
+        host_ip: host_ip.and_then(|h| h.parse().ok()),
+        published: Some(PortRange::single(port)),
+        target: PortRange::single(80),
+        protocol: Protocol::Tcp,
+        origin: origin(),
+    };
+    web.ports = vec![binding(None, 8080), binding(Some("127.0.0.1"), 8081), binding(Some("192.0.2.10"), 8082)];
+    let m = model(vec![network("default", None)], vec![web], host);
+    let analysis = Analysis::new(&m, &EngineConfig::default());
+    let view = analysis.host.as_ref().expect("host view");
+    let flows = view.published_flows(&m, &analysis.topology);
+    let ports: Vec<u16> = flows.iter().filter_map(|f| f.flow.dport.map(|p| p.start)).collect();
+    assert_eq!(ports, [8080, 8082]);
+    // No DNAT rule exists yet: the trace follows the DNAT Docker would add.
+    let pt = view.trace_published(&m, &analysis.topology, &flows[0]).expect("traced");
+    assert!(pt.predicted);
+    assert_eq!(pt.actual.flow.dport, Some(PortRange::single(80)));
+    assert_eq!(pt.as_input.path, Some(PathKind::Input));
+}

@@ -1,0 +1,584 @@
+//! Building the policy engine: namespaces (declared, or implied by the pods in them),
+//! workloads, pod classes, and every policy compiled against the classes.
+//!
+//! A pod class is a distinct (namespace, labels, container ports, hostNetwork): every
+//! pod of a class is selected by the same selectors and resolves named ports the same
+//! way, so evaluation works on classes and its cost grows with the number of distinct
+//! label sets rather than with pods. Each rule's peers are compiled once into the set
+//! of classes (and IPv4 ranges) they match.
+
+use super::classset::ClassSet;
+use super::ip::{Ipv4Partition, Ipv4Range, Ipv4Set};
+use super::ports::{ConnSet, PortSet};
+use super::selector::matches;
+use netdoctor_model::k8s::{
+    AdminAction, AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, AdminTier, Cluster, ContainerPort, LabelSelector, Labels,
+    NetworkPolicy, Owner, PolicyPeer, PolicyRule, PolicyType, PortRef, PortSpec, NAMESPACE_NAME_LABEL,
+};
+use netdoctor_model::{Origin, Protocol};
+use std::collections::HashMap;
+
+/// Name of the stand-in pod for the cluster's ingress controller (as netpol-analyzer names it).
+pub const INGRESS_CONTROLLER: &str = "ingress-controller";
+/// Namespace of the stand-in ingress controller pod.
+pub const INGRESS_CONTROLLER_NAMESPACE: &str = "ingress-controller-ns";
+
+/// Index of a pod class.
+pub type ClassId = usize;
+
+/// How pods with `hostNetwork: true` are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostNetwork {
+    /// Like any other pod (what netpol-analyzer and most analysers assume).
+    #[default]
+    AsPods,
+    /// As most CNIs enforce: policies do not select them, selector peers do not match
+    /// them, only rules that allow every peer let their traffic through.
+    Bypass,
+}
+
+/// Engine settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PolicyOptions {
+    pub host_network: HostNetwork,
+}
+
+/// A namespace as the engine sees it.
+#[derive(Debug, Clone)]
+pub struct NamespaceInfo {
+    pub name: String,
+    pub labels: Labels,
+    /// Read from a Namespace object (otherwise implied by the pods in it).
+    pub declared: bool,
+}
+
+/// Pods that share everything policies can look at.
+#[derive(Debug, Clone)]
+pub struct PodClass {
+    /// Index into `PolicyEngine::namespaces`.
+    pub namespace: usize,
+    pub labels: Labels,
+    pub ports: Vec<ContainerPort>,
+    pub host_network: bool,
+}
+
+/// A reported unit: a workload and the pods that stand for it.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub namespace: String,
+    pub owner: Owner,
+    /// Indices into `Cluster::pods`.
+    pub pods: Vec<usize>,
+    /// The class of the first pod, which stands for the workload.
+    pub class: ClassId,
+    pub replicas: u32,
+}
+
+impl Workload {
+    /// `ns/name[Kind]`.
+    pub fn name(&self) -> String {
+        format!("{}/{}[{}]", self.namespace, self.owner.name, self.owner.kind)
+    }
+}
+
+/// Which peers a rule matches.
+#[derive(Debug, Clone)]
+pub(crate) struct PeerMatch {
+    /// Every pod and every address (a rule without peers).
+    pub any: bool,
+    pub classes: ClassSet,
+    pub ips: Ipv4Set,
+}
+
+/// The ports of a rule, with named ports left to resolve per destination pod.
+#[derive(Debug, Clone)]
+pub(crate) struct RulePorts {
+    pub fixed: ConnSet,
+    /// Named ports and, for NetworkPolicy, the protocol the container port must have.
+    pub named: Vec<(Option<Protocol>, String)>,
+}
+
+impl RulePorts {
+    fn all() -> RulePorts {
+        RulePorts { fixed: ConnSet::all(), named: Vec::new() }
+    }
+
+    /// The connections the ports stand for when the destination is `dst` (`None` for an
+    /// address outside the cluster, where names match nothing).
+    pub fn resolve(&self, dst: Option<&PodClass>) -> ConnSet {
+        if self.named.is_empty() {
+            return self.fixed.clone();
+        }
+        let mut out = self.fixed.clone();
+        let Some(dst) = dst else { return out };
+        for (protocol, name) in &self.named {
+            let found = dst.ports.iter().find(|p| p.name.as_deref() == Some(name.as_str()));
+            if let Some(cp) = found {
+                if protocol.is_none_or(|p| p == cp.protocol) {
+                    out.add(cp.protocol, &PortSet::single(cp.port));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One compiled NetworkPolicy or admin policy rule.
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    pub peers: PeerMatch,
+    pub ports: RulePorts,
+    pub action: AdminAction,
+}
+
+/// A policy compiled against the classes.
+#[derive(Debug, Clone)]
+pub(crate) struct Compiled {
+    /// Index into the cluster's `network_policies` or `admin_policies`.
+    pub source: usize,
+    pub ingress: Vec<Rule>,
+    pub egress: Vec<Rule>,
+}
+
+/// Per class and direction, the policies that apply.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Applies {
+    /// NetworkPolicies selecting the class (indices into `PolicyEngine::network`).
+    pub network: Vec<usize>,
+    /// AdminNetworkPolicies selecting it, by priority (indices into `PolicyEngine::admin`).
+    pub admin: Vec<usize>,
+    /// Whether the baseline policy selects it.
+    pub baseline: bool,
+}
+
+/// The cluster's policies, compiled for evaluation.
+pub struct PolicyEngine<'c> {
+    pub cluster: &'c Cluster,
+    pub options: PolicyOptions,
+    pub namespaces: Vec<NamespaceInfo>,
+    pub classes: Vec<PodClass>,
+    pub workloads: Vec<Workload>,
+    /// The stand-in ingress controller, when the cluster has Ingress or Route objects.
+    pub ingress_controller: Option<ClassId>,
+    /// The parts of the address space sources outside the cluster fall into (split by
+    /// ingress ipBlocks).
+    pub ingress_ips: Ipv4Partition,
+    /// The parts destinations outside the cluster fall into (split by egress ipBlocks
+    /// and admin `networks`).
+    pub egress_ips: Ipv4Partition,
+    /// Things in the input the engine could not evaluate.
+    pub warnings: Vec<EngineWarning>,
+    pub(crate) network: Vec<Compiled>,
+    /// Admin policies by priority.
+    pub(crate) admin: Vec<Compiled>,
+    pub(crate) baseline: Option<Compiled>,
+    pub(crate) ingress_applies: Vec<Applies>,
+    pub(crate) egress_applies: Vec<Applies>,
+}
+
+/// Something the engine skipped or had to guess.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineWarning {
+    pub origin: Origin,
+    pub message: String,
+}
+
+type ClassKey = (usize, Labels, Vec<ContainerPort>, bool);
+
+impl<'c> PolicyEngine<'c> {
+    /// Compiles every policy of `cluster`.
+    pub fn new(cluster: &'c Cluster, options: PolicyOptions) -> PolicyEngine<'c> {
+        let mut b = Builder::default();
+        b.namespaces(cluster);
+        b.pods(cluster);
+        if !cluster.ingresses.is_empty() {
+            b.ingress_controller = Some(b.class(INGRESS_CONTROLLER_NAMESPACE, Labels::new(), Vec::new(), false));
+        }
+        let mut engine = PolicyEngine {
+            cluster,
+            options,
+            namespaces: b.namespaces,
+            classes: b.classes,
+            workloads: b.workloads,
+            ingress_controller: b.ingress_controller,
+            ingress_ips: Ipv4Partition::new([]),
+            egress_ips: Ipv4Partition::new([]),
+            warnings: Vec::new(),
+            network: Vec::new(),
+            admin: Vec::new(),
+            baseline: None,
+            ingress_applies: Vec::new(),
+            egress_applies: Vec::new(),
+        };
+        engine.compile();
+        engine
+    }
+
+    /// The class of a namespace's pods by index, per namespace.
+    fn classes_by_namespace(&self) -> Vec<Vec<ClassId>> {
+        let mut by_ns = vec![Vec::new(); self.namespaces.len()];
+        for (id, class) in self.classes.iter().enumerate() {
+            if let Some(list) = by_ns.get_mut(class.namespace) {
+                list.push(id);
+            }
+        }
+        by_ns
+    }
+
+    /// Whether a class takes part in selection (host-network pods may not).
+    fn selectable(&self, class: &PodClass) -> bool {
+        !(class.host_network && self.options.host_network == HostNetwork::Bypass)
+    }
+
+    fn compile(&mut self) {
+        let by_ns = self.classes_by_namespace();
+        let cx = CompileCx { engine: self, by_ns: &by_ns };
+        let mut warnings = Vec::new();
+        let mut ingress_sets = Vec::new();
+        let mut egress_sets = Vec::new();
+        let network: Vec<Compiled> = self
+            .cluster
+            .network_policies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| cx.network_policy(i, p, &mut ingress_sets, &mut egress_sets, &mut warnings))
+            .collect();
+        let mut admin: Vec<(i32, Compiled)> = Vec::new();
+        let mut baseline = None;
+        for (i, p) in self.cluster.admin_policies.iter().enumerate() {
+            let compiled = cx.admin_policy(i, p, &mut egress_sets, &mut warnings);
+            match p.tier {
+                AdminTier::Admin { priority } => {
+                    if let Some((_, other)) = admin.iter().find(|(q, _)| *q == priority) {
+                        let other_name = self.cluster.admin_policies.get(other.source).map_or("", |o| o.name.as_str());
+                        let message = format!(
+                            "AdminNetworkPolicies `{other_name}` and `{}` share priority {priority}; which wins is undefined, netdoctor uses file order",
+                            p.name
+                        );
+                        warnings.push(EngineWarning { origin: p.origin.clone(), message });
+                    }
+                    admin.push((priority, compiled));
+                }
+                AdminTier::Baseline if baseline.is_some() => {
+                    let message = format!("a second BaselineAdminNetworkPolicy `{}` is ignored; a cluster has at most one", p.name);
+                    warnings.push(EngineWarning { origin: p.origin.clone(), message });
+                }
+                AdminTier::Baseline => baseline = Some(compiled),
+            }
+        }
+        // Stable, so equal priorities keep file order.
+        admin.sort_by_key(|(priority, _)| *priority);
+        let admin: Vec<Compiled> = admin.into_iter().map(|(_, c)| c).collect();
+        let (ingress_applies, egress_applies) = cx.applies(&admin, baseline.as_ref());
+        self.ingress_ips = Ipv4Partition::new(&ingress_sets);
+        self.egress_ips = Ipv4Partition::new(&egress_sets);
+        self.network = network;
+        self.admin = admin;
+        self.baseline = baseline;
+        self.ingress_applies = ingress_applies;
+        self.egress_applies = egress_applies;
+        self.warnings.extend(warnings);
+    }
+
+    /// The workload called `ns/name[Kind]`, `ns/name` or `name` (in `default`).
+    pub fn find_workload(&self, name: &str) -> Option<usize> {
+        let exact = self.workloads.iter().position(|w| w.name() == name);
+        exact.or_else(|| {
+            let (ns, rest) = name.split_once('/').unwrap_or(("default", name));
+            self.workloads.iter().position(|w| w.namespace == ns && w.owner.name == rest)
+        })
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    namespaces: Vec<NamespaceInfo>,
+    ns_index: HashMap<String, usize>,
+    classes: Vec<PodClass>,
+    class_index: HashMap<ClassKey, ClassId>,
+    workloads: Vec<Workload>,
+    workload_index: HashMap<(String, Owner), usize>,
+    ingress_controller: Option<ClassId>,
+}
+
+impl Builder {
+    fn namespaces(&mut self, cluster: &Cluster) {
+        for ns in &cluster.namespaces {
+            if self.ns_index.contains_key(&ns.name) {
+                continue;
+            }
+            self.ns_index.insert(ns.name.clone(), self.namespaces.len());
+            self.namespaces.push(NamespaceInfo { name: ns.name.clone(), labels: ns.labels.clone(), declared: true });
+        }
+    }
+
+    /// The namespace called `name`, implied with only its name label when not declared.
+    fn namespace(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.ns_index.get(name) {
+            return i;
+        }
+        let labels = Labels::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())]);
+        self.ns_index.insert(name.to_string(), self.namespaces.len());
+        self.namespaces.push(NamespaceInfo { name: name.to_string(), labels, declared: false });
+        self.namespaces.len() - 1
+    }
+
+    fn class(&mut self, namespace: &str, labels: Labels, ports: Vec<ContainerPort>, host_network: bool) -> ClassId {
+        let ns = self.namespace(namespace);
+        let key = (ns, labels, ports, host_network);
+        if let Some(&id) = self.class_index.get(&key) {
+            return id;
+        }
+        let id = self.classes.len();
+        self.classes.push(PodClass { namespace: ns, labels: key.1.clone(), ports: key.2.clone(), host_network });
+        self.class_index.insert(key, id);
+        id
+    }
+
+    fn pods(&mut self, cluster: &Cluster) {
+        for (i, pod) in cluster.pods.iter().enumerate() {
+            let key = (pod.namespace.clone(), pod.owner.clone());
+            if let Some(&w) = self.workload_index.get(&key) {
+                if let Some(workload) = self.workloads.get_mut(w) {
+                    workload.pods.push(i);
+                    workload.replicas = workload.replicas.saturating_add(pod.replicas);
+                }
+                continue;
+            }
+            let class = self.class(&pod.namespace, pod.labels.clone(), pod.ports.clone(), pod.host_network);
+            self.workload_index.insert(key, self.workloads.len());
+            self.workloads.push(Workload {
+                namespace: pod.namespace.clone(),
+                owner: pod.owner.clone(),
+                pods: vec![i],
+                class,
+                replicas: pod.replicas,
+            });
+        }
+    }
+}
+
+struct CompileCx<'e, 'c> {
+    engine: &'e PolicyEngine<'c>,
+    by_ns: &'e [Vec<ClassId>],
+}
+
+impl CompileCx<'_, '_> {
+    fn empty_peers(&self) -> PeerMatch {
+        PeerMatch { any: false, classes: ClassSet::with_len(self.engine.classes.len()), ips: Ipv4Set::empty() }
+    }
+
+    /// Namespaces (indices) matched by a selector.
+    fn namespaces_matching<'s>(&'s self, sel: &'s LabelSelector) -> impl Iterator<Item = usize> + 's {
+        self.engine.namespaces.iter().enumerate().filter(move |(_, ns)| matches(sel, &ns.labels)).map(|(i, _)| i)
+    }
+
+    /// Adds the selectable classes of `namespaces` whose labels match `pods` (all when `None`).
+    fn add_classes(&self, into: &mut ClassSet, namespaces: impl Iterator<Item = usize>, pods: Option<&LabelSelector>) {
+        for ns in namespaces {
+            for &id in self.by_ns.get(ns).map(Vec::as_slice).unwrap_or_default() {
+                let Some(class) = self.engine.classes.get(id) else { continue };
+                if self.engine.selectable(class) && pods.is_none_or(|sel| matches(sel, &class.labels)) {
+                    into.insert(id);
+                }
+            }
+        }
+    }
+
+    fn namespace_index(&self, name: &str) -> Option<usize> {
+        self.engine.namespaces.iter().position(|n| n.name == name)
+    }
+
+    fn ipv4(&self, net: &ipnet::IpNet, origin: &Origin, warnings: &mut Vec<EngineWarning>) -> Option<Ipv4Range> {
+        let range = Ipv4Range::from_net(net);
+        if range.is_none() {
+            let message = format!("IPv6 range {net} is not evaluated yet; the rule is read as if it did not name it");
+            warnings.push(EngineWarning { origin: origin.clone(), message });
+        }
+        range
+    }
+
+    fn network_policy(
+        &self,
+        source: usize,
+        policy: &NetworkPolicy,
+        ingress_sets: &mut Vec<Ipv4Set>,
+        egress_sets: &mut Vec<Ipv4Set>,
+        warnings: &mut Vec<EngineWarning>,
+    ) -> Compiled {
+        let ns = self.namespace_index(&policy.namespace);
+        let mut rules = |list: &[PolicyRule], sets: &mut Vec<Ipv4Set>| -> Vec<Rule> {
+            list.iter().map(|r| self.network_rule(ns, r, sets, warnings)).collect()
+        };
+        let ingress = rules(&policy.ingress, ingress_sets);
+        let egress = rules(&policy.egress, egress_sets);
+        Compiled { source, ingress, egress }
+    }
+
+    fn network_rule(&self, ns: Option<usize>, rule: &PolicyRule, ip_sets: &mut Vec<Ipv4Set>, warnings: &mut Vec<EngineWarning>) -> Rule {
+        let mut peers = self.empty_peers();
+        // `from: []` (or no `from`) is every peer, inside and outside the cluster.
+        peers.any = rule.peers.is_empty();
+        for peer in &rule.peers {
+            match peer {
+                PolicyPeer::Pods { namespace_selector, pod_selector, .. } => match namespace_selector {
+                    // No namespaceSelector: the policy's own namespace only.
+                    None => self.add_classes(&mut peers.classes, ns.into_iter(), pod_selector.as_ref()),
+                    Some(sel) => self.add_classes(&mut peers.classes, self.namespaces_matching(sel), pod_selector.as_ref()),
+                },
+                PolicyPeer::IpBlock { block, origin } => {
+                    if self.ipv4(&block.cidr, origin, warnings).is_none() {
+                        continue;
+                    }
+                    if let Some(set) = Ipv4Set::from_block(block) {
+                        // netpol-analyzer splits each block into its ranges before partitioning.
+                        for r in set.ranges() {
+                            ip_sets.push(Ipv4Set::from_range(*r));
+                        }
+                        peers.ips = peers.ips.union(&set);
+                    }
+                }
+            }
+        }
+        Rule { peers, ports: network_ports(&rule.ports), action: AdminAction::Allow }
+    }
+
+    /// Classes an admin subject or peer selector pair matches.
+    fn admin_classes(&self, into: &mut ClassSet, namespaces: &LabelSelector, pods: Option<&LabelSelector>) {
+        self.add_classes(into, self.namespaces_matching(namespaces), pods);
+    }
+
+    fn admin_policy(
+        &self,
+        source: usize,
+        policy: &AdminPolicy,
+        egress_sets: &mut Vec<Ipv4Set>,
+        warnings: &mut Vec<EngineWarning>,
+    ) -> Compiled {
+        let ingress = policy.ingress.iter().map(|r| self.admin_rule(r, None, warnings)).collect();
+        let egress = policy.egress.iter().map(|r| self.admin_rule(r, Some(egress_sets), warnings)).collect();
+        Compiled { source, ingress, egress }
+    }
+
+    fn admin_rule(&self, rule: &AdminRule, mut egress_sets: Option<&mut Vec<Ipv4Set>>, warnings: &mut Vec<EngineWarning>) -> Rule {
+        let mut peers = self.empty_peers();
+        for peer in &rule.peers {
+            match peer {
+                AdminPeer::Namespaces(sel) => self.admin_classes(&mut peers.classes, sel, None),
+                AdminPeer::Pods { namespace_selector, pod_selector } => {
+                    self.admin_classes(&mut peers.classes, namespace_selector, Some(pod_selector));
+                }
+                AdminPeer::Networks(nets) => {
+                    for net in nets {
+                        let Some(range) = self.ipv4(net, &rule.origin, warnings) else { continue };
+                        peers.ips = peers.ips.union_range(range);
+                        if let Some(sets) = egress_sets.as_deref_mut() {
+                            sets.push(Ipv4Set::from_range(range));
+                        }
+                    }
+                }
+                AdminPeer::Nodes(_) => {
+                    let message = format!("rule `{}`: `nodes` peers are not evaluated yet; they match nothing", rule.name);
+                    warnings.push(EngineWarning { origin: rule.origin.clone(), message });
+                }
+            }
+        }
+        Rule { peers, ports: admin_ports(rule.ports.as_deref()), action: rule.action }
+    }
+
+    /// Which policies apply to each class, per direction.
+    fn applies(&self, admin: &[Compiled], baseline: Option<&Compiled>) -> (Vec<Applies>, Vec<Applies>) {
+        let n = self.engine.classes.len();
+        let mut ingress = vec![Applies::default(); n];
+        let mut egress = vec![Applies::default(); n];
+        let cluster = self.engine.cluster;
+        for (pi, policy) in cluster.network_policies.iter().enumerate() {
+            let Some(ns) = self.namespace_index(&policy.namespace) else { continue };
+            let mut selected = ClassSet::with_len(n);
+            self.add_classes(&mut selected, std::iter::once(ns), Some(&policy.pod_selector));
+            for c in selected.iter() {
+                if policy.affects(PolicyType::Ingress) {
+                    if let Some(a) = ingress.get_mut(c) {
+                        a.network.push(pi);
+                    }
+                }
+                if policy.affects(PolicyType::Egress) {
+                    if let Some(a) = egress.get_mut(c) {
+                        a.network.push(pi);
+                    }
+                }
+            }
+        }
+        let subject = |policy: &AdminPolicy| {
+            let mut selected = ClassSet::with_len(n);
+            match &policy.subject {
+                AdminSubject::Namespaces(sel) => self.admin_classes(&mut selected, sel, None),
+                AdminSubject::Pods { namespace_selector, pod_selector } => {
+                    self.admin_classes(&mut selected, namespace_selector, Some(pod_selector))
+                }
+            }
+            selected
+        };
+        for (ai, compiled) in admin.iter().enumerate() {
+            let Some(policy) = cluster.admin_policies.get(compiled.source) else { continue };
+            for c in subject(policy).iter() {
+                // An admin policy only affects the directions it has rules for.
+                if !compiled.ingress.is_empty() {
+                    if let Some(a) = ingress.get_mut(c) {
+                        a.admin.push(ai);
+                    }
+                }
+                if !compiled.egress.is_empty() {
+                    if let Some(a) = egress.get_mut(c) {
+                        a.admin.push(ai);
+                    }
+                }
+            }
+        }
+        if let Some(compiled) = baseline {
+            if let Some(policy) = cluster.admin_policies.get(compiled.source) {
+                for c in subject(policy).iter() {
+                    if let Some(a) = ingress.get_mut(c) {
+                        a.baseline = !compiled.ingress.is_empty();
+                    }
+                    if let Some(a) = egress.get_mut(c) {
+                        a.baseline = !compiled.egress.is_empty();
+                    }
+                }
+            }
+        }
+        (ingress, egress)
+    }
+}
+
+/// A NetworkPolicy rule's ports: none listed means every port; a port without a
+/// number means every port of its protocol.
+fn network_ports(ports: &[PortSpec]) -> RulePorts {
+    if ports.is_empty() {
+        return RulePorts::all();
+    }
+    let mut out = RulePorts { fixed: ConnSet::none(), named: Vec::new() };
+    for spec in ports {
+        match &spec.port {
+            None => out.fixed.add(spec.protocol, &PortSet::all()),
+            Some(PortRef::Number(start)) => out.fixed.add(spec.protocol, &PortSet::range(*start, spec.end_port.unwrap_or(*start))),
+            Some(PortRef::Name(name)) => out.named.push((Some(spec.protocol), name.clone())),
+        }
+    }
+    out
+}
+
+/// An admin rule's ports: `None` means every port; a named port takes the protocol of
+/// the container port it names.
+fn admin_ports(ports: Option<&[AdminPort]>) -> RulePorts {
+    let Some(ports) = ports else { return RulePorts::all() };
+    let mut out = RulePorts { fixed: ConnSet::none(), named: Vec::new() };
+    for port in ports {
+        match port {
+            AdminPort::Number { protocol, port } => out.fixed.add(*protocol, &PortSet::single(*port)),
+            AdminPort::Range { protocol, start, end } => out.fixed.add(*protocol, &PortSet::range(*start, *end)),
+            AdminPort::Named(name) => out.named.push((None, name.clone())),
+        }
+    }
+    out
+}

@@ -1,0 +1,235 @@
+//! The full connectivity matrix: every workload to every other workload, to and from
+//! each part of the outside address space, and from the ingress controller to the
+//! workloads Ingress and Route objects expose.
+//!
+//! Connections are computed once per pair of pod classes, then spread over the
+//! workloads of each class, so the cost follows the number of distinct label sets.
+
+use super::engine::{ClassId, PolicyEngine};
+use super::eval::Endpoint;
+use super::ip::Ipv4Range;
+use super::ports::ConnSet;
+use netdoctor_model::k8s::PolicyType;
+use std::collections::HashMap;
+
+/// One end of a matrix connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Peer {
+    /// Index into `PolicyEngine::workloads`.
+    Workload(usize),
+    /// A part of the address space outside the cluster.
+    External(Ipv4Range),
+    /// The cluster's ingress controller (traffic from Ingress and Route objects).
+    IngressController,
+}
+
+/// One allowed connection of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connection {
+    pub src: Peer,
+    pub dst: Peer,
+    /// Index into `Matrix::sets`.
+    pub set: usize,
+}
+
+/// Every allowed connection; denied pairs are left out, and so is each workload's
+/// traffic to itself.
+#[derive(Debug, Clone, Default)]
+pub struct Matrix {
+    /// The distinct connection sets, shared by the connections that have them.
+    pub sets: Vec<ConnSet>,
+    pub connections: Vec<Connection>,
+}
+
+impl Matrix {
+    /// What a connection allows.
+    pub fn conns(&self, c: &Connection) -> &ConnSet {
+        static NONE: std::sync::OnceLock<ConnSet> = std::sync::OnceLock::new();
+        self.sets.get(c.set).unwrap_or_else(|| NONE.get_or_init(ConnSet::none))
+    }
+}
+
+/// Interns connection sets so equal ones are stored once.
+#[derive(Default)]
+struct Sets {
+    sets: Vec<ConnSet>,
+    index: HashMap<ConnSet, usize>,
+}
+
+impl Sets {
+    fn intern(&mut self, conns: ConnSet) -> usize {
+        if let Some(&i) = self.index.get(&conns) {
+            return i;
+        }
+        let i = self.sets.len();
+        self.sets.push(conns.clone());
+        self.index.insert(conns, i);
+        i
+    }
+
+    fn get(&self, i: usize) -> Option<&ConnSet> {
+        self.sets.get(i)
+    }
+}
+
+/// Answers remembered by what decides them: a direction's answer depends only on the
+/// subject class, which of its rules match the peer, and (for named ports) the
+/// destination's ports; a connection's answer only on its two directions' answers.
+struct Memo<'a, 'c> {
+    engine: &'a PolicyEngine<'c>,
+    sets: Sets,
+    all: usize,
+    none: usize,
+    /// Per class, an id of its container ports (classes with equal ports share it).
+    ports_ids: Vec<u32>,
+    directions: HashMap<(ClassId, bool, u128, u32), usize>,
+    meets: HashMap<(usize, usize), usize>,
+}
+
+impl<'a, 'c> Memo<'a, 'c> {
+    fn new(engine: &'a PolicyEngine<'c>) -> Memo<'a, 'c> {
+        let mut sets = Sets::default();
+        let all = sets.intern(ConnSet::all());
+        let none = sets.intern(ConnSet::none());
+        let mut ids: HashMap<&[netdoctor_model::k8s::ContainerPort], u32> = HashMap::new();
+        let mut ports_ids = Vec::with_capacity(engine.classes.len());
+        for class in &engine.classes {
+            let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            ports_ids.push(*ids.entry(class.ports.as_slice()).or_insert(next));
+        }
+        Memo { engine, sets, all, none, ports_ids, directions: HashMap::new(), meets: HashMap::new() }
+    }
+
+    /// One direction's answer for `subject` towards/from `other`.
+    fn direction(&mut self, subject: ClassId, other: Endpoint, direction: PolicyType) -> usize {
+        let Some(applies) = self.engine.applies(subject, direction) else { return self.all };
+        let Some((bits, named)) = self.engine.pattern(applies, other, direction) else {
+            return self.sets.intern(self.engine.evaluate(subject, other, direction));
+        };
+        // Named ports resolve on the destination: the subject itself on ingress.
+        let dst_ports = match (named, direction, other) {
+            (true, PolicyType::Egress, Endpoint::Class(d)) => self.ports_ids.get(d).map_or(0, |p| p + 1),
+            (true, PolicyType::Egress, Endpoint::External(_)) => u32::MAX,
+            _ => 0,
+        };
+        let key = (subject, direction == PolicyType::Ingress, bits, dst_ports);
+        if let Some(&set) = self.directions.get(&key) {
+            return set;
+        }
+        let set = self.sets.intern(self.engine.evaluate(subject, other, direction));
+        self.directions.insert(key, set);
+        set
+    }
+
+    /// The answer for a connection, `none` when nothing is allowed.
+    fn connection(&mut self, src: Endpoint, dst: Endpoint) -> usize {
+        let egress = match src {
+            Endpoint::Class(s) => self.direction(s, dst, PolicyType::Egress),
+            Endpoint::External(_) => self.all,
+        };
+        if egress == self.none {
+            return self.none;
+        }
+        let ingress = match dst {
+            Endpoint::Class(d) => self.direction(d, src, PolicyType::Ingress),
+            Endpoint::External(_) => self.all,
+        };
+        self.meet(egress, ingress)
+    }
+
+    fn meet(&mut self, a: usize, b: usize) -> usize {
+        if a == self.all || a == b {
+            return b;
+        }
+        if b == self.all {
+            return a;
+        }
+        if a == self.none || b == self.none {
+            return self.none;
+        }
+        if let Some(&set) = self.meets.get(&(a, b)) {
+            return set;
+        }
+        let conns = match (self.sets.get(a), self.sets.get(b)) {
+            (Some(x), Some(y)) => x.intersect(y),
+            _ => ConnSet::none(),
+        };
+        let set = self.sets.intern(conns);
+        self.meets.insert((a, b), set);
+        set
+    }
+}
+
+impl PolicyEngine<'_> {
+    /// How a matrix peer is reported: `ns/name[Kind]`, `a.b.c.d-e.f.g.h[External]` or
+    /// `{ingress-controller}`.
+    pub fn peer_name(&self, peer: &Peer) -> String {
+        match peer {
+            Peer::Workload(w) => self.workloads.get(*w).map(|w| w.name()).unwrap_or_default(),
+            Peer::External(range) => format!("{range}[External]"),
+            Peer::IngressController => format!("{{{}}}", super::engine::INGRESS_CONTROLLER),
+        }
+    }
+
+    /// The full matrix.
+    pub fn matrix(&self) -> Matrix {
+        let mut memo = Memo::new(self);
+        let mut connections = Vec::new();
+        // Workloads per class, for the classes that have workloads.
+        let mut members: Vec<(ClassId, Vec<usize>)> = Vec::new();
+        let mut slot: HashMap<ClassId, usize> = HashMap::new();
+        for (w, workload) in self.workloads.iter().enumerate() {
+            let s = *slot.entry(workload.class).or_insert_with(|| {
+                members.push((workload.class, Vec::new()));
+                members.len() - 1
+            });
+            if let Some((_, list)) = members.get_mut(s) {
+                list.push(w);
+            }
+        }
+        for (src_class, src_members) in &members {
+            for (dst_class, dst_members) in &members {
+                let set = memo.connection(Endpoint::Class(*src_class), Endpoint::Class(*dst_class));
+                if set == memo.none {
+                    continue;
+                }
+                for &s in src_members {
+                    for &d in dst_members {
+                        if s != d {
+                            connections.push(Connection { src: Peer::Workload(s), dst: Peer::Workload(d), set });
+                        }
+                    }
+                }
+            }
+        }
+        for part in self.ingress_ips.parts() {
+            for (class, list) in &members {
+                let set = memo.connection(Endpoint::External(*part), Endpoint::Class(*class));
+                if set != memo.none {
+                    connections.extend(list.iter().map(|&d| Connection { src: Peer::External(*part), dst: Peer::Workload(d), set }));
+                }
+            }
+        }
+        for part in self.egress_ips.parts() {
+            for (class, list) in &members {
+                let set = memo.connection(Endpoint::Class(*class), Endpoint::External(*part));
+                if set != memo.none {
+                    connections.extend(list.iter().map(|&s| Connection { src: Peer::Workload(s), dst: Peer::External(*part), set }));
+                }
+            }
+        }
+        if let Some(controller) = self.ingress_controller {
+            let (exposures, _) = self.exposures();
+            for exposure in exposures {
+                let Some(workload) = self.workloads.get(exposure.workload) else { continue };
+                let policy = memo.connection(Endpoint::Class(controller), Endpoint::Class(workload.class));
+                let conns = memo.sets.get(policy).map(|p| exposure.conns.intersect(p)).unwrap_or_default();
+                if !conns.is_empty() {
+                    let set = memo.sets.intern(conns);
+                    connections.push(Connection { src: Peer::IngressController, dst: Peer::Workload(exposure.workload), set });
+                }
+            }
+        }
+        Matrix { sets: memo.sets.sets, connections }
+    }
+}

@@ -1,0 +1,73 @@
+//! ND501: the host's FORWARD chain drops the containers' traffic.
+
+use super::{blame, Blame};
+use crate::prelude::*;
+use netdoctor_engine::firewall::PathKind;
+
+declare_rule! {
+    /// ## What it checks
+    /// Traffic of a Compose network's containers, leaving the host or crossing its bridge,
+    /// traced through the host's iptables rules, that the FORWARD chain drops: by its DROP
+    /// policy with no ACCEPT for the network, or by a catch-all DROP/REJECT rule after
+    /// Docker's chains. Needs host facts (`--host`, `--host-facts`).
+    ///
+    /// ## Why it matters
+    /// Containers start and resolve names, but every connection out of the network times
+    /// out. It happens when Docker's iptables management is off, when a firewall reload
+    /// flushed Docker's rules, or when a hardening script set `iptables -P FORWARD DROP`.
+    ///
+    /// ## Example
+    /// ```text
+    /// daemon.json:   { "iptables": false }
+    /// iptables-save: :FORWARD DROP [0:0]   (and no rule accepting 172.18.0.0/16)
+    /// ```
+    ///
+    /// ## Fix
+    /// Let Docker manage iptables again (remove `"iptables": false`, restart dockerd), or accept
+    /// the network yourself: `iptables -I DOCKER-USER -s 172.18.0.0/16 -j ACCEPT` and the same
+    /// for replies (`-m conntrack --ctstate RELATED,ESTABLISHED`).
+    ///
+    /// ## Known limits
+    /// A network Docker has not created yet is judged as Docker would set it up: while Docker
+    /// manages iptables its future ACCEPT rules are assumed. Policy routing (`ip rule`) is not
+    /// followed, and nftables tables outside iptables are not read.
+    pub struct ForwardDrop => Error;
+}
+
+impl Check for ForwardDrop {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
+        let Some(host) = &cx.analysis.host else { return };
+        let docker_manages = host.facts.docker_manages_iptables();
+        let topology = &cx.analysis.topology;
+        let mut flows = host.egress_flows(cx.model, topology);
+        flows.extend(host.peer_flows(cx.model, topology, |from, name| cx.analysis.resolve(from, name)));
+        for hf in flows {
+            let trace = host.trace(&hf.flow);
+            if trace.path != Some(PathKind::Forward) {
+                continue;
+            }
+            // Docker adds ACCEPT rules for a network when it creates it.
+            if hf.predicted && docker_manages {
+                continue;
+            }
+            let (origin, what) = match blame(&trace, host.facts) {
+                Blame::ForwardPolicy(p) => (&p.origin, p.to_string()),
+                Blame::Host(r) => (&r.origin, r.to_string()),
+                _ => continue,
+            };
+            let subnet = hf
+                .net
+                .and_then(|n| host.bridge(n))
+                .and_then(|b| b.subnet)
+                .map_or_else(|| "the network's subnet".to_string(), |s| s.to_string());
+            let help = if docker_manages {
+                format!("accept the network before the drop: `iptables -I DOCKER-USER -s {subnet} -j ACCEPT` (and the replies), or restart dockerd so it restores its rules")
+            } else {
+                format!("Docker's iptables management is off: enable it (remove `\"iptables\": false`) or add `iptables -I FORWARD -s {subnet} -j ACCEPT` and `-d {subnet} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`")
+            };
+            out.report(origin, format!("{}: {} by {what}", hf.label, trace.verdict.kind.as_str()))
+                .related(&hf.origin, "the traffic is needed here")
+                .help(help);
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! `ip -j` output: links (`ip -j -d link show`), addresses (`ip -j addr show`) and
+//! routes (`ip -j route show table all`). Each array element keeps its position, so
+//! a pretty-printed capture (`ip -j -p`) still points at the right line.
+
+use super::capture::InputSource;
+use crate::error::LoadError;
+use ipnet::IpNet;
+use netdoctor_model::host::{Address, Interface, IpFamily, Route};
+use serde_json::Value;
+use std::net::IpAddr;
+
+/// Parses the top-level JSON array of an `ip -j` capture, with each element's position.
+fn elements(text: &str, source: &InputSource) -> Result<Vec<(Value, u32, u32)>, LoadError> {
+    let values: Vec<Value> = serde_json::from_str(text).map_err(|e| {
+        let line = u32::try_from(e.line()).unwrap_or(0);
+        let column = u32::try_from(e.column()).unwrap_or(0);
+        source.error(line, column, format!("not an `ip -j` JSON array: {e}"))
+    })?;
+    let positions = element_positions(text);
+    Ok(values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let (line, column) = positions.get(i).copied().unwrap_or((1, 1));
+            (v, line, column)
+        })
+        .collect())
+}
+
+/// The 1-based line and column where each element of a top-level array starts.
+fn element_positions(text: &str) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let (mut depth, mut in_string, mut escaped) = (0u32, false, false);
+    let (mut line, mut column) = (1u32, 0u32);
+    let mut expect_element = false;
+    for c in text.chars() {
+        if c == '\n' {
+            line += 1;
+            column = 0;
+            continue;
+        }
+        column += 1;
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        if c.is_whitespace() {
+            continue;
+        }
+        if depth == 1 && expect_element && c != ']' {
+            out.push((line, column));
+            expect_element = false;
+        }
+        match c {
+            '"' => in_string = true,
+            '[' | '{' => {
+                depth += 1;
+                if depth == 1 {
+                    expect_element = true;
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 1 => expect_element = true,
+            _ => {}
+        }
+    }
+    out
+}
+
+fn str_field<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn u32_field(v: &Value, key: &str) -> Option<u32> {
+    v.get(key).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok())
+}
+
+/// Interfaces from `ip -j -d link show`.
+pub fn links(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> Vec<Interface> {
+    let mut out = Vec::new();
+    let items = match elements(text, source) {
+        Ok(items) => items,
+        Err(e) => {
+            errors.push(e);
+            return out;
+        }
+    };
+    for (v, line, column) in items {
+        let Some(name) = str_field(&v, "ifname") else {
+            errors.push(source.error(line, column, "link without `ifname`"));
+            continue;
+        };
+        let flags: Vec<&str> =
+            v.get("flags").and_then(Value::as_array).map(|f| f.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let linkinfo = v.get("linkinfo");
+        let kind = linkinfo.and_then(|l| str_field(l, "info_kind")).map(str::to_string);
+        let vxlan_port = linkinfo
+            .and_then(|l| l.get("info_data"))
+            .filter(|_| kind.as_deref() == Some("vxlan"))
+            .and_then(|d| d.get("port"))
+            .and_then(Value::as_u64)
+            .and_then(|p| u16::try_from(p).ok());
+        out.push(Interface {
+            name: name.to_string(),
+            index: u32_field(&v, "ifindex").unwrap_or(0),
+            mtu: u32_field(&v, "mtu"),
+            kind,
+            master: str_field(&v, "master").map(str::to_string),
+            up: flags.contains(&"UP"),
+            vxlan_port,
+            origin: source.origin(line, column),
+        });
+    }
+    out
+}
+
+/// Addresses from `ip -j addr show`.
+pub fn addresses(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> Vec<Address> {
+    let mut out = Vec::new();
+    let items = match elements(text, source) {
+        Ok(items) => items,
+        Err(e) => {
+            errors.push(e);
+            return out;
+        }
+    };
+    for (v, line, column) in items {
+        let Some(name) = str_field(&v, "ifname") else {
+            errors.push(source.error(line, column, "address entry without `ifname`"));
+            continue;
+        };
+        for info in v.get("addr_info").and_then(Value::as_array).into_iter().flatten() {
+            let (Some(local), Some(prefix)) = (str_field(info, "local"), info.get("prefixlen").and_then(Value::as_u64)) else { continue };
+            let Ok(address) = local.parse::<IpAddr>() else {
+                errors.push(source.error(line, column, format!("`{local}` of `{name}` is not an IP address")));
+                continue;
+            };
+            let Some(network) = u8::try_from(prefix).ok().and_then(|p| IpNet::new(address, p).ok()) else {
+                errors.push(source.error(line, column, format!("prefix length {prefix} of `{name}` is out of range")));
+                continue;
+            };
+            out.push(Address { interface: name.to_string(), address, network: network.trunc(), origin: source.origin(line, column) });
+        }
+    }
+    out
+}
+
+/// Routes from `ip -j route show table all` (`family` says what `default` means).
+pub fn routes(text: &str, family: IpFamily, source: &InputSource, errors: &mut Vec<LoadError>) -> Vec<Route> {
+    let mut out = Vec::new();
+    let items = match elements(text, source) {
+        Ok(items) => items,
+        Err(e) => {
+            errors.push(e);
+            return out;
+        }
+    };
+    for (v, line, column) in items {
+        let Some(dst) = str_field(&v, "dst") else {
+            errors.push(source.error(line, column, "route without a `dst` string"));
+            continue;
+        };
+        let gateway = str_field(&v, "gateway").and_then(|g| g.parse::<IpAddr>().ok());
+        let destination = match route_destination(dst, family, gateway) {
+            Some(d) => d,
+            None => {
+                errors.push(source.error(line, column, format!("route destination `{dst}` is not a network")));
+                continue;
+            }
+        };
+        let table = match v.get("table") {
+            Some(Value::String(t)) => t.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => "main".to_string(),
+        };
+        out.push(Route {
+            destination,
+            gateway,
+            device: str_field(&v, "dev").map(str::to_string),
+            kind: str_field(&v, "type").unwrap_or("unicast").to_string(),
+            table,
+            metric: u32_field(&v, "metric"),
+            origin: source.origin(line, column),
+        });
+    }
+    out
+}
+
+fn route_destination(dst: &str, family: IpFamily, gateway: Option<IpAddr>) -> Option<IpNet> {
+    if dst == "default" {
+        let v6 = match gateway {
+            Some(g) => g.is_ipv6(),
+            None => family == IpFamily::V6,
+        };
+        return Some(if v6 { "::/0".parse().ok()? } else { "0.0.0.0/0".parse().ok()? });
+    }
+    if let Ok(net) = dst.parse::<IpNet>() {
+        return Some(net.trunc());
+    }
+    dst.parse::<IpAddr>().ok().map(IpNet::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn source() -> InputSource {
+        InputSource::File(Arc::from(Path::new("ip-route.json")))
+    }
+
+    #[test]
+    fn positions_follow_pretty_printed_elements() {
+        let text = "[ {\n  \"dst\": \"default\", \"gateway\": \"192.0.2.1\", \"dev\": \"eth0\"\n},\n {\"dst\": \"172.17.0.1\", \"type\": \"local\", \"table\": \"local\"} ]";
+        let mut errors = Vec::new();
+        let routes = routes(text, IpFamily::V4, &source(), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(routes.len(), 2);
+        assert_eq!(routes[0].destination.to_string(), "0.0.0.0/0");
+        assert_eq!(routes[0].origin.to_string(), "ip-route.json:1:3");
+        assert_eq!(routes[1].origin.to_string(), "ip-route.json:4:2");
+        assert_eq!(routes[1].destination.to_string(), "172.17.0.1/32");
+        assert_eq!(routes[1].kind, "local");
+        assert!(!routes[1].is_main());
+    }
+
+    #[test]
+    fn malformed_json_is_a_located_error() {
+        let mut errors = Vec::new();
+        let routes = routes("[{\"dst\": }]", IpFamily::V4, &source(), &mut errors);
+        assert!(routes.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].line, errors[0].column), (1, 10));
+    }
+
+    #[test]
+    fn links_and_addresses() {
+        let links_json = r#"[{"ifindex":5,"ifname":"docker0","flags":["UP"],"mtu":1500,"linkinfo":{"info_kind":"bridge"}},
+            {"ifindex":9,"ifname":"flannel.1","flags":["UP"],"mtu":1450,"linkinfo":{"info_kind":"vxlan","info_data":{"port":8472}}}]"#;
+        let mut errors = Vec::new();
+        let l = links(links_json, &source(), &mut errors);
+        assert_eq!(l[1].vxlan_port, Some(8472));
+        assert_eq!(l[0].kind.as_deref(), Some("bridge"));
+        assert_eq!(l[1].origin.to_string(), "ip-route.json:2:13");
+        let addr_json = r#"[{"ifname":"docker0","addr_info":[{"family":"inet","local":"172.17.0.1","prefixlen":16}]}]"#;
+        let a = addresses(addr_json, &source(), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(a[0].network.to_string(), "172.17.0.0/16");
+    }
+}

@@ -1,0 +1,563 @@
+//! The lowering step: raw resource objects into the model. Workloads become one pod
+//! standing for their replicas (labels, ports and `hostNetwork` from the pod template);
+//! objects without a namespace land in `default`, as `kubectl apply` puts them. Each
+//! object with a value of the wrong shape is left out and reported at that value.
+
+use super::raw::{RawObject, RawObjects};
+use super::value::{
+    address, boolean, cidr, error, field, integer, labels, list, mapping, number, optional_list, origin, path, port_number, port_ref,
+    present_mapping, protocol, text,
+};
+use crate::error::{LoadError, Result};
+use crate::tree::Node;
+use netdoctor_model::k8s::{
+    AdminAction, AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, AdminTier, Backend, Cluster, ContainerPort, Ingress,
+    IngressKind, IpBlock, LabelRequirement, LabelSelector, Namespace, NetworkPolicy, Node as K8sNode, Owner, Pod, PolicyPeer, PolicyRule,
+    PolicyType, PortRef, PortSpec, SelectorOperator, Service, ServicePort, ServiceType, WorkloadKind, DEFAULT_NAMESPACE,
+};
+use std::net::IpAddr;
+
+/// Lowers every object; the ones that fail are left out and their errors returned.
+pub(crate) fn lower(objects: &RawObjects) -> (Cluster, Vec<LoadError>) {
+    let mut cluster = Cluster::default();
+    let mut errors = Vec::new();
+    for object in &objects.objects {
+        if let Err(e) = lower_object(object, &mut cluster) {
+            errors.push(e);
+        }
+    }
+    (cluster, errors)
+}
+
+fn lower_object(object: &RawObject, cluster: &mut Cluster) -> Result<()> {
+    let node = &object.node;
+    match object.kind.as_str() {
+        "Namespace" => cluster.namespaces.push(namespace(node)?),
+        "Pod" => cluster.pods.push(pod(node)?),
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "ReplicationController" => {
+            cluster.pods.push(workload(node, WorkloadKind::from_kind(&object.kind))?);
+        }
+        "Service" => cluster.services.push(service(node)?),
+        "Node" => cluster.nodes.push(k8s_node(node)?),
+        "Ingress" => cluster.ingresses.push(ingress(node)?),
+        "Route" => cluster.ingresses.push(route(node)?),
+        "NetworkPolicy" => cluster.network_policies.push(network_policy(node)?),
+        "AdminNetworkPolicy" => cluster.admin_policies.push(admin_policy(node, false)?),
+        "BaselineAdminNetworkPolicy" => cluster.admin_policies.push(admin_policy(node, true)?),
+        // Other resources (ConfigMap, ServiceAccount, RBAC, ...) say nothing about reachability.
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `metadata.name`, which every object needs.
+fn name(node: &Node) -> Result<String> {
+    let meta = mapping(node, "metadata")?.ok_or_else(|| error(node, "the object has no `metadata`"))?;
+    match text(meta, "name")? {
+        Some(n) if !n.is_empty() => Ok(n.to_string()),
+        _ => Err(error(meta, "`metadata.name` is missing")),
+    }
+}
+
+/// `metadata.namespace`, `default` when absent.
+fn namespace_of(node: &Node) -> Result<String> {
+    let ns = match mapping(node, "metadata")? {
+        Some(meta) => text(meta, "namespace")?,
+        None => None,
+    };
+    Ok(ns.filter(|n| !n.is_empty()).unwrap_or(DEFAULT_NAMESPACE).to_string())
+}
+
+fn metadata_labels(node: &Node) -> Result<netdoctor_model::k8s::Labels> {
+    match mapping(node, "metadata")? {
+        Some(meta) => labels(meta, "labels"),
+        None => Ok(Default::default()),
+    }
+}
+
+fn namespace(node: &Node) -> Result<Namespace> {
+    Ok(Namespace::new(name(node)?, metadata_labels(node)?, origin(node)))
+}
+
+/// The ports of every (non-init) container of a pod spec.
+fn container_ports(spec: Option<&Node>) -> Result<Vec<ContainerPort>> {
+    let mut ports = Vec::new();
+    let Some(spec) = spec else { return Ok(ports) };
+    for container in list(spec, "containers")? {
+        for port in list(container, "ports")? {
+            let number_node = field(port, "containerPort").ok_or_else(|| error(port, "a container port needs `containerPort`"))?;
+            let port_name = text(port, "name")?.filter(|n| !n.is_empty()).map(str::to_string);
+            ports.push(ContainerPort {
+                name: port_name,
+                port: port_number(number_node, "containerPort")?,
+                protocol: protocol(port, "protocol")?,
+            });
+        }
+    }
+    Ok(ports)
+}
+
+fn host_network(spec: Option<&Node>) -> Result<bool> {
+    Ok(match spec {
+        Some(spec) => boolean(spec, "hostNetwork")?.unwrap_or(false),
+        None => false,
+    })
+}
+
+fn pod(node: &Node) -> Result<Pod> {
+    let pod_name = name(node)?;
+    let spec = mapping(node, "spec")?;
+    let owner = match mapping(node, "metadata")? {
+        Some(meta) => controller(meta)?,
+        None => None,
+    };
+    let owner = owner.unwrap_or_else(|| Owner { kind: WorkloadKind::Pod, name: pod_name.clone() });
+    let (ips, host_ip) = match mapping(node, "status")? {
+        Some(status) => pod_addresses(status)?,
+        None => (Vec::new(), None),
+    };
+    Ok(Pod {
+        namespace: namespace_of(node)?,
+        name: pod_name,
+        labels: metadata_labels(node)?,
+        ips,
+        host_ip,
+        host_network: host_network(spec)?,
+        ports: container_ports(spec)?,
+        owner,
+        replicas: 1,
+        from_template: false,
+        origin: origin(node),
+    })
+}
+
+/// The controlling owner reference. A pod whose controller is a Node is a static
+/// (mirror) pod and stands for itself.
+fn controller(meta: &Node) -> Result<Option<Owner>> {
+    for reference in list(meta, "ownerReferences")? {
+        if boolean(reference, "controller")? != Some(true) {
+            continue;
+        }
+        let kind = text(reference, "kind")?.unwrap_or_default();
+        let owner_name = text(reference, "name")?.unwrap_or_default();
+        if kind == "Node" || kind.is_empty() || owner_name.is_empty() {
+            return Ok(None);
+        }
+        return Ok(Some(Owner { kind: WorkloadKind::from_kind(kind), name: owner_name.to_string() }));
+    }
+    Ok(None)
+}
+
+fn pod_addresses(status: &Node) -> Result<(Vec<IpAddr>, Option<IpAddr>)> {
+    let mut ips = Vec::new();
+    for entry in list(status, "podIPs")? {
+        if let Some(ip) = field(entry, "ip") {
+            ips.push(address(ip, "ip")?);
+        }
+    }
+    if ips.is_empty() {
+        if let Some(ip) = field(status, "podIP") {
+            ips.push(address(ip, "podIP")?);
+        }
+    }
+    let host_ip = field(status, "hostIP").map(|n| address(n, "hostIP")).transpose()?;
+    Ok((ips, host_ip))
+}
+
+/// A workload: one pod standing for the replicas its template makes.
+fn workload(node: &Node, kind: WorkloadKind) -> Result<Pod> {
+    let workload_name = name(node)?;
+    let spec = mapping(node, "spec")?;
+    let template_path: &[&str] = if kind == WorkloadKind::CronJob { &["jobTemplate", "spec", "template"] } else { &["template"] };
+    let template = spec.and_then(|s| path(s, template_path));
+    let template_spec = match template {
+        Some(t) => mapping(t, "spec")?,
+        None => None,
+    };
+    let template_labels = match template {
+        Some(t) => metadata_labels(t)?,
+        None => Default::default(),
+    };
+    let replicas_key = match kind {
+        WorkloadKind::Job => Some("parallelism"),
+        WorkloadKind::DaemonSet | WorkloadKind::CronJob => None,
+        _ => Some("replicas"),
+    };
+    let replicas = match (spec, replicas_key) {
+        (Some(spec), Some(key)) => integer::<u32>(spec, key, "a replica count")?.unwrap_or(1),
+        _ => 1,
+    };
+    Ok(Pod {
+        namespace: namespace_of(node)?,
+        name: workload_name.clone(),
+        labels: template_labels,
+        ips: Vec::new(),
+        host_ip: None,
+        host_network: host_network(template_spec)?,
+        ports: container_ports(template_spec)?,
+        owner: Owner { kind, name: workload_name },
+        replicas,
+        from_template: true,
+        origin: origin(node),
+    })
+}
+
+fn service(node: &Node) -> Result<Service> {
+    let spec = mapping(node, "spec")?;
+    let mut svc = Service {
+        namespace: namespace_of(node)?,
+        name: name(node)?,
+        selector: None,
+        ports: Vec::new(),
+        service_type: ServiceType::ClusterIP,
+        headless: false,
+        external_name: None,
+        origin: origin(node),
+    };
+    let Some(spec) = spec else { return Ok(svc) };
+    if present_mapping(spec, "selector")?.is_some() {
+        svc.selector = Some(labels(spec, "selector")?);
+    }
+    for port in list(spec, "ports")? {
+        let number_node = field(port, "port").ok_or_else(|| error(port, "a service port needs `port`"))?;
+        svc.ports.push(ServicePort {
+            name: text(port, "name")?.filter(|n| !n.is_empty()).map(str::to_string),
+            port: port_number(number_node, "port")?,
+            target_port: field(port, "targetPort").map(|t| port_ref(t, "targetPort")).transpose()?,
+            protocol: protocol(port, "protocol")?,
+            origin: origin(port),
+        });
+    }
+    svc.service_type = match text(spec, "type")? {
+        None | Some("ClusterIP") => ServiceType::ClusterIP,
+        Some("NodePort") => ServiceType::NodePort,
+        Some("LoadBalancer") => ServiceType::LoadBalancer,
+        Some("ExternalName") => ServiceType::ExternalName,
+        Some(other) => {
+            let at = field(spec, "type").unwrap_or(spec);
+            return Err(error(at, format!("unknown service type `{other}` (expected ClusterIP, NodePort, LoadBalancer or ExternalName)")));
+        }
+    };
+    svc.headless = text(spec, "clusterIP")? == Some("None");
+    svc.external_name = text(spec, "externalName")?.map(str::to_string);
+    Ok(svc)
+}
+
+fn k8s_node(node: &Node) -> Result<K8sNode> {
+    let mut pod_cidrs = Vec::new();
+    let mut addresses = Vec::new();
+    if let Some(spec) = mapping(node, "spec")? {
+        if let Some(c) = field(spec, "podCIDR") {
+            pod_cidrs.push(cidr(c, "podCIDR")?);
+        }
+        for c in list(spec, "podCIDRs")? {
+            let net = cidr(c, "podCIDRs")?;
+            if !pod_cidrs.contains(&net) {
+                pod_cidrs.push(net);
+            }
+        }
+    }
+    if let Some(status) = mapping(node, "status")? {
+        for entry in list(status, "addresses")? {
+            // Hostname entries are names, not addresses.
+            if let Some(ip) = text(entry, "address")?.and_then(|a| a.parse::<IpAddr>().ok()) {
+                addresses.push(ip);
+            }
+        }
+    }
+    Ok(K8sNode { name: name(node)?, labels: metadata_labels(node)?, pod_cidrs, addresses, origin: origin(node) })
+}
+
+/// A `networking.k8s.io/v1` backend (`service: {name, port: {number|name}}`), or the
+/// older `extensions/v1beta1` one (`serviceName`, `servicePort`).
+fn ingress_backend(backend: &Node) -> Result<Option<Backend>> {
+    if let Some(service) = mapping(backend, "service")? {
+        let Some(service_name) = text(service, "name")? else { return Ok(None) };
+        let port = match mapping(service, "port")? {
+            Some(p) => match (field(p, "number"), text(p, "name")?) {
+                (Some(n), _) => Some(PortRef::Number(port_number(n, "number")?)),
+                (None, Some(name)) => Some(PortRef::Name(name.to_string())),
+                (None, None) => None,
+            },
+            None => None,
+        };
+        return Ok(Some(Backend { service: service_name.to_string(), port, origin: origin(backend) }));
+    }
+    let Some(service_name) = text(backend, "serviceName")? else { return Ok(None) };
+    let port = field(backend, "servicePort").map(|p| port_ref(p, "servicePort")).transpose()?;
+    Ok(Some(Backend { service: service_name.to_string(), port, origin: origin(backend) }))
+}
+
+fn ingress(node: &Node) -> Result<Ingress> {
+    let mut backends = Vec::new();
+    if let Some(spec) = mapping(node, "spec")? {
+        let default = match mapping(spec, "defaultBackend")? {
+            Some(b) => Some(b),
+            None => mapping(spec, "backend")?,
+        };
+        if let Some(b) = default {
+            backends.extend(ingress_backend(b)?);
+        }
+        for rule in list(spec, "rules")? {
+            let Some(http) = mapping(rule, "http")? else { continue };
+            for p in list(http, "paths")? {
+                if let Some(b) = mapping(p, "backend")? {
+                    backends.extend(ingress_backend(b)?);
+                }
+            }
+        }
+    }
+    Ok(Ingress { kind: IngressKind::Ingress, namespace: namespace_of(node)?, name: name(node)?, backends, origin: origin(node) })
+}
+
+fn route(node: &Node) -> Result<Ingress> {
+    let mut backends = Vec::new();
+    if let Some(spec) = mapping(node, "spec")? {
+        let port = match mapping(spec, "port")? {
+            Some(p) => field(p, "targetPort").map(|t| port_ref(t, "targetPort")).transpose()?,
+            None => None,
+        };
+        let targets = mapping(spec, "to")?.into_iter().chain(list(spec, "alternateBackends")?.iter());
+        for target in targets {
+            // Routes may only point at Services; other kinds are left out.
+            let kind = text(target, "kind")?.unwrap_or("Service");
+            if kind != "Service" {
+                continue;
+            }
+            if let Some(service) = text(target, "name")? {
+                backends.push(Backend { service: service.to_string(), port: port.clone(), origin: origin(target) });
+            }
+        }
+    }
+    Ok(Ingress { kind: IngressKind::Route, namespace: namespace_of(node)?, name: name(node)?, backends, origin: origin(node) })
+}
+
+/// A label selector; `matchExpressions` are checked as the API server does.
+fn selector(node: &Node) -> Result<LabelSelector> {
+    let mut sel = LabelSelector { match_labels: labels(node, "matchLabels")?, match_expressions: Vec::new() };
+    for expr in list(node, "matchExpressions")? {
+        let key = text(expr, "key")?.filter(|k| !k.is_empty()).ok_or_else(|| error(expr, "a match expression needs `key`"))?;
+        let op_text = text(expr, "operator")?.ok_or_else(|| error(expr, "a match expression needs `operator`"))?;
+        let operator = match op_text {
+            "In" => SelectorOperator::In,
+            "NotIn" => SelectorOperator::NotIn,
+            "Exists" => SelectorOperator::Exists,
+            "DoesNotExist" => SelectorOperator::DoesNotExist,
+            other => {
+                let at = field(expr, "operator").unwrap_or(expr);
+                return Err(error(at, format!("unknown operator `{other}` (expected In, NotIn, Exists or DoesNotExist)")));
+            }
+        };
+        let mut values = Vec::new();
+        for v in list(expr, "values")? {
+            values.push(v.as_scalar().ok_or_else(|| error(v, format!("values must be strings, found {}", v.kind_name())))?.to_string());
+        }
+        let needs_values = matches!(operator, SelectorOperator::In | SelectorOperator::NotIn);
+        if needs_values && values.is_empty() {
+            return Err(error(expr, format!("operator `{op_text}` needs at least one value")));
+        }
+        if !needs_values && !values.is_empty() {
+            return Err(error(expr, format!("operator `{op_text}` takes no values")));
+        }
+        sel.match_expressions.push(LabelRequirement { key: key.to_string(), operator, values });
+    }
+    Ok(sel)
+}
+
+/// A selector field that may be absent (`None`), or present and maybe empty.
+fn optional_selector(node: &Node, key: &str) -> Result<Option<LabelSelector>> {
+    match present_mapping(node, key)? {
+        None => Ok(None),
+        // `podSelector: null` decodes to an absent selector in the API types.
+        Some(None) => Ok(None),
+        Some(Some(n)) => selector(n).map(Some),
+    }
+}
+
+fn network_policy(node: &Node) -> Result<NetworkPolicy> {
+    let mut policy = NetworkPolicy {
+        namespace: namespace_of(node)?,
+        name: name(node)?,
+        pod_selector: LabelSelector::default(),
+        policy_types: None,
+        ingress: Vec::new(),
+        egress: Vec::new(),
+        origin: origin(node),
+    };
+    let Some(spec) = mapping(node, "spec")? else { return Ok(policy) };
+    policy.pod_selector = optional_selector(spec, "podSelector")?.unwrap_or_default();
+    if let Some(types) = optional_list(spec, "policyTypes")? {
+        let mut parsed = Vec::new();
+        for t in types {
+            parsed.push(match t.as_scalar() {
+                Some("Ingress") => PolicyType::Ingress,
+                Some("Egress") => PolicyType::Egress,
+                _ => return Err(error(t, format!("policy type must be Ingress or Egress, found `{t}`"))),
+            });
+        }
+        policy.policy_types = Some(parsed);
+    }
+    for rule in list(spec, "ingress")? {
+        policy.ingress.push(policy_rule(rule, "from")?);
+    }
+    for rule in list(spec, "egress")? {
+        policy.egress.push(policy_rule(rule, "to")?);
+    }
+    Ok(policy)
+}
+
+fn policy_rule(rule: &Node, peers_key: &str) -> Result<PolicyRule> {
+    let mut out = PolicyRule { peers: Vec::new(), ports: Vec::new(), origin: origin(rule) };
+    if rule.is_null() {
+        // `ingress: [null]` reads like `ingress: [{}]`: every peer, every port.
+        return Ok(out);
+    }
+    if rule.as_map().is_none() {
+        return Err(error(rule, format!("a rule must be a mapping, found {}", rule.kind_name())));
+    }
+    for peer in list(rule, peers_key)? {
+        out.peers.push(policy_peer(peer)?);
+    }
+    for port in list(rule, "ports")? {
+        let port_value = field(port, "port").map(|p| port_ref(p, "port")).transpose()?;
+        let end_port = field(port, "endPort").map(|e| port_number(e, "endPort")).transpose()?;
+        if let (Some(end), Some(start)) = (end_port, &port_value) {
+            match start {
+                PortRef::Number(start) if *start <= end => {}
+                PortRef::Number(_) => return Err(error(port, "`endPort` is lower than `port`")),
+                PortRef::Name(_) => return Err(error(port, "`endPort` needs a numeric `port`, not a port name")),
+            }
+        }
+        if end_port.is_some() && port_value.is_none() {
+            return Err(error(port, "`endPort` needs `port`"));
+        }
+        out.ports.push(PortSpec { protocol: protocol(port, "protocol")?, port: port_value, end_port, origin: origin(port) });
+    }
+    Ok(out)
+}
+
+fn policy_peer(peer: &Node) -> Result<PolicyPeer> {
+    if peer.as_map().is_none() {
+        return Err(error(peer, format!("a peer must be a mapping, found {}", peer.kind_name())));
+    }
+    let namespace_selector = optional_selector(peer, "namespaceSelector")?;
+    let pod_selector = optional_selector(peer, "podSelector")?;
+    let ip_block = mapping(peer, "ipBlock")?;
+    match (ip_block, namespace_selector.is_some() || pod_selector.is_some()) {
+        (Some(_), true) => Err(error(peer, "a peer sets `ipBlock` together with a selector; use separate peers")),
+        (Some(block), false) => {
+            let cidr_node = field(block, "cidr").ok_or_else(|| error(block, "`ipBlock` needs `cidr`"))?;
+            let net = cidr(cidr_node, "cidr")?;
+            let mut except = Vec::new();
+            for e in list(block, "except")? {
+                except.push(cidr(e, "except")?);
+            }
+            Ok(PolicyPeer::IpBlock { block: IpBlock { cidr: net, except }, origin: origin(peer) })
+        }
+        (None, true) => Ok(PolicyPeer::Pods { namespace_selector, pod_selector, origin: origin(peer) }),
+        (None, false) => Err(error(peer, "a peer needs `podSelector`, `namespaceSelector` or `ipBlock`")),
+    }
+}
+
+fn admin_policy(node: &Node, baseline: bool) -> Result<AdminPolicy> {
+    let spec = mapping(node, "spec")?.ok_or_else(|| error(node, "an admin network policy needs `spec`"))?;
+    let tier = if baseline {
+        AdminTier::Baseline
+    } else {
+        let p = field(spec, "priority").ok_or_else(|| error(spec, "an AdminNetworkPolicy needs `priority`"))?;
+        AdminTier::Admin { priority: number::<i32>(p, "priority", "an integer")? }
+    };
+    let subject_node = mapping(spec, "subject")?.ok_or_else(|| error(spec, "an admin network policy needs `subject`"))?;
+    let subject = match (present_mapping(subject_node, "namespaces")?, mapping(subject_node, "pods")?) {
+        (Some(ns), None) => AdminSubject::Namespaces(ns.map(selector).transpose()?.unwrap_or_default()),
+        (None, Some(pods)) => {
+            let (namespace_selector, pod_selector) = namespaced_pods(pods)?;
+            AdminSubject::Pods { namespace_selector, pod_selector }
+        }
+        _ => return Err(error(subject_node, "`subject` must set exactly one of `namespaces` and `pods`")),
+    };
+    let mut policy = AdminPolicy { name: name(node)?, tier, subject, ingress: Vec::new(), egress: Vec::new(), origin: origin(node) };
+    for rule in list(spec, "ingress")? {
+        policy.ingress.push(admin_rule(rule, "from", baseline)?);
+    }
+    for rule in list(spec, "egress")? {
+        policy.egress.push(admin_rule(rule, "to", baseline)?);
+    }
+    Ok(policy)
+}
+
+fn namespaced_pods(pods: &Node) -> Result<(LabelSelector, LabelSelector)> {
+    let ns = optional_selector(pods, "namespaceSelector")?.unwrap_or_default();
+    let pod = optional_selector(pods, "podSelector")?.unwrap_or_default();
+    Ok((ns, pod))
+}
+
+fn admin_rule(rule: &Node, peers_key: &str, baseline: bool) -> Result<AdminRule> {
+    let action_node = field(rule, "action").ok_or_else(|| error(rule, "an admin rule needs `action`"))?;
+    let action = match action_node.as_scalar() {
+        Some("Allow") => AdminAction::Allow,
+        Some("Deny") => AdminAction::Deny,
+        Some("Pass") if !baseline => AdminAction::Pass,
+        Some("Pass") => return Err(error(action_node, "a BaselineAdminNetworkPolicy rule cannot `Pass` (only Allow or Deny)")),
+        _ => return Err(error(action_node, format!("unknown action `{action_node}` (expected Allow, Deny or Pass)"))),
+    };
+    let mut peers = Vec::new();
+    for peer in list(rule, peers_key)? {
+        peers.push(admin_peer(peer)?);
+    }
+    if peers.is_empty() {
+        return Err(error(rule, format!("an admin rule needs at least one peer in `{peers_key}`")));
+    }
+    let ports = match optional_list(rule, "ports")? {
+        None => None,
+        Some(items) => Some(items.iter().map(admin_port).collect::<Result<Vec<_>>>()?),
+    };
+    Ok(AdminRule { name: text(rule, "name")?.unwrap_or_default().to_string(), action, peers, ports, origin: origin(rule) })
+}
+
+fn admin_peer(peer: &Node) -> Result<AdminPeer> {
+    let mut set = Vec::new();
+    if let Some(ns) = present_mapping(peer, "namespaces")? {
+        set.push(AdminPeer::Namespaces(ns.map(selector).transpose()?.unwrap_or_default()));
+    }
+    if let Some(pods) = mapping(peer, "pods")? {
+        let (namespace_selector, pod_selector) = namespaced_pods(pods)?;
+        set.push(AdminPeer::Pods { namespace_selector, pod_selector });
+    }
+    if let Some(nets) = optional_list(peer, "networks")? {
+        set.push(AdminPeer::Networks(nets.iter().map(|n| cidr(n, "networks")).collect::<Result<Vec<_>>>()?));
+    }
+    if let Some(nodes) = present_mapping(peer, "nodes")? {
+        set.push(AdminPeer::Nodes(nodes.map(selector).transpose()?.unwrap_or_default()));
+    }
+    exactly_one(set).ok_or_else(|| error(peer, "an admin peer must set exactly one of `namespaces`, `pods`, `networks` and `nodes`"))
+}
+
+fn admin_port(port: &Node) -> Result<AdminPort> {
+    let mut set = Vec::new();
+    if let Some(n) = mapping(port, "portNumber")? {
+        let p = field(n, "port").ok_or_else(|| error(n, "`portNumber` needs `port`"))?;
+        set.push(AdminPort::Number { protocol: protocol(n, "protocol")?, port: port_number(p, "port")? });
+    }
+    if let Some(name) = text(port, "namedPort")? {
+        set.push(AdminPort::Named(name.to_string()));
+    }
+    if let Some(r) = mapping(port, "portRange")? {
+        let start = field(r, "start").ok_or_else(|| error(r, "`portRange` needs `start`"))?;
+        let end = field(r, "end").ok_or_else(|| error(r, "`portRange` needs `end`"))?;
+        let (start, end) = (port_number(start, "start")?, port_number(end, "end")?);
+        if start > end {
+            return Err(error(r, "`portRange` ends before it starts"));
+        }
+        set.push(AdminPort::Range { protocol: protocol(r, "protocol")?, start, end });
+    }
+    exactly_one(set).ok_or_else(|| error(port, "an admin port must set exactly one of `portNumber`, `namedPort` and `portRange`"))
+}
+
+/// The only element of `items`, or `None` when there are none or several.
+fn exactly_one<T>(mut items: Vec<T>) -> Option<T> {
+    match items.len() {
+        1 => items.pop(),
+        _ => None,
+    }
+}

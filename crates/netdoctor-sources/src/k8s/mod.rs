@@ -1,0 +1,87 @@
+//! Kubernetes manifests: a file or a directory tree of YAML/JSON files (multi-document,
+//! `kind: List` and typed `*List`s, `kubectl get -o yaml|json` dumps). Reading is two
+//! steps, as for every source: `raw` splits files into located resource objects, then
+//! `lower` turns those into `netdoctor_model::k8s::Cluster`.
+//!
+//! Files that are not Kubernetes resources are skipped with a warning; malformed ones
+//! give located errors, and the other files are still read.
+
+mod files;
+mod lower;
+mod raw;
+mod value;
+
+pub use raw::{RawObject, RawObjects};
+
+use crate::error::LoadError;
+use netdoctor_model::k8s::Cluster;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Something skipped that the user may want to know about (not an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub file: PathBuf,
+    /// 1-based; 0 when the warning is about a whole file.
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+        } else {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        }
+    }
+}
+
+/// What reading manifests gave: the cluster, plus what was skipped and what failed.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub cluster: Cluster,
+    pub warnings: Vec<Warning>,
+    /// Inputs (files or single objects) that could not be read; the rest was loaded.
+    pub errors: Vec<LoadError>,
+}
+
+/// Reads every manifest under `path` (a file, or a directory walked recursively).
+pub fn load(path: &Path) -> Loaded {
+    let mut loaded = Loaded::default();
+    let found = files::discover(path, &mut loaded.warnings, &mut loaded.errors);
+    let mut objects = RawObjects::default();
+    for file in found {
+        match raw::read_file(&file) {
+            Ok(read) => {
+                loaded.warnings.extend(read.warnings);
+                objects.objects.extend(read.objects.objects);
+            }
+            Err(e) => loaded.errors.push(e),
+        }
+    }
+    let (cluster, errors) = lower::lower(&objects);
+    loaded.cluster = cluster;
+    loaded.errors.extend(errors);
+    loaded
+}
+
+/// Reads manifests from text already in memory (tests, fuzzing, API replies); `file`
+/// names it in locations.
+pub fn load_text(text: &str, file: &Path) -> Loaded {
+    let mut loaded = Loaded::default();
+    match raw::read_text(text, file) {
+        Ok(read) => {
+            loaded.warnings = read.warnings;
+            let (cluster, errors) = lower::lower(&read.objects);
+            loaded.cluster = cluster;
+            loaded.errors = errors;
+        }
+        Err(e) => loaded.errors.push(e),
+    }
+    loaded
+}
+
+#[cfg(test)]
+mod tests;

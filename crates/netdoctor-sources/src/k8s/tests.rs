@@ -1,0 +1,313 @@
+//! Tests of the manifest reader on small inputs kept inline.
+
+use super::*;
+use netdoctor_model::k8s::{
+    AdminAction, AdminPeer, AdminPort, AdminSubject, AdminTier, IngressKind, PolicyPeer, PolicyType, PortRef, SelectorOperator,
+    WorkloadKind,
+};
+use netdoctor_model::Protocol;
+
+fn load(text: &str) -> Loaded {
+    load_text(text, Path::new("m.yaml"))
+}
+
+fn ok(text: &str) -> Cluster {
+    let loaded = load(text);
+    assert!(loaded.errors.is_empty(), "errors: {:?}", loaded.errors);
+    loaded.cluster
+}
+
+fn first_error(text: &str) -> LoadError {
+    match load(text).errors.into_iter().next() {
+        Some(e) => e,
+        None => panic!("no error for {text}"),
+    }
+}
+
+#[test]
+fn reads_documents_and_lists() {
+    let text = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: a, labels: {team: x}}
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata: {name: b}
+---
+{"apiVersion": "v1", "kind": "NamespaceList", "items": [{"metadata": {"name": "c"}}]}
+"#;
+    let cluster = ok(text);
+    let names: Vec<_> = cluster.namespaces.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    let a = &cluster.namespaces[0];
+    assert_eq!(a.labels.get("team").map(String::as_str), Some("x"));
+    assert_eq!(a.labels.get("kubernetes.io/metadata.name").map(String::as_str), Some("a"));
+    assert_eq!(cluster.namespaces[2].origin.span().map(|s| s.line), Some(13));
+}
+
+#[test]
+fn workloads_become_one_template_pod() {
+    let text = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostNetwork: true
+      containers:
+      - name: c
+        ports:
+        - {containerPort: 8080, name: http}
+        - {containerPort: 53, protocol: UDP}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick, namespace: jobs}
+spec:
+  jobTemplate:
+    spec:
+      template:
+        metadata: {labels: {app: tick}}
+"#;
+    let cluster = ok(text);
+    let web = &cluster.pods[0];
+    assert_eq!(web.workload_name(), "default/web[Deployment]");
+    assert_eq!((web.replicas, web.host_network, web.from_template), (3, true, true));
+    assert_eq!(web.named_port("http").map(|p| (p.port, p.protocol)), Some((8080, Protocol::Tcp)));
+    assert_eq!(web.ports[1].protocol, Protocol::Udp);
+    let tick = &cluster.pods[1];
+    assert_eq!(tick.workload_name(), "jobs/tick[CronJob]");
+    assert_eq!(tick.labels.get("app").map(String::as_str), Some("tick"));
+}
+
+#[test]
+fn bare_pods_report_their_controller() {
+    let text = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: fe-7d77fb55cc-abcde
+  namespace: shop
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: ReplicaSet, name: fe-7d77fb55cc, controller: true}
+status: {hostIP: 10.0.0.1, podIP: 10.1.0.5}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: static-x
+  ownerReferences:
+  - {apiVersion: v1, kind: Node, name: node-1, controller: true}
+"#;
+    let cluster = ok(text);
+    assert_eq!(cluster.pods[0].workload_name(), "shop/fe-7d77fb55cc[ReplicaSet]");
+    assert_eq!(cluster.pods[0].ips.len(), 1);
+    assert_eq!(cluster.pods[1].workload_name(), "default/static-x[Pod]");
+    assert_eq!(cluster.pods[1].owner.kind, WorkloadKind::Pod);
+}
+
+#[test]
+fn reads_network_policies() {
+    let text = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: ns}
+spec:
+  podSelector:
+    matchExpressions:
+    - {key: app, operator: In, values: [a, b]}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from:
+    - namespaceSelector: {}
+      podSelector: {matchLabels: {role: fe}}
+    - ipBlock: {cidr: 10.1.2.3/8, except: [10.10.0.0/16]}
+    ports:
+    - {port: http}
+    - {port: 8000, endPort: 8010, protocol: SCTP}
+  egress:
+  - {}
+"#;
+    let cluster = ok(text);
+    let p = &cluster.network_policies[0];
+    assert_eq!(p.full_name(), "ns/p");
+    assert_eq!(p.pod_selector.match_expressions[0].operator, SelectorOperator::In);
+    assert_eq!(p.policy_types.as_deref(), Some(&[PolicyType::Ingress, PolicyType::Egress][..]));
+    let rule = &p.ingress[0];
+    match &rule.peers[0] {
+        PolicyPeer::Pods { namespace_selector: Some(ns), pod_selector: Some(pod), .. } => {
+            assert!(ns.is_empty());
+            assert_eq!(pod.match_labels.len(), 1);
+        }
+        other => panic!("unexpected peer {other:?}"),
+    }
+    match &rule.peers[1] {
+        PolicyPeer::IpBlock { block, .. } => {
+            assert_eq!(block.cidr.to_string(), "10.0.0.0/8");
+            assert_eq!(block.except.len(), 1);
+        }
+        other => panic!("unexpected peer {other:?}"),
+    }
+    assert_eq!(rule.ports[0].port, Some(PortRef::Name("http".into())));
+    assert_eq!((rule.ports[1].protocol, rule.ports[1].end_port), (Protocol::Sctp, Some(8010)));
+    assert!(p.egress[0].peers.is_empty() && p.egress[0].ports.is_empty());
+}
+
+#[test]
+fn reads_admin_policies() {
+    let text = r#"
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: a}
+spec:
+  priority: 10
+  subject: {namespaces: {}}
+  egress:
+  - name: dns
+    action: Pass
+    to:
+    - networks: [8.8.8.8/32]
+    - pods: {namespaceSelector: {matchLabels: {x: y}}, podSelector: {}}
+    ports:
+    - portNumber: {protocol: UDP, port: 53}
+    - namedPort: dns
+    - portRange: {start: 1000, end: 2000}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata: {name: default}
+spec:
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {a: b}}}}
+  ingress:
+  - {name: deny, action: Deny, from: [{namespaces: {}}]}
+"#;
+    let cluster = ok(text);
+    let anp = &cluster.admin_policies[0];
+    assert_eq!(anp.tier, AdminTier::Admin { priority: 10 });
+    assert_eq!(anp.subject, AdminSubject::Namespaces(Default::default()));
+    let rule = &anp.egress[0];
+    assert_eq!(rule.action, AdminAction::Pass);
+    assert!(matches!(&rule.peers[0], AdminPeer::Networks(n) if n.len() == 1));
+    let ports = rule.ports.as_deref().unwrap_or_default();
+    assert_eq!(ports[0], AdminPort::Number { protocol: Protocol::Udp, port: 53 });
+    assert_eq!(ports[1], AdminPort::Named("dns".into()));
+    assert_eq!(ports[2], AdminPort::Range { protocol: Protocol::Tcp, start: 1000, end: 2000 });
+    let banp = &cluster.admin_policies[1];
+    assert_eq!(banp.tier, AdminTier::Baseline);
+    assert_eq!(banp.ingress[0].action, AdminAction::Deny);
+}
+
+#[test]
+fn reads_services_and_exposure() {
+    let text = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http, name: h}, {port: 53, protocol: UDP}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i}
+spec:
+  rules:
+  - http:
+      paths:
+      - backend: {service: {name: web, port: {number: 80}}}
+---
+apiVersion: route.openshift.io/v1
+kind: Route
+metadata: {name: r}
+spec:
+  to: {kind: Service, name: web}
+  port: {targetPort: h}
+"#;
+    let cluster = ok(text);
+    let svc = &cluster.services[0];
+    assert_eq!(svc.ports[0].target_port, Some(PortRef::Name("http".into())));
+    assert_eq!(svc.ports[1].target_port, None);
+    assert_eq!(cluster.ingresses[0].kind, IngressKind::Ingress);
+    assert_eq!(cluster.ingresses[0].backends[0].port, Some(PortRef::Number(80)));
+    assert_eq!(cluster.ingresses[1].kind, IngressKind::Route);
+    assert_eq!(cluster.ingresses[1].backends[0].port, Some(PortRef::Name("h".into())));
+}
+
+#[test]
+fn reports_bad_values_where_they_are() {
+    let cases: &[(&str, &str, u32)] = &[
+        ("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 99999}]\n", "port number", 5),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{ports: [{containerPort: 80, protocol: ICMP}]}]\n", "unknown protocol", 5),
+        (
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  ingress:\n  - from:\n    - ipBlock: {cidr: 10.0.0.0/33}\n",
+            "CIDR",
+            7,
+        ),
+        (
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  ingress:\n  - from:\n    - {ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}\n",
+            "together with a selector",
+            7,
+        ),
+        (
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector:\n    matchExpressions: [{key: a, operator: In}]\n",
+            "at least one value",
+            6,
+        ),
+        ("apiVersion: v1\nkind: Namespace\nmetadata: {labels: {a: b}}\n", "`metadata.name` is missing", 3),
+        ("apiVersion: v1\nkind: Namespace\nmetadata: {name: [x]}\n", "must be a string", 3),
+        ("a: [1, 2\n", "invalid yaml", 2),
+    ];
+    for (text, want, line) in cases {
+        let e = first_error(text);
+        assert!(e.message.contains(want), "{text}: {e}");
+        assert_eq!(e.line, *line, "{text}: {e}");
+    }
+}
+
+#[test]
+fn skips_files_that_are_not_manifests() {
+    let loaded = load("[{\"src\": \"a\", \"dst\": \"b\"}]");
+    assert!(loaded.errors.is_empty());
+    assert!(loaded.cluster.is_empty());
+    assert_eq!(loaded.warnings.len(), 1);
+    assert!(loaded.warnings[0].message.contains("not a Kubernetes manifest"), "{}", loaded.warnings[0]);
+    let mixed = load("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\njust: data\n");
+    assert_eq!(mixed.cluster.namespaces.len(), 1);
+    assert_eq!(mixed.warnings.len(), 1);
+    assert_eq!(mixed.warnings[0].line, 5);
+}
+
+#[test]
+fn one_bad_object_does_not_hide_the_others() {
+    let text = "apiVersion: v1\nkind: Namespace\nmetadata: {}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n";
+    let loaded = load(text);
+    assert_eq!(loaded.errors.len(), 1);
+    assert_eq!(loaded.cluster.namespaces.len(), 1);
+}
+
+#[test]
+fn walks_directories_in_name_order() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap_or_else(|e| panic!("{e}"));
+    let ns = |n: &str| format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {n}}}\n");
+    std::fs::write(dir.path().join("b.yaml"), ns("b")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(sub.join("a.yml"), ns("a")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("notes.txt"), "hello").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("broken.json"), "{").unwrap_or_else(|e| panic!("{e}"));
+    let loaded = super::load(dir.path());
+    let names: Vec<_> = loaded.cluster.namespaces.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["b", "a"]);
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+    assert!(loaded.errors[0].file.ends_with("broken.json"));
+    let missing = super::load(&dir.path().join("nope"));
+    assert_eq!(missing.errors.len(), 1);
+}
