@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod config;
+pub mod diff;
 pub mod explain;
 pub mod host;
 pub mod live;
@@ -12,6 +13,21 @@ pub mod probe;
 pub mod why;
 
 use std::io::Write;
+
+/// Writes `text` to `output`, or to stdout when there is none, and returns `code`
+/// (2 when the file cannot be written).
+pub fn emit(text: &str, output: Option<&std::path::Path>, code: u8) -> u8 {
+    match output {
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => code,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
+                2
+            }
+        },
+        None => print(text, code),
+    }
+}
 
 /// Writes to stdout and returns `code`; a reader that went away (a closed pipe) is
 /// not an error and exits 0.

@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netdoctor_cli::config::{self, FailOn, Overrides};
-use netdoctor_cli::{check, explain, host, live, matrix, print};
+use netdoctor_cli::{check, diff, emit, explain, host, live, matrix, print};
 use netdoctor_report::{Format, InputError, TextOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -35,6 +35,8 @@ enum Command {
     },
     /// Show which Kubernetes workloads may connect to which, from manifests.
     Matrix(MatrixArgs),
+    /// Show the connections a change to Kubernetes manifests adds and removes (exit 1 when any).
+    Diff(DiffArgs),
     /// Write the live state as one JSON bundle that `check --snapshot` reads offline.
     Snapshot(SnapshotArgs),
     /// Explain, layer by layer, whether one container can reach another.
@@ -54,6 +56,24 @@ struct MatrixArgs {
     /// Write the matrix to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct DiffArgs {
+    /// The manifests before the change (a file or a directory).
+    old: PathBuf,
+    /// The manifests after the change (a file or a directory).
+    new: PathBuf,
+    /// Output format (`connlist` follows netpol-analyzer's `diff` text lines).
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Text)]
+    format: DiffFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiffFormatArg {
+    Text,
+    Json,
+    Connlist,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -154,6 +174,7 @@ fn main() -> ExitCode {
             RulesFormat::Md => explain::ListFormat::Markdown,
         }),
         Command::Matrix(args) => run_matrix(args),
+        Command::Diff(args) => run_diff(args),
         Command::Snapshot(args) if args.host => host::snapshot(args.output.as_deref()),
         Command::Why(args) => netdoctor_cli::why::run(args),
         Command::Probe(args) => netdoctor_cli::probe::run(args),
@@ -217,16 +238,7 @@ fn run_check(args: CheckArgs) -> u8 {
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let rendered = netdoctor_report::render(&report, format, &TextOptions { color });
     let code = u8::try_from(netdoctor_report::exit_code(&report, settings.fail_on.severity())).unwrap_or(2);
-    match args.output {
-        Some(path) => match std::fs::write(&path, rendered) {
-            Ok(()) => code,
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
-                2
-            }
-        },
-        None => print(&rendered, code),
-    }
+    emit(&rendered, args.output.as_deref(), code)
 }
 
 fn run_matrix(args: MatrixArgs) -> u8 {
@@ -242,14 +254,27 @@ fn run_matrix(args: MatrixArgs) -> u8 {
     matrix::report_problems(&result);
     let code = if result.errors.is_empty() { 0 } else { 2 };
     let rendered = matrix::render(&result, format);
-    match args.output {
-        Some(path) => match std::fs::write(&path, rendered) {
-            Ok(()) => code,
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
-                2
-            }
-        },
-        None => print(&rendered, code),
+    emit(&rendered, args.output.as_deref(), code)
+}
+
+fn run_diff(args: DiffArgs) -> u8 {
+    let format = match args.format {
+        DiffFormatArg::Text => diff::DiffFormat::Text,
+        DiffFormatArg::Json => diff::DiffFormat::Json,
+        DiffFormatArg::Connlist => diff::DiffFormat::Connlist,
+    };
+    let result = diff::run(&args.old, &args.new, Default::default());
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
     }
+    for e in &result.errors {
+        eprintln!("error: {e}");
+    }
+    // Like diff(1): 0 same, 1 different, 2 trouble (which wins).
+    let code = match (result.errors.is_empty(), result.changes.is_empty()) {
+        (false, _) => 2,
+        (true, true) => 0,
+        (true, false) => 1,
+    };
+    print(&diff::render(&result, format), code)
 }

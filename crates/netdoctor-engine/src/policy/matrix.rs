@@ -218,18 +218,61 @@ impl PolicyEngine<'_> {
                 }
             }
         }
-        if let Some(controller) = self.ingress_controller {
-            let (exposures, _) = self.exposures();
-            for exposure in exposures {
-                let Some(workload) = self.workloads.get(exposure.workload) else { continue };
-                let policy = memo.connection(Endpoint::Class(controller), Endpoint::Class(workload.class));
-                let conns = memo.sets.get(policy).map(|p| exposure.conns.intersect(p)).unwrap_or_default();
-                if !conns.is_empty() {
-                    let set = memo.sets.intern(conns);
-                    connections.push(Connection { src: Peer::IngressController, dst: Peer::Workload(exposure.workload), set });
-                }
-            }
+        for (workload, set) in memo.controller() {
+            connections.push(Connection { src: Peer::IngressController, dst: Peer::Workload(workload), set });
         }
         Matrix { sets: memo.sets.sets, connections }
+    }
+}
+
+impl Memo<'_, '_> {
+    /// What the ingress controller may open to each exposed workload, as (workload, set).
+    fn controller(&mut self) -> Vec<(usize, usize)> {
+        let Some(controller) = self.engine.ingress_controller else { return Vec::new() };
+        let mut out = Vec::new();
+        let (exposures, _) = self.engine.exposures();
+        for exposure in exposures {
+            let Some(workload) = self.engine.workloads.get(exposure.workload) else { continue };
+            let policy = self.connection(Endpoint::Class(controller), Endpoint::Class(workload.class));
+            let conns = self.sets.get(policy).map(|p| exposure.conns.intersect(p)).unwrap_or_default();
+            if !conns.is_empty() {
+                out.push((exposure.workload, self.sets.intern(conns)));
+            }
+        }
+        out
+    }
+}
+
+/// Connection answers for one engine, remembered across calls, for callers that walk
+/// the classes themselves (`diff` compares two versions class pair by class pair).
+pub struct Evaluator<'a, 'c> {
+    memo: Memo<'a, 'c>,
+}
+
+impl<'a, 'c> Evaluator<'a, 'c> {
+    /// An evaluator with nothing remembered yet.
+    pub fn new(engine: &'a PolicyEngine<'c>) -> Evaluator<'a, 'c> {
+        Evaluator { memo: Memo::new(engine) }
+    }
+
+    /// What `src` may open to `dst`, as an index for `set`; equal sets share an index.
+    pub fn connection(&mut self, src: Endpoint, dst: Endpoint) -> usize {
+        self.memo.connection(src, dst)
+    }
+
+    /// The index of the empty set.
+    pub fn none(&self) -> usize {
+        self.memo.none
+    }
+
+    /// The set behind an index from this evaluator.
+    pub fn set(&self, index: usize) -> &ConnSet {
+        static NONE: std::sync::OnceLock<ConnSet> = std::sync::OnceLock::new();
+        self.memo.sets.get(index).unwrap_or_else(|| NONE.get_or_init(ConnSet::none))
+    }
+
+    /// What the ingress controller may open to each exposed workload: (workload, set index).
+    pub fn controller(&mut self) -> Vec<(usize, usize)> {
+        self.memo.controller()
     }
 }

@@ -22,7 +22,7 @@ pub use engine::{
 pub use eval::{Endpoint, TierResult};
 pub use exposure::Exposure;
 pub use ip::{Ipv4Partition, Ipv4Range, Ipv4Set};
-pub use matrix::{Connection, Matrix, Peer};
+pub use matrix::{Connection, Evaluator, Matrix, Peer};
 pub use ports::{ConnSet, PortSet, PROTOCOLS};
 pub use selector::matches;
 

@@ -1,0 +1,176 @@
+//! Generates synthetic Kubernetes clusters for benchmarks and the `generate_cluster`
+//! example: labelled namespaces, Deployments with replicas and named ports, and
+//! NetworkPolicies of every shape (ingress and egress, pod and namespace selectors in
+//! one peer and in two, matchExpressions, ipBlock with except, named ports, endPort,
+//! UDP and SCTP, default deny). Deterministic: the same sizes give the same text.
+
+use std::fmt::Write;
+
+const TIERS: [&str; 4] = ["web", "api", "db", "cache"];
+const ENVS: [&str; 3] = ["prod", "staging", "dev"];
+
+/// Namespaces used for `deployments` Deployments: about 20 Deployments each.
+fn namespace_count(deployments: usize) -> usize {
+    (deployments / 20).max(1)
+}
+
+/// A multi-document YAML cluster with `pods` pods spread over `deployments` Deployments
+/// (replicas differ by at most one) and `policies` NetworkPolicies.
+pub fn cluster(pods: usize, deployments: usize, policies: usize) -> String {
+    let deployments = deployments.max(1);
+    let namespaces = namespace_count(deployments);
+    let mut out = String::with_capacity(deployments * 600 + policies * 700);
+    for n in 0..namespaces {
+        let _ = write!(
+            out,
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns{n}\n  labels: {{team: t{}, env: {}}}\n---\n",
+            n % 10,
+            ENVS.get(n % 3).unwrap_or(&"dev")
+        );
+    }
+    for d in 0..deployments {
+        let replicas = pods / deployments + usize::from(d < pods % deployments);
+        let tier = TIERS.get(d % 4).unwrap_or(&"web");
+        // Three versions per app share the app label, so selectors on `app` pick
+        // several label sets and selectors on `version` cut across apps.
+        let _ = write!(
+            out,
+            "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: app{d}, namespace: ns{ns}}}
+spec:
+  replicas: {replicas}
+  template:
+    metadata:
+      labels: {{app: app{app}, tier: {tier}, version: v{version}}}
+    spec:
+      containers:
+      - name: main
+        ports:
+        - {{containerPort: {http}, name: http}}
+        - {{containerPort: 9090, name: metrics}}
+        - {{containerPort: 5353, name: dns, protocol: UDP}}
+---
+",
+            ns = d % namespaces,
+            app = d / 3,
+            version = d % 3,
+            http = 8000 + d % 100,
+        );
+    }
+    for p in 0..policies {
+        policy(&mut out, p, deployments, namespaces);
+    }
+    out
+}
+
+/// `cluster` with one policy changed: the first policy's allowed port moves, which adds
+/// and removes flows for the pods it selects.
+pub fn changed_cluster(pods: usize, deployments: usize, policies: usize) -> String {
+    let text = cluster(pods, deployments, policies);
+    // Policy 0 is the first `shape 0` policy; its port is the only `port: http` before
+    // any other policy, so replacing the first occurrence changes exactly that policy.
+    text.replacen("ports: [{port: http}]", "ports: [{protocol: TCP, port: 7777}]", 1)
+}
+
+/// `text` cut at document separators into chunks of `per_file` objects: the manifest
+/// reader caps the YAML nodes of one file, so big clusters go out as several files.
+pub fn split(text: &str, per_file: usize) -> Vec<String> {
+    let docs: Vec<&str> = text.split("---\n").filter(|d| !d.trim().is_empty()).collect();
+    docs.chunks(per_file.max(1)).map(|chunk| chunk.join("---\n")).collect()
+}
+
+/// Policy number `p`: its shape is `p % 8`, its target a Deployment spread over all.
+fn policy(out: &mut String, p: usize, deployments: usize, namespaces: usize) {
+    let d = (p * 7 + p / 8) % deployments;
+    let ns = d % namespaces;
+    let app = d / 3;
+    let tier = TIERS.get((p / 8) % 4).unwrap_or(&"web");
+    let other_ns = (ns + 1 + p % 5) % namespaces;
+    let (octet, sub) = (p % 250, (p / 250) % 250);
+    let _ = write!(out, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: pol{p}, namespace: ns{ns}}}\nspec:\n");
+    let spec = match p % 8 {
+        // Ingress from one tier of the same namespace, on a named port.
+        0 => format!(
+            "  podSelector: {{matchLabels: {{app: app{app}}}}}
+  ingress:
+  - from: [{{podSelector: {{matchLabels: {{tier: {tier}}}}}}}]
+    ports: [{{port: http}}]
+"
+        ),
+        // Namespace and pod selector in one peer (both must match).
+        1 => format!(
+            "  podSelector: {{matchLabels: {{app: app{app}, version: v{v}}}}}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - namespaceSelector: {{matchLabels: {{team: t{team}}}}}
+      podSelector: {{matchLabels: {{tier: api}}}}
+    ports: [{{protocol: TCP, port: 5432}}, {{protocol: SCTP, port: 3868}}]
+",
+            v = p % 3,
+            team = other_ns % 10
+        ),
+        // Egress by matchExpressions with a port range (endPort).
+        2 => format!(
+            "  podSelector: {{matchExpressions: [{{key: app, operator: In, values: [app{app}]}}]}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{{podSelector: {{matchExpressions: [{{key: tier, operator: In, values: [db, cache]}}]}}}}]
+    ports: [{{protocol: TCP, port: 5432, endPort: 5440}}]
+  - ports: [{{protocol: UDP, port: 53}}]
+"
+        ),
+        // Egress to an ipBlock with a hole, and DNS in every namespace.
+        3 => format!(
+            "  podSelector: {{matchLabels: {{app: app{app}}}}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{{ipBlock: {{cidr: 10.{octet}.0.0/16, except: [10.{octet}.{sub}.0/24]}}}}]
+  - to: [{{namespaceSelector: {{}}}}]
+    ports: [{{protocol: UDP, port: 53}}, {{protocol: TCP, port: 53}}]
+"
+        ),
+        // Ingress from outside addresses with exceptions.
+        4 => format!(
+            "  podSelector: {{matchLabels: {{app: app{app}}}}}
+  ingress:
+  - from: [{{ipBlock: {{cidr: 172.{b}.0.0/16, except: [172.{b}.{sub}.0/24, 172.{b}.255.0/24]}}}}]
+    ports: [{{protocol: TCP, port: 443}}]
+",
+            b = 16 + p % 16
+        ),
+        // Both directions, NotIn/Exists subjects, namespaces by matchExpressions; egress to
+        // one team's namespaces and (empty pod selector) to the policy's own namespace.
+        5 => format!(
+            "  podSelector:
+    matchExpressions:
+    - {{key: tier, operator: NotIn, values: [{tier}]}}
+    - {{key: version, operator: Exists}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from: [{{namespaceSelector: {{matchExpressions: [{{key: env, operator: In, values: [prod, staging]}}]}}}}]
+    ports: [{{port: metrics}}]
+  egress:
+  - to: [{{namespaceSelector: {{matchLabels: {{team: t{team}}}}}}}]
+  - to: [{{podSelector: {{}}}}]
+",
+            team = other_ns % 10
+        ),
+        // Default deny ingress for a namespace (`ingress` absent: nothing allowed).
+        6 => "  podSelector: {}\n  policyTypes: [Ingress]\n".to_string(),
+        // Namespace selector and pod selector as two peers (either may match), named UDP port.
+        _ => format!(
+            "  podSelector: {{matchLabels: {{tier: {tier}}}}}
+  ingress:
+  - from:
+    - namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: ns{other_ns}}}}}
+    - podSelector: {{matchExpressions: [{{key: app, operator: DoesNotExist}}]}}
+    ports: [{{port: dns, protocol: UDP}}, {{port: http}}]
+  - from: [{{podSelector: {{matchLabels: {{app: app{app}}}}}}}]
+"
+        ),
+    };
+    out.push_str(&spec);
+    out.push_str("---\n");
+}

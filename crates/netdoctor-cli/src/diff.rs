@@ -1,0 +1,507 @@
+//! `netdoctor diff OLD NEW`: the connections a change to Kubernetes manifests adds and
+//! removes, for review before applying it.
+//!
+//! Both versions get their own `PolicyEngine`. Workloads are matched by name and
+//! grouped by the pair (class in OLD, class in NEW), so each pair of groups is
+//! evaluated once per version and only pairs whose answer changed are spread over
+//! their workloads: the work follows the distinct label sets, the output the answer.
+//!
+//! When only NetworkPolicies differ (same pods, namespaces and admin policies), a pair
+//! can change only if a changed policy selects its source or its destination, so only
+//! the rows and columns of those classes are evaluated.
+
+use netdoctor_engine::policy::matches;
+use netdoctor_engine::policy::{ClassId, ConnSet, Endpoint, Evaluator, Ipv4Partition, Ipv4Range, Ipv4Set, PolicyEngine, PolicyOptions};
+use netdoctor_model::k8s::{Cluster, NetworkPolicy};
+use netdoctor_sources::k8s;
+use netdoctor_sources::LoadError;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffFormat {
+    /// `+`/`-` lines, then a count.
+    Text,
+    Json,
+    /// One `diff-type: …, source: …, destination: …, dir1: …, dir2: …` line per changed
+    /// pair, after netpol-analyzer's `diff` text output.
+    Connlist,
+}
+
+/// One pair of peers whose allowed connections differ between the versions.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change {
+    pub src: String,
+    pub dst: String,
+    /// What OLD allows (empty when nothing).
+    pub old: ConnSet,
+    /// What NEW allows (empty when nothing).
+    pub new: ConnSet,
+}
+
+impl Change {
+    /// Connections NEW allows and OLD did not.
+    pub fn added(&self) -> ConnSet {
+        self.new.subtract(&self.old)
+    }
+
+    /// Connections OLD allowed and NEW does not.
+    pub fn removed(&self) -> ConnSet {
+        self.old.subtract(&self.new)
+    }
+
+    /// `added`, `removed` or `changed` (both).
+    pub fn kind(&self) -> &'static str {
+        match (self.old.is_empty(), self.new.is_empty()) {
+            (true, _) => "added",
+            (_, true) => "removed",
+            _ => "changed",
+        }
+    }
+}
+
+/// The outcome of a run: the changed pairs sorted by source then destination, and
+/// what was skipped or failed while reading either version.
+#[derive(Debug, Clone, Default)]
+pub struct DiffRun {
+    pub changes: Vec<Change>,
+    pub warnings: Vec<String>,
+    pub errors: Vec<LoadError>,
+}
+
+fn load(path: &Path, out: &mut DiffRun) -> Cluster {
+    let loaded = k8s::load(path);
+    out.warnings.extend(loaded.warnings.iter().map(ToString::to_string));
+    out.errors.extend(loaded.errors);
+    loaded.cluster
+}
+
+/// Workloads of both versions, grouped by (class in OLD, class in NEW); a workload that
+/// exists in one version only has `None` for the other.
+type Groups = BTreeMap<GroupKey, Vec<String>>;
+
+/// A workload's class in OLD and in NEW.
+type GroupKey = (Option<ClassId>, Option<ClassId>);
+
+/// The two versions' answers for a pair when they differ: (OLD, NEW).
+type Differing = Option<(ConnSet, ConnSet)>;
+
+fn groups(old: &PolicyEngine<'_>, new: &PolicyEngine<'_>) -> Groups {
+    let mut by_name: HashMap<String, (Option<ClassId>, Option<ClassId>)> = HashMap::new();
+    for w in &old.workloads {
+        by_name.entry(w.name()).or_default().0 = Some(w.class);
+    }
+    for w in &new.workloads {
+        by_name.entry(w.name()).or_default().1 = Some(w.class);
+    }
+    let mut out = Groups::new();
+    for (name, key) in by_name {
+        out.entry(key).or_default().push(name);
+    }
+    out
+}
+
+/// A policy as JSON without its origins, so moving it in the file does not count as a change.
+fn policy_key<T: serde::Serialize>(policy: &T) -> String {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                map.remove("origin");
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(policy).unwrap_or_default();
+    strip(&mut value);
+    value.to_string()
+}
+
+/// Whether two classes look the same to every selector and named port.
+fn same_class(old: &PolicyEngine<'_>, a: ClassId, new: &PolicyEngine<'_>, b: ClassId) -> bool {
+    let (Some(x), Some(y)) = (old.classes.get(a), new.classes.get(b)) else { return false };
+    let ns = |e: &PolicyEngine<'_>, i: usize| e.namespaces.get(i).map(|n| (n.name.clone(), n.labels.clone()));
+    x.labels == y.labels && x.ports == y.ports && x.host_network == y.host_network && ns(old, x.namespace) == ns(new, y.namespace)
+}
+
+/// Per group, whether a pair with it at either end may have changed. `None` means
+/// anything may have (more than NetworkPolicies differ), so every pair is compared.
+fn touched(old: &PolicyEngine<'_>, new: &PolicyEngine<'_>, groups: &Groups) -> Option<Vec<bool>> {
+    let admin = |e: &PolicyEngine<'_>| e.cluster.admin_policies.iter().map(policy_key).collect::<Vec<_>>();
+    let namespaces = |e: &PolicyEngine<'_>| {
+        let mut all: Vec<(String, netdoctor_model::k8s::Labels)> =
+            e.namespaces.iter().map(|n| (n.name.clone(), n.labels.clone())).collect();
+        all.sort();
+        all
+    };
+    // Nodes feed host-network handling, so they must match too.
+    let nodes = |e: &PolicyEngine<'_>| policy_key(&e.cluster.nodes);
+    if admin(old) != admin(new) || namespaces(old) != namespaces(new) || nodes(old) != nodes(new) {
+        return None;
+    }
+    for &(a, b) in groups.keys() {
+        match (a, b) {
+            (Some(a), Some(b)) if same_class(old, a, new, b) => {}
+            _ => return None,
+        }
+    }
+    // Every version of a name, sorted: a name may (wrongly) be used twice in one tree.
+    let keyed = |e: &PolicyEngine<'_>| -> HashMap<(String, String), Vec<String>> {
+        let mut out: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for p in &e.cluster.network_policies {
+            out.entry((p.namespace.clone(), p.name.clone())).or_default().push(policy_key(p));
+        }
+        out.values_mut().for_each(|v| v.sort_unstable());
+        out
+    };
+    let (old_keys, new_keys) = (keyed(old), keyed(new));
+    // A policy changed when its other version differs or is missing; both versions of
+    // it count, since either may select classes the other does not.
+    let changed = |e: &PolicyEngine<'_>, mine: &HashMap<(String, String), Vec<String>>, theirs: &HashMap<(String, String), Vec<String>>| {
+        e.cluster
+            .network_policies
+            .iter()
+            .filter(|p| {
+                let key = (p.namespace.clone(), p.name.clone());
+                theirs.get(&key) != mine.get(&key)
+            })
+            .cloned()
+            .collect::<Vec<NetworkPolicy>>()
+    };
+    let mut policies = changed(old, &old_keys, &new_keys);
+    policies.extend(changed(new, &new_keys, &old_keys));
+    Some(
+        groups
+            .keys()
+            .map(|&(a, _)| {
+                let Some(class) = a.and_then(|a| old.classes.get(a)) else { return true };
+                let ns = old.namespaces.get(class.namespace).map_or("", |n| n.name.as_str());
+                policies.iter().any(|p| p.namespace == ns && matches(&p.pod_selector, &class.labels))
+            })
+            .collect(),
+    )
+}
+
+/// The parts of the address space inside which neither version's partition splits.
+fn refine(old: &Ipv4Partition, new: &Ipv4Partition) -> Vec<(Ipv4Range, Ipv4Range, Ipv4Range)> {
+    let sets: Vec<Ipv4Set> = old.parts().iter().chain(new.parts()).map(|r| Ipv4Set::from_range(*r)).collect();
+    let common = Ipv4Partition::new(&sets);
+    common
+        .parts()
+        .iter()
+        .filter_map(|r| {
+            let addr = std::net::Ipv4Addr::from(r.start);
+            Some((*r, old.part_of(addr)?, new.part_of(addr)?))
+        })
+        .collect()
+}
+
+/// One version's evaluator with its cache of answers.
+struct Side<'a, 'c> {
+    eval: Evaluator<'a, 'c>,
+}
+
+impl Side<'_, '_> {
+    /// The answer's set index; `None` when either end is missing from this version.
+    fn conn(&mut self, src: Option<Endpoint>, dst: Option<Endpoint>) -> Option<usize> {
+        match (src, dst) {
+            (Some(s), Some(d)) => Some(self.eval.connection(s, d)),
+            _ => None,
+        }
+    }
+
+    fn set(&self, index: Option<usize>) -> ConnSet {
+        index.map(|i| self.eval.set(i).clone()).unwrap_or_default()
+    }
+}
+
+/// Compares the two versions' answers and records the pairs that differ. `cache` keys on
+/// the two set indices, so equal answers are compared once.
+struct Collector {
+    cache: HashMap<(Option<usize>, Option<usize>), Differing>,
+    changes: Vec<Change>,
+}
+
+impl Collector {
+    fn compare(&mut self, old: &Side<'_, '_>, new: &Side<'_, '_>, a: Option<usize>, b: Option<usize>) -> Differing {
+        self.cache
+            .entry((a, b))
+            .or_insert_with(|| {
+                let (x, y) = (old.set(a), new.set(b));
+                (x != y).then_some((x, y))
+            })
+            .clone()
+    }
+
+    fn push(&mut self, src: &str, dst: &str, sets: &(ConnSet, ConnSet)) {
+        self.changes.push(Change { src: src.to_string(), dst: dst.to_string(), old: sets.0.clone(), new: sets.1.clone() });
+    }
+}
+
+/// Reads both versions and computes what changed.
+pub fn run(old_path: &Path, new_path: &Path, options: PolicyOptions) -> DiffRun {
+    let mut out = DiffRun::default();
+    let old_cluster = load(old_path, &mut out);
+    let new_cluster = load(new_path, &mut out);
+    compare(&old_cluster, &new_cluster, options, true, &mut out);
+    out
+}
+
+/// Compares two loaded versions into `out`; `prune` skips the pairs no changed
+/// NetworkPolicy can reach (tests turn it off to check it changes nothing).
+fn compare(old_cluster: &Cluster, new_cluster: &Cluster, options: PolicyOptions, prune: bool, out: &mut DiffRun) {
+    let old_engine = PolicyEngine::new(old_cluster, options);
+    let new_engine = PolicyEngine::new(new_cluster, options);
+    for (tag, engine) in [("old", &old_engine), ("new", &new_engine)] {
+        out.warnings.extend(engine.warnings.iter().map(|w| format!("{tag}: {}: {}", w.origin, w.message)));
+    }
+    let groups = groups(&old_engine, &new_engine);
+    let mut old = Side { eval: Evaluator::new(&old_engine) };
+    let mut new = Side { eval: Evaluator::new(&new_engine) };
+    let mut collect = Collector { cache: HashMap::new(), changes: Vec::new() };
+    let class = |c: Option<ClassId>| c.map(Endpoint::Class);
+    let touched = if prune { touched(&old_engine, &new_engine, &groups) } else { None };
+    let is_touched = |i: usize| touched.as_ref().is_none_or(|t| t.get(i).copied().unwrap_or(true));
+    let list: Vec<(&GroupKey, &Vec<String>)> = groups.iter().collect();
+    let touched_list: Vec<_> = list.iter().enumerate().filter(|(i, _)| is_touched(*i)).map(|(_, g)| *g).collect();
+    for (i, &(&(src_old, src_new), src_members)) in list.iter().enumerate() {
+        // An untouched source can only change towards a touched destination.
+        let columns = if is_touched(i) { &list } else { &touched_list };
+        for &(&(dst_old, dst_new), dst_members) in columns {
+            let a = old.conn(class(src_old), class(dst_old));
+            let b = new.conn(class(src_new), class(dst_new));
+            let Some(sets) = collect.compare(&old, &new, a, b) else { continue };
+            for s in src_members {
+                for d in dst_members.iter().filter(|d| *d != s) {
+                    collect.push(s, d, &sets);
+                }
+            }
+        }
+    }
+    // Outside addresses: compare on the common refinement of both versions' partitions.
+    for (range, old_part, new_part) in refine(&old_engine.ingress_ips, &new_engine.ingress_ips) {
+        let name = format!("{range}[External]");
+        for &(&(dst_old, dst_new), members) in &touched_list {
+            let a = old.conn(Some(Endpoint::External(old_part)), class(dst_old));
+            let b = new.conn(Some(Endpoint::External(new_part)), class(dst_new));
+            let Some(sets) = collect.compare(&old, &new, a, b) else { continue };
+            for d in members {
+                collect.push(&name, d, &sets);
+            }
+        }
+    }
+    for (range, old_part, new_part) in refine(&old_engine.egress_ips, &new_engine.egress_ips) {
+        let name = format!("{range}[External]");
+        for &(&(src_old, src_new), members) in &touched_list {
+            let a = old.conn(class(src_old), Some(Endpoint::External(old_part)));
+            let b = new.conn(class(src_new), Some(Endpoint::External(new_part)));
+            let Some(sets) = collect.compare(&old, &new, a, b) else { continue };
+            for s in members {
+                collect.push(s, &name, &sets);
+            }
+        }
+    }
+    // The ingress controller: few exposures, so compared by workload name.
+    let mut exposed: BTreeMap<String, (ConnSet, ConnSet)> = BTreeMap::new();
+    for (workload, set) in old.eval.controller() {
+        if let Some(w) = old_engine.workloads.get(workload) {
+            exposed.entry(w.name()).or_default().0 = old.set(Some(set));
+        }
+    }
+    for (workload, set) in new.eval.controller() {
+        if let Some(w) = new_engine.workloads.get(workload) {
+            exposed.entry(w.name()).or_default().1 = new.set(Some(set));
+        }
+    }
+    let controller = format!("{{{}}}", netdoctor_engine::policy::INGRESS_CONTROLLER);
+    for (dst, sets) in exposed.into_iter().filter(|(_, (a, b))| a != b) {
+        collect.push(&controller, &dst, &sets);
+    }
+    out.changes = collect.changes;
+    out.changes.sort_unstable_by(|x, y| (&x.src, &x.dst).cmp(&(&y.src, &y.dst)));
+}
+
+/// Renders the changes in `format`.
+pub fn render(run: &DiffRun, format: DiffFormat) -> String {
+    match format {
+        DiffFormat::Text => text(run),
+        DiffFormat::Json => json(run),
+        DiffFormat::Connlist => connlist(run),
+    }
+}
+
+/// A set as text, `No Connections` when empty.
+fn show(conns: &ConnSet) -> String {
+    if conns.is_empty() {
+        "No Connections".to_string()
+    } else {
+        conns.to_string()
+    }
+}
+
+fn text(run: &DiffRun) -> String {
+    if run.changes.is_empty() {
+        return "no changes in allowed connections\n".to_string();
+    }
+    let mut out = String::new();
+    let (mut added, mut removed) = (0usize, 0usize);
+    for c in &run.changes {
+        let (plus, minus) = (c.added(), c.removed());
+        if !plus.is_empty() {
+            added += 1;
+            let _ = writeln!(out, "+ {} => {} : {}", c.src, c.dst, plus);
+        }
+        if !minus.is_empty() {
+            removed += 1;
+            let _ = writeln!(out, "- {} => {} : {}", c.src, c.dst, minus);
+        }
+    }
+    let _ = writeln!(out, "\n{added} pair(s) gain connections, {removed} pair(s) lose connections");
+    out
+}
+
+fn json(run: &DiffRun) -> String {
+    let changes: Vec<serde_json::Value> = run
+        .changes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "src": c.src, "dst": c.dst, "kind": c.kind(),
+                "old": show(&c.old), "new": show(&c.new),
+                "added": show(&c.added()), "removed": show(&c.removed()),
+            })
+        })
+        .collect();
+    let errors: Vec<serde_json::Value> = run
+        .errors
+        .iter()
+        .map(|e| serde_json::json!({"file": e.file.display().to_string(), "line": e.line, "column": e.column, "message": e.message}))
+        .collect();
+    let doc = serde_json::json!({"version": 1, "changes": changes, "warnings": run.warnings, "errors": errors});
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+fn connlist(run: &DiffRun) -> String {
+    let mut out = String::with_capacity(run.changes.len() * 128);
+    for c in &run.changes {
+        let _ = writeln!(
+            out,
+            "diff-type: {}, source: {}, destination: {}, dir1: {}, dir2: {}",
+            c.kind(),
+            c.src,
+            c.dst,
+            show(&c.old),
+            show(&c.new)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netdoctor_engine::policy::PortSet;
+    use netdoctor_model::Protocol;
+
+    const APP: &str = "
+apiVersion: v1
+kind: Namespace
+metadata: {name: a, labels: {team: x}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: b, labels: {team: y}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: a}
+spec:
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec: {containers: [{name: c, ports: [{containerPort: 8080, name: http}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: a}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: c, ports: [{containerPort: 5432, name: pg}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: job, namespace: b, labels: {app: job}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: pg}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: job-out, namespace: b}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]
+  - to: [{namespaceSelector: {matchLabels: {team: x}}}]
+";
+
+    fn cluster(text: &str) -> Cluster {
+        let loaded = k8s::load_text(text, Path::new("test.yaml"));
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        loaded.cluster
+    }
+
+    /// Pruned and full comparison agree on policy-only changes of every kind.
+    #[test]
+    fn pruning_changes_nothing() {
+        let old = cluster(APP);
+        let edits = [
+            APP.replace("ports: [{port: pg}]", "ports: [{port: 5433}]"),
+            APP.replace("except: [10.1.0.0/16]", "except: [10.2.0.0/16]"),
+            APP.replace("team: x}}}]", "team: y}}}]"),
+            APP.replace("podSelector: {matchLabels: {app: web}}", "namespaceSelector: {}"),
+            APP.split("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: job-out")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        ];
+        for (i, edit) in edits.iter().enumerate() {
+            let new = cluster(edit);
+            let (mut pruned, mut full) = (DiffRun::default(), DiffRun::default());
+            compare(&old, &new, PolicyOptions::default(), true, &mut pruned);
+            compare(&old, &new, PolicyOptions::default(), false, &mut full);
+            assert!(!full.changes.is_empty(), "edit {i} must change something");
+            assert_eq!(pruned.changes, full.changes, "edit {i}");
+        }
+    }
+
+    #[test]
+    fn added_and_removed_split_a_change() {
+        let c = Change {
+            src: "a".into(),
+            dst: "b".into(),
+            old: ConnSet::of(Protocol::Tcp, PortSet::range(80, 81)),
+            new: ConnSet::of(Protocol::Tcp, PortSet::range(81, 82)),
+        };
+        assert_eq!(c.added(), ConnSet::of(Protocol::Tcp, PortSet::single(82)));
+        assert_eq!(c.removed(), ConnSet::of(Protocol::Tcp, PortSet::single(80)));
+        assert_eq!(c.kind(), "changed");
+        let run = DiffRun { changes: vec![c], ..DiffRun::default() };
+        assert_eq!(
+            render(&run, DiffFormat::Text),
+            "+ a => b : TCP 82\n- a => b : TCP 80\n\n1 pair(s) gain connections, 1 pair(s) lose connections\n"
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! End-to-end tests of `netdoctor diff`: two hand-made versions of a small app where a
+//! policy change adds one flow and removes another, ipBlock changes compared on the
+//! common split of the address space, and the exit codes 0, 1 and 2.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const APP: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, ports: [{containerPort: 8080, name: http}]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: shop, labels: {app: client}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: shop, labels: {app: api}}
+"#;
+
+/// Version 1 lets `client` reach `web`; version 2 swaps `client` for `api`.
+const POLICY_V1: &str = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: client}}}]
+    ports: [{port: http}]
+"#;
+
+fn netdoctor(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netdoctor")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("run netdoctor")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Writes `old/` and `new/` with the app and one policy each.
+fn versions(old_policy: &str, new_policy: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, policy) in [("old", old_policy), ("new", new_policy)] {
+        let sub = dir.path().join(name);
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("app.yaml"), APP).unwrap();
+        std::fs::write(sub.join("policy.yaml"), policy).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_policy_change_adds_and_removes_a_flow() {
+    let dir = versions(POLICY_V1, &POLICY_V1.replace("app: client}", "app: api}"));
+    let out = netdoctor(&["diff", "old", "new"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "+ shop/api[Pod] => shop/web[Deployment] : TCP 8080\n\
+         - shop/client[Pod] => shop/web[Deployment] : TCP 8080\n\
+         \n1 pair(s) gain connections, 1 pair(s) lose connections\n"
+    );
+    let out = netdoctor(&["diff", "old", "new", "--format", "connlist"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "diff-type: added, source: shop/api[Pod], destination: shop/web[Deployment], dir1: No Connections, dir2: TCP 8080\n\
+         diff-type: removed, source: shop/client[Pod], destination: shop/web[Deployment], dir1: TCP 8080, dir2: No Connections\n"
+    );
+    let out = netdoctor(&["diff", "old/policy.yaml", "new/policy.yaml", "--format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Without the app there are no pods, so a policy alone changes nothing.
+    assert_eq!(json["changes"], serde_json::json!([]));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn same_versions_exit_0() {
+    let dir = versions(POLICY_V1, POLICY_V1);
+    let out = netdoctor(&["diff", "old", "new"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "no changes in allowed connections\n");
+}
+
+#[test]
+fn ip_blocks_compare_on_the_common_split() {
+    let old = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: out, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: client}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]\n";
+    let new = old.replace("10.0.0.0/8, except: [10.1.0.0/16]", "10.0.0.0/16");
+    let dir = versions(old, &new);
+    let out = netdoctor(&["diff", "old", "new", "--format", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["changes"],
+        serde_json::json!([{
+            "src": "shop/client[Pod]", "dst": "10.2.0.0-10.255.255.255[External]", "kind": "removed",
+            "old": "All Connections", "new": "No Connections", "added": "No Connections", "removed": "All Connections",
+        }])
+    );
+}
+
+#[test]
+fn broken_input_gives_located_errors_and_exit_2() {
+    let dir = versions(POLICY_V1, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  ingress:\n  - from:\n    - ipBlock: {cidr: 10.0.0.0/40}\n");
+    let out = netdoctor(&["diff", "old", "new"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("error: new/policy.yaml:7:"), "{err}");
+    assert!(err.contains("must be a CIDR"), "{err}");
+    let missing = netdoctor(&["diff", "old", "nope"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("nope: cannot read: "), "{}", text(&missing.stderr));
+}
+
+#[test]
+fn a_label_change_is_compared_in_full() {
+    // Here the pods differ, not the policies: every pair is compared, not only the rows
+    // and columns of changed policies.
+    let dir = versions(POLICY_V1, POLICY_V1);
+    std::fs::write(dir.path().join("new/app.yaml"), APP.replace("labels: {app: api}", "labels: {app: client}")).unwrap();
+    let out = netdoctor(&["diff", "old", "new", "--format", "connlist"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "diff-type: added, source: shop/api[Pod], destination: shop/web[Deployment], dir1: No Connections, dir2: TCP 8080\n"
+    );
+}
