@@ -6,7 +6,9 @@
 //! so no lookup ever leaves the container for the host's resolvers; probes only target
 //! the containers made here, with timeouts. Without a reachable daemon the tests skip
 //! with a printed reason, except under `CI=true`, where that is a failure. The image is
-//! built with `docker import` from the host's busybox-static (no registry).
+//! built with `docker import` from the host's busybox-static (no registry). The
+//! DOCKER-USER scenario changes a firewall, so it runs on a second, throwaway dockerd in
+//! its own network namespace (root only) and never touches the host's rules.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 use serde_json::Value;
@@ -57,7 +59,7 @@ fn engine() -> Option<()> {
             Ok(o) => return Err(format!("the Docker daemon is not reachable: {}", String::from_utf8_lossy(&o.stderr).trim())),
             Err(e) => return Err(format!("the docker CLI cannot run: {e}")),
         }
-        build_image()
+        build_image(&[])
     });
     match ready {
         Ok(()) => Some(()),
@@ -69,9 +71,12 @@ fn engine() -> Option<()> {
     }
 }
 
-/// Imports a busybox root filesystem as the test image, once.
-fn build_image() -> Result<(), String> {
-    if docker(&["image", "inspect", IMAGE]).status.success() {
+/// Imports a busybox root filesystem as the test image into the engine `host` names
+/// (docker CLI arguments such as `-H URL`; empty for the default engine), once.
+fn build_image(host: &[&str]) -> Result<(), String> {
+    let mut inspect = host.to_vec();
+    inspect.extend(["image", "inspect", IMAGE]);
+    if docker(&inspect).status.success() {
         return Ok(());
     }
     let busybox = ["/bin/busybox", "/usr/bin/busybox"]
@@ -92,7 +97,8 @@ fn build_image() -> Result<(), String> {
     for applet in ["sh", "sleep", "httpd", "nc", "true"] {
         std::os::unix::fs::symlink("busybox", bin.join(applet)).map_err(|e| e.to_string())?;
     }
-    let script = format!("tar -C {} -c . | docker import -c 'CMD [\"/bin/sleep\", \"600\"]' - {IMAGE}", root.path().display());
+    let script =
+        format!("tar -C {} -c . | docker {} import -c 'CMD [\"/bin/sleep\", \"600\"]' - {IMAGE}", root.path().display(), host.join(" "));
     let out = Command::new("sh").args(["-c", &script]).output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!("building {IMAGE}: {}", String::from_utf8_lossy(&out.stderr)));
@@ -362,11 +368,240 @@ fn icc_disabled() {
     }
 }
 
-/// A DOCKER-USER drop rule would change the host's real firewall, which these tests
-/// must not touch; ND502 is covered by the host-firewall fixtures instead.
+/// A throwaway Docker Engine in its own network namespace, so the test can change a
+/// firewall (the namespace's) without touching the host's. Everything it made is removed
+/// on drop: containers, the daemon (and the containerd it manages), its directories and
+/// the namespace.
+struct NestedEngine {
+    netns: String,
+    dir: PathBuf,
+    host: String,
+    daemon: Option<std::process::Child>,
+    containers: Vec<String>,
+}
+
+impl NestedEngine {
+    /// `None` means skip (never under CI): not root, or a tool is missing.
+    fn start() -> Option<NestedEngine> {
+        let missing: Vec<&str> = ["ip", "nsenter", "dockerd", "docker", "iptables"]
+            .into_iter()
+            .filter(|t| Command::new("which").arg(t).output().map_or(true, |o| !o.status.success()))
+            .collect();
+        let why = if !can_probe() {
+            Some("a nested dockerd in a network namespace needs root".to_string())
+        } else if !missing.is_empty() {
+            Some(format!("missing tools: {}", missing.join(", ")))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            assert!(!ci(), "{why} (CI=true: the nested-engine test must run)");
+            eprintln!("skipping the nested-engine test: {why}");
+            return None;
+        }
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let netns = format!("ndtdu{:x}", nanos ^ std::process::id());
+        let dir = PathBuf::from(format!("/run/{netns}"));
+        let host = format!("unix://{}/docker.sock", dir.display());
+        // From here on the guard exists, so a failed start is cleaned up too.
+        let mut engine = NestedEngine { netns: netns.clone(), dir: dir.clone(), host, daemon: None, containers: Vec::new() };
+        run_ok("ip", &["netns", "add", &netns]);
+        run_ok("ip", &["netns", "exec", &netns, "ip", "link", "set", "lo", "up"]);
+        std::fs::create_dir_all(&dir).unwrap();
+        // The host's /etc/docker/daemon.json sets data-root and the storage driver, which
+        // dockerd refuses to see twice; an empty file keeps this engine to its flags.
+        std::fs::write(dir.join("daemon.json"), "{}\n").unwrap();
+        let log = std::fs::File::create(dir.join("dockerd.log")).unwrap();
+        let d = |p: &str| dir.join(p).display().to_string();
+        // vfs: the host's fuse-overlayfs cannot be nested; `--bridge=none`: no docker0 at all.
+        let child = Command::new("nsenter")
+            .arg(format!("--net=/run/netns/{netns}"))
+            .args(["dockerd", "--config-file", &d("daemon.json"), "--data-root", &d("data"), "--exec-root", &d("exec")])
+            .args(["--pidfile", &d("docker.pid"), "-H", &engine.host, "--storage-driver", "vfs", "--bridge=none"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        engine.daemon = Some(child);
+        let start = Instant::now();
+        while !engine.docker(&["version"]).status.success() {
+            assert!(start.elapsed() < Duration::from_secs(60), "nested dockerd did not come up:\n{}", engine.log());
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Some(engine)
+    }
+
+    fn docker(&self, args: &[&str]) -> Output {
+        let mut all = vec!["-H", &self.host];
+        all.extend_from_slice(args);
+        docker(&all)
+    }
+
+    fn docker_ok(&self, args: &[&str]) -> String {
+        let mut all = vec!["-H", &self.host];
+        all.extend_from_slice(args);
+        docker_ok(&all)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("dockerd.log")).unwrap_or_default()
+    }
+
+    /// Starts a container (registered first, so a half-made one is removed too).
+    fn run(&mut self, name: &str, args: &[&str], cmd: &[&str]) {
+        self.containers.push(name.to_string());
+        let mut all = vec!["run", "-d", "--name", name, "--dns", "127.0.0.1"];
+        all.extend_from_slice(args);
+        all.push(IMAGE);
+        all.extend_from_slice(cmd);
+        self.docker_ok(&all);
+    }
+
+    /// netdoctor run inside the namespace, where this engine's firewall is the live one.
+    fn netdoctor(&self, args: &[String]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.netns, env!("CARGO_BIN_EXE_netdoctor")])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for NestedEngine {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.daemon.take() {
+            if !self.containers.is_empty() {
+                // Not `self.docker`: its timeout panics, and a panic while unwinding aborts.
+                let _ = Command::new("docker").args(["-H", &self.host, "rm", "-f"]).args(&self.containers).output();
+            }
+            // SIGTERM, not kill(): dockerd then stops the containerd it started; SIGKILL
+            // would leave that containerd running.
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let start = Instant::now();
+            while matches!(child.try_wait(), Ok(None)) && start.elapsed() < Duration::from_secs(30) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        // Whatever dockerd left mounted under its directories (namespace files), deepest first.
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let prefix = format!("{}/", self.dir.display());
+        let mut under: Vec<&str> = mounts.lines().filter_map(|l| l.split(' ').nth(1)).filter(|m| m.starts_with(&prefix)).collect();
+        under.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for m in under {
+            let _ = Command::new("umount").args(["-l", m]).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = Command::new("ip").args(["netns", "del", &self.netns]).status();
+    }
+}
+
+fn run_ok(cmd: &str, args: &[&str]) {
+    let out = Command::new(cmd).args(args).output().unwrap();
+    assert!(out.status.success(), "{cmd} {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// A DOCKER-USER DROP between two containers, on a second engine in its own network
+/// namespace: the host's firewall is never touched.
 #[test]
-#[ignore = "needs a DOCKER-USER rule in the host's real firewall; see the host-firewall fixtures for ND502"]
-fn docker_user_drop_rule() {}
+fn docker_user_drop_rule() {
+    let Some(mut engine) = NestedEngine::start() else { return };
+    if let Err(why) = build_image(&["-H", &engine.host]) {
+        assert!(!ci(), "{why} (CI=true: .ci/run installs busybox-static)");
+        eprintln!("skipping the nested-engine test: {why}");
+        return;
+    }
+    let subnet = "10.213.7.0/24";
+    engine.docker_ok(&["network", "create", "--subnet", subnet, "ndtnet"]);
+    engine.run("cb", &["--network", "ndtnet"], &["httpd", "-f", "-p", "80"]);
+    // ND502 is about flows the containers need: the URL is how `ca` says it needs `cb`.
+    engine.run("ca", &["--network", "ndtnet", "-e", "BACKEND_URL=http://cb:80"], &["sleep", "600"]);
+    run_ok(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            &engine.netns,
+            "iptables",
+            "-I",
+            "DOCKER-USER",
+            "-s",
+            subnet,
+            "-d",
+            subnet,
+            "-p",
+            "tcp",
+            "--dport",
+            "80",
+            "-j",
+            "DROP",
+        ],
+    );
+    let docker_user = |why: &Value| {
+        let evidence = why["steps"][4]["evidence"].to_string();
+        assert!(evidence.contains("DOCKER-USER rule 1 (line ") && evidence.contains("-j DROP"), "{why:#}");
+    };
+    let live_args = |extra: &[&str]| {
+        let mut args =
+            strings(&["why", "ca", "cb", "--port", "tcp/80", "--docker", "--docker-host", &engine.host, "--host", "--format", "json"]);
+        args.extend(strings(extra));
+        args
+    };
+
+    let live = json_of(&engine.netdoctor(&live_args(&[])));
+    assert_eq!(live["verdict"], "denied", "{live:#}");
+    assert_eq!(first_fail(&live), Some((5, vec!["ND502".to_string()])), "{live:#}");
+    docker_user(&live);
+
+    let probed = json_of(&engine.netdoctor(&live_args(&["--probe"])));
+    assert_eq!(probed["verdict"], "denied", "{probed:#}");
+    assert_eq!(first_fail(&probed), Some((5, vec!["ND502".to_string()])), "{probed:#}");
+    // The path itself works (ICMP answers), only tcp/80 is dropped.
+    assert!(probed["steps"][1]["evidence"].to_string().contains("echo reply"), "{probed:#}");
+    let tcp = probed["steps"][4]["evidence"].to_string();
+    assert!(tcp.contains("probe: tcp from `ca`") && tcp.contains("dropped on the way"), "{probed:#}");
+
+    let check = json_of(&engine.netdoctor(&strings(&["check", "--docker", "--docker-host", &engine.host, "--host", "--format", "json"])));
+    let nd502 = findings(&check, "ND502", "ca");
+    assert_eq!(nd502.len(), 1, "{check:#}");
+    assert!(nd502[0]["subjects"].as_array().unwrap().iter().any(|s| s == "cb"), "{check:#}");
+
+    // The same from snapshots taken inside the namespace, read offline outside it.
+    let dir = tempfile::tempdir().unwrap();
+    let docker_snap = dir.path().join("docker.json").display().to_string();
+    let host_snap = dir.path().join("host.json").display().to_string();
+    let out = engine.netdoctor(&strings(&["snapshot", "--docker", "--docker-host", &engine.host, "-o", &docker_snap]));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = engine.netdoctor(&strings(&["snapshot", "--host", "-o", &host_snap]));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let offline = json_of(&netdoctor(&strings(&[
+        "why",
+        "ca",
+        "cb",
+        "--port",
+        "tcp/80",
+        "--snapshot",
+        &docker_snap,
+        "--host-facts",
+        &host_snap,
+        "--format",
+        "json",
+    ])));
+    assert_eq!(offline["verdict"], "denied", "{offline:#}");
+    assert_eq!(first_fail(&offline), first_fail(&live));
+    docker_user(&offline);
+    let offline_check =
+        json_of(&netdoctor(&strings(&["check", "--snapshot", &docker_snap, "--host-facts", &host_snap, "--format", "json"])));
+    assert_eq!(findings(&offline_check, "ND502", "ca").len(), 1, "{offline_check:#}");
+}
 
 #[test]
 fn published_port_on_all_interfaces() {

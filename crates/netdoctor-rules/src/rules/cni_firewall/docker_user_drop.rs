@@ -2,7 +2,7 @@
 
 use super::{blame, Blame};
 use crate::prelude::*;
-use netdoctor_engine::host::HostFlow;
+use netdoctor_engine::host::{HostFlow, Purpose};
 
 declare_rule! {
     /// ## What it checks
@@ -50,9 +50,17 @@ impl Check for DockerUserDrop {
         }
         for (hf, trace) in &traced {
             let Blame::BeforeDocker(rule) = blame(trace, host.facts) else { continue };
-            out.report(&rule.origin, format!("{}: {} by {rule}", hf.label, trace.verdict.kind.as_str()))
+            let d = out
+                .report(&rule.origin, format!("{}: {} by {rule}", hf.label, trace.verdict.kind.as_str()))
                 .related(&hf.origin, "the flow is needed here")
                 .help("narrow the rule (an input interface such as `-i eth0`, an exact source range), or insert an ACCEPT for this flow above it");
+            // `why A B` cites a layer-5 finding only when it names both ends of the pair.
+            if let Purpose::Peer { from, to } = hf.purpose {
+                let name = |i: usize| cx.model.workloads.get(i).map(|w| w.name.as_str());
+                if let (Some(a), Some(b)) = (name(from), name(to)) {
+                    d.subjects([a, b]);
+                }
+            }
         }
     }
 }
