@@ -14,7 +14,7 @@ use crate::firewall::{Endpoint, Firewall, Flow, IfaceName, Original, PathKind, T
 use crate::names::Resolution;
 use crate::topology::{NetId, Stack, Topology};
 use ipnet::IpNet;
-use netdoctor_model::host::{HostFacts, IpFamily, IpProto};
+use netdoctor_model::host::{HostFacts, IpFamily, IpProto, Route};
 use netdoctor_model::{Model, Origin, PortRange, Protocol};
 use std::net::IpAddr;
 
@@ -92,19 +92,41 @@ pub struct HostView<'m> {
     pub firewall: Firewall<'m>,
     pub bridges: Vec<Bridge>,
     pub uplink: Option<Uplink>,
+    /// The pools Docker hands network subnets out of here: daemon.json's
+    /// `default-address-pools`, or the configured defaults.
+    pub pools: Vec<AddressPool>,
 }
 
 impl<'m> HostView<'m> {
     pub fn build(model: &'m Model, facts: &'m HostFacts, topology: &Topology, plan: &AddressPlan, pools: &[AddressPool]) -> HostView<'m> {
         let firewall = Firewall::new(facts);
         let uplink = uplink(facts, &firewall);
-        let bridges = bridges(model, facts, topology, plan, pools, &firewall);
-        HostView { facts, firewall, bridges, uplink }
+        let pools = effective_pools(facts, pools);
+        let bridges = bridges(model, facts, topology, plan, &pools, &firewall);
+        HostView { facts, firewall, bridges, uplink, pools }
     }
 
     /// The bridge of network `net`.
     pub fn bridge(&self, net: NetId) -> Option<&Bridge> {
         self.bridges.iter().find(|b| b.net == net)
+    }
+
+    /// The subnet Docker's pools would hand the next new network if the host's VPN routes
+    /// were gone, and the VPN route it overlaps. Docker skips ranges the host routes only
+    /// at the moment it creates a network, so a network created while the VPN is down takes
+    /// this subnet and clashes once the VPN connects.
+    pub fn next_pool_subnet_over_vpn(&self) -> Option<(IpNet, &'m Route)> {
+        let facts: &'m HostFacts = self.facts;
+        let main_v4 = |r: &&Route| r.is_main() && r.destination.prefix_len() > 0 && r.destination.addr().is_ipv4();
+        let vpn = |r: &Route| r.device.as_deref().is_some_and(|d| is_vpn_device(d, facts));
+        let mut taken: Vec<IpNet> = facts.routes.iter().filter(main_v4).filter(|r| !vpn(r)).map(|r| r.destination).collect();
+        taken.extend(self.bridges.iter().filter_map(|b| b.subnet));
+        let overlaps = |a: &IpNet, b: &IpNet| a.contains(b) || b.contains(a);
+        // The first subnet of the pools belongs to docker0, as in `AddressPlan`.
+        let next =
+            self.pools.iter().flat_map(AddressPool::subnets).skip(1).map(IpNet::V4).find(|s| !taken.iter().any(|t| overlaps(t, s)))?;
+        let route = facts.routes.iter().filter(main_v4).find(|r| vpn(r) && overlaps(&r.destination, &next))?;
+        Some((next, route))
     }
 
     /// Traces one flow.
@@ -355,6 +377,35 @@ fn uplink(facts: &HostFacts, firewall: &Firewall<'_>) -> Option<Uplink> {
     Some(Uplink { iface, address: addr.address, subnet: addr.network })
 }
 
+/// daemon.json's `default-address-pools` when set, else `defaults`.
+fn effective_pools(facts: &HostFacts, defaults: &[AddressPool]) -> Vec<AddressPool> {
+    let daemon_pools: Vec<AddressPool> = facts
+        .daemon
+        .as_ref()
+        .map(|d| d.default_address_pools.iter().map(|p| AddressPool::new(&p.value.base, p.value.size)).collect())
+        .unwrap_or_default();
+    if daemon_pools.is_empty() {
+        defaults.to_vec()
+    } else {
+        daemon_pools
+    }
+}
+
+/// Whether a route's device belongs to a container runtime or CNI plugin (its bridges,
+/// veths, overlay and tunnel devices) rather than to the host's own networks.
+pub fn is_runtime_device(device: &str, bridges: &[Bridge]) -> bool {
+    const PREFIXES: &[&str] =
+        &["docker", "br-", "veth", "cni", "cali", "flannel", "cilium", "weave", "kube-", "vxlan", "tunl0", "lxc", "podman", "virbr"];
+    bridges.iter().any(|b| matches!(&b.iface, IfaceName::Named(n) if n == device)) || PREFIXES.iter().any(|p| device.starts_with(p))
+}
+
+/// Whether a device looks like a VPN tunnel: `tun`/`tap`, WireGuard, PPP, IPsec.
+pub fn is_vpn_device(device: &str, facts: &HostFacts) -> bool {
+    let kind = facts.interface(device).and_then(|i| i.kind.as_deref());
+    matches!(kind, Some("tun" | "wireguard" | "ppp" | "xfrm" | "vti"))
+        || ["tun", "tap", "wg", "ppp", "ipsec", "utun", "nordlynx", "tailscale", "zt"].iter().any(|p| device.starts_with(p))
+}
+
 fn bridges(
     model: &Model,
     facts: &HostFacts,
@@ -375,12 +426,6 @@ fn bridges(
     let mut taken: Vec<IpNet> =
         facts.routes.iter().filter(|r| r.destination.prefix_len() > 0 && r.is_main()).map(|r| r.destination).collect();
     taken.extend(plan.subnets.iter().filter(|s| matches!(s.source, SubnetSource::Declared(_))).map(|s| s.subnet));
-    let daemon_pools: Vec<AddressPool> = facts
-        .daemon
-        .as_ref()
-        .map(|d| d.default_address_pools.iter().map(|p| AddressPool::new(&p.value.base, p.value.size)).collect())
-        .unwrap_or_default();
-    let pools = if daemon_pools.is_empty() { pools.to_vec() } else { daemon_pools };
     // The first subnet of the pools belongs to docker0, as in `AddressPlan`.
     let mut free = pools.iter().flat_map(AddressPool::subnets).skip(1).map(IpNet::V4);
     let mut out = Vec::new();

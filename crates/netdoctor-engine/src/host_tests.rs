@@ -115,3 +115,25 @@ fn published_flows_skip_loopback_bindings() {
     assert_eq!(pt.actual.flow.dport, Some(PortRange::single(80)));
     assert_eq!(pt.as_input.path, Some(PathKind::Input));
 }
+
+#[test]
+fn the_next_pool_subnet_is_judged_without_the_vpn_routes() {
+    // `p_predicted` takes 172.18.0.0/16; the next one, 172.19.0.0/16, is tun0's.
+    let host = facts("", r#",{"dst":"172.19.0.0/16","dev":"tun0"},{"dst":"10.0.0.0/8","dev":"eth0"}"#, EMPTY);
+    let m = model(vec![network("predicted", None)], vec![service("c", &["predicted"])], host);
+    let analysis = Analysis::new(&m, &EngineConfig::default());
+    let view = analysis.host.as_ref().expect("host view");
+    let (next, route) = view.next_pool_subnet_over_vpn().expect("clash");
+    assert_eq!((next, route.device.as_deref()), ("172.19.0.0/16".parse().expect("net"), Some("tun0")));
+    assert!(is_runtime_device("br-0123456789ab", &view.bridges) && !is_runtime_device("eth0", &view.bridges));
+    assert!(is_vpn_device("wg0", view.facts) && !is_vpn_device("eth0", view.facts));
+}
+
+#[test]
+fn no_vpn_route_over_the_pools_is_no_clash() {
+    let host = facts("", r#",{"dst":"10.20.0.0/16","dev":"tun0"}"#, EMPTY);
+    let m = model(vec![network("predicted", None)], vec![service("c", &["predicted"])], host);
+    let analysis = Analysis::new(&m, &EngineConfig::default());
+    let view = analysis.host.as_ref().expect("host view");
+    assert_eq!(view.next_pool_subnet_over_vpn(), None);
+}

@@ -1,6 +1,7 @@
 //! ND206: MTUs that do not fit the path a packet takes.
 
 use crate::prelude::*;
+use netdoctor_engine::host::HostView;
 
 /// The MTU the engine gives a network without an explicit one.
 const DEFAULT_MTU: u32 = 1500;
@@ -10,7 +11,9 @@ const VXLAN_OVERHEAD: u32 = 50;
 declare_rule! {
     /// ## What it checks
     /// An overlay network whose MTU exceeds the usual underlay MTU minus the VXLAN overhead
-    /// (1500 − 50 = 1450), or a service attached to networks with different MTUs.
+    /// (1500 − 50 = 1450), or a service attached to networks with different MTUs. With host
+    /// facts, also a bridge network whose MTU (explicit, or 1500) is larger than the MTU of the
+    /// host's default-route device (a 1450 cloud uplink, a 1420 WireGuard tunnel).
     ///
     /// ## Why it matters
     /// Packets larger than the path allows are dropped when "don't fragment" is set: small
@@ -23,7 +26,13 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Set `com.docker.network.driver.mtu` to the smallest MTU on the path (1450 for VXLAN over 1500).
+    /// Set `com.docker.network.driver.mtu` to the smallest MTU on the path (1450 for VXLAN over 1500),
+    /// or daemon.json's `"mtu"` for the default bridge.
+    ///
+    /// ## Known limits
+    /// The host's egress is the IPv4 default route's device; policy routing and per-route
+    /// `mtu` attributes are not read, and the default bridge (docker0), which no project
+    /// declares, is not checked against the egress device.
     pub struct MtuMismatch => Warning;
 }
 
@@ -71,5 +80,40 @@ impl Check for MtuMismatch {
             .subjects([w.name.as_str(), largest.key.as_str(), smallest.key.as_str()])
             .help(format!("give `{}` and `{}` the same com.docker.network.driver.mtu", largest.key, smallest.key));
         }
+        if let Some(host) = &cx.analysis.host {
+            egress_mtu(cx, host, out);
+        }
+    }
+}
+
+/// Bridge networks whose MTU is larger than the host's default-route device carries.
+fn egress_mtu(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics) {
+    let Some(uplink) = &host.uplink else { return };
+    let Some(uplink_mtu) = host.facts.interface(&uplink.iface).and_then(|i| i.mtu) else { return };
+    let topology = &cx.analysis.topology;
+    for bridge in host.bridges.iter().filter(|b| !b.internal) {
+        let Some(info) = topology.info(bridge.net) else { continue };
+        // The predefined `bridge` is declared by no project: nothing to point at.
+        let Some(network) = info.declared.first().and_then(|&d| cx.model.networks.get(d)) else { continue };
+        let (mtu, origin) = match &network.mtu {
+            Some(m) => (m.value, &m.origin),
+            None => (DEFAULT_MTU, &network.origin),
+        };
+        if mtu <= uplink_mtu {
+            continue;
+        }
+        out.report(
+            origin,
+            format!(
+                "network `{}` has MTU {mtu}, but the host's default route leaves through `{}` with MTU {uplink_mtu}: larger packets leaving the host are dropped or fragmented",
+                info.name, uplink.iface
+            ),
+        )
+        .subjects([info.name.as_str()])
+        .related(&host.facts.interface(&uplink.iface).map_or_else(|| network.origin.clone(), |i| i.origin.clone()), "the egress device's MTU")
+        .help(format!(
+            "set com.docker.network.driver.mtu to {uplink_mtu} or less on `{}`; daemon.json's \"mtu\" covers only the default bridge, `\"default-network-opts\": {{\"bridge\": {{\"com.docker.network.driver.mtu\": \"{uplink_mtu}\"}}}}` covers new networks",
+            info.name
+        ));
     }
 }

@@ -1,13 +1,17 @@
 //! ND202: container subnets over ranges that belong to something else.
 
 use crate::prelude::*;
+use netdoctor_engine::host::{is_runtime_device, HostView};
 use netdoctor_engine::SubnetSource;
+use netdoctor_model::host::Route;
 
 declare_rule! {
     /// ## What it checks
     /// A network subnet, declared or the one the engine would pick from its default address
     /// pools, that overlaps an external range declared in `netdoctor.toml` (a VPN, the office
-    /// LAN, a cloud VPC).
+    /// LAN, a cloud VPC). With host facts, also a bridge network's subnet that overlaps a host
+    /// route the container runtime does not own (a VPN's `tun0`, a physical uplink), and
+    /// Docker's next pool subnet when a VPN route covers it.
     ///
     /// ## Why it matters
     /// The host then routes that range into the container bridge: hosts on the VPN or LAN
@@ -23,6 +27,11 @@ declare_rule! {
     ///
     /// ## Fix
     /// Give the network an explicit subnet outside the range, or move the engine's `default-address-pools` away from it.
+    ///
+    /// ## Known limits
+    /// A VPN is recognised by its device (`tun*`, `wg*`, `ppp*`, WireGuard or tun links); only
+    /// the main routing table is read, IPv6 subnets are not compared with host routes, and
+    /// the default bridge (docker0), which no project declares, is not checked.
     pub struct OverlapsExternalRange => Error;
 }
 
@@ -63,5 +72,64 @@ impl Check for OverlapsExternalRange {
                 }
             }
         }
+        if let Some(host) = &cx.analysis.host {
+            host_routes(cx, host, out);
+        }
+    }
+}
+
+/// `10.8.0.0/16 dev tun0` (or `via 192.0.2.1` when it has no device).
+fn route_text(r: &Route) -> String {
+    match (&r.device, r.gateway) {
+        (Some(dev), _) => format!("{} dev {dev}", r.destination),
+        (None, Some(gw)) => format!("{} via {gw}", r.destination),
+        (None, None) => r.destination.to_string(),
+    }
+}
+
+/// Bridge subnets over routes the runtime does not own, and Docker's next pool subnet over a VPN.
+fn host_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics) {
+    let topology = &cx.analysis.topology;
+    for bridge in &host.bridges {
+        let Some(subnet) = bridge.subnet else { continue };
+        let Some(info) = topology.info(bridge.net) else { continue };
+        // The predefined `bridge` (docker0) is declared by no project: nothing to point at.
+        let Some(network) = info.declared.first().and_then(|&d| cx.model.networks.get(d)) else { continue };
+        let declared = cx.analysis.addresses.of(bridge.net).find_map(|s| match &s.source {
+            SubnetSource::Declared(origin) if s.subnet == subnet => Some(origin),
+            _ => None,
+        });
+        let foreign = host.facts.routes.iter().filter(|r| {
+            r.is_main()
+                && r.kind == "unicast"
+                && r.destination.prefix_len() > 0
+                && (r.destination.contains(&subnet.network()) || subnet.contains(&r.destination.network()))
+                && r.device.as_deref().is_none_or(|d| !is_runtime_device(d, &host.bridges))
+        });
+        for route in foreign {
+            let message = if declared.is_some() {
+                format!("subnet {subnet} of network `{}` overlaps host route `{}`", info.name, route_text(route))
+            } else {
+                format!("network `{}` gets {subnet} from Docker's pools, which overlaps host route `{}`", info.name, route_text(route))
+            };
+            out.report(declared.unwrap_or(&network.origin), message)
+                .subjects([info.name.as_str()])
+                .related(&route.origin, "the host routes this range elsewhere")
+                .help(format!(
+                "choose a subnet for `{}` outside {} and recreate the network, or move `default-address-pools` in daemon.json away from it",
+                info.name, route.destination
+            ));
+        }
+    }
+    if let Some((next, route)) = host.next_pool_subnet_over_vpn() {
+        out.report(
+            &route.origin,
+            format!(
+                "Docker's default address pools would hand {next} to the next network created while the VPN is down, and VPN route `{}` overlaps it",
+                route_text(route)
+            ),
+        )
+        .severity(Severity::Warning)
+        .help(format!("set `default-address-pools` in daemon.json to a range the VPN does not use, or give new networks explicit subnets outside {}", route.destination));
     }
 }
