@@ -13,16 +13,6 @@ use netdoctor_sources::LoadError;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-/// Messages that are about a whole file and so carry no line (as in the corpus test).
-const WHOLE_FILE_REASONS: &[&str] = &[
-    "compose file not found",
-    "empty compose file",
-    "env file not found",
-    "no compose file found",
-    "cannot derive a project name",
-    "is not a valid project name",
-    "reading ",
-];
 
 /// The loader only reads files, so one project directory serves every input; writing
 /// the input there is much cheaper than a fresh temporary directory per run. The
@@ -39,7 +29,7 @@ fn project_dir() -> &'static PathBuf {
 }
 
 fn check_located(e: &LoadError) {
-    let located = e.line > 0 || WHOLE_FILE_REASONS.iter().any(|r| e.message.contains(r));
+    let located = e.is_located();
     assert!(located, "error neither at a line nor about a whole file: {e}");
 }
 

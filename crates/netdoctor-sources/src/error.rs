@@ -5,6 +5,17 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Messages of problems that concern a whole file and so carry no line.
+const WHOLE_FILE_REASONS: &[&str] = &[
+    "compose file not found",
+    "empty compose file",
+    "env file not found",
+    "no compose file found",
+    "cannot derive a project name",
+    "is not a valid project name",
+    "reading ",
+];
+
 /// An input problem, located as precisely as the source allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct LoadError {
@@ -24,6 +35,12 @@ impl LoadError {
     /// An error about a whole file.
     pub fn file(file: &Path, message: impl Into<String>) -> Self {
         LoadError { file: file.to_path_buf(), line: 0, column: 0, message: message.into() }
+    }
+
+    /// Whether a reader can find the problem: it has a line, or it is about a whole
+    /// file (missing, empty, unreadable, unnamed), where no line applies.
+    pub fn is_located(&self) -> bool {
+        self.line > 0 || WHOLE_FILE_REASONS.iter().any(|r| self.message.contains(r))
     }
 
     /// The position as a span, when the error has one.

@@ -3,20 +3,8 @@
 //! error is located: a line, or a reason about the whole file. Prints a summary.
 
 use netdoctor_sources::compose::{load, LoadOptions};
-use netdoctor_sources::LoadError;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-
-/// Messages that are about a whole file and so carry no line.
-const WHOLE_FILE_REASONS: &[&str] = &[
-    "compose file not found",
-    "empty compose file",
-    "env file not found",
-    "no compose file found",
-    "cannot derive a project name",
-    "is not a valid project name",
-    "reading ",
-];
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/compose")
@@ -32,10 +20,6 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
-}
-
-fn is_located(e: &LoadError) -> bool {
-    e.line > 0 || WHOLE_FILE_REASONS.iter().any(|r| e.message.contains(r))
 }
 
 #[test]
@@ -61,7 +45,7 @@ fn corpus_loads_without_panics_and_errors_are_located() {
         match catch_unwind(AssertUnwindSafe(|| load(&opts))) {
             Err(_) => panicked.push(file.clone()),
             Ok(Ok(_)) => loaded += 1,
-            Ok(Err(e)) if is_located(&e) => errors.push(e),
+            Ok(Err(e)) if e.is_located() => errors.push(e),
             Ok(Err(e)) => unlocated.push(e),
         }
     }
