@@ -23,11 +23,16 @@ use netdoctor_model::Model;
 pub struct EngineConfig {
     /// The daemon's `default-address-pools`, in order.
     pub default_pools: Vec<AddressPool>,
+    /// How Kubernetes policies are evaluated (hostNetwork pods).
+    pub policy: policy::PolicyOptions,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { default_pools: DEFAULT_ADDRESS_POOLS.iter().map(|&(b, s)| AddressPool::new(b, s)).collect() }
+        EngineConfig {
+            default_pools: DEFAULT_ADDRESS_POOLS.iter().map(|&(b, s)| AddressPool::new(b, s)).collect(),
+            policy: policy::PolicyOptions::default(),
+        }
     }
 }
 
@@ -39,6 +44,8 @@ pub struct Analysis<'m> {
     pub addresses: AddressPlan,
     /// The model placed on the host, when host facts were read.
     pub host: Option<host::HostView<'m>>,
+    /// What the Kubernetes policies allow, when Kubernetes objects were read.
+    pub policy: Option<policy::PolicyEngine<'m>>,
 }
 
 impl<'m> Analysis<'m> {
@@ -47,7 +54,8 @@ impl<'m> Analysis<'m> {
         let names = names::NameTable::build(model, &topology);
         let addresses = AddressPlan::build(model, &topology, &config.default_pools);
         let host = model.host.as_ref().map(|facts| host::HostView::build(model, facts, &topology, &addresses, &config.default_pools));
-        Analysis { model, topology, names, addresses, host }
+        let policy = (!model.k8s.is_empty()).then(|| policy::PolicyEngine::new(&model.k8s, config.policy));
+        Analysis { model, topology, names, addresses, host, policy }
     }
 
     /// How `name`, used by workload `from`, resolves.
