@@ -19,6 +19,10 @@ pub struct WhyArgs {
     pub from: String,
     /// The server, named as the client would look it up (or an address).
     pub to: String,
+    /// Kubernetes manifests (files or directories) the two workloads are in; SRC and
+    /// DST are then `namespace/name`, pod names or IPs, and DST may be a Service's DNS name.
+    #[arg(value_name = "PATH")]
+    pub manifests: Vec<PathBuf>,
     /// The port asked about: `tcp/5432`, `udp/53`, or a bare number for TCP.
     #[arg(long, value_name = "PROTO/PORT")]
     pub port: Option<PortSpec>,
@@ -57,11 +61,24 @@ pub fn run(args: WhyArgs) -> u8 {
         eprintln!("error: --probe tests the running containers: use it with --docker (a snapshot's processes are gone)");
         return 2;
     }
+    if !args.manifests.is_empty() && (args.probe || args.engine.wanted() || !args.files.is_empty()) {
+        eprintln!("error: PATH names Kubernetes manifests; --probe, --docker, --snapshot and -f are for containers: use one or the other");
+        return 2;
+    }
     let (model, errors) = load(&args);
     for e in &errors {
-        eprintln!("error: {}: {}", e.file.display(), e.message);
+        if e.line > 0 {
+            eprintln!("error: {}:{}:{}: {}", e.file.display(), e.line, e.column, e.message);
+        } else {
+            eprintln!("error: {}: {}", e.file.display(), e.message);
+        }
     }
-    if model.workloads.is_empty() && !errors.is_empty() {
+    if model.workloads.is_empty() && model.k8s.is_empty() && !errors.is_empty() {
+        return 2;
+    }
+    if !args.manifests.is_empty() && model.k8s.is_empty() {
+        let paths: Vec<String> = args.manifests.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("error: {} holds no Kubernetes objects; for a Compose file use -f FILE", paths.join(", "));
         return 2;
     }
     let mut explained = match explain(&model, &args.from, &args.to, args.port) {
@@ -88,6 +105,9 @@ pub fn run(args: WhyArgs) -> u8 {
 
 /// Loads what `why` reasons about.
 pub fn load(args: &WhyArgs) -> (Model, Vec<InputError>) {
+    if !args.manifests.is_empty() {
+        return load_manifests(&args.manifests);
+    }
     let (mut model, mut errors) = if args.engine.wanted() {
         let (input, selection) = args.engine.input(args.projects.clone());
         live::load(&input, &selection, &std::env::vars().collect())
@@ -103,11 +123,29 @@ pub fn load(args: &WhyArgs) -> (Model, Vec<InputError>) {
     (model, errors)
 }
 
+/// Reads Kubernetes manifests; warnings (files that are not Kubernetes objects) go to
+/// standard error.
+fn load_manifests(paths: &[PathBuf]) -> (Model, Vec<InputError>) {
+    let mut model = Model::default();
+    let mut errors = Vec::new();
+    for path in paths {
+        let loaded = netdoctor_sources::k8s::load(path);
+        for w in &loaded.warnings {
+            eprintln!("warning: {w}");
+        }
+        model.k8s.extend(loaded.cluster);
+        errors.extend(loaded.errors.into_iter().map(|e| InputError { file: e.file, line: e.line, column: e.column, message: e.message }));
+    }
+    (model, errors)
+}
+
 /// Analyses the model, runs every rule and explains the flow.
 pub fn explain(model: &Model, from: &str, to: &str, port: Option<PortSpec>) -> Result<Why, String> {
     let analysis = Analysis::new(model, &EngineConfig::default());
     let config = RuleConfig::default();
     let cx = RuleContext { model, analysis: &analysis, config: &config };
     let findings = netdoctor_rules::run(&cx, &Selection::default());
-    why::explain(&cx, &findings, from, to, port).map_err(|e| e.message)
+    let explained =
+        if model.k8s.is_empty() { why::explain(&cx, &findings, from, to, port) } else { why::k8s::explain(&cx, &findings, from, to, port) };
+    explained.map_err(|e| e.message)
 }

@@ -13,6 +13,12 @@ pub fn render_why_json(why: &Why) -> String {
     to_pretty_json(why)
 }
 
+/// Lines after the first of a multi-line text (a YAML snippet in a fix), indented to
+/// sit under the text they continue.
+fn indent_continuation(text: &str, pad: &str) -> String {
+    text.replace('\n', &format!("\n{pad}     "))
+}
+
 /// The text view. `color` paints statuses for a terminal.
 pub fn render_why_text(why: &Why, color: bool) -> String {
     let paint = |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
@@ -65,7 +71,7 @@ pub fn render_why_text(why: &Why, color: bool) -> String {
                 writeln!(out, "{pad}rules: {} (`netdoctor explain {}`)", s.rules.join(", "), s.rules.first().copied().unwrap_or_default());
         }
         if let (Status::Fail, Some(fix)) = (s.status, &s.fix) {
-            let _ = writeln!(out, "{pad}{} {}", paint("1", "fix:"), safe_message(fix));
+            let _ = writeln!(out, "{pad}{} {}", paint("1", "fix:"), indent_continuation(&safe_message(fix), &pad));
         }
     }
     let l = &why.listener;
@@ -75,7 +81,7 @@ pub fn render_why_text(why: &Why, color: bool) -> String {
         let _ = writeln!(out, "{pad}{}", safe_message(e));
     }
     if let (Status::Fail, Some(fix)) = (l.status, &l.fix) {
-        let _ = writeln!(out, "{pad}{} {}", paint("1", "fix:"), safe_message(fix));
+        let _ = writeln!(out, "{pad}{} {}", paint("1", "fix:"), indent_continuation(&safe_message(fix), &pad));
     }
     out
 }

@@ -5,6 +5,8 @@
 //! the first failing layer explains the verdict. Probes (`--probe`) add what they
 //! observed with `Why::confirm`. Pure: no I/O.
 
+pub mod k8s;
+
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::cni_firewall::icc_off;
 use crate::RuleContext;

@@ -1,4 +1,5 @@
-//! Runs each rule on its fixtures (`tests/fixtures/<ID>/*.yaml` Compose files, and
+//! Runs each rule on its fixtures (`tests/fixtures/<ID>/*.yaml` Compose files or
+//! Kubernetes manifests (a file with a top-level `apiVersion:` line), and
 //! `*.json` Docker snapshots for rules that need live state), with every other rule off,
 //! and snapshots the findings with their source lines. A fixture `<name>.yaml` may
 //! come with host facts in `<name>.host/` (the layout of `--host-facts`), applied to the
@@ -26,8 +27,16 @@ fn render(path: &Path) -> String {
         project_name: Some(stem.to_string()),
         ..LoadOptions::default()
     };
-    let doc = compose::load(&opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut model = compose::lower(&doc).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+    let text = std::fs::read_to_string(path).expect("fixture text");
+    let mut model = if text.lines().any(|l| l.starts_with("apiVersion:")) {
+        // Kubernetes manifests.
+        let loaded = netdoctor_sources::k8s::load(path);
+        assert!(loaded.errors.is_empty(), "{}: {:?}", path.display(), loaded.errors);
+        netdoctor_model::Model { k8s: loaded.cluster, ..netdoctor_model::Model::default() }
+    } else {
+        let doc = compose::load(&opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        compose::lower(&doc).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()))
+    };
     let host_dir = path.with_extension("host");
     if host_dir.is_dir() {
         let (facts, errors) = netdoctor_sources::host::load_path(&host_dir);

@@ -130,7 +130,7 @@ impl PolicyEngine<'_> {
         }
     }
 
-    fn rules(compiled: &Compiled, direction: PolicyType) -> &[Rule] {
+    pub(crate) fn rules(compiled: &Compiled, direction: PolicyType) -> &[Rule] {
         match direction {
             PolicyType::Ingress => &compiled.ingress,
             PolicyType::Egress => &compiled.egress,

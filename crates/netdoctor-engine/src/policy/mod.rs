@@ -7,6 +7,7 @@
 //! intervals per protocol (`ConnSet`).
 
 mod classset;
+mod dns;
 mod engine;
 mod eval;
 mod exposure;
@@ -14,7 +15,9 @@ mod ip;
 mod matrix;
 mod ports;
 mod selector;
+mod trace;
 
+pub use dns::{is_cluster_dns, with_cluster_dns, DnsAccess, CLUSTER_DNS_LABEL, CLUSTER_DNS_NAMESPACE, STAND_IN_ORIGIN};
 pub use engine::{
     ClassId, EngineWarning, HostNetwork, NamespaceInfo, PodClass, PolicyEngine, PolicyOptions, Workload, INGRESS_CONTROLLER,
     INGRESS_CONTROLLER_NAMESPACE,
@@ -24,7 +27,8 @@ pub use exposure::Exposure;
 pub use ip::{Ipv4Partition, Ipv4Range, Ipv4Set};
 pub use matrix::{Connection, Evaluator, Matrix, Peer};
 pub use ports::{ConnSet, PortSet, PROTOCOLS};
-pub use selector::matches;
+pub use selector::{matches, unmet_requirements};
+pub use trace::{DirectionTrace, PolicyRef, PolicyTier, RuleRef};
 
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,25 @@ pub fn matches(selector: &LabelSelector, labels: &Labels) -> bool {
     selector.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v)) && selector.match_expressions.iter().all(|e| requirement(e, labels))
 }
 
+/// The requirements of `selector` that `labels` fail, described for a person:
+/// `app=web (has app=wbe)`, `tier in (a, b) (no tier label)`. Empty when it matches.
+pub fn unmet_requirements(selector: &LabelSelector, labels: &Labels) -> Vec<String> {
+    let has = |key: &str| labels.get(key).map_or_else(|| format!("no `{key}` label"), |v| format!("has {key}={v}"));
+    let mut out: Vec<String> =
+        selector.match_labels.iter().filter(|(k, v)| labels.get(*k) != Some(*v)).map(|(k, v)| format!("{k}={v} ({})", has(k))).collect();
+    for req in selector.match_expressions.iter().filter(|r| !requirement(r, labels)) {
+        let values = req.values.join(", ");
+        let wanted = match req.operator {
+            SelectorOperator::In => format!("{} in ({values})", req.key),
+            SelectorOperator::NotIn => format!("{} notin ({values})", req.key),
+            SelectorOperator::Exists => req.key.clone(),
+            SelectorOperator::DoesNotExist => format!("!{}", req.key),
+        };
+        out.push(format!("{wanted} ({})", has(&req.key)));
+    }
+    out
+}
+
 fn requirement(req: &LabelRequirement, labels: &Labels) -> bool {
     let value = labels.get(&req.key);
     match req.operator {

@@ -1,0 +1,132 @@
+//! End-to-end tests of `netdoctor why` over Kubernetes manifests, on the hand-made
+//! broken cluster in `examples/k8s-shop`: each of its breakages fails at the layer it
+//! belongs to, names the policy rule involved, and proposes the smallest change.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn example() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/k8s-shop")
+}
+
+/// Runs `why FROM TO --port PORT examples/k8s-shop --format json`: (exit code, document).
+fn why(from: &str, to: &str, port: &str) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["why", from, to, "--port", port, "--format", "json"])
+        .arg(example())
+        .output()
+        .expect("run netdoctor");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let doc: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: not JSON:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+/// The failing step: (layer, its evidence joined, its rules, its fix).
+fn failure(doc: &Value) -> (u64, String, Vec<String>, String) {
+    let steps = doc["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 5, "one step per layer: {doc:#}");
+    let step = steps.iter().find(|s| s["status"] == "fail").unwrap_or_else(|| panic!("no failing layer: {doc:#}"));
+    let evidence: Vec<&str> = step["evidence"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let rules = step["rules"].as_array().unwrap().iter().filter_map(|r| r.as_str().map(String::from)).collect();
+    (step["layer"].as_u64().unwrap(), evidence.join("\n"), rules, step["fix"].as_str().unwrap_or_default().to_string())
+}
+
+#[test]
+fn egress_default_deny_that_forgets_dns_fails_at_layer_3() {
+    let (code, doc) = why("shop/web", "api", "tcp/80");
+    assert_eq!((code, doc["verdict"].as_str()), (1, Some("denied")), "{doc:#}");
+    let (layer, evidence, rules, fix) = failure(&doc);
+    assert_eq!(layer, 3, "{doc:#}");
+    assert!(evidence.contains("shop/web-egress") && evidence.contains("UDP 53"), "{evidence}");
+    assert!(rules.contains(&"ND303".to_string()), "{rules:?}");
+    assert!(fix.contains("k8s-app: kube-dns") && fix.contains("{protocol: TCP, port: 53}"), "{fix}");
+    // The policy layer itself allows web -> api on the container port the Service maps to.
+    assert_eq!(doc["steps"][3]["status"], "pass", "{doc:#}");
+    assert!(doc["steps"][0]["evidence"].to_string().contains("container port 8080"), "{doc:#}");
+}
+
+#[test]
+fn label_typo_on_the_source_names_the_label_and_the_rule() {
+    let (code, doc) = why("billing/invoicer", "db.data", "tcp/5432");
+    assert_eq!(code, 1);
+    let (layer, evidence, rules, fix) = failure(&doc);
+    assert_eq!(layer, 4, "{doc:#}");
+    assert!(evidence.contains("data/db-ingress") && evidence.contains("role=client (has role=clinet)"), "{evidence}");
+    assert!(rules.contains(&"ND401".to_string()), "{rules:?}");
+    assert!(fix.contains("role: client") && fix.contains("billing/invoicer"), "{fix}");
+}
+
+#[test]
+fn namespace_selector_on_a_label_the_namespace_lacks() {
+    let (code, doc) = why("reporting/nightly-report", "db.data", "tcp/5432");
+    assert_eq!(code, 1);
+    let (layer, evidence, _, fix) = failure(&doc);
+    assert_eq!(layer, 4, "{doc:#}");
+    assert!(evidence.contains("name=reporting (no `name` label)"), "{evidence}");
+    assert!(fix.contains("kubectl label namespace reporting name=reporting"), "{fix}");
+}
+
+#[test]
+fn named_port_the_destination_does_not_declare() {
+    let (code, doc) = why("shop/api", "cache.data", "tcp/6379");
+    assert_eq!(code, 1);
+    let (layer, evidence, _, fix) = failure(&doc);
+    assert_eq!(layer, 4, "{doc:#}");
+    assert!(evidence.contains("`redis-port`") && evidence.contains("redis=6379/tcp"), "{evidence}");
+    assert!(fix.contains("name: redis-port") && fix.contains("6379"), "{fix}");
+}
+
+#[test]
+fn ip_block_except_covering_the_destination() {
+    let (code, doc) = why("payments/gateway", "10.20.5.7", "tcp/443");
+    assert_eq!(code, 1);
+    let (layer, evidence, _, fix) = failure(&doc);
+    assert_eq!(layer, 4, "{doc:#}");
+    assert!(evidence.contains("except 10.20.0.0/16 covers 10.20.5.7"), "{evidence}");
+    assert!(fix.contains("10.20.5.7/32"), "{fix}");
+    // DNS is allowed there (the policy allows UDP and TCP 53 to kube-dns), and an
+    // address needs no lookup anyway.
+    assert_eq!(doc["steps"][2]["status"], "skip", "{doc:#}");
+    // Outside the except the same rule allows.
+    let (code, doc) = why("payments/gateway", "10.30.0.1", "tcp/443");
+    assert_eq!((code, doc["verdict"].as_str()), (0, Some("unknown")), "no listener is known for an address: {doc:#}");
+    assert_eq!(doc["steps"][3]["status"], "pass", "{doc:#}");
+}
+
+#[test]
+fn allowed_flow_and_a_bare_name_from_another_namespace() {
+    let (code, doc) = why("shop/api", "db.data.svc.cluster.local", "tcp/5432");
+    assert_eq!((code, doc["verdict"].as_str()), (0, Some("allowed")), "{doc:#}");
+    let policy = doc["steps"][3]["evidence"].to_string();
+    assert!(policy.contains("data/db-ingress") && policy.contains("ingress rule 1"), "{policy}");
+    // `db` from namespace shop means db.shop: layer 3 says which name to use.
+    let (code, doc) = why("shop/api", "db", "tcp/5432");
+    assert_eq!(code, 1);
+    let (layer, _, _, fix) = failure(&doc);
+    assert_eq!(layer, 3);
+    assert!(fix.contains("db.data"), "{fix}");
+}
+
+#[test]
+fn unknown_names_and_missing_manifests_exit_2_with_a_suggestion() {
+    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["why", "shop/wbe", "api", "--port", "80"])
+        .arg(example())
+        .output()
+        .expect("run netdoctor");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did you mean shop/web?"), "{stderr}");
+    let empty = tempfile::tempdir().expect("tempdir");
+    std::fs::write(empty.path().join("notes.txt"), "not yaml").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["why", "a", "b", "--port", "80"])
+        .arg(empty.path())
+        .output()
+        .expect("run netdoctor");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no Kubernetes objects"));
+}

@@ -1,0 +1,251 @@
+//! One connection on one port, traced rule by rule: which policies apply to the subject
+//! in a direction, which of their rules match the other end, and which rule decided.
+//! `why` builds its policy layer from this; the decision itself is the same as
+//! `PolicyEngine::allowed` (the tests below hold the two together).
+
+use super::engine::{ClassId, Compiled, PolicyEngine};
+use super::eval::Endpoint;
+use netdoctor_model::k8s::{AdminAction, AdminTier, PolicyType};
+use netdoctor_model::Protocol;
+
+/// The tier a policy belongs to, in evaluation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyTier {
+    /// AdminNetworkPolicy (or an Admin-tier ClusterNetworkPolicy).
+    Admin,
+    /// NetworkPolicy v1.
+    Network,
+    /// BaselineAdminNetworkPolicy (or a Baseline-tier ClusterNetworkPolicy).
+    Baseline,
+}
+
+/// A policy: its tier and its index into the cluster's `network_policies` (Network) or
+/// `admin_policies` (Admin, Baseline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PolicyRef {
+    pub tier: PolicyTier,
+    pub index: usize,
+}
+
+/// One rule of a policy, by its position in the policy's rule list for the direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleRef {
+    pub policy: PolicyRef,
+    pub rule: usize,
+    /// What the rule does (NetworkPolicy rules always allow).
+    pub action: AdminAction,
+    /// Whether the rule's ports include the port asked about (named ports resolved
+    /// against the destination pod).
+    pub port_matches: bool,
+}
+
+/// How one direction of one connection on one port was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectionTrace {
+    pub direction: PolicyType,
+    /// Every policy that selects the subject in this direction, in evaluation order.
+    pub applying: Vec<PolicyRef>,
+    /// Every rule of those policies whose peers match the other end, in evaluation
+    /// order, whether or not its ports include the port.
+    pub matching: Vec<RuleRef>,
+    /// The rules that decided: the first matching admin or baseline rule, or every
+    /// NetworkPolicy rule that allows. Empty when nothing matched.
+    pub deciding: Vec<RuleRef>,
+    /// The tier that decided; `None` when no policy applies (allowed by default).
+    pub decided_in: Option<PolicyTier>,
+    pub allowed: bool,
+}
+
+impl PolicyEngine<'_> {
+    /// The policies that select `class` in `direction`, in evaluation order.
+    pub fn policies_selecting(&self, class: ClassId, direction: PolicyType) -> Vec<PolicyRef> {
+        let Some(applies) = self.applies(class, direction) else { return Vec::new() };
+        let admin = applies.admin.iter().filter_map(|&i| self.admin.get(i)).map(|c| self.admin_ref(c));
+        let network =
+            applies.network.iter().filter_map(|&i| self.network.get(i)).map(|c| PolicyRef { tier: PolicyTier::Network, index: c.source });
+        let baseline =
+            self.baseline.as_ref().filter(|_| applies.baseline).map(|c| PolicyRef { tier: PolicyTier::Baseline, index: c.source });
+        admin.chain(network).chain(baseline).collect()
+    }
+
+    fn admin_ref(&self, compiled: &Compiled) -> PolicyRef {
+        let tier = match self.cluster.admin_policies.get(compiled.source).map(|p| p.tier) {
+            Some(AdminTier::Baseline) => PolicyTier::Baseline,
+            _ => PolicyTier::Admin,
+        };
+        PolicyRef { tier, index: compiled.source }
+    }
+
+    /// Traces `direction` for `subject` (the source for egress, the destination for
+    /// ingress) against `other`, on one port. `dst` is the destination pod class named
+    /// ports resolve against (`None` for an address outside the cluster).
+    pub fn trace(
+        &self,
+        subject: ClassId,
+        other: Endpoint,
+        direction: PolicyType,
+        dst: Option<ClassId>,
+        protocol: Protocol,
+        port: u16,
+    ) -> DirectionTrace {
+        let dst_class = dst.and_then(|d| self.classes.get(d));
+        let mut out = DirectionTrace {
+            direction,
+            applying: self.policies_selecting(subject, direction),
+            matching: Vec::new(),
+            deciding: Vec::new(),
+            decided_in: None,
+            allowed: true,
+        };
+        let Some(applies) = self.applies(subject, direction) else { return out };
+        let rules = |c| Self::rules(c, direction);
+        let mut decided = false;
+        // Admin tier, by priority: the first rule matching peer and port decides; Pass
+        // hands the port down to the NetworkPolicies (or the baseline).
+        let mut passed = false;
+        for compiled in applies.admin.iter().filter_map(|&i| self.admin.get(i)) {
+            let policy = self.admin_ref(compiled);
+            for (i, rule) in rules(compiled).iter().enumerate() {
+                if !rule.peers.matches(other) {
+                    continue;
+                }
+                let port_matches = rule.ports.resolve(dst_class).contains(protocol, port);
+                let found = RuleRef { policy, rule: i, action: rule.action, port_matches };
+                out.matching.push(found);
+                if port_matches && !decided && !passed {
+                    match rule.action {
+                        AdminAction::Pass => passed = true,
+                        AdminAction::Allow | AdminAction::Deny => {
+                            decided = true;
+                            out.allowed = rule.action == AdminAction::Allow;
+                            out.decided_in = Some(PolicyTier::Admin);
+                        }
+                    }
+                    out.deciding.push(found);
+                }
+            }
+        }
+        if decided {
+            return out;
+        }
+        if !applies.network.is_empty() {
+            out.decided_in = Some(PolicyTier::Network);
+            out.allowed = false;
+            for compiled in applies.network.iter().filter_map(|&i| self.network.get(i)) {
+                let policy = PolicyRef { tier: PolicyTier::Network, index: compiled.source };
+                for (i, rule) in rules(compiled).iter().enumerate() {
+                    if !rule.peers.matches(other) {
+                        continue;
+                    }
+                    let port_matches = rule.ports.resolve(dst_class).contains(protocol, port);
+                    let found = RuleRef { policy, rule: i, action: AdminAction::Allow, port_matches };
+                    out.matching.push(found);
+                    if port_matches {
+                        out.allowed = true;
+                        out.deciding.push(found);
+                    }
+                }
+            }
+            return out;
+        }
+        if let Some(compiled) = self.baseline.as_ref().filter(|_| applies.baseline) {
+            let policy = PolicyRef { tier: PolicyTier::Baseline, index: compiled.source };
+            for (i, rule) in rules(compiled).iter().enumerate() {
+                if !rule.peers.matches(other) {
+                    continue;
+                }
+                let port_matches = rule.ports.resolve(dst_class).contains(protocol, port);
+                let found = RuleRef { policy, rule: i, action: rule.action, port_matches };
+                out.matching.push(found);
+                if port_matches && out.decided_in.is_none() {
+                    out.decided_in = Some(PolicyTier::Baseline);
+                    out.allowed = rule.action != AdminAction::Deny;
+                    out.deciding.push(found);
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PolicyOptions;
+    use netdoctor_model::k8s::*;
+    use netdoctor_model::Origin;
+
+    fn o() -> Origin {
+        Origin::Logical("test".into())
+    }
+
+    fn pod(ns: &str, app: &str, port: Option<(&str, u16)>) -> Pod {
+        let mut p = Pod::new(ns, app, Labels::from([("app".to_string(), app.to_string())]), o());
+        if let Some((name, number)) = port {
+            p.ports.push(ContainerPort { name: Some(name.into()), port: number, protocol: Protocol::Tcp });
+        }
+        p
+    }
+
+    fn peer(app: &str) -> PolicyPeer {
+        PolicyPeer::Pods { namespace_selector: None, pod_selector: Some(LabelSelector::from_labels([("app", app)])), origin: o() }
+    }
+
+    fn cluster() -> Cluster {
+        let mut allow_web = NetworkPolicy::new("a", "db-ingress", LabelSelector::from_labels([("app", "db")]), o());
+        allow_web.ingress.push(PolicyRule::new(
+            vec![peer("web")],
+            vec![PortSpec::new(Protocol::Tcp, Some(PortRef::Name("pg".into())), o())],
+            o(),
+        ));
+        allow_web.ingress.push(PolicyRule::new(vec![peer("tool")], vec![], o()));
+        let mut deny =
+            AdminPolicy::new("no-tool", AdminTier::Admin { priority: 10 }, AdminSubject::Namespaces(LabelSelector::default()), o());
+        deny.ingress.push(AdminRule::new(
+            "deny-tool",
+            AdminAction::Deny,
+            vec![AdminPeer::Pods {
+                namespace_selector: LabelSelector::default(),
+                pod_selector: LabelSelector::from_labels([("app", "tool")]),
+            }],
+            Some(vec![AdminPort::Number { protocol: Protocol::Tcp, port: 5432 }]),
+            o(),
+        ));
+        Cluster {
+            pods: vec![pod("a", "web", None), pod("a", "db", Some(("pg", 5432))), pod("a", "tool", None), pod("a", "other", None)],
+            network_policies: vec![allow_web],
+            admin_policies: vec![deny],
+            ..Cluster::default()
+        }
+    }
+
+    fn class(engine: &PolicyEngine<'_>, name: &str) -> ClassId {
+        let w = engine.find_workload(&format!("a/{name}")).and_then(|w| engine.workloads.get(w));
+        w.map(|w| w.class).unwrap_or(usize::MAX)
+    }
+
+    #[test]
+    fn trace_agrees_with_evaluation_and_names_the_deciding_rule() {
+        let c = cluster();
+        let engine = PolicyEngine::new(&c, PolicyOptions::default());
+        let db = class(&engine, "db");
+        for src in ["web", "tool", "other", "db"] {
+            let s = class(&engine, src);
+            for port in [5432, 8080] {
+                let t = engine.trace(db, Endpoint::Class(s), PolicyType::Ingress, Some(db), Protocol::Tcp, port);
+                let expected = engine.ingress(Endpoint::Class(s), db).allowed.contains(Protocol::Tcp, port);
+                assert_eq!(t.allowed, expected, "{src} -> db on {port}: {t:?}");
+            }
+        }
+        let web = engine.trace(db, Endpoint::Class(class(&engine, "web")), PolicyType::Ingress, Some(db), Protocol::Tcp, 5432);
+        assert_eq!(web.decided_in, Some(PolicyTier::Network));
+        assert_eq!(web.deciding.first().map(|r| (r.policy.index, r.rule)), Some((0, 0)));
+        let tool = engine.trace(db, Endpoint::Class(class(&engine, "tool")), PolicyType::Ingress, Some(db), Protocol::Tcp, 5432);
+        assert_eq!((tool.allowed, tool.decided_in), (false, Some(PolicyTier::Admin)));
+        assert_eq!(tool.applying.len(), 2, "the admin policy and the NetworkPolicy select db: {tool:?}");
+        let other = engine.trace(db, Endpoint::Class(class(&engine, "other")), PolicyType::Ingress, Some(db), Protocol::Tcp, 5432);
+        assert!(!other.allowed && other.matching.is_empty() && other.deciding.is_empty(), "{other:?}");
+        let egress = engine.trace(class(&engine, "web"), Endpoint::Class(db), PolicyType::Egress, Some(db), Protocol::Tcp, 5432);
+        assert!(egress.allowed && egress.applying.is_empty() && egress.decided_in.is_none(), "{egress:?}");
+    }
+}
