@@ -25,8 +25,8 @@ pub enum DiffFormat {
     /// `+`/`-` lines, then a count.
     Text,
     Json,
-    /// One `diff-type: …, source: …, destination: …, dir1: …, dir2: …` line per changed
-    /// pair, after netpol-analyzer's `diff` text output.
+    /// netpol-analyzer's `diff` text output: `Connectivity diff:`, then one
+    /// `diff-type: …, source: …, destination: …, ref1: …, ref2: …` line per changed pair.
     Connlist,
 }
 
@@ -67,6 +67,9 @@ impl Change {
 #[derive(Debug, Clone, Default)]
 pub struct DiffRun {
     pub changes: Vec<Change>,
+    /// Workload names of each version, to say which a change added or removed.
+    pub old_workloads: std::collections::HashSet<String>,
+    pub new_workloads: std::collections::HashSet<String>,
     pub warnings: Vec<String>,
     pub errors: Vec<LoadError>,
 }
@@ -258,6 +261,8 @@ fn compare(old_cluster: &Cluster, new_cluster: &Cluster, options: PolicyOptions,
     for (tag, engine) in [("old", &old_engine), ("new", &new_engine)] {
         out.warnings.extend(engine.warnings.iter().map(|w| format!("{tag}: {}: {}", w.origin, w.message)));
     }
+    out.old_workloads = old_engine.workloads.iter().map(|w| w.name()).collect();
+    out.new_workloads = new_engine.workloads.iter().map(|w| w.name()).collect();
     let groups = groups(&old_engine, &new_engine);
     let mut old = Side { eval: Evaluator::new(&old_engine) };
     let mut new = Side { eval: Evaluator::new(&new_engine) };
@@ -387,17 +392,41 @@ fn json(run: &DiffRun) -> String {
 }
 
 fn connlist(run: &DiffRun) -> String {
-    let mut out = String::with_capacity(run.changes.len() * 128);
-    for c in &run.changes {
-        let _ = writeln!(
+    // As netpol-analyzer prints it: a header, then changed, added and removed pairs, each
+    // group sorted by source and destination; outside ranges without their `[External]`.
+    let mut out = String::with_capacity(run.changes.len() * 128 + 20);
+    out.push_str("Connectivity diff:\n");
+    let rank = |c: &Change| match c.kind() {
+        "changed" => 0,
+        "added" => 1,
+        _ => 2,
+    };
+    let mut changes: Vec<&Change> = run.changes.iter().collect();
+    changes.sort_by_key(|c| rank(c));
+    let peer = |name: &str| name.strip_suffix("[External]").unwrap_or(name).to_string();
+    for c in changes {
+        let _ = write!(
             out,
-            "diff-type: {}, source: {}, destination: {}, dir1: {}, dir2: {}",
+            "diff-type: {}, source: {}, destination: {}, ref1: {}, ref2: {}",
             c.kind(),
-            c.src,
-            c.dst,
+            peer(&c.src),
+            peer(&c.dst),
             show(&c.old),
             show(&c.new)
         );
+        let change = [&c.src, &c.dst].into_iter().find_map(|w| {
+            if run.new_workloads.contains(w.as_str()) && !run.old_workloads.contains(w.as_str()) {
+                Some(format!("workload {w} added"))
+            } else if run.old_workloads.contains(w.as_str()) && !run.new_workloads.contains(w.as_str()) {
+                Some(format!("workload {w} removed"))
+            } else {
+                None
+            }
+        });
+        if let Some(info) = change {
+            let _ = write!(out, ", workloads-diff-info: {info}");
+        }
+        out.push('\n');
     }
     out
 }

@@ -73,8 +73,9 @@ fn a_policy_change_adds_and_removes_a_flow() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stdout),
-        "diff-type: added, source: shop/api[Pod], destination: shop/web[Deployment], dir1: No Connections, dir2: TCP 8080\n\
-         diff-type: removed, source: shop/client[Pod], destination: shop/web[Deployment], dir1: TCP 8080, dir2: No Connections\n"
+        "Connectivity diff:\n\
+         diff-type: added, source: shop/api[Pod], destination: shop/web[Deployment], ref1: No Connections, ref2: TCP 8080\n\
+         diff-type: removed, source: shop/client[Pod], destination: shop/web[Deployment], ref1: TCP 8080, ref2: No Connections\n"
     );
     let out = netdoctor(&["diff", "old/policy.yaml", "new/policy.yaml", "--format", "json"], dir.path());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -131,6 +132,43 @@ fn a_label_change_is_compared_in_full() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "diff-type: added, source: shop/api[Pod], destination: shop/web[Deployment], dir1: No Connections, dir2: TCP 8080\n"
+        "Connectivity diff:\n\
+         diff-type: added, source: shop/api[Pod], destination: shop/web[Deployment], ref1: No Connections, ref2: TCP 8080\n"
+    );
+}
+
+#[test]
+fn connlist_orders_changed_added_removed_and_names_added_workloads() {
+    // As netpol-analyzer's diff output: changed pairs first, then added, then removed;
+    // outside ranges without `[External]`; a pair with a new workload says so.
+    let old = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: client}}}]\n    ports: [{port: 8080}]\n  - from: [{ipBlock: {cidr: 10.0.0.0/8}}]\n";
+    let new = old.replace("ports: [{port: 8080}]", "ports: [{port: 9090}]").replace("10.0.0.0/8", "10.0.0.0/16");
+    let dir = versions(old, &new);
+    std::fs::write(
+        dir.path().join("new/extra.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: newcomer, namespace: shop, labels: {app: client}}\n",
+    )
+    .unwrap();
+    let out = netdoctor(&["diff", "old", "new", "--format", "connlist"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&"Connectivity diff:"), "{stdout}");
+    let kinds: Vec<&str> = lines.iter().skip(1).map(|l| l.split(',').next().unwrap_or_default()).collect();
+    let mut sorted = kinds.clone();
+    sorted.sort_by_key(|k| ["diff-type: changed", "diff-type: added", "diff-type: removed"].iter().position(|x| x == k));
+    assert_eq!(kinds, sorted, "{stdout}");
+    assert!(
+        stdout
+            .contains("diff-type: changed, source: shop/client[Pod], destination: shop/web[Deployment], ref1: TCP 8080, ref2: TCP 9090\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("diff-type: added, source: shop/newcomer[Pod], destination: shop/web[Deployment], ref1: No Connections, ref2: TCP 9090, workloads-diff-info: workload shop/newcomer[Pod] added\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("diff-type: removed, source: 10.1.0.0-10.255.255.255, destination: shop/web[Deployment], ref1: All Connections, ref2: No Connections\n"),
+        "{stdout}"
     );
 }
