@@ -38,17 +38,18 @@ impl Check for SubnetOverlap {
             })
             .collect();
         let name = |s: &netdoctor_engine::PlannedSubnet| topology.info(s.net).map_or(String::new(), |i| i.name.clone());
-        // A live engine tells docker0's real subnet (`bip` may have moved it).
-        let docker0 = cx
-            .model
-            .networks
-            .iter()
-            .find(|n| n.name == netdoctor_engine::PREDEFINED_BRIDGE)
-            .and_then(|n| n.live.as_ref()?.subnets.first().copied())
-            .unwrap_or_else(AddressPlan::docker0);
+        // A live engine tells docker0's real subnet (`bip` may have moved it), and lists
+        // no `bridge` network at all when the daemon runs with `--bridge=none`.
+        let live_bridge = cx.model.networks.iter().find(|n| n.name == netdoctor_engine::PREDEFINED_BRIDGE && n.live.is_some());
+        let docker0 = match live_bridge {
+            Some(n) => n.live.as_ref().and_then(|l| l.subnets.first().copied()),
+            None if cx.model.engine.is_some() => None,
+            None => Some(AddressPlan::docker0()),
+        };
         for (i, (a, a_origin)) in declared.iter().enumerate() {
             let is_docker0 = name(a) == netdoctor_engine::PREDEFINED_BRIDGE;
-            if !is_docker0 && (a.subnet.contains(&docker0.network()) || docker0.contains(&a.subnet.network())) {
+            let overlaps_docker0 = docker0.filter(|d| a.subnet.contains(&d.network()) || d.contains(&a.subnet.network()));
+            if let Some(docker0) = overlaps_docker0.filter(|_| !is_docker0) {
                 out.report(
                     a_origin,
                     format!("subnet {} of network `{}` overlaps the engine's `bridge` network {docker0}", a.subnet, name(a)),
