@@ -10,8 +10,10 @@ const VXLAN_OVERHEAD: u32 = 50;
 
 declare_rule! {
     /// ## What it checks
-    /// An overlay network whose MTU exceeds the usual underlay MTU minus the VXLAN overhead
-    /// (1500 − 50 = 1450), or a service attached to networks with different MTUs. With host
+    /// An overlay network whose MTU exceeds the underlay MTU minus the VXLAN overhead
+    /// (1500 − 50 = 1450; with host facts, the MTU of the host's default-route device minus
+    /// 50, where an overlay without an explicit MTU counts as the driver's 1450), or a service
+    /// attached to networks with different MTUs. With host
     /// facts, also a bridge network whose MTU (explicit, or 1500) is larger than the MTU of the
     /// host's default-route device (a 1450 cloud uplink, a 1420 WireGuard tunnel).
     ///
@@ -38,28 +40,41 @@ declare_rule! {
 
 impl Check for MtuMismatch {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
-        for n in &cx.model.networks {
-            let Some(mtu) = &n.mtu else { continue };
-            if n.effective_driver() == "overlay" && mtu.value > DEFAULT_MTU - VXLAN_OVERHEAD {
-                out.report(
-                    &mtu.origin,
-                    format!(
-                        "overlay network `{}` has MTU {}, more than a 1500-byte underlay carries after VXLAN's {VXLAN_OVERHEAD} bytes",
-                        n.key, mtu.value
-                    ),
-                )
-                .subjects([n.key.as_str()])
-                .help(format!(
-                    "set com.docker.network.driver.mtu to {} or less on `{}`",
-                    DEFAULT_MTU - VXLAN_OVERHEAD,
-                    n.key
-                ));
+        // The underlay overlays ride on: the host's default-route device when host facts
+        // were read, else the usual 1500.
+        let underlay = cx.analysis.host.as_ref().and_then(|h| {
+            let uplink = h.uplink.as_ref()?;
+            Some((uplink.iface.clone(), h.facts.interface(&uplink.iface)?.mtu?))
+        });
+        let underlay_mtu = underlay.as_ref().map_or(DEFAULT_MTU, |(_, m)| *m);
+        for n in cx.model.networks.iter().filter(|n| n.effective_driver() == "overlay") {
+            // Docker's overlay driver leaves room for VXLAN on a 1500-byte underlay by default.
+            let (mtu, origin) = match &n.mtu {
+                Some(m) => (m.value, &m.origin),
+                None => (DEFAULT_MTU - VXLAN_OVERHEAD, &n.origin),
+            };
+            let fits = underlay_mtu.saturating_sub(VXLAN_OVERHEAD);
+            if mtu <= fits {
+                continue;
             }
+            let what = if n.mtu.is_some() { format!("MTU {mtu}") } else { format!("the overlay driver's default MTU {mtu}") };
+            let path = match &underlay {
+                Some((iface, m)) => format!("the host's default route leaves through `{iface}` with MTU {m}, which carries {fits} after VXLAN's {VXLAN_OVERHEAD} bytes"),
+                None => format!("more than a 1500-byte underlay carries after VXLAN's {VXLAN_OVERHEAD} bytes"),
+            };
+            let message = if underlay.is_some() {
+                format!("overlay network `{}` has {what}, but {path}", n.key)
+            } else {
+                format!("overlay network `{}` has {what}, {path}", n.key)
+            };
+            out.report(origin, message)
+                .subjects([n.key.as_str()])
+                .help(format!("set com.docker.network.driver.mtu to {fits} or less on `{}`", n.key));
         }
         for w in &cx.model.workloads {
             let project = w.project.as_deref().unwrap_or_default();
             let nets: Vec<&Network> = w.attachments.iter().filter_map(|a| cx.model.network(project, &a.network)).collect();
-            let mtu = |n: &Network| n.mtu.as_ref().map_or(DEFAULT_MTU, |m| m.value);
+            let mtu = effective_mtu;
             let Some(smallest) = nets.iter().copied().min_by_key(|n| mtu(n)) else { continue };
             let Some(largest) = nets.iter().copied().max_by_key(|n| mtu(n)) else { continue };
             if mtu(smallest) == mtu(largest) {
@@ -83,6 +98,15 @@ impl Check for MtuMismatch {
         if let Some(host) = &cx.analysis.host {
             egress_mtu(cx, host, out);
         }
+    }
+}
+
+/// A network's MTU: explicit, else the driver's default (overlays leave room for VXLAN).
+fn effective_mtu(n: &Network) -> u32 {
+    match &n.mtu {
+        Some(m) => m.value,
+        None if n.effective_driver() == "overlay" => DEFAULT_MTU - VXLAN_OVERHEAD,
+        None => DEFAULT_MTU,
     }
 }
 
