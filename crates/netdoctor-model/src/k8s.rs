@@ -1,7 +1,7 @@
 //! Kubernetes objects: namespaces, pods (with their owning workload), services,
-//! exposure (Ingress, OpenShift Route) and policies (NetworkPolicy v1,
-//! AdminNetworkPolicy and BaselineAdminNetworkPolicy v1alpha1), as read from
-//! manifests or a live cluster. Plain data: selectors are matched in the engine.
+//! exposure (Ingress, OpenShift Route) and policies (NetworkPolicy v1, AdminNetworkPolicy and
+//! BaselineAdminNetworkPolicy v1alpha1, ClusterNetworkPolicy v1alpha2/v1beta1), as
+//! read from manifests or a live cluster. Plain data: selectors are matched in the engine.
 
 use crate::{Origin, Protocol};
 use ipnet::IpNet;
@@ -37,7 +37,7 @@ pub struct Cluster {
     pub ingresses: Vec<Ingress>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub network_policies: Vec<NetworkPolicy>,
-    /// AdminNetworkPolicies and BaselineAdminNetworkPolicies.
+    /// AdminNetworkPolicies, BaselineAdminNetworkPolicies and ClusterNetworkPolicies.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub admin_policies: Vec<AdminPolicy>,
 }
@@ -469,12 +469,20 @@ impl PortSpec {
     }
 }
 
-/// An AdminNetworkPolicy (ordered by priority, evaluated before NetworkPolicies) or the
-/// BaselineAdminNetworkPolicy (evaluated after them), `policy.networking.k8s.io/v1alpha1`.
+/// A cluster-scoped policy in the admin tier (ordered by priority, evaluated before
+/// NetworkPolicies) or the baseline tier (evaluated after them, for pods no
+/// NetworkPolicy selects): an AdminNetworkPolicy or BaselineAdminNetworkPolicy
+/// (`policy.networking.k8s.io/v1alpha1`), or a ClusterNetworkPolicy
+/// (`policy.networking.k8s.io/v1alpha2`), whose `Accept` is read as `Allow`.
 #[derive(Debug, Clone, Serialize)]
 pub struct AdminPolicy {
     pub name: String,
+    /// The kind of object it was read from.
+    pub kind: AdminKind,
     pub tier: AdminTier,
+    /// A baseline-tier ClusterNetworkPolicy's `priority` (the admin tier keeps it in
+    /// `AdminTier::Admin`); `None` for the BaselineAdminNetworkPolicy, which has none.
+    pub baseline_priority: Option<i32>,
     pub subject: AdminSubject,
     pub ingress: Vec<AdminRule>,
     pub egress: Vec<AdminRule>,
@@ -484,17 +492,80 @@ pub struct AdminPolicy {
 impl AdminPolicy {
     /// A policy with no rules yet.
     pub fn new(name: impl Into<String>, tier: AdminTier, subject: AdminSubject, origin: Origin) -> AdminPolicy {
-        AdminPolicy { name: name.into(), tier, subject, ingress: Vec::new(), egress: Vec::new(), origin }
+        let kind = match tier {
+            AdminTier::Admin { .. } => AdminKind::AdminNetworkPolicy,
+            AdminTier::Baseline => AdminKind::BaselineAdminNetworkPolicy,
+        };
+        AdminPolicy { name: name.into(), kind, tier, baseline_priority: None, subject, ingress: Vec::new(), egress: Vec::new(), origin }
+    }
+
+    /// A ClusterNetworkPolicy of `priority` in `tier`, with no rules yet.
+    pub fn cluster_network_policy(
+        name: impl Into<String>,
+        tier: ClusterTier,
+        priority: i32,
+        subject: AdminSubject,
+        origin: Origin,
+    ) -> AdminPolicy {
+        let (tier, baseline_priority) = match tier {
+            ClusterTier::Admin => (AdminTier::Admin { priority }, None),
+            ClusterTier::Baseline => (AdminTier::Baseline, Some(priority)),
+        };
+        AdminPolicy { kind: AdminKind::ClusterNetworkPolicy, baseline_priority, ..AdminPolicy::new(name, tier, subject, origin) }
+    }
+
+    /// Where the policy sorts within its tier: its priority, lower first. The
+    /// BaselineAdminNetworkPolicy has none and sorts after every ClusterNetworkPolicy.
+    pub fn priority(&self) -> Option<i32> {
+        match self.tier {
+            AdminTier::Admin { priority } => Some(priority),
+            AdminTier::Baseline => self.baseline_priority,
+        }
     }
 }
 
 /// Which tier an admin policy belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum AdminTier {
-    /// An AdminNetworkPolicy; lower priority numbers win.
+    /// Before NetworkPolicies; lower priority numbers win.
     Admin { priority: i32 },
-    /// The cluster's BaselineAdminNetworkPolicy.
+    /// After NetworkPolicies, for pods none selects.
     Baseline,
+}
+
+/// `spec.tier` of a ClusterNetworkPolicy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ClusterTier {
+    Admin,
+    Baseline,
+}
+
+/// The object an admin policy was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AdminKind {
+    /// `AdminNetworkPolicy` (v1alpha1), always in the admin tier.
+    AdminNetworkPolicy,
+    /// `BaselineAdminNetworkPolicy` (v1alpha1), the one baseline policy of a cluster.
+    BaselineAdminNetworkPolicy,
+    /// `ClusterNetworkPolicy` (v1alpha2), in the tier its `spec.tier` names.
+    ClusterNetworkPolicy,
+}
+
+impl AdminKind {
+    /// The kind as Kubernetes spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminKind::AdminNetworkPolicy => "AdminNetworkPolicy",
+            AdminKind::BaselineAdminNetworkPolicy => "BaselineAdminNetworkPolicy",
+            AdminKind::ClusterNetworkPolicy => "ClusterNetworkPolicy",
+        }
+    }
+}
+
+impl fmt::Display for AdminKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Whom an admin policy applies to.
@@ -509,9 +580,11 @@ pub enum AdminSubject {
 /// What an admin rule does with the traffic it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum AdminAction {
+    /// Allow (`Accept` in a ClusterNetworkPolicy).
     Allow,
     Deny,
-    /// Skip the remaining admin policies and let NetworkPolicies (or the baseline) decide.
+    /// Skip the remaining policies of the tier: in the admin tier, NetworkPolicies (or the
+    /// baseline) decide; in the baseline tier, the traffic is allowed.
     Pass,
 }
 
@@ -550,6 +623,9 @@ pub enum AdminPeer {
     Networks(Vec<IpNet>),
     /// Egress only: nodes by label.
     Nodes(LabelSelector),
+    /// Egress only (ClusterNetworkPolicy `Accept` rules): DNS names, `*.` wildcards kept
+    /// as written. Matching them needs name resolution, which static analysis lacks.
+    DomainNames(Vec<String>),
 }
 
 /// One entry of an admin rule's `ports`.

@@ -12,8 +12,8 @@ use super::ip::{Ipv4Partition, Ipv4Range, Ipv4Set};
 use super::ports::{ConnSet, PortSet};
 use super::selector::matches;
 use netdoctor_model::k8s::{
-    AdminAction, AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, AdminTier, Cluster, ContainerPort, LabelSelector, Labels,
-    NetworkPolicy, Owner, PolicyPeer, PolicyRule, PolicyType, PortRef, PortSpec, NAMESPACE_NAME_LABEL,
+    AdminAction, AdminKind, AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, AdminTier, Cluster, ContainerPort, LabelSelector,
+    Labels, NetworkPolicy, Owner, PolicyPeer, PolicyRule, PolicyType, PortRef, PortSpec, NAMESPACE_NAME_LABEL,
 };
 use netdoctor_model::{Origin, Protocol};
 use std::collections::HashMap;
@@ -145,10 +145,10 @@ pub(crate) struct Compiled {
 pub(crate) struct Applies {
     /// NetworkPolicies selecting the class (indices into `PolicyEngine::network`).
     pub network: Vec<usize>,
-    /// AdminNetworkPolicies selecting it, by priority (indices into `PolicyEngine::admin`).
+    /// Admin-tier policies selecting it, by priority (indices into `PolicyEngine::admin`).
     pub admin: Vec<usize>,
-    /// Whether the baseline policy selects it.
-    pub baseline: bool,
+    /// Baseline policies selecting it, in order (indices into `PolicyEngine::baseline`).
+    pub baseline: Vec<usize>,
 }
 
 /// The cluster's policies, compiled for evaluation.
@@ -171,7 +171,8 @@ pub struct PolicyEngine<'c> {
     pub(crate) network: Vec<Compiled>,
     /// Admin policies by priority.
     pub(crate) admin: Vec<Compiled>,
-    pub(crate) baseline: Option<Compiled>,
+    /// Baseline-tier policies in evaluation order.
+    pub(crate) baseline: Vec<Compiled>,
     pub(crate) ingress_applies: Vec<Applies>,
     pub(crate) egress_applies: Vec<Applies>,
 }
@@ -206,7 +207,7 @@ impl<'c> PolicyEngine<'c> {
             warnings: Vec::new(),
             network: Vec::new(),
             admin: Vec::new(),
-            baseline: None,
+            baseline: Vec::new(),
             ingress_applies: Vec::new(),
             egress_applies: Vec::new(),
         };
@@ -244,32 +245,55 @@ impl<'c> PolicyEngine<'c> {
             .map(|(i, p)| cx.network_policy(i, p, &mut ingress_sets, &mut egress_sets, &mut warnings))
             .collect();
         let mut admin: Vec<(i32, Compiled)> = Vec::new();
-        let mut baseline = None;
+        // Baseline policies by (priority, file order); the BaselineAdminNetworkPolicy,
+        // which has no priority, after every baseline ClusterNetworkPolicy.
+        let mut baseline: Vec<(Option<i32>, Compiled)> = Vec::new();
+        let mut banp_seen: Option<&AdminPolicy> = None;
         for (i, p) in self.cluster.admin_policies.iter().enumerate() {
             let compiled = cx.admin_policy(i, p, &mut egress_sets, &mut warnings);
             match p.tier {
                 AdminTier::Admin { priority } => {
                     if let Some((_, other)) = admin.iter().find(|(q, _)| *q == priority) {
-                        let other_name = self.cluster.admin_policies.get(other.source).map_or("", |o| o.name.as_str());
-                        let message = format!(
-                            "AdminNetworkPolicies `{other_name}` and `{}` share priority {priority}; which wins is undefined, netdoctor uses file order",
-                            p.name
-                        );
-                        warnings.push(EngineWarning { origin: p.origin.clone(), message });
+                        if let Some(o) = self.cluster.admin_policies.get(other.source) {
+                            warnings.push(same_priority(o, p, priority));
+                        }
                     }
                     admin.push((priority, compiled));
                 }
-                AdminTier::Baseline if baseline.is_some() => {
-                    let message = format!("a second BaselineAdminNetworkPolicy `{}` is ignored; a cluster has at most one", p.name);
-                    warnings.push(EngineWarning { origin: p.origin.clone(), message });
+                AdminTier::Baseline if p.kind == AdminKind::BaselineAdminNetworkPolicy => {
+                    if banp_seen.is_some() {
+                        let message = format!("a second BaselineAdminNetworkPolicy `{}` is ignored; a cluster has at most one", p.name);
+                        warnings.push(EngineWarning { origin: p.origin.clone(), message });
+                        continue;
+                    }
+                    banp_seen = Some(p);
+                    baseline.push((None, compiled));
                 }
-                AdminTier::Baseline => baseline = Some(compiled),
+                AdminTier::Baseline => {
+                    let priority = p.baseline_priority;
+                    if let Some((_, other)) = baseline.iter().find(|(q, _)| q.is_some() && *q == priority) {
+                        if let Some(o) = self.cluster.admin_policies.get(other.source) {
+                            warnings.push(same_priority(o, p, priority.unwrap_or_default()));
+                        }
+                    }
+                    baseline.push((priority, compiled));
+                }
             }
+        }
+        let has_cnp_baseline = baseline.iter().any(|(q, _)| q.is_some());
+        if let (Some(banp), true) = (banp_seen, has_cnp_baseline) {
+            let message = format!(
+                "BaselineAdminNetworkPolicy `{}` and baseline-tier ClusterNetworkPolicies are both present; their order is undefined, netdoctor evaluates the ClusterNetworkPolicies first",
+                banp.name
+            );
+            warnings.push(EngineWarning { origin: banp.origin.clone(), message });
         }
         // Stable, so equal priorities keep file order.
         admin.sort_by_key(|(priority, _)| *priority);
+        baseline.sort_by_key(|(priority, _)| priority.map_or((1, 0), |p| (0, p)));
         let admin: Vec<Compiled> = admin.into_iter().map(|(_, c)| c).collect();
-        let (ingress_applies, egress_applies) = cx.applies(&admin, baseline.as_ref());
+        let baseline: Vec<Compiled> = baseline.into_iter().map(|(_, c)| c).collect();
+        let (ingress_applies, egress_applies) = cx.applies(&admin, &baseline);
         self.ingress_ips = Ipv4Partition::new(&ingress_sets);
         self.egress_ips = Ipv4Partition::new(&egress_sets);
         self.network = network;
@@ -288,6 +312,15 @@ impl<'c> PolicyEngine<'c> {
             self.workloads.iter().position(|w| w.namespace == ns && w.owner.name == rest)
         })
     }
+}
+
+/// The warning for two policies of one tier sharing a priority.
+fn same_priority(first: &AdminPolicy, second: &AdminPolicy, priority: i32) -> EngineWarning {
+    let message = format!(
+        "{} `{}` and {} `{}` share priority {priority}; which wins is undefined (netdoctor uses file order), so give them distinct priorities",
+        first.kind, first.name, second.kind, second.name
+    );
+    EngineWarning { origin: second.origin.clone(), message }
 }
 
 #[derive(Default)]
@@ -481,13 +514,21 @@ impl CompileCx<'_, '_> {
                     let message = format!("rule `{}`: `nodes` peers are not evaluated yet; they match nothing", rule.name);
                     warnings.push(EngineWarning { origin: rule.origin.clone(), message });
                 }
+                AdminPeer::DomainNames(names) => {
+                    let message = format!(
+                        "rule `{}`: `domainNames` peers ({}) need DNS resolution and are not evaluated; they match nothing, so traffic to those names is left to the rules after it",
+                        rule.name,
+                        names.join(", ")
+                    );
+                    warnings.push(EngineWarning { origin: rule.origin.clone(), message });
+                }
             }
         }
         Rule { peers, ports: admin_ports(rule.ports.as_deref()), action: rule.action }
     }
 
     /// Which policies apply to each class, per direction.
-    fn applies(&self, admin: &[Compiled], baseline: Option<&Compiled>) -> (Vec<Applies>, Vec<Applies>) {
+    fn applies(&self, admin: &[Compiled], baseline: &[Compiled]) -> (Vec<Applies>, Vec<Applies>) {
         let n = self.engine.classes.len();
         let mut ingress = vec![Applies::default(); n];
         let mut egress = vec![Applies::default(); n];
@@ -535,14 +576,17 @@ impl CompileCx<'_, '_> {
                 }
             }
         }
-        if let Some(compiled) = baseline {
-            if let Some(policy) = cluster.admin_policies.get(compiled.source) {
-                for c in subject(policy).iter() {
+        for (bi, compiled) in baseline.iter().enumerate() {
+            let Some(policy) = cluster.admin_policies.get(compiled.source) else { continue };
+            for c in subject(policy).iter() {
+                if !compiled.ingress.is_empty() {
                     if let Some(a) = ingress.get_mut(c) {
-                        a.baseline = !compiled.ingress.is_empty();
+                        a.baseline.push(bi);
                     }
+                }
+                if !compiled.egress.is_empty() {
                     if let Some(a) = egress.get_mut(c) {
-                        a.baseline = !compiled.egress.is_empty();
+                        a.baseline.push(bi);
                     }
                 }
             }

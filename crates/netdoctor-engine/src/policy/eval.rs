@@ -5,7 +5,9 @@
 //! order: the first rule that matches a port decides it (Allow, Deny, or Pass). What
 //! they leave undecided or pass goes to the NetworkPolicies when any selects the pod
 //! (their rules' union is allowed, everything else denied), and otherwise to the
-//! BaselineAdminNetworkPolicy (first matching rule decides, the rest is allowed).
+//! baseline tier (BaselineAdminNetworkPolicy and baseline ClusterNetworkPolicies, by
+//! priority: the first matching rule decides, the rest is allowed). Admin-tier
+//! policies are AdminNetworkPolicies and admin ClusterNetworkPolicies alike.
 //! See <https://network-policy-api.sigs.k8s.io/api-overview/>.
 
 use super::engine::{Applies, ClassId, Compiled, PeerMatch, PodClass, PolicyEngine, Rule};
@@ -94,7 +96,7 @@ impl PolicyEngine<'_> {
     pub(crate) fn pattern(&self, applies: &Applies, other: Endpoint, direction: PolicyType) -> Option<(u128, bool)> {
         let admin = applies.admin.iter().filter_map(|&i| self.admin.get(i));
         let network = applies.network.iter().filter_map(|&i| self.network.get(i));
-        let baseline = self.baseline.as_ref().filter(|_| applies.baseline);
+        let baseline = applies.baseline.iter().filter_map(|&i| self.baseline.get(i));
         let mut bits = 0u128;
         let mut named = false;
         let mut bit = 0u32;
@@ -119,7 +121,7 @@ impl PolicyEngine<'_> {
             PolicyType::Ingress => self.ingress_applies.get(class),
             PolicyType::Egress => self.egress_applies.get(class),
         };
-        applies.filter(|a| !a.network.is_empty() || !a.admin.is_empty() || a.baseline)
+        applies.filter(|a| !a.network.is_empty() || !a.admin.is_empty() || !a.baseline.is_empty())
     }
 
     /// One direction of one connection, for a subject class.
@@ -174,8 +176,8 @@ impl PolicyEngine<'_> {
             out.network_isolated = true;
             out.network_allowed = self.network_allowed(&applies.network, other, dst, direction);
             out.network_allowed.intersect(&rest)
-        } else if applies.baseline {
-            out.baseline_denied = self.baseline_denied(other, dst, direction).intersect(&rest);
+        } else if !applies.baseline.is_empty() {
+            out.baseline_denied = self.baseline_denied(&applies.baseline, other, dst, direction).intersect(&rest);
             rest.subtract(&out.baseline_denied)
         } else {
             rest
@@ -200,20 +202,26 @@ impl PolicyEngine<'_> {
         allowed
     }
 
-    /// What the baseline policy denies: ports whose first matching rule is Deny.
-    fn baseline_denied(&self, other: Endpoint, dst: Option<&PodClass>, direction: PolicyType) -> ConnSet {
+    /// What the baseline policies deny: ports whose first matching rule, by policy order
+    /// and then rule order, is Deny. Allow and Pass both leave the port allowed (Pass
+    /// skips the rest of the tier, and after the baseline everything is allowed).
+    fn baseline_denied(&self, policies: &[usize], other: Endpoint, dst: Option<&PodClass>, direction: PolicyType) -> ConnSet {
         let mut denied = ConnSet::none();
-        let Some(compiled) = &self.baseline else { return denied };
         let mut decided = ConnSet::none();
-        for rule in Self::rules(compiled, direction) {
-            if !rule.peers.matches(other) {
-                continue;
+        for compiled in policies.iter().filter_map(|&i| self.baseline.get(i)) {
+            for rule in Self::rules(compiled, direction) {
+                if !rule.peers.matches(other) {
+                    continue;
+                }
+                let conns = rule.ports.resolve(dst).subtract(&decided);
+                if rule.action == AdminAction::Deny {
+                    denied.add_all(&conns);
+                }
+                decided.add_all(&conns);
             }
-            let conns = rule.ports.resolve(dst).subtract(&decided);
-            if rule.action == AdminAction::Deny {
-                denied.add_all(&conns);
+            if decided.is_all() {
+                break;
             }
-            decided.add_all(&conns);
         }
         denied
     }

@@ -1,5 +1,6 @@
 //! Kubernetes policy evaluation: NetworkPolicy v1 with its full semantics, and the
-//! AdminNetworkPolicy / BaselineAdminNetworkPolicy tiers around it.
+//! admin and baseline tiers around it (AdminNetworkPolicy, BaselineAdminNetworkPolicy
+//! and ClusterNetworkPolicy).
 //!
 //! `PolicyEngine::new` groups pods into classes (same namespace, labels, ports) and
 //! compiles every rule into the classes and address ranges it matches; `allowed`

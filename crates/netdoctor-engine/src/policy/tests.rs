@@ -455,6 +455,113 @@ fn admin_policy_tiers() {
     }
 }
 
+fn cnp(name: &str, tier: ClusterTier, priority: i32, subject: AdminSubject) -> AdminPolicy {
+    AdminPolicy::cluster_network_policy(name, tier, priority, subject, o())
+}
+
+fn team_a() -> AdminSubject {
+    AdminSubject::Namespaces(sel(&[("team", "a")]))
+}
+
+const CLUSTER_POLICY_CASES: &[Case] = &[
+    Case {
+        what: "admin-tier ClusterNetworkPolicies sort by priority with AdminNetworkPolicies; Pass falls through to NetworkPolicies",
+        setup: |c| {
+            let mut late = anp("deny-b", 10, all_namespaces());
+            late.ingress = vec![arule(AdminAction::Deny, vec![team("b")], None)];
+            let mut early = cnp("cnp", ClusterTier::Admin, 5, team_a());
+            early.ingress = vec![
+                arule(AdminAction::Allow, vec![team("b")], Some(vec![aport(22)])),
+                arule(AdminAction::Pass, vec![team("b")], Some(vec![aport(80)])),
+            ];
+            c.admin_policies.extend([late, early]);
+            let any_ns = pods(Some(LabelSelector::default()), None);
+            c.network_policies.push(np("a", "web", vec![rule(vec![any_ns], vec![tcp(80)])], vec![], None));
+        },
+        expect: &[
+            // 22 accepted by the CNP, 80 passed to the NetworkPolicy, the rest denied by the later ANP.
+            ("b/client", "a/web", "TCP 22,80"),
+            ("a/client", "a/web", "TCP 80"),
+            ("c/tool", "a/web", "TCP 80"),
+            ("b/client", "b/web", NONE),
+            ("a/client", "b/web", ALL),
+        ],
+    },
+    Case {
+        what: "baseline-tier ClusterNetworkPolicies apply by priority, only to pods no NetworkPolicy selects; Pass there allows",
+        setup: |c| {
+            let mut floor = cnp("deny-all", ClusterTier::Baseline, 20, all_namespaces());
+            floor.ingress = vec![arule(AdminAction::Deny, vec![AdminPeer::Namespaces(LabelSelector::default())], None)];
+            let mut first = cnp("first", ClusterTier::Baseline, 10, all_namespaces());
+            first.ingress = vec![
+                arule(AdminAction::Pass, vec![team("a")], Some(vec![aport(8080)])),
+                arule(AdminAction::Allow, vec![team("b")], Some(vec![AdminPort::Named("http".into())])),
+            ];
+            c.admin_policies.extend([floor, first]);
+            c.network_policies.push(np("a", "db", vec![rule(vec![pods(None, None)], vec![tcp(5432)])], vec![], None));
+        },
+        expect: &[
+            ("a/client", "a/web", "TCP 8080"),
+            ("a/client", "b/web", "TCP 8080"),
+            ("b/client", "a/web", "TCP 8080"),
+            ("b/client", "b/web", "TCP 9090"),
+            ("c/tool", "a/web", NONE),
+            // The NetworkPolicy selects db, so the baseline says nothing there.
+            ("a/web", "a/db", "TCP 5432"),
+            ("b/client", "a/db", NONE),
+        ],
+    },
+    Case {
+        what: "baseline ClusterNetworkPolicies come before the BaselineAdminNetworkPolicy",
+        setup: |c| {
+            let mut base = banp(all_namespaces());
+            base.egress = vec![arule(AdminAction::Deny, vec![team("b")], None)];
+            let mut allow = cnp("allow-web", ClusterTier::Baseline, 900, team_a());
+            allow.egress = vec![arule(AdminAction::Allow, vec![team("b")], Some(vec![aport(9090)]))];
+            c.admin_policies.extend([base, allow]);
+        },
+        expect: &[("a/client", "b/web", "TCP 9090"), ("c/tool", "b/web", NONE), ("a/client", "a/web", ALL)],
+    },
+];
+
+#[test]
+fn cluster_network_policy_tiers() {
+    for case in CLUSTER_POLICY_CASES {
+        let mut cluster = base();
+        (case.setup)(&mut cluster);
+        check(&cluster, PolicyOptions::default(), case.expect, case.what);
+    }
+}
+
+#[test]
+fn cluster_network_policy_warnings() {
+    let mut cluster = base();
+    let mut names = cnp("names", ClusterTier::Admin, 1, team_a());
+    names.egress = vec![
+        arule(AdminAction::Allow, vec![AdminPeer::DomainNames(vec!["api.example.com".into()])], None),
+        arule(AdminAction::Deny, vec![AdminPeer::Networks(vec!["0.0.0.0/0".parse().unwrap_or_else(|e| panic!("{e}"))])], None),
+    ];
+    let twin = cnp("twin", ClusterTier::Admin, 1, team_a());
+    let mut base_one = cnp("b1", ClusterTier::Baseline, 3, team_a());
+    base_one.ingress = vec![arule(AdminAction::Deny, vec![team("b")], None)];
+    let mut base_two = base_one.clone();
+    base_two.name = "b2".into();
+    let mut old = banp(all_namespaces());
+    old.ingress = vec![arule(AdminAction::Deny, vec![team("b")], None)];
+    cluster.admin_policies.extend([names, twin, base_one, base_two, old]);
+    let engine = PolicyEngine::new(&cluster, PolicyOptions::default());
+    let warnings: Vec<&str> = engine.warnings.iter().map(|w| w.message.as_str()).collect();
+    let has = |needle: &str| warnings.iter().any(|w| w.contains(needle));
+    assert!(has("`domainNames` peers (api.example.com) need DNS resolution"), "{warnings:?}");
+    assert!(has("ClusterNetworkPolicy `names` and ClusterNetworkPolicy `twin` share priority 1"), "{warnings:?}");
+    assert!(has("ClusterNetworkPolicy `b1` and ClusterNetworkPolicy `b2` share priority 3"), "{warnings:?}");
+    assert!(has("BaselineAdminNetworkPolicy `default` and baseline-tier ClusterNetworkPolicies are both present"), "{warnings:?}");
+    assert_eq!(warnings.len(), 4, "{warnings:?}");
+    // The name is not resolved, so the deny to every address decides.
+    let web = endpoint(&engine, "a/web");
+    assert_eq!(engine.allowed(web, endpoint(&engine, "1.2.3.4")).to_string(), NONE);
+}
+
 #[test]
 fn classes_group_pods_with_the_same_labels() {
     let mut cluster = base();

@@ -2,6 +2,8 @@
 //! standing for their replicas (labels, ports and `hostNetwork` from the pod template);
 //! objects without a namespace land in `default`, as `kubectl apply` puts them. Each
 //! object with a value of the wrong shape is left out and reported at that value.
+//! ClusterNetworkPolicies (`policy.networking.k8s.io` v1alpha2, and v1beta1 which kept
+//! its shape) join AdminNetworkPolicies in the admin policy model, `Accept` read as `Allow`.
 
 use super::raw::{RawObject, RawObjects};
 use super::value::{
@@ -11,10 +13,11 @@ use super::value::{
 use crate::error::{LoadError, Result};
 use crate::tree::Node;
 use netdoctor_model::k8s::{
-    AdminAction, AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, AdminTier, Backend, Cluster, ContainerPort, Ingress,
-    IngressKind, IpBlock, LabelRequirement, LabelSelector, Namespace, NetworkPolicy, Node as K8sNode, Owner, Pod, PolicyPeer, PolicyRule,
-    PolicyType, PortRef, PortSpec, SelectorOperator, Service, ServicePort, ServiceType, WorkloadKind, DEFAULT_NAMESPACE,
+    AdminAction, AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, AdminTier, Backend, Cluster, ClusterTier, ContainerPort,
+    Ingress, IngressKind, IpBlock, LabelRequirement, LabelSelector, Namespace, NetworkPolicy, Node as K8sNode, Owner, Pod, PolicyPeer,
+    PolicyRule, PolicyType, PortRef, PortSpec, SelectorOperator, Service, ServicePort, ServiceType, WorkloadKind, DEFAULT_NAMESPACE,
 };
+use netdoctor_model::Protocol;
 use std::net::IpAddr;
 
 /// Lowers every object; the ones that fail are left out and their errors returned.
@@ -44,6 +47,10 @@ fn lower_object(object: &RawObject, cluster: &mut Cluster) -> Result<()> {
         "NetworkPolicy" => cluster.network_policies.push(network_policy(node)?),
         "AdminNetworkPolicy" => cluster.admin_policies.push(admin_policy(node, false)?),
         "BaselineAdminNetworkPolicy" => cluster.admin_policies.push(admin_policy(node, true)?),
+        // Other projects (Antrea) have a ClusterNetworkPolicy kind of their own, in another group.
+        "ClusterNetworkPolicy" if is_network_policy_api(&object.api_version) => {
+            cluster.admin_policies.push(cluster_network_policy(node)?);
+        }
         // Other resources (ConfigMap, ServiceAccount, RBAC, ...) say nothing about reachability.
         _ => {}
     }
@@ -468,15 +475,8 @@ fn admin_policy(node: &Node, baseline: bool) -> Result<AdminPolicy> {
         AdminTier::Admin { priority: number::<i32>(p, "priority", "an integer")? }
     };
     let subject_node = mapping(spec, "subject")?.ok_or_else(|| error(spec, "an admin network policy needs `subject`"))?;
-    let subject = match (present_mapping(subject_node, "namespaces")?, mapping(subject_node, "pods")?) {
-        (Some(ns), None) => AdminSubject::Namespaces(ns.map(selector).transpose()?.unwrap_or_default()),
-        (None, Some(pods)) => {
-            let (namespace_selector, pod_selector) = namespaced_pods(pods)?;
-            AdminSubject::Pods { namespace_selector, pod_selector }
-        }
-        _ => return Err(error(subject_node, "`subject` must set exactly one of `namespaces` and `pods`")),
-    };
-    let mut policy = AdminPolicy { name: name(node)?, tier, subject, ingress: Vec::new(), egress: Vec::new(), origin: origin(node) };
+    let subject = admin_subject(subject_node)?;
+    let mut policy = AdminPolicy::new(name(node)?, tier, subject, origin(node));
     for rule in list(spec, "ingress")? {
         policy.ingress.push(admin_rule(rule, "from", baseline)?);
     }
@@ -484,6 +484,18 @@ fn admin_policy(node: &Node, baseline: bool) -> Result<AdminPolicy> {
         policy.egress.push(admin_rule(rule, "to", baseline)?);
     }
     Ok(policy)
+}
+
+/// `subject`: exactly one of `namespaces` and `pods`.
+fn admin_subject(subject: &Node) -> Result<AdminSubject> {
+    match (present_mapping(subject, "namespaces")?, mapping(subject, "pods")?) {
+        (Some(ns), None) => Ok(AdminSubject::Namespaces(ns.map(selector).transpose()?.unwrap_or_default())),
+        (None, Some(pods)) => {
+            let (namespace_selector, pod_selector) = namespaced_pods(pods)?;
+            Ok(AdminSubject::Pods { namespace_selector, pod_selector })
+        }
+        _ => Err(error(subject, "`subject` must set exactly one of `namespaces` and `pods`")),
+    }
 }
 
 fn namespaced_pods(pods: &Node) -> Result<(LabelSelector, LabelSelector)> {
@@ -559,5 +571,163 @@ fn exactly_one<T>(mut items: Vec<T>) -> Option<T> {
     match items.len() {
         1 => items.pop(),
         _ => None,
+    }
+}
+
+/// Whether `api_version` is a version of the ClusterNetworkPolicy API of
+/// sigs.k8s.io/network-policy-api whose shape is read here.
+fn is_network_policy_api(api_version: &str) -> bool {
+    matches!(api_version, "policy.networking.k8s.io/v1alpha2" | "policy.networking.k8s.io/v1beta1")
+}
+
+/// Highest ClusterNetworkPolicy priority the API accepts.
+const CNP_MAX_PRIORITY: i32 = 1000;
+
+/// A ClusterNetworkPolicy: `spec.tier` Admin or Baseline, `priority` 0-1000 within the
+/// tier, `subject`, and rules with `Accept`/`Deny`/`Pass` and `protocols`.
+fn cluster_network_policy(node: &Node) -> Result<AdminPolicy> {
+    let spec = mapping(node, "spec")?.ok_or_else(|| error(node, "a ClusterNetworkPolicy needs `spec`"))?;
+    let tier_node = field(spec, "tier").ok_or_else(|| error(spec, "a ClusterNetworkPolicy needs `tier` (Admin or Baseline)"))?;
+    let tier = match tier_node.as_scalar() {
+        Some("Admin") => ClusterTier::Admin,
+        Some("Baseline") => ClusterTier::Baseline,
+        _ => return Err(error(tier_node, format!("unknown tier `{tier_node}` (expected Admin or Baseline)"))),
+    };
+    let p = field(spec, "priority").ok_or_else(|| error(spec, "a ClusterNetworkPolicy needs `priority` (0-1000)"))?;
+    let priority = number::<i32>(p, "priority", "an integer from 0 to 1000")?;
+    if !(0..=CNP_MAX_PRIORITY).contains(&priority) {
+        return Err(error(p, format!("`priority` must be from 0 to {CNP_MAX_PRIORITY}, found {priority}")));
+    }
+    let subject_node = mapping(spec, "subject")?.ok_or_else(|| error(spec, "a ClusterNetworkPolicy needs `subject`"))?;
+    let subject = admin_subject(subject_node)?;
+    let mut policy = AdminPolicy::cluster_network_policy(name(node)?, tier, priority, subject, origin(node));
+    for rule in list(spec, "ingress")? {
+        policy.ingress.push(cluster_rule(rule, false)?);
+    }
+    for rule in list(spec, "egress")? {
+        policy.egress.push(cluster_rule(rule, true)?);
+    }
+    Ok(policy)
+}
+
+fn cluster_rule(rule: &Node, egress: bool) -> Result<AdminRule> {
+    if rule.as_map().is_none() {
+        return Err(error(rule, format!("a rule must be a mapping, found {}", rule.kind_name())));
+    }
+    let action_node = field(rule, "action").ok_or_else(|| error(rule, "a ClusterNetworkPolicy rule needs `action`"))?;
+    let action = match action_node.as_scalar() {
+        Some("Accept") => AdminAction::Allow,
+        Some("Deny") => AdminAction::Deny,
+        Some("Pass") => AdminAction::Pass,
+        Some("Allow") => {
+            return Err(error(
+                action_node,
+                "a ClusterNetworkPolicy accepts traffic with `Accept` (`Allow` is the AdminNetworkPolicy spelling)",
+            ))
+        }
+        _ => return Err(error(action_node, format!("unknown action `{action_node}` (expected Accept, Deny or Pass)"))),
+    };
+    let peers_key = if egress { "to" } else { "from" };
+    let mut peers = Vec::new();
+    for peer in list(rule, peers_key)? {
+        let lowered = cluster_peer(peer, egress)?;
+        if matches!(lowered, AdminPeer::DomainNames(_)) && action != AdminAction::Allow {
+            return Err(error(peer, "`domainNames` peers are only allowed in `Accept` rules"));
+        }
+        peers.push(lowered);
+    }
+    if peers.is_empty() {
+        return Err(error(rule, format!("a ClusterNetworkPolicy rule needs at least one peer in `{peers_key}`")));
+    }
+    for old in ["ports", "match"] {
+        if let Some(n) = field(rule, old) {
+            let message = format!(
+                "`{old}` is not a ClusterNetworkPolicy rule field (from an earlier draft of the API); list ports under `protocols`"
+            );
+            return Err(error(n, message));
+        }
+    }
+    let ports = match optional_list(rule, "protocols")? {
+        None => None,
+        Some([]) => {
+            let at = field(rule, "protocols").unwrap_or(rule);
+            return Err(error(at, "`protocols` must list at least one entry; leave it out to match every port"));
+        }
+        Some(items) => Some(items.iter().map(cluster_protocol).collect::<Result<Vec<_>>>()?),
+    };
+    Ok(AdminRule { name: text(rule, "name")?.unwrap_or_default().to_string(), action, peers, ports, origin: origin(rule) })
+}
+
+fn cluster_peer(peer: &Node, egress: bool) -> Result<AdminPeer> {
+    if peer.as_map().is_none() {
+        return Err(error(peer, format!("a peer must be a mapping, found {}", peer.kind_name())));
+    }
+    let mut set = Vec::new();
+    if let Some(ns) = present_mapping(peer, "namespaces")? {
+        set.push(AdminPeer::Namespaces(ns.map(selector).transpose()?.unwrap_or_default()));
+    }
+    if let Some(pods) = mapping(peer, "pods")? {
+        let (namespace_selector, pod_selector) = namespaced_pods(pods)?;
+        set.push(AdminPeer::Pods { namespace_selector, pod_selector });
+    }
+    for key in ["networks", "nodes", "domainNames"] {
+        if !egress && peer.get(key).is_some() {
+            return Err(error(peer, format!("`{key}` peers are only allowed in egress rules")));
+        }
+    }
+    if let Some(nets) = optional_list(peer, "networks")? {
+        set.push(AdminPeer::Networks(nets.iter().map(|n| cidr(n, "networks")).collect::<Result<Vec<_>>>()?));
+    }
+    if let Some(nodes) = present_mapping(peer, "nodes")? {
+        set.push(AdminPeer::Nodes(nodes.map(selector).transpose()?.unwrap_or_default()));
+    }
+    if let Some(names) = optional_list(peer, "domainNames")? {
+        let mut out = Vec::new();
+        for n in names {
+            let name = n.as_scalar().filter(|s| !s.is_empty()).ok_or_else(|| error(n, "`domainNames` entries must be domain names"))?;
+            out.push(name.to_string());
+        }
+        set.push(AdminPeer::DomainNames(out));
+    }
+    let expected = if egress { "`namespaces`, `pods`, `nodes`, `networks` and `domainNames`" } else { "`namespaces` and `pods`" };
+    exactly_one(set).ok_or_else(|| error(peer, format!("a peer must set exactly one of {expected}")))
+}
+
+/// One `protocols` entry: `tcp`/`udp`/`sctp` with an optional `destinationPort`
+/// (`number` or `range`), or `destinationNamedPort`.
+fn cluster_protocol(entry: &Node) -> Result<AdminPort> {
+    let mut set = Vec::new();
+    for (key, protocol) in [("tcp", Protocol::Tcp), ("udp", Protocol::Udp), ("sctp", Protocol::Sctp)] {
+        let Some(body) = present_mapping(entry, key)? else { continue };
+        let port = match body {
+            Some(b) => mapping(b, "destinationPort")?,
+            None => None,
+        };
+        set.push(match port {
+            // No destination port: every port of the protocol.
+            None => AdminPort::Range { protocol, start: 1, end: u16::MAX },
+            Some(port) => destination_port(port, protocol)?,
+        });
+    }
+    if let Some(name) = text(entry, "destinationNamedPort")? {
+        set.push(AdminPort::Named(name.to_string()));
+    }
+    exactly_one(set)
+        .ok_or_else(|| error(entry, "a `protocols` entry must set exactly one of `tcp`, `udp`, `sctp` and `destinationNamedPort`"))
+}
+
+fn destination_port(port: &Node, protocol: Protocol) -> Result<AdminPort> {
+    match (field(port, "number"), mapping(port, "range")?) {
+        (Some(n), None) => Ok(AdminPort::Number { protocol, port: port_number(n, "number")? }),
+        (None, Some(r)) => {
+            let start = field(r, "start").ok_or_else(|| error(r, "`range` needs `start`"))?;
+            let end = field(r, "end").ok_or_else(|| error(r, "`range` needs `end`"))?;
+            let (start, end) = (port_number(start, "start")?, port_number(end, "end")?);
+            if start > end {
+                return Err(error(r, "`range` ends before it starts"));
+            }
+            Ok(AdminPort::Range { protocol, start, end })
+        }
+        _ => Err(error(port, "`destinationPort` must set exactly one of `number` and `range`")),
     }
 }

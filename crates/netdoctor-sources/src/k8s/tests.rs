@@ -2,7 +2,7 @@
 
 use super::*;
 use netdoctor_model::k8s::{
-    AdminAction, AdminPeer, AdminPort, AdminSubject, AdminTier, IngressKind, PolicyPeer, PolicyType, PortRef, SelectorOperator,
+    AdminAction, AdminKind, AdminPeer, AdminPort, AdminSubject, AdminTier, IngressKind, PolicyPeer, PolicyType, PortRef, SelectorOperator,
     WorkloadKind,
 };
 use netdoctor_model::Protocol;
@@ -202,6 +202,127 @@ spec:
     let banp = &cluster.admin_policies[1];
     assert_eq!(banp.tier, AdminTier::Baseline);
     assert_eq!(banp.ingress[0].action, AdminAction::Deny);
+}
+
+#[test]
+fn reads_cluster_network_policies() {
+    let text = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: guard}
+spec:
+  tier: Admin
+  priority: 1000
+  subject: {pods: {namespaceSelector: {matchLabels: {team: a}}, podSelector: {}}}
+  ingress:
+  - name: from-b
+    action: Accept
+    from: [{namespaces: {matchLabels: {team: b}}}]
+    protocols:
+    - tcp: {destinationPort: {number: 80}}
+    - udp: {destinationPort: {range: {start: 53, end: 54}}}
+    - sctp: {}
+    - destinationNamedPort: http
+  egress:
+  - {name: pass, action: Pass, to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}]}
+  - {name: web, action: Accept, to: [{domainNames: ["*.example.com"]}, {networks: [10.0.0.0/8]}, {nodes: {}}]}
+  - {name: rest, action: Deny, to: [{namespaces: {}}]}
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: policy.networking.k8s.io/v1beta1
+  kind: ClusterNetworkPolicy
+  metadata: {name: floor}
+  spec:
+    tier: Baseline
+    priority: 0
+    subject: {namespaces: {}}
+    ingress: [{action: Pass, from: [{namespaces: {}}]}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicyList
+items:
+- metadata: {name: listed}
+  spec: {tier: Admin, priority: 7, subject: {namespaces: {}}}
+---
+apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: antrea}
+spec: {priority: 5, appliedTo: [{podSelector: {}}]}
+"#;
+    let cluster = ok(text);
+    let names: Vec<_> = cluster.admin_policies.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["guard", "floor", "listed"], "another group's ClusterNetworkPolicy is not this API");
+    let guard = &cluster.admin_policies[0];
+    assert_eq!(guard.kind, AdminKind::ClusterNetworkPolicy);
+    assert_eq!((guard.tier, guard.priority()), (AdminTier::Admin { priority: 1000 }, Some(1000)));
+    assert!(matches!(&guard.subject, AdminSubject::Pods { namespace_selector, .. } if namespace_selector.match_labels.len() == 1));
+    let ingress = &guard.ingress[0];
+    assert_eq!((ingress.name.as_str(), ingress.action), ("from-b", AdminAction::Allow), "Accept is read as Allow");
+    assert_eq!(
+        ingress.ports.as_deref().unwrap_or_default(),
+        [
+            AdminPort::Number { protocol: Protocol::Tcp, port: 80 },
+            AdminPort::Range { protocol: Protocol::Udp, start: 53, end: 54 },
+            AdminPort::Range { protocol: Protocol::Sctp, start: 1, end: 65535 },
+            AdminPort::Named("http".into()),
+        ]
+    );
+    assert_eq!(guard.egress[0].action, AdminAction::Pass);
+    assert!(guard.egress[0].ports.is_none(), "no protocols: every port");
+    let web = &guard.egress[1].peers;
+    assert_eq!(web[0], AdminPeer::DomainNames(vec!["*.example.com".into()]));
+    assert!(matches!(&web[1], AdminPeer::Networks(n) if n.len() == 1));
+    assert_eq!(web[2], AdminPeer::Nodes(Default::default()));
+    let floor = &cluster.admin_policies[1];
+    assert_eq!((floor.tier, floor.baseline_priority, floor.priority()), (AdminTier::Baseline, Some(0), Some(0)));
+    assert_eq!(floor.ingress[0].action, AdminAction::Pass, "a baseline ClusterNetworkPolicy may Pass");
+    assert_eq!(cluster.admin_policies[2].tier, AdminTier::Admin { priority: 7 });
+}
+
+#[test]
+fn reports_bad_cluster_network_policies_where_they_are() {
+    let head = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: c}\nspec:\n";
+    let cases: &[(&str, &str, u32)] = &[
+        ("  priority: 1\n  subject: {namespaces: {}}\n", "needs `tier`", 5),
+        ("  tier: Cluster\n  priority: 1\n  subject: {namespaces: {}}\n", "unknown tier `Cluster`", 5),
+        ("  tier: Admin\n  priority: 1001\n  subject: {namespaces: {}}\n", "from 0 to 1000", 6),
+        ("  tier: Admin\n  priority: 1\n  subject: {namespaces: {}, pods: {podSelector: {}}}\n", "exactly one of `namespaces`", 7),
+        ("  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  ingress:\n  - {action: Allow, from: [{namespaces: {}}]}\n", "`Accept`", 9),
+        (
+            "  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  ingress:\n  - action: Deny\n    from:\n    - networks: [10.0.0.0/8]\n",
+            "only allowed in egress",
+            11,
+        ),
+        (
+            "  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  egress:\n  - action: Deny\n    to:\n    - domainNames: [a.example]\n",
+            "only allowed in `Accept` rules",
+            11,
+        ),
+        (
+            "  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  egress:\n  - action: Deny\n    to: [{namespaces: {}}]\n    ports: [{portNumber: {port: 80}}]\n",
+            "list ports under `protocols`",
+            11,
+        ),
+        (
+            "  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  egress:\n  - action: Deny\n    to: [{namespaces: {}}]\n    protocols:\n    - tcp: {destinationPort: {number: 80}}\n      udp: {}\n",
+            "exactly one of `tcp`",
+            12,
+        ),
+        (
+            "  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  egress:\n  - action: Deny\n    to: [{namespaces: {}}]\n    protocols:\n    - tcp: {destinationPort: {range: {start: 90, end: 80}}}\n",
+            "ends before it starts",
+            12,
+        ),
+        ("  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  egress:\n  - {action: Deny, to: []}\n", "at least one peer", 9),
+    ];
+    for (body, want, line) in cases {
+        let text = format!("{head}{body}");
+        let e = first_error(&text);
+        assert!(e.message.contains(want), "{text}: {e}");
+        assert_eq!(e.line, *line, "{text}: {e}");
+    }
 }
 
 #[test]
