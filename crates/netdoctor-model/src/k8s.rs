@@ -1,5 +1,6 @@
 //! Kubernetes objects: namespaces, pods (with their owning workload), services,
-//! exposure (Ingress, OpenShift Route) and policies (NetworkPolicy v1, AdminNetworkPolicy and
+//! exposure (Ingress, OpenShift Route), service endpoints (Endpoints v1, EndpointSlice
+//! discovery.k8s.io/v1) and policies (NetworkPolicy v1, AdminNetworkPolicy and
 //! BaselineAdminNetworkPolicy v1alpha1, ClusterNetworkPolicy v1alpha2/v1beta1), as
 //! read from manifests or a live cluster. Plain data: selectors are matched in the engine.
 
@@ -30,6 +31,10 @@ pub struct Cluster {
     pub pods: Vec<Pod>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
+    /// Endpoints and EndpointSlices: the addresses behind services. A service may have
+    /// several entries (one per EndpointSlice, one per Endpoints subset).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<ServiceEndpoints>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<Node>,
     /// Ingress objects and OpenShift Routes: exposure from outside through the ingress controller.
@@ -48,6 +53,7 @@ impl Cluster {
         self.namespaces.extend(other.namespaces);
         self.pods.extend(other.pods);
         self.services.extend(other.services);
+        self.endpoints.extend(other.endpoints);
         self.nodes.extend(other.nodes);
         self.ingresses.extend(other.ingresses);
         self.network_policies.extend(other.network_policies);
@@ -59,6 +65,7 @@ impl Cluster {
         self.namespaces.is_empty()
             && self.pods.is_empty()
             && self.services.is_empty()
+            && self.endpoints.is_empty()
             && self.nodes.is_empty()
             && self.ingresses.is_empty()
             && self.network_policies.is_empty()
@@ -68,6 +75,12 @@ impl Cluster {
     /// The namespace called `name`, if it was declared.
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
         self.namespaces.iter().find(|n| n.name == name)
+    }
+
+    /// The endpoint entries of service `name` in `namespace` (none when no Endpoints or
+    /// EndpointSlice object names it).
+    pub fn endpoints_of<'a>(&'a self, namespace: &'a str, name: &'a str) -> impl Iterator<Item = &'a ServiceEndpoints> + 'a {
+        self.endpoints.iter().filter(move |e| e.namespace == namespace && e.service == name)
     }
 }
 
@@ -259,6 +272,78 @@ pub struct ServicePort {
     pub target_port: Option<PortRef>,
     pub protocol: Protocol,
     pub origin: Origin,
+}
+
+/// Which object a `ServiceEndpoints` was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum EndpointsKind {
+    /// `v1` Endpoints, named like its service; one entry per subset.
+    Endpoints,
+    /// `discovery.k8s.io/v1` EndpointSlice, tied to its service by the
+    /// `kubernetes.io/service-name` label.
+    EndpointSlice,
+}
+
+/// The label tying an EndpointSlice to its service.
+pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
+/// Addresses and ports behind one service: one EndpointSlice, or one subset of an
+/// Endpoints object (an Endpoints object without subsets gives one entry with no
+/// addresses, so "exists but empty" can be told from "absent").
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceEndpoints {
+    pub namespace: String,
+    /// The service the addresses belong to.
+    pub service: String,
+    /// The object's own name (an EndpointSlice's name differs from its service's).
+    pub name: String,
+    pub kind: EndpointsKind,
+    pub addresses: Vec<EndpointAddress>,
+    /// The ports every address of this entry serves; empty means every port (an
+    /// EndpointSlice without ports) or none listed.
+    pub ports: Vec<EndpointPort>,
+    pub origin: Origin,
+}
+
+impl ServiceEndpoints {
+    /// The addresses ready to receive traffic.
+    pub fn ready_addresses(&self) -> impl Iterator<Item = &EndpointAddress> {
+        self.addresses.iter().filter(|a| a.ready)
+    }
+}
+
+/// One address behind a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointAddress {
+    /// The IP address; `None` only for a name in an FQDN EndpointSlice (kept in `fqdn`).
+    pub ip: Option<IpAddr>,
+    /// The DNS name of an FQDN EndpointSlice endpoint (a deprecated address type).
+    pub fqdn: Option<String>,
+    /// The pod behind the address (`targetRef` of kind Pod), if named.
+    pub pod: Option<PodRef>,
+    /// `nodeName`, if given.
+    pub node: Option<String>,
+    /// Endpoints `addresses` (not `notReadyAddresses`), or an EndpointSlice endpoint whose
+    /// `conditions.ready` is true or absent (absent reads as ready, as the API says).
+    pub ready: bool,
+    pub origin: Origin,
+}
+
+/// A pod by namespace and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PodRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+/// One port of an endpoints entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointPort {
+    /// Matches the service port's name.
+    pub name: Option<String>,
+    /// `None` in an EndpointSlice means every port.
+    pub port: Option<u16>,
+    pub protocol: Protocol,
 }
 
 /// A cluster node.

@@ -4,6 +4,8 @@
 //! object with a value of the wrong shape is left out and reported at that value.
 //! ClusterNetworkPolicies (`policy.networking.k8s.io` v1alpha2, and v1beta1 which kept
 //! its shape) join AdminNetworkPolicies in the admin policy model, `Accept` read as `Allow`.
+//! Endpoints (one entry per subset) and EndpointSlices (joined to their service by the
+//! `kubernetes.io/service-name` label) become `Cluster::endpoints`.
 
 use super::raw::{RawObject, RawObjects};
 use super::value::{
@@ -14,8 +16,9 @@ use crate::error::{LoadError, Result};
 use crate::tree::Node;
 use netdoctor_model::k8s::{
     AdminAction, AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, AdminTier, Backend, Cluster, ClusterTier, ContainerPort,
-    Ingress, IngressKind, IpBlock, LabelRequirement, LabelSelector, Namespace, NetworkPolicy, Node as K8sNode, Owner, Pod, PolicyPeer,
-    PolicyRule, PolicyType, PortRef, PortSpec, SelectorOperator, Service, ServicePort, ServiceType, WorkloadKind, DEFAULT_NAMESPACE,
+    EndpointAddress, EndpointPort, EndpointsKind, Ingress, IngressKind, IpBlock, LabelRequirement, LabelSelector, Namespace, NetworkPolicy,
+    Node as K8sNode, Owner, Pod, PodRef, PolicyPeer, PolicyRule, PolicyType, PortRef, PortSpec, SelectorOperator, Service,
+    ServiceEndpoints, ServicePort, ServiceType, WorkloadKind, DEFAULT_NAMESPACE, SERVICE_NAME_LABEL,
 };
 use netdoctor_model::Protocol;
 use std::net::IpAddr;
@@ -41,6 +44,8 @@ fn lower_object(object: &RawObject, cluster: &mut Cluster) -> Result<()> {
             cluster.pods.push(workload(node, WorkloadKind::from_kind(&object.kind))?);
         }
         "Service" => cluster.services.push(service(node)?),
+        "Endpoints" => cluster.endpoints.extend(endpoints(node)?),
+        "EndpointSlice" => cluster.endpoints.extend(endpoint_slice(node)?),
         "Node" => cluster.nodes.push(k8s_node(node)?),
         "Ingress" => cluster.ingresses.push(ingress(node)?),
         "Route" => cluster.ingresses.push(route(node)?),
@@ -730,4 +735,113 @@ fn destination_port(port: &Node, protocol: Protocol) -> Result<AdminPort> {
         }
         _ => Err(error(port, "`destinationPort` must set exactly one of `number` and `range`")),
     }
+}
+
+/// An `Endpoints` object: one entry per subset, or one empty entry when it has none.
+fn endpoints(node: &Node) -> Result<Vec<ServiceEndpoints>> {
+    let namespace = namespace_of(node)?;
+    let object_name = name(node)?;
+    let entry = |addresses, ports, at: &Node| ServiceEndpoints {
+        namespace: namespace.clone(),
+        service: object_name.clone(),
+        name: object_name.clone(),
+        kind: EndpointsKind::Endpoints,
+        addresses,
+        ports,
+        origin: origin(at),
+    };
+    let subsets = list(node, "subsets")?;
+    if subsets.is_empty() {
+        return Ok(vec![entry(Vec::new(), Vec::new(), node)]);
+    }
+    let mut out = Vec::new();
+    for subset in subsets {
+        let mut addresses = Vec::new();
+        for (key, ready) in [("addresses", true), ("notReadyAddresses", false)] {
+            for a in list(subset, key)? {
+                let ip = field(a, "ip").ok_or_else(|| error(a, "an endpoint address needs `ip`"))?;
+                addresses.push(EndpointAddress {
+                    ip: Some(address(ip, "ip")?),
+                    fqdn: None,
+                    pod: target_pod(a, &namespace)?,
+                    node: text(a, "nodeName")?.filter(|n| !n.is_empty()).map(str::to_string),
+                    ready,
+                    origin: origin(a),
+                });
+            }
+        }
+        let mut ports = Vec::new();
+        for p in list(subset, "ports")? {
+            let number = field(p, "port").ok_or_else(|| error(p, "an endpoint port needs `port`"))?;
+            ports.push(endpoint_port(p, Some(number))?);
+        }
+        out.push(entry(addresses, ports, subset));
+    }
+    Ok(out)
+}
+
+/// An `EndpointSlice`, tied to its service by the `kubernetes.io/service-name` label;
+/// a slice without it belongs to no service and is left out.
+fn endpoint_slice(node: &Node) -> Result<Option<ServiceEndpoints>> {
+    let namespace = namespace_of(node)?;
+    let Some(service) = metadata_labels(node)?.remove(SERVICE_NAME_LABEL).filter(|s| !s.is_empty()) else { return Ok(None) };
+    let fqdn = match text(node, "addressType")? {
+        None | Some("IPv4" | "IPv6") => false,
+        Some("FQDN") => true,
+        Some(other) => {
+            let at = field(node, "addressType").unwrap_or(node);
+            return Err(error(at, format!("unknown addressType `{other}` (expected IPv4, IPv6 or FQDN)")));
+        }
+    };
+    let mut addresses = Vec::new();
+    for endpoint in list(node, "endpoints")? {
+        // A missing `ready` condition reads as ready, as the API asks consumers to.
+        let ready = match mapping(endpoint, "conditions")? {
+            Some(c) => boolean(c, "ready")?.unwrap_or(true),
+            None => true,
+        };
+        let pod = target_pod(endpoint, &namespace)?;
+        let node_name = text(endpoint, "nodeName")?.filter(|n| !n.is_empty()).map(str::to_string);
+        for a in list(endpoint, "addresses")? {
+            let (ip, name) = if fqdn {
+                let name = a.as_scalar().filter(|s| !s.is_empty()).ok_or_else(|| error(a, "`addresses` entries must be names"))?;
+                (None, Some(name.to_string()))
+            } else {
+                (Some(address(a, "addresses")?), None)
+            };
+            addresses.push(EndpointAddress { ip, fqdn: name, pod: pod.clone(), node: node_name.clone(), ready, origin: origin(a) });
+        }
+    }
+    let mut ports = Vec::new();
+    for p in list(node, "ports")? {
+        ports.push(endpoint_port(p, field(p, "port"))?);
+    }
+    Ok(Some(ServiceEndpoints {
+        namespace,
+        service,
+        name: name(node)?,
+        kind: EndpointsKind::EndpointSlice,
+        addresses,
+        ports,
+        origin: origin(node),
+    }))
+}
+
+fn endpoint_port(p: &Node, number: Option<&Node>) -> Result<EndpointPort> {
+    Ok(EndpointPort {
+        name: text(p, "name")?.filter(|n| !n.is_empty()).map(str::to_string),
+        port: number.map(|n| port_number(n, "port")).transpose()?,
+        protocol: protocol(p, "protocol")?,
+    })
+}
+
+/// The pod a `targetRef` names (its namespace defaults to the object's).
+fn target_pod(address: &Node, namespace: &str) -> Result<Option<PodRef>> {
+    let Some(target) = mapping(address, "targetRef")? else { return Ok(None) };
+    if text(target, "kind")? != Some("Pod") {
+        return Ok(None);
+    }
+    let Some(pod_name) = text(target, "name")?.filter(|n| !n.is_empty()) else { return Ok(None) };
+    let ns = text(target, "namespace")?.filter(|n| !n.is_empty()).unwrap_or(namespace);
+    Ok(Some(PodRef { namespace: ns.to_string(), name: pod_name.to_string() }))
 }

@@ -2,8 +2,8 @@
 
 use super::*;
 use netdoctor_model::k8s::{
-    AdminAction, AdminKind, AdminPeer, AdminPort, AdminSubject, AdminTier, IngressKind, PolicyPeer, PolicyType, PortRef, SelectorOperator,
-    WorkloadKind,
+    AdminAction, AdminKind, AdminPeer, AdminPort, AdminSubject, AdminTier, EndpointsKind, IngressKind, PodRef, PolicyPeer, PolicyType,
+    PortRef, SelectorOperator, WorkloadKind,
 };
 use netdoctor_model::Protocol;
 
@@ -320,6 +320,96 @@ fn reports_bad_cluster_network_policies_where_they_are() {
     for (body, want, line) in cases {
         let text = format!("{head}{body}");
         let e = first_error(&text);
+        assert!(e.message.contains(want), "{text}: {e}");
+        assert_eq!(e.line, *line, "{text}: {e}");
+    }
+}
+
+#[test]
+fn reads_endpoints_and_endpoint_slices() {
+    let text = r#"
+apiVersion: v1
+kind: Endpoints
+metadata: {name: db, namespace: shop}
+subsets:
+- addresses:
+  - {ip: 10.1.0.5, nodeName: n1, targetRef: {kind: Pod, name: db-0}}
+  notReadyAddresses:
+  - {ip: 10.1.0.6, targetRef: {kind: Pod, name: db-1, namespace: shop}}
+  ports: [{name: pg, port: 5432}]
+- addresses: [{ip: "fd00::5"}]
+  ports: [{port: 53, protocol: UDP}]
+---
+apiVersion: v1
+kind: EndpointsList
+items:
+- metadata: {name: empty, namespace: shop}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSliceList
+items:
+- metadata:
+    name: web-abc12
+    namespace: shop
+    labels: {kubernetes.io/service-name: web}
+  addressType: IPv4
+  endpoints:
+  - addresses: [10.1.0.7]
+    conditions: {ready: false, serving: true, terminating: true}
+    targetRef: {kind: Pod, name: web-7d9f-x2}
+  - addresses: [10.1.0.8]
+    targetRef: {kind: Node, name: n2}
+  ports: [{name: http, port: 8080, protocol: TCP}, {name: any}]
+- metadata: {name: custom, namespace: shop}
+  addressType: IPv4
+  endpoints: [{addresses: [10.9.9.9]}]
+- metadata: {name: ext, namespace: shop, labels: {kubernetes.io/service-name: ext}}
+  addressType: FQDN
+  endpoints: [{addresses: [db.example.com]}]
+"#;
+    let cluster = ok(text);
+    let db: Vec<_> = cluster.endpoints_of("shop", "db").collect();
+    assert_eq!(db.len(), 2, "one entry per subset");
+    assert_eq!(db[0].kind, EndpointsKind::Endpoints);
+    let a = &db[0].addresses;
+    assert_eq!(a[0].ip, "10.1.0.5".parse().ok());
+    assert_eq!(a[0].pod, Some(PodRef { namespace: "shop".into(), name: "db-0".into() }), "targetRef namespace defaults to the object's");
+    assert_eq!((a[0].node.as_deref(), a[0].ready, a[1].ready), (Some("n1"), true, false));
+    assert_eq!(db[0].ready_addresses().count(), 1);
+    assert_eq!((db[0].ports[0].name.as_deref(), db[0].ports[0].port), (Some("pg"), Some(5432)));
+    assert_eq!((db[1].ports[0].protocol, db[1].addresses[0].ip), (Protocol::Udp, "fd00::5".parse().ok()));
+    let empty: Vec<_> = cluster.endpoints_of("shop", "empty").collect();
+    assert_eq!(empty.len(), 1, "an Endpoints object without subsets still says the service has none");
+    assert!(empty[0].addresses.is_empty());
+    let web: Vec<_> = cluster.endpoints_of("shop", "web").collect();
+    assert_eq!((web.len(), web[0].name.as_str(), web[0].kind), (1, "web-abc12", EndpointsKind::EndpointSlice));
+    let w = &web[0].addresses;
+    assert_eq!((w[0].ready, w[0].pod.as_ref().map(|p| p.name.as_str())), (false, Some("web-7d9f-x2")));
+    assert_eq!((w[1].ready, &w[1].pod), (true, &None), "no conditions: ready; a Node target is no pod");
+    assert_eq!(web[0].ports[1].port, None, "a slice port without a number is every port");
+    assert!(cluster.endpoints.iter().all(|e| e.name != "custom"), "a slice without the service-name label belongs to no service");
+    let ext = cluster.endpoints_of("shop", "ext").next().map(|e| e.addresses[0].clone());
+    assert_eq!(ext.map(|a| (a.ip, a.fqdn)), Some((None, Some("db.example.com".into()))));
+}
+
+#[test]
+fn reports_bad_endpoints_where_they_are() {
+    let cases: &[(&str, &str, u32)] = &[
+        ("apiVersion: v1\nkind: Endpoints\nmetadata: {name: e}\nsubsets:\n- addresses: [{ip: 10.0.0.300}]\n", "IP address", 5),
+        ("apiVersion: v1\nkind: Endpoints\nmetadata: {name: e}\nsubsets:\n- ports: [{name: x}]\n", "needs `port`", 5),
+        (
+            "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: e, labels: {kubernetes.io/service-name: s}}\naddressType: IPv5\n",
+            "unknown addressType",
+            4,
+        ),
+        (
+            "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: e, labels: {kubernetes.io/service-name: s}}\naddressType: IPv4\nendpoints:\n- addresses: [db.local]\n",
+            "IP address",
+            6,
+        ),
+    ];
+    for (text, want, line) in cases {
+        let e = first_error(text);
         assert!(e.message.contains(want), "{text}: {e}");
         assert_eq!(e.line, *line, "{text}: {e}");
     }
