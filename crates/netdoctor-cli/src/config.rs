@@ -2,6 +2,7 @@
 //! (flag, then file, then built-in default) in one function, `resolve`.
 
 use ipnet::IpNet;
+use netdoctor_engine::policy::{HostNetwork, PolicyOptions};
 use netdoctor_engine::{AddressPool, EngineConfig};
 use netdoctor_model::{Origin, Span};
 use netdoctor_rules::{ExternalRange, RuleConfig, Selection, Severity};
@@ -38,6 +39,8 @@ pub struct ConfigFile {
     pub default_address_pools: Option<Vec<PoolEntry>>,
     /// Share of the pools (0–1) in use above which ND601 warns.
     pub pool_usage_threshold: Option<f64>,
+    /// How Kubernetes policies treat `hostNetwork` pods.
+    pub host_network: Option<HostNetworkMode>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +86,31 @@ impl FailOn {
             FailOn::Info => Some(Severity::Info),
             FailOn::None => None,
         }
+    }
+}
+
+/// How Kubernetes policies treat pods with `hostNetwork: true` (`--host-network`,
+/// `host_network`). The default, `as-pods`, is what netpol-analyzer and the policy API
+/// conformance read; `bypass` is what most CNIs enforce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostNetworkMode {
+    /// Policies select and match host-network pods like any other pod.
+    #[default]
+    AsPods,
+    /// Policies neither select nor match host-network pods (their traffic is the node's):
+    /// only rules that allow every peer let it through.
+    Bypass,
+}
+
+impl HostNetworkMode {
+    /// The engine settings for this mode.
+    pub fn policy_options(self) -> PolicyOptions {
+        let host_network = match self {
+            HostNetworkMode::AsPods => HostNetwork::AsPods,
+            HostNetworkMode::Bypass => HostNetwork::Bypass,
+        };
+        PolicyOptions { host_network }
     }
 }
 
@@ -132,6 +160,7 @@ pub struct Overrides {
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub fail_on: Option<FailOn>,
+    pub host_network: Option<HostNetworkMode>,
 }
 
 /// The settings in effect.
@@ -160,6 +189,7 @@ pub fn resolve(file: ConfigFile, file_path: Option<&Path>, text: &str, flags: Ov
     if let Some(pools) = file.default_address_pools {
         engine.default_pools = pools.iter().map(|p| AddressPool::new(&p.base, p.size)).collect();
     }
+    engine.policy = flags.host_network.or(file.host_network).unwrap_or_default().policy_options();
     let file_arc: Arc<Path> = Arc::from(file_path.unwrap_or(Path::new(FILE_NAME)));
     let expected_flows = file
         .expected_flows
@@ -184,6 +214,18 @@ mod tests {
         assert_eq!(s.fail_on, FailOn::Error);
         let s = resolve(ConfigFile::default(), None, "", Overrides::default());
         assert_eq!(s.fail_on, FailOn::Warning);
+    }
+
+    #[test]
+    fn host_network_flag_wins_over_file() {
+        let file = || toml::from_str::<ConfigFile>("host_network = \"bypass\"\n").unwrap_or_default();
+        let s = resolve(file(), None, "", Overrides::default());
+        assert_eq!(s.engine.policy.host_network, HostNetwork::Bypass);
+        let flags = Overrides { host_network: Some(HostNetworkMode::AsPods), ..Overrides::default() };
+        assert_eq!(resolve(file(), None, "", flags).engine.policy.host_network, HostNetwork::AsPods);
+        let s = resolve(ConfigFile::default(), None, "", Overrides::default());
+        assert_eq!(s.engine.policy.host_network, HostNetwork::AsPods);
+        assert!(toml::from_str::<ConfigFile>("host_network = \"bridge\"").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! or input errors (2 wins over 1). A closed stdout pipe exits quietly with 0.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use netdoctor_cli::config::{self, FailOn, Overrides};
+use netdoctor_cli::config::{self, FailOn, HostNetworkMode, Overrides};
 use netdoctor_cli::{check, diff, emit, explain, host, live, matrix, print};
 use netdoctor_report::{Format, InputError, TextOptions};
 use std::io::IsTerminal;
@@ -56,6 +56,17 @@ struct MatrixArgs {
     /// Write the matrix to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    host_network: HostNetworkArg,
+}
+
+#[derive(Debug, clap::Args)]
+struct HostNetworkArg {
+    /// How Kubernetes policies treat `hostNetwork: true` pods [default: as-pods, as
+    /// netpol-analyzer reads them; `bypass` is what most CNIs enforce]. `check` also reads
+    /// `host_network` from netdoctor.toml.
+    #[arg(long = "host-network", value_enum, value_name = "MODE")]
+    mode: Option<HostNetworkMode>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -67,6 +78,8 @@ struct DiffArgs {
     /// Output format (`connlist` follows netpol-analyzer's `diff` text lines).
     #[arg(long, value_enum, default_value_t = DiffFormatArg::Text)]
     format: DiffFormatArg,
+    #[command(flatten)]
+    host_network: HostNetworkArg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -130,6 +143,8 @@ struct CheckArgs {
     /// Apply host facts captured earlier: a directory of files or a `snapshot --host` bundle.
     #[arg(long, value_name = "PATH", conflicts_with = "host")]
     host_facts: Option<PathBuf>,
+    #[command(flatten)]
+    host_network: HostNetworkArg,
 }
 
 #[derive(Debug, clap::Args)]
@@ -203,7 +218,7 @@ fn run_check(args: CheckArgs) -> u8 {
         },
         None => Default::default(),
     };
-    let overrides = Overrides { select: args.select, ignore: args.ignore, fail_on: args.fail_on };
+    let overrides = Overrides { select: args.select, ignore: args.ignore, fail_on: args.fail_on, host_network: args.host_network.mode };
     let settings = config::resolve(file, config_path.as_deref(), &text, overrides);
     let unknown = check::unknown_rule_patterns(&settings.selection);
     if !unknown.is_empty() {
@@ -250,7 +265,7 @@ fn run_matrix(args: MatrixArgs) -> u8 {
         MatrixFormatArg::Dot => matrix::MatrixFormat::Dot,
         MatrixFormatArg::Connlist => matrix::MatrixFormat::Connlist,
     };
-    let result = matrix::run(&args.paths, Default::default());
+    let result = matrix::run(&args.paths, args.host_network.mode.unwrap_or_default().policy_options());
     matrix::report_problems(&result);
     let code = if result.errors.is_empty() { 0 } else { 2 };
     let rendered = matrix::render(&result, format);
@@ -263,7 +278,7 @@ fn run_diff(args: DiffArgs) -> u8 {
         DiffFormatArg::Json => diff::DiffFormat::Json,
         DiffFormatArg::Connlist => diff::DiffFormat::Connlist,
     };
-    let result = diff::run(&args.old, &args.new, Default::default());
+    let result = diff::run(&args.old, &args.new, args.host_network.mode.unwrap_or_default().policy_options());
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }

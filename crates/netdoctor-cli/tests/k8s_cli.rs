@@ -1,0 +1,121 @@
+//! End-to-end tests of Kubernetes inputs beyond NetworkPolicy: ClusterNetworkPolicy
+//! tiers through `netdoctor matrix`, and `--host-network` on `matrix`, `diff` and
+//! `check`. Manifests are in `tests/k8s/`.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/k8s").join(name)
+}
+
+fn netdoctor(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netdoctor")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("run netdoctor")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Copies a fixture into a fresh directory, so paths in messages are short and stable.
+fn staged(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture(name), dir.path().join(name)).unwrap();
+    dir
+}
+
+#[test]
+fn cluster_network_policy_tiers_in_the_matrix() {
+    let dir = staged("cluster-network-policy.yaml");
+    let out = netdoctor(&["matrix", "cluster-network-policy.yaml", "--format", "connlist"], dir.path());
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        text(&out.stdout),
+        "0.0.0.0-255.255.255.255[External] => ops/monitor[Pod] : All Connections\n\
+         0.0.0.0-255.255.255.255[External] => shop/db[Deployment] : All Connections\n\
+         0.0.0.0-255.255.255.255[External] => shop/web[Deployment] : TCP 8080\n\
+         ops/monitor[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
+         ops/monitor[Pod] => shop/db[Deployment] : TCP 9090\n\
+         ops/monitor[Pod] => shop/web[Deployment] : TCP 8080,9090\n\
+         shop/db[Deployment] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
+         shop/db[Deployment] => ops/monitor[Pod] : All Connections\n\
+         shop/db[Deployment] => shop/web[Deployment] : TCP 8080\n\
+         shop/web[Deployment] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
+         shop/web[Deployment] => ops/monitor[Pod] : All Connections\n\
+         shop/web[Deployment] => shop/db[Deployment] : TCP 5432\n"
+    );
+    // The domain-name peer is not guessed at: a warning at its rule, nothing else.
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("warning: cluster-network-policy.yaml:55:5: rule `api`: `domainNames` peers (api.example.com)"), "{err}");
+}
+
+#[test]
+fn broken_cluster_network_policy_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let cnp = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: c}\nspec:\n  tier: Admin\n  priority: 5\n  subject: {namespaces: {}}\n  ingress:\n  - {action: Allow, from: [{namespaces: {}}]}\n";
+    std::fs::write(dir.path().join("cnp.yaml"), cnp).unwrap();
+    let out = netdoctor(&["matrix", "cnp.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("error: cnp.yaml:9:") && err.contains("`Accept`"), "{err}");
+}
+
+const AS_PODS: &str = "0.0.0.0-255.255.255.255[External] => kube-system/node-agent[DaemonSet] : All Connections\n\
+    kube-system/node-agent[DaemonSet] => shop/api[Pod] : All Connections\n\
+    shop/api[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
+    shop/api[Pod] => kube-system/node-agent[DaemonSet] : All Connections\n";
+
+/// Neither policy selects the agent nor matches it as a peer: its egress is open and
+/// the api's ingress rule no longer lets it in.
+const BYPASS: &str = "0.0.0.0-255.255.255.255[External] => kube-system/node-agent[DaemonSet] : All Connections\n\
+    kube-system/node-agent[DaemonSet] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
+    shop/api[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
+    shop/api[Pod] => kube-system/node-agent[DaemonSet] : All Connections\n";
+
+#[test]
+fn host_network_flag_on_matrix() {
+    let dir = staged("host-network.yaml");
+    for (args, want) in [(&[][..], AS_PODS), (&["--host-network", "as-pods"][..], AS_PODS), (&["--host-network", "bypass"][..], BYPASS)] {
+        let mut full = vec!["matrix", "host-network.yaml", "--format", "connlist"];
+        full.extend_from_slice(args);
+        let out = netdoctor(&full, dir.path());
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), want, "{args:?}");
+    }
+    let bad = netdoctor(&["matrix", "host-network.yaml", "--host-network", "host"], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("possible values: as-pods, bypass"), "{}", text(&bad.stderr));
+}
+
+#[test]
+fn host_network_flag_on_diff_and_check() {
+    let dir = staged("host-network.yaml");
+    let off = std::fs::read_to_string(dir.path().join("host-network.yaml")).unwrap().replace("hostNetwork: true", "hostNetwork: false");
+    std::fs::write(dir.path().join("off.yaml"), off).unwrap();
+    // As pods, turning hostNetwork off changes nothing; with bypass it changes both flows.
+    let same = netdoctor(&["diff", "host-network.yaml", "off.yaml"], dir.path());
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stdout));
+    let changed = netdoctor(&["diff", "host-network.yaml", "off.yaml", "--host-network", "bypass", "--format", "connlist"], dir.path());
+    assert_eq!(changed.status.code(), Some(1), "{}", text(&changed.stderr));
+    let lines = text(&changed.stdout);
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    assert!(lines.contains("diff-type: added, source: kube-system/node-agent[DaemonSet], destination: shop/api[Pod]"), "{lines}");
+    assert!(
+        lines.contains("diff-type: removed, source: kube-system/node-agent[DaemonSet], destination: 0.0.0.0-255.255.255.255[External]"),
+        "{lines}"
+    );
+
+    // `check` takes the flag and the `host_network` config key, and rejects unknown values.
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("compose.yaml"), "services:\n  web:\n    image: nginx\n").unwrap();
+    let ok = netdoctor(&["check", ".", "--host-network", "bypass"], project.path());
+    assert_eq!(ok.status.code(), Some(0), "{}{}", text(&ok.stdout), text(&ok.stderr));
+    let bad = netdoctor(&["check", ".", "--host-network", "nope"], project.path());
+    assert_eq!(bad.status.code(), Some(2));
+    std::fs::write(project.path().join("netdoctor.toml"), "host_network = \"nope\"\n").unwrap();
+    let bad_config = netdoctor(&["check", "."], project.path());
+    assert_eq!(bad_config.status.code(), Some(2));
+    assert!(text(&bad_config.stdout).contains("netdoctor.toml:1:"), "{}", text(&bad_config.stdout));
+}
