@@ -63,8 +63,12 @@ impl PolicyEngine<'_> {
         let admin = applies.admin.iter().filter_map(|&i| self.admin.get(i)).map(|c| self.admin_ref(c));
         let network =
             applies.network.iter().filter_map(|&i| self.network.get(i)).map(|c| PolicyRef { tier: PolicyTier::Network, index: c.source });
-        let baseline =
-            self.baseline.as_ref().filter(|_| applies.baseline).map(|c| PolicyRef { tier: PolicyTier::Baseline, index: c.source });
+        let baseline = applies
+            .baseline
+            .iter()
+            .filter_map(|&i| self.baseline.get(i))
+            .map(|c| PolicyRef { tier: PolicyTier::Baseline, index: c.source });
+
         admin.chain(network).chain(baseline).collect()
     }
 
@@ -148,7 +152,9 @@ impl PolicyEngine<'_> {
             }
             return out;
         }
-        if let Some(compiled) = self.baseline.as_ref().filter(|_| applies.baseline) {
+        // Baseline tier, in order: the first rule matching peer and port decides; its
+        // Pass (like no match at all) leaves the port allowed.
+        for compiled in applies.baseline.iter().filter_map(|&i| self.baseline.get(i)) {
             let policy = PolicyRef { tier: PolicyTier::Baseline, index: compiled.source };
             for (i, rule) in rules(compiled).iter().enumerate() {
                 if !rule.peers.matches(other) {
