@@ -10,7 +10,7 @@ use netdoctor_sources::LoadError;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-/// What to load: Compose projects by path, plus the `docker compose` selection flags.
+/// What to load: Compose projects or Kubernetes manifest trees by path, plus the `docker compose` selection flags.
 #[derive(Debug, Default)]
 pub struct Inputs {
     pub paths: Vec<PathBuf>,
@@ -45,6 +45,13 @@ pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
     if inputs.files.is_empty() {
         let paths = if inputs.paths.is_empty() { vec![PathBuf::from(".")] } else { inputs.paths.clone() };
         for path in paths {
+            if netdoctor_sources::k8s::is_manifest_input(&path) {
+                // Kubernetes manifests; files in the tree that are not resources are skipped.
+                let loaded = netdoctor_sources::k8s::load(&path);
+                model.k8s.extend(loaded.cluster);
+                errors.extend(loaded.errors.into_iter().map(input_error));
+                continue;
+            }
             let mut opts = base.clone();
             if path.is_dir() {
                 opts.working_dir = path;

@@ -181,6 +181,10 @@ pub struct Pod {
     pub ips: Vec<IpAddr>,
     pub host_ip: Option<IpAddr>,
     pub host_network: bool,
+    /// `dnsPolicy` as written (`ClusterFirst`, `ClusterFirstWithHostNet`, `Default`,
+    /// `None`); `None` when absent, which Kubernetes reads as `ClusterFirst`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_policy: Option<String>,
     /// Ports of all containers, in declaration order.
     pub ports: Vec<ContainerPort>,
     pub owner: Owner,
@@ -202,6 +206,7 @@ impl Pod {
             ips: Vec::new(),
             host_ip: None,
             host_network: false,
+            dns_policy: None,
             ports: Vec::new(),
             owner: Owner { kind: WorkloadKind::Pod, name },
             replicas: 1,
@@ -260,6 +265,9 @@ pub struct Service {
     pub headless: bool,
     /// The DNS name an `ExternalName` service aliases.
     pub external_name: Option<String>,
+    /// `clusterIP` and `clusterIPs` when set to addresses (a dump of a live cluster).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cluster_ips: Vec<IpAddr>,
     pub origin: Origin,
 }
 

@@ -619,6 +619,7 @@ fn exposure_through_ingress_and_routes() {
         service_type: ServiceType::ClusterIP,
         headless: false,
         external_name: None,
+        cluster_ips: Vec::new(),
         origin: o(),
     };
     cluster.services = vec![svc("web", "web", 80, Some(PortRef::Name("http".into()))), svc("db", "db", 5432, None)];

@@ -116,6 +116,14 @@ fn host_network(spec: Option<&Node>) -> Result<bool> {
     })
 }
 
+/// `dnsPolicy` of a pod spec, as written.
+fn dns_policy(spec: Option<&Node>) -> Result<Option<String>> {
+    Ok(match spec {
+        Some(spec) => text(spec, "dnsPolicy")?.filter(|p| !p.is_empty()).map(str::to_string),
+        None => None,
+    })
+}
+
 fn pod(node: &Node) -> Result<Pod> {
     let pod_name = name(node)?;
     let spec = mapping(node, "spec")?;
@@ -135,6 +143,7 @@ fn pod(node: &Node) -> Result<Pod> {
         ips,
         host_ip,
         host_network: host_network(spec)?,
+        dns_policy: dns_policy(spec)?,
         ports: container_ports(spec)?,
         owner,
         replicas: 1,
@@ -206,6 +215,7 @@ fn workload(node: &Node, kind: WorkloadKind) -> Result<Pod> {
         ips: Vec::new(),
         host_ip: None,
         host_network: host_network(template_spec)?,
+        dns_policy: dns_policy(template_spec)?,
         ports: container_ports(template_spec)?,
         owner: Owner { kind, name: workload_name },
         replicas,
@@ -224,6 +234,7 @@ fn service(node: &Node) -> Result<Service> {
         service_type: ServiceType::ClusterIP,
         headless: false,
         external_name: None,
+        cluster_ips: Vec::new(),
         origin: origin(node),
     };
     let Some(spec) = spec else { return Ok(svc) };
@@ -252,6 +263,13 @@ fn service(node: &Node) -> Result<Service> {
     };
     svc.headless = text(spec, "clusterIP")? == Some("None");
     svc.external_name = text(spec, "externalName")?.map(str::to_string);
+    // `None` (headless) and empty strings are not addresses.
+    let written = field(spec, "clusterIP").into_iter().chain(list(spec, "clusterIPs")?.iter());
+    for ip in written.filter_map(|n| n.as_scalar()).filter_map(|a| a.parse::<IpAddr>().ok()) {
+        if !svc.cluster_ips.contains(&ip) {
+            svc.cluster_ips.push(ip);
+        }
+    }
     Ok(svc)
 }
 

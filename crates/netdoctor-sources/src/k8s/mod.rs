@@ -6,11 +6,13 @@
 //! Files that are not Kubernetes resources are skipped with a warning; malformed ones
 //! give located errors, and the other files are still read.
 
+mod detect;
 mod files;
 mod lower;
 mod raw;
 mod value;
 
+pub use detect::is_manifest_input;
 pub use raw::{RawObject, RawObjects};
 
 use crate::error::LoadError;
