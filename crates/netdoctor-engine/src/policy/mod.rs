@@ -12,6 +12,7 @@ mod dns;
 mod engine;
 mod eval;
 mod exposure;
+mod inspect;
 mod ip;
 mod matrix;
 mod ports;
@@ -25,11 +26,14 @@ pub use engine::{
 };
 pub use eval::{Endpoint, TierResult};
 pub use exposure::Exposure;
+pub use inspect::{ShadowedRule, SHADOW_BUDGET};
 pub use ip::{Ipv4Partition, Ipv4Range, Ipv4Set};
 pub use matrix::{Connection, Evaluator, Matrix, Peer};
 pub use ports::{ConnSet, PortSet, PROTOCOLS};
 pub use selector::{matches, unmet_requirements};
 pub use trace::{DirectionTrace, PolicyRef, PolicyTier, RuleRef};
 
+#[cfg(test)]
+mod inspect_tests;
 #[cfg(test)]
 mod tests;
