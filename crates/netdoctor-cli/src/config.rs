@@ -41,6 +41,10 @@ pub struct ConfigFile {
     pub pool_usage_threshold: Option<f64>,
     /// How Kubernetes policies treat `hostNetwork` pods.
     pub host_network: Option<HostNetworkMode>,
+    /// NetworkPolicies selecting one pod above which ND602 reports it.
+    pub max_policies_per_pod: Option<usize>,
+    /// Rules of one NetworkPolicy above which ND602 reports it.
+    pub max_rules_per_policy: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,6 +188,12 @@ pub fn resolve(file: ConfigFile, file_path: Option<&Path>, text: &str, flags: Ov
     };
     if let Some(t) = file.pool_usage_threshold {
         rules.pool_usage_threshold = t;
+    }
+    if let Some(n) = file.max_policies_per_pod {
+        rules.max_policies_per_pod = n;
+    }
+    if let Some(n) = file.max_rules_per_policy {
+        rules.max_rules_per_policy = n;
     }
     let mut engine = EngineConfig::default();
     if let Some(pools) = file.default_address_pools {

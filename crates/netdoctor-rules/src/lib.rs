@@ -34,11 +34,15 @@ pub struct RuleConfig {
     pub external_ranges: Vec<ExternalRange>,
     /// Share of the default address pools in use above which ND601 warns.
     pub pool_usage_threshold: f64,
+    /// NetworkPolicies selecting one pod above which ND602 reports it.
+    pub max_policies_per_pod: usize,
+    /// Rules (ingress plus egress) of one NetworkPolicy above which ND602 reports it.
+    pub max_rules_per_policy: usize,
 }
 
 impl Default for RuleConfig {
     fn default() -> Self {
-        RuleConfig { external_ranges: Vec::new(), pool_usage_threshold: 0.8 }
+        RuleConfig { external_ranges: Vec::new(), pool_usage_threshold: 0.8, max_policies_per_pod: 20, max_rules_per_policy: 50 }
     }
 }
 

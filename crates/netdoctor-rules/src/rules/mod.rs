@@ -5,6 +5,7 @@ pub mod cni_firewall;
 pub mod dns;
 pub mod growth;
 pub mod ip;
+pub(crate) mod k8s;
 pub mod policy;
 
 /// The container to name in a `docker` command, for a workload read live with no

@@ -9,6 +9,8 @@ mod network_mode_conflict;
 mod no_shared_network;
 mod peer_not_running;
 mod ports_ignored;
+mod service_no_endpoints;
+mod service_port_mismatch;
 mod undefined_network;
 mod unused_network;
 
@@ -22,5 +24,7 @@ pub use network_mode_conflict::NetworkModeConflict;
 pub use no_shared_network::NoSharedNetwork;
 pub use peer_not_running::PeerNotRunning;
 pub use ports_ignored::PortsIgnored;
+pub use service_no_endpoints::ServiceNoEndpoints;
+pub use service_port_mismatch::ServicePortMismatch;
 pub use undefined_network::UndefinedNetwork;
 pub use unused_network::UnusedNetwork;

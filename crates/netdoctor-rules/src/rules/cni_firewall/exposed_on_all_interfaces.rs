@@ -4,7 +4,7 @@ use crate::prelude::*;
 use netdoctor_model::PortBinding;
 
 /// Ports of datastores, brokers and admin endpoints that should not face every network.
-const SENSITIVE_PORTS: &[(u16, &str)] = &[
+pub(crate) const SENSITIVE_PORTS: &[(u16, &str)] = &[
     (2375, "Docker API"),
     (2379, "etcd"),
     (3306, "MySQL/MariaDB"),

@@ -13,6 +13,7 @@ mod runtime_iptables_off;
 
 pub use docker_user_drop::DockerUserDrop;
 pub use exposed_on_all_interfaces::ExposedOnAllInterfaces;
+pub(crate) use exposed_on_all_interfaces::SENSITIVE_PORTS;
 pub use forward_drop::ForwardDrop;
 pub(crate) use icc_disabled::icc_off;
 pub use icc_disabled::IccDisabled;

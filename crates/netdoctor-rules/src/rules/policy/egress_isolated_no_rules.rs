@@ -1,0 +1,71 @@
+//! ND408: `policyTypes: [Egress]` without egress rules.
+
+use crate::prelude::*;
+use crate::rules::k8s::list_names;
+use netdoctor_model::k8s::PolicyType;
+
+declare_rule! {
+    /// ## What it checks
+    /// NetworkPolicies whose `policyTypes` lists `Egress` while `egress` is absent or
+    /// empty. The finding says whether other policies allow some egress to the same pods
+    /// (a deliberate default-deny) or none do (the pods can open no connection at all).
+    ///
+    /// ## Why it matters
+    /// Such a policy denies every outbound connection of the pods it selects, DNS lookups
+    /// included, unless another policy allows them. It is often written to isolate ingress
+    /// only, with `Egress` added to `policyTypes` by copy and paste.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: NetworkPolicy
+    /// spec:
+    ///   podSelector: { matchLabels: { app: api } }
+    ///   policyTypes: [Ingress, Egress]
+    ///   ingress: [{ from: [{ podSelector: { matchLabels: { app: web } } }] }]
+    /// ```
+    ///
+    /// ## Fix
+    /// Remove `Egress` from `policyTypes` if only ingress was meant, or add the egress the pods need (`egress: [{}]` allows all); a deliberate default-deny must come with policies that allow DNS (UDP and TCP 53 to kube-dns) and the pods' real destinations.
+    pub struct EgressIsolatedNoRules => Warning;
+}
+
+impl Check for EgressIsolatedNoRules {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
+        let policies = &cx.model.k8s.network_policies;
+        for (i, policy) in policies.iter().enumerate() {
+            let lists_egress = policy.policy_types.as_ref().is_some_and(|t| t.contains(&PolicyType::Egress));
+            if !lists_egress || !policy.egress.is_empty() {
+                continue;
+            }
+            let name = policy.full_name();
+            let pods = if policy.pod_selector.is_empty() {
+                format!("every pod of `{}`", policy.namespace)
+            } else {
+                format!("the pods it selects ({})", policy.pod_selector)
+            };
+            // Other policies that give some of the same pods egress rules.
+            let mut helpers: Vec<String> = Vec::new();
+            if let Some(engine) = cx.analysis.policy.as_ref() {
+                for class in engine.policy_classes(i) {
+                    for &p in engine.network_policies_for(class, PolicyType::Egress) {
+                        let Some(other) = policies.get(p).filter(|o| p != i && !o.egress.is_empty()) else { continue };
+                        if !helpers.contains(&other.full_name()) {
+                            helpers.push(other.full_name());
+                        }
+                    }
+                }
+            }
+            let message = if helpers.is_empty() {
+                format!("policy `{name}` lists Egress in policyTypes with no egress rules, and no other policy gives its pods egress: every outbound connection of {pods} is denied, DNS included")
+            } else {
+                format!(
+                    "policy `{name}` lists Egress in policyTypes with no egress rules: a default-deny for egress of {pods}; only egress that {} allow goes out",
+                    list_names(helpers, 3)
+                )
+            };
+            out.report(&policy.origin, message).subjects([name.clone()]).help(format!(
+                "if `{name}` should only isolate ingress, remove `Egress` from its policyTypes; if the pods need egress, add rules (`egress: [{{}}]` allows all); a deliberate default-deny needs a policy allowing UDP and TCP 53 to kube-dns"
+            ));
+        }
+    }
+}

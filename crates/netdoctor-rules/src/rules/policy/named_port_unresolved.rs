@@ -1,0 +1,100 @@
+//! ND403: a NetworkPolicy port name that no destination container declares.
+
+use crate::prelude::*;
+use crate::rules::k8s::list_names;
+use netdoctor_engine::policy::{ClassId, PolicyEngine};
+use netdoctor_model::k8s::{PolicyPeer, PolicyRule, PortRef};
+use std::collections::BTreeSet;
+
+declare_rule! {
+    /// ## What it checks
+    /// NetworkPolicy port names (`ports: [{ port: http }]`) that no destination container
+    /// declares. For ingress, the pods
+    /// the policy selects must declare a container port of that name and protocol; for
+    /// egress, the pods the rule's peers match (every pod, when the rule has no peers or
+    /// an `ipBlock`). Rules whose destinations are not in the manifests are not judged.
+    ///
+    /// ## Why it matters
+    /// A name resolves per destination pod, against its container ports. When no
+    /// destination declares it, the port entry allows nothing, and the traffic the rule was
+    /// written for is denied.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: NetworkPolicy
+    /// spec:
+    ///   podSelector: { matchLabels: { app: web } }   # its container port is named "web"
+    ///   ingress: [{ ports: [{ port: http }] }]
+    /// ```
+    ///
+    /// ## Fix
+    /// Use the port name the destination containers declare (the finding names the closest), or the port number.
+    pub struct NamedPortUnresolved => Warning;
+}
+
+impl Check for NamedPortUnresolved {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
+        let Some(engine) = cx.analysis.policy.as_ref() else { return };
+        for (i, policy) in cx.model.k8s.network_policies.iter().enumerate() {
+            let selected = engine.policy_classes(i);
+            for rule in &policy.ingress {
+                report(engine, &policy.full_name(), "ingress", rule, &selected, "the pods it selects", out);
+            }
+            for rule in &policy.egress {
+                let destinations = egress_destinations(engine, &policy.namespace, rule);
+                report(engine, &policy.full_name(), "egress", rule, &destinations, "the pods the rule's peers match", out);
+            }
+        }
+    }
+}
+
+/// The classes an egress rule may reach: its peers' pods, or every pod.
+fn egress_destinations(engine: &PolicyEngine<'_>, namespace: &str, rule: &PolicyRule) -> Vec<ClassId> {
+    let open = rule.peers.is_empty() || rule.peers.iter().any(|p| matches!(p, PolicyPeer::IpBlock { .. }));
+    if open {
+        let controller = engine.ingress_controller;
+        return (0..engine.classes.len()).filter(|c| Some(*c) != controller).collect();
+    }
+    let set: BTreeSet<ClassId> = rule.peers.iter().flat_map(|p| engine.peer_classes(namespace, p)).collect();
+    set.into_iter().collect()
+}
+
+fn report(
+    engine: &PolicyEngine<'_>,
+    name: &str,
+    direction: &str,
+    rule: &PolicyRule,
+    classes: &[ClassId],
+    whom: &str,
+    out: &mut Diagnostics,
+) {
+    if classes.is_empty() {
+        return;
+    }
+    let ports = || classes.iter().filter_map(|&c| engine.classes.get(c)).flat_map(|c| &c.ports);
+    for spec in &rule.ports {
+        let Some(PortRef::Name(wanted)) = &spec.port else { continue };
+        if ports().any(|cp| cp.name.as_deref() == Some(wanted.as_str()) && cp.protocol == spec.protocol) {
+            continue;
+        }
+        let mut names: Vec<String> = ports().filter_map(|cp| cp.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        let protocol = spec.protocol.to_string().to_uppercase();
+        let other_protocol = ports().any(|cp| cp.name.as_deref() == Some(wanted.as_str()));
+        let declared = if names.is_empty() {
+            "they declare no named ports".to_string()
+        } else {
+            format!("they declare {}", list_names(names.clone(), 6))
+        };
+        let closest = names.iter().min_by_key(|n| strsim::levenshtein(n, wanted)).map(|n| format!(" (closest: `{n}`)")).unwrap_or_default();
+        let message = if other_protocol {
+            format!("{direction} rule of policy `{name}` allows {protocol} port `{wanted}`, but {whom} declare `{wanted}` for another protocol only: the entry allows nothing")
+        } else {
+            format!("{direction} rule of policy `{name}` allows port `{wanted}`, but none of {whom} declares a {protocol} port of that name ({declared}): the entry allows nothing")
+        };
+        out.report(&spec.origin, message)
+            .subjects([name.to_string()])
+            .help(format!("use a port name the destination containers declare{closest}, or the port number"));
+    }
+}

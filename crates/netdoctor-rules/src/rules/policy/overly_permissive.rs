@@ -1,0 +1,149 @@
+//! ND406: policies open to everything on a sensitive port, and namespaces with no policy.
+
+use crate::prelude::*;
+use crate::rules::cni_firewall::SENSITIVE_PORTS;
+use crate::rules::k8s::{is_system_namespace, list_names, one_pod_per_workload};
+use netdoctor_engine::policy::PolicyEngine;
+use netdoctor_model::k8s::{PolicyPeer, PolicyRule, PolicyType, PortRef};
+use netdoctor_model::Protocol;
+use std::collections::BTreeMap;
+
+/// Admin ports beyond the datastores ND510 knows.
+const ADMIN_PORTS: &[(u16, &str)] = &[(22, "SSH"), (2380, "etcd peer"), (10250, "kubelet")];
+
+declare_rule! {
+    /// ## What it checks
+    /// Datastore and admin ports open to every source, and namespaces without any policy.
+    /// Reported: ingress rules that allow every source (no `from`, a peer with
+    /// `namespaceSelector: {}` and no narrower podSelector, or an ipBlock of `0.0.0.0/0` or
+    /// `::/0`) to a datastore or admin port (SSH 22, etcd 2379, MySQL 3306, PostgreSQL 5432,
+    /// Redis 6379, Elasticsearch 9200, MongoDB 27017, Memcached 11211, …) that the selected
+    /// pods declare or the rule names. Also, at info level and only when the manifests hold
+    /// at least one NetworkPolicy: namespaces with pods that no policy of any tier
+    /// isolates (platform namespaces, `kube-*`, `*-system` and `openshift-*`, are left out).
+    ///
+    /// ## Why it matters
+    /// A database reachable from every pod of every namespace, or from any address, turns
+    /// one compromised workload into a data breach. A namespace without any policy accepts
+    /// traffic from everywhere while the rest of the cluster looks locked down.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: NetworkPolicy
+    /// spec:
+    ///   podSelector: { matchLabels: { app: postgres } }
+    ///   ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: 5432 }] }]
+    /// ```
+    ///
+    /// ## Fix
+    /// Allow only the clients that need the port (a `podSelector`, with a `namespaceSelector` naming their namespace), and give every application namespace a default-deny policy.
+    pub struct OverlyPermissive => Warning;
+}
+
+impl Check for OverlyPermissive {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
+        let Some(engine) = cx.analysis.policy.as_ref() else { return };
+        let k8s = &cx.model.k8s;
+        if k8s.network_policies.is_empty() {
+            return;
+        }
+        for (i, policy) in k8s.network_policies.iter().enumerate() {
+            let selected = engine.policy_classes(i);
+            let declared: Vec<(Protocol, u16)> =
+                selected.iter().filter_map(|&c| engine.classes.get(c)).flat_map(|c| &c.ports).map(|p| (p.protocol, p.port)).collect();
+            for rule in &policy.ingress {
+                let Some(who) = everyone(rule) else { continue };
+                let ports = sensitive_ports(rule, &declared);
+                let Some((port, what)) = ports.first() else { continue };
+                let name = policy.full_name();
+                let targets = list_names(selected.iter().flat_map(|&c| engine.class_workloads(c).map(|w| w.name())), 2);
+                out.report(&rule.origin, format!("ingress rule of policy `{name}` lets {who} reach {what} port {port} of {targets}"))
+                    .subjects([name.clone()])
+                    .help(format!("narrow the `from` of `{name}` to the clients that need port {port} (a podSelector, with a namespaceSelector naming their namespace)"));
+            }
+        }
+        unisolated_namespaces(cx, engine, out);
+    }
+}
+
+/// Who a rule lets in when that is everyone, in words.
+fn everyone(rule: &PolicyRule) -> Option<&'static str> {
+    if rule.peers.is_empty() {
+        return Some("every source");
+    }
+    rule.peers.iter().find_map(|peer| match peer {
+        PolicyPeer::Pods { namespace_selector: Some(ns), pod_selector, .. }
+            if ns.is_empty() && pod_selector.as_ref().is_none_or(|p| p.is_empty()) =>
+        {
+            Some("every pod of every namespace")
+        }
+        PolicyPeer::IpBlock { block, .. } if block.cidr.prefix_len() == 0 && block.except.is_empty() => Some("every address"),
+        _ => None,
+    })
+}
+
+fn known(port: u16) -> Option<&'static str> {
+    SENSITIVE_PORTS.iter().chain(ADMIN_PORTS).find(|(p, _)| *p == port).map(|(_, what)| *what)
+}
+
+/// The sensitive ports the rule opens: named or numbered in it, or, for a rule without
+/// ports, declared by the selected pods.
+fn sensitive_ports(rule: &PolicyRule, declared: &[(Protocol, u16)]) -> Vec<(u16, &'static str)> {
+    let mut found = BTreeMap::new();
+    if rule.ports.is_empty() {
+        for (_, port) in declared {
+            if let Some(what) = known(*port) {
+                found.insert(*port, what);
+            }
+        }
+    }
+    for spec in &rule.ports {
+        match &spec.port {
+            Some(PortRef::Number(start)) => {
+                let end = spec.end_port.unwrap_or(*start);
+                for (port, what) in SENSITIVE_PORTS.iter().chain(ADMIN_PORTS).filter(|(p, _)| (*start..=end).contains(p)) {
+                    found.insert(*port, *what);
+                }
+            }
+            // A name, or every port of the protocol: what the pods declare for it.
+            _ => {
+                for (_, port) in declared.iter().filter(|(p, _)| *p == spec.protocol) {
+                    if let Some(what) = known(*port) {
+                        found.insert(*port, what);
+                    }
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// Namespaces with pods that no policy of any tier isolates for ingress.
+fn unisolated_namespaces(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, out: &mut Diagnostics) {
+    let k8s = &cx.model.k8s;
+    let mut by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (class, c) in engine.classes.iter().enumerate() {
+        if Some(class) == engine.ingress_controller || c.host_network {
+            continue;
+        }
+        by_ns.entry(engine.class_namespace(class)).or_default().push(class);
+    }
+    for (ns, classes) in by_ns {
+        if is_system_namespace(ns)
+            || k8s.network_policies.iter().any(|p| p.namespace == ns)
+            || classes.iter().any(|&c| engine.is_isolated(c, PolicyType::Ingress))
+        {
+            continue;
+        }
+        let pods: Vec<_> = one_pod_per_workload(k8s).filter(|p| p.namespace == ns && !p.host_network).collect();
+        let Some(first) = pods.first() else { continue };
+        let origin = k8s.namespace(ns).map_or(&first.origin, |n| &n.origin);
+        out.report(
+            origin,
+            format!("namespace `{ns}` has workloads ({}) but no NetworkPolicy: every pod in it accepts connections from anywhere", list_names(pods.iter().map(|p| p.workload_name()), 3)),
+        )
+        .subjects([ns.to_string()])
+        .severity(Severity::Info)
+        .help(format!("add a default-deny policy to `{ns}` (`podSelector: {{}}`, `policyTypes: [Ingress]`) and policies allowing the traffic its pods need"));
+    }
+}

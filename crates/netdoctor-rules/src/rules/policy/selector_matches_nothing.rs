@@ -1,0 +1,141 @@
+//! ND402: NetworkPolicy selectors that match no pod or namespace.
+
+use crate::prelude::*;
+use crate::rules::k8s::{label_hint, mismatch_hint, namespaces_with_pods, pods_in};
+use netdoctor_model::k8s::{NetworkPolicy, PolicyPeer, PolicyRule};
+use std::collections::BTreeSet;
+
+declare_rule! {
+    /// ## What it checks
+    /// NetworkPolicy selectors that match nothing. In each policy: a peer's
+    /// `namespaceSelector` that matches no namespace, a
+    /// peer's `podSelector` that matches no pod of the namespaces it looks in (when the
+    /// peer also has a `namespaceSelector`, only on a near miss of a present label), and a
+    /// policy `podSelector` that matches no pod of its namespace while a pod there carries
+    /// a label one typo away. A policy `podSelector` matching nothing without such a near
+    /// miss is a stale policy, reported by ND602 instead. Only namespaces of which the
+    /// manifests hold pods or workloads are judged, and the peers of a policy that selects
+    /// no pod are not (the policy itself is the finding). A `namespaceSelector` that matches no
+    /// namespace is reported only when the manifests declare Namespace objects and one of
+    /// them carries a near miss of the label, since the namespace it means may simply be
+    /// outside the manifests.
+    ///
+    /// ## Why it matters
+    /// A peer that matches nothing allows nothing: the traffic the rule was written for is
+    /// denied. A policy that selects nothing protects nothing. Both usually come from a label
+    /// that was never applied or is spelled differently.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: NetworkPolicy
+    /// spec:
+    ///   podSelector: { matchLabels: { app: db } }
+    ///   ingress: [{ from: [{ podSelector: { matchLabels: { app: apii } } }] }]   # pods carry app=api
+    /// ```
+    ///
+    /// ## Fix
+    /// Use the label the pods or namespaces really carry (the finding names the closest one), or label them as the policy expects.
+    pub struct SelectorMatchesNothing => Warning;
+}
+
+impl Check for SelectorMatchesNothing {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
+        let Some(engine) = cx.analysis.policy.as_ref() else { return };
+        let k8s = &cx.model.k8s;
+        let with_pods = namespaces_with_pods(k8s);
+        let namespaces_known = !k8s.namespaces.is_empty();
+        for (i, policy) in k8s.network_policies.iter().enumerate() {
+            let name = policy.full_name();
+            let selects_nothing = with_pods.contains(policy.namespace.as_str()) && engine.policy_classes(i).is_empty();
+            if selects_nothing && !policy.pod_selector.is_empty() {
+                let candidates = pods_in(k8s, &policy.namespace).map(|p| &p.labels);
+                if let Some(hint) = label_hint(&policy.pod_selector, candidates).filter(|h| h.is_typo()) {
+                    out.report(
+                        &policy.origin,
+                        format!(
+                            "policy `{name}` selects {}, which no pod in `{}` carries (pods carry `{}`): the policy applies to nothing",
+                            policy.pod_selector, policy.namespace, hint.closest
+                        ),
+                    )
+                    .subjects([name.clone()])
+                    .help(format!(
+                        "change `{}` to `{}` in the podSelector of `{name}`, or label the pods it is meant for",
+                        hint.asked, hint.closest
+                    ));
+                }
+            }
+            if selects_nothing {
+                // The policy applies to nothing; its peers do not matter until it does.
+                continue;
+            }
+            let rules = policy.ingress.iter().map(|r| ("ingress", r)).chain(policy.egress.iter().map(|r| ("egress", r)));
+            for (direction, rule) in rules {
+                check_rule(cx, engine, policy, direction, rule, namespaces_known, &with_pods, out);
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one call site; the pieces are what a peer is judged against
+fn check_rule(
+    cx: &RuleContext<'_>,
+    engine: &netdoctor_engine::policy::PolicyEngine<'_>,
+    policy: &NetworkPolicy,
+    direction: &str,
+    rule: &PolicyRule,
+    namespaces_known: bool,
+    with_pods: &BTreeSet<&str>,
+    out: &mut Diagnostics,
+) {
+    let k8s = &cx.model.k8s;
+    let name = policy.full_name();
+    for peer in &rule.peers {
+        let PolicyPeer::Pods { namespace_selector, pod_selector, origin } = peer else { continue };
+        // The namespaces the pod selector looks in.
+        let namespaces: Vec<String> = match namespace_selector {
+            None => vec![policy.namespace.clone()],
+            Some(sel) => {
+                let matched: Vec<String> =
+                    engine.namespaces_matching(sel).into_iter().filter_map(|n| engine.namespaces.get(n)).map(|n| n.name.clone()).collect();
+                // A namespace outside the manifests may carry the label: only a near miss of a
+                // label that is present tells a typo.
+                let typo = matched.is_empty() && namespaces_known && !sel.is_empty();
+                if let Some(hint) = label_hint(sel, engine.namespaces.iter().map(|n| &n.labels)).filter(|h| typo && h.is_typo()) {
+                    out.report(
+                        origin,
+                        format!("{direction} peer of policy `{name}` selects namespaces {sel}, which no namespace carries (namespaces carry `{}`, the selector asks `{}`): the peer matches nothing", hint.closest, hint.asked),
+                    )
+                    .subjects([name.clone()])
+                    .help(format!("change `{}` to `{}` in the namespaceSelector, or label the namespace it is meant for", hint.asked, hint.closest));
+                    continue;
+                }
+                matched
+            }
+        };
+        let Some(pod_sel) = pod_selector.as_ref().filter(|s| !s.is_empty()) else { continue };
+        let judged: Vec<&String> = namespaces.iter().filter(|n| with_pods.contains(n.as_str())).collect();
+        if judged.is_empty() || !engine.peer_classes(&policy.namespace, peer).is_empty() {
+            continue;
+        }
+        let candidates = k8s.pods.iter().filter(|p| judged.contains(&&p.namespace)).map(|p| &p.labels);
+        // Across namespaces, the pods meant may live in one the manifests leave out (the
+        // cluster DNS in kube-system, typically): only a near miss tells a typo there.
+        if namespace_selector.is_some() && !label_hint(pod_sel, candidates.clone()).is_some_and(|h| h.is_typo()) {
+            continue;
+        }
+        let help = match label_hint(pod_sel, candidates.clone()).filter(|h| h.is_typo()) {
+            Some(h) => {
+                format!("change `{}` to `{}` in the peer's podSelector, or label the intended pods `{}`", h.asked, h.closest, h.asked)
+            }
+            None => format!("change the peer's podSelector to labels the intended pods carry, or add {pod_sel} to them"),
+        };
+        let hint = mismatch_hint(pod_sel, candidates, "pods").map(|h| format!(" ({h})")).unwrap_or_default();
+        let place = match judged.as_slice() {
+            [one] => format!("namespace `{one}`"),
+            many => format!("namespaces {}", many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+        };
+        out.report(origin, format!("{direction} peer of policy `{name}` selects pods {pod_sel}, which no pod in {place} carries{hint}: the peer matches nothing and allows no traffic"))
+            .subjects([name.clone()])
+            .help(help);
+    }
+}
