@@ -10,7 +10,8 @@ declare_rule! {
     /// Services whose selector matches no pod of their namespace. Reported too: a selector
     /// matching only pods of other namespaces, or only workloads scaled to zero. Services without a selector (endpoints managed by hand) and `ExternalName` services
     /// are skipped, and so are namespaces of which the manifests hold no pod or workload
-    /// at all (a tree of Services only says nothing about the pods).
+    /// at all (a tree of Services only says nothing about the pods), and Services whose
+    /// Endpoints or EndpointSlices in the manifests list ready addresses.
     ///
     /// ## Why it matters
     /// The Service gets no endpoints: its name resolves and its ClusterIP exists, but every
@@ -40,6 +41,11 @@ impl Check for ServiceNoEndpoints {
             let Some(labels) = svc.selector.as_ref().filter(|s| !s.is_empty()) else { continue };
             // ND304 reports the cluster DNS Service.
             if svc.service_type == ServiceType::ExternalName || !with_pods.contains(svc.namespace.as_str()) || is_cluster_dns_service(svc) {
+                continue;
+            }
+            // A dump that carries the Service's Endpoints/EndpointSlices with ready addresses
+            // shows endpoints exist, whatever pods the manifests hold.
+            if k8s.endpoints_of(&svc.namespace, &svc.name).any(|e| e.ready_addresses().next().is_some()) {
                 continue;
             }
             let selector = LabelSelector::from_labels(labels.clone());
