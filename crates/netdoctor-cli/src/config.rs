@@ -239,6 +239,15 @@ mod tests {
     }
 
     #[test]
+    fn policy_bloat_thresholds_come_from_the_file() {
+        let file: ConfigFile = toml::from_str("max_policies_per_pod = 5\nmax_rules_per_policy = 7\n").unwrap_or_default();
+        let s = resolve(file, None, "", Overrides::default());
+        assert_eq!((s.rules.max_policies_per_pod, s.rules.max_rules_per_policy), (5, 7));
+        let s = resolve(ConfigFile::default(), None, "", Overrides::default());
+        assert_eq!((s.rules.max_policies_per_pod, s.rules.max_rules_per_policy), (20, 50));
+    }
+
+    #[test]
     fn unknown_keys_are_errors() {
         assert!(toml::from_str::<ConfigFile>("selcet = []").is_err());
     }
