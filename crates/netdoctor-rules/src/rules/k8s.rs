@@ -119,6 +119,16 @@ pub(crate) fn mismatch_hint<'a>(
     candidates: impl Iterator<Item = &'a Labels> + Clone,
     carriers: &str,
 ) -> Option<String> {
+    if selector.match_labels.is_empty() {
+        // Expressions only: say which values of the first key are carried.
+        let key = &selector.match_expressions.first()?.key;
+        let values: BTreeSet<&str> = candidates.filter_map(|l| l.get(key)).map(String::as_str).collect();
+        return Some(if values.is_empty() {
+            format!("no {carriers} carry the label `{key}`")
+        } else {
+            format!("{carriers} carry `{key}` = {}", list_names(values.into_iter().map(str::to_string), 5))
+        });
+    }
     if let Some(h) = label_hint(selector, candidates.clone()) {
         return Some(format!("{carriers} carry `{}`, the selector asks `{}`", h.closest, h.asked));
     }
@@ -148,5 +158,14 @@ mod tests {
             Some("pods carry {app=web} but never all of {app=web, tier=be} together")
         );
         assert_eq!(list_names(["a".to_string(), "b".into(), "c".into()], 2), "`a`, `b` and 1 more");
+        let expr = LabelSelector {
+            match_labels: Labels::new(),
+            match_expressions: vec![netdoctor_model::k8s::LabelRequirement {
+                key: "tier".into(),
+                operator: netdoctor_model::k8s::SelectorOperator::In,
+                values: vec!["db".into()],
+            }],
+        };
+        assert_eq!(mismatch_hint(&expr, pods.iter(), "pods").as_deref(), Some("pods carry `tier` = `be`"));
     }
 }
