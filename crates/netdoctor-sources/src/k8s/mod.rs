@@ -6,8 +6,11 @@
 //! Files that are not Kubernetes resources are skipped with a warning; malformed ones
 //! give located errors, and the other files are still read.
 
+pub mod api;
 mod detect;
 mod files;
+#[cfg(feature = "kube-live")]
+pub mod live;
 mod lower;
 mod raw;
 mod value;

@@ -8,8 +8,12 @@ use netdoctor_model::{Origin, Protocol};
 use std::net::IpAddr;
 use std::str::FromStr;
 
-/// Where a node was written.
+/// Where a node was written. Objects read from an API server have no file: their
+/// nodes carry the object's address (`kube:<context>/<kind>/...`) and line 0.
 pub(crate) fn origin(node: &Node) -> Origin {
+    if node.span.line == 0 {
+        return Origin::Logical(node.span.file.display().to_string());
+    }
     Origin::File(node.span.clone())
 }
 
