@@ -25,11 +25,22 @@ pub struct Inputs {
     pub selection: netdoctor_sources::docker::Selection,
     /// The host to apply the projects to (`--host`, `--host-facts`).
     pub host: Option<crate::host::HostInput>,
+    /// A live Kubernetes cluster to read instead (`--kube`), and whether to say what it skipped.
+    pub kube: Option<crate::kube::KubeInput>,
+    pub verbose: bool,
 }
 
 /// Loads every input into one model; inputs that fail become `InputError`s.
 pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
+    if let Some(kube) = &inputs.kube {
+        return crate::kube::load_model(kube, inputs.verbose);
+    }
     if let Some(docker) = &inputs.docker {
+        if let crate::live::DockerInput::Snapshot(path) = docker {
+            if crate::kube::is_snapshot(path) {
+                return crate::kube::load_model(&crate::kube::KubeInput::Snapshot(path.clone()), inputs.verbose);
+            }
+        }
         return crate::live::load(docker, &inputs.selection, &inputs.environment);
     }
     let mut model = Model::default();

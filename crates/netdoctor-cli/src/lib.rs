@@ -7,6 +7,7 @@ pub mod config;
 pub mod diff;
 pub mod explain;
 pub mod host;
+pub mod kube;
 pub mod live;
 pub mod matrix;
 pub mod probe;

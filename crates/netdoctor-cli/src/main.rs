@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netdoctor_cli::config::{self, FailOn, HostNetworkMode, Overrides};
-use netdoctor_cli::{check, diff, emit, explain, host, live, matrix, print};
+use netdoctor_cli::{check, diff, emit, explain, host, kube, live, matrix, print};
 use netdoctor_report::{Format, InputError, TextOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -48,8 +48,13 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct MatrixArgs {
     /// Manifest files or directories (read recursively).
-    #[arg(required = true)]
+    #[arg(required_unless_present_any = ["kube", "snapshot"])]
     paths: Vec<PathBuf>,
+    /// Read a cluster snapshot written by `netdoctor snapshot --kube` (offline).
+    #[arg(long, value_name = "FILE", conflicts_with = "kube")]
+    snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    kube: kube::KubeArgs,
     /// Output format (`connlist` is netpol-analyzer's text format).
     #[arg(long, value_enum, default_value_t = MatrixFormatArg::Text)]
     format: MatrixFormatArg,
@@ -145,6 +150,9 @@ struct CheckArgs {
     host_facts: Option<PathBuf>,
     #[command(flatten)]
     host_network: HostNetworkArg,
+    /// `--kube` checks a live Kubernetes cluster.
+    #[command(flatten)]
+    kube: kube::KubeArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -159,8 +167,11 @@ struct SnapshotArgs {
     #[command(flatten)]
     engine: live::EngineArgs,
     /// Capture this host instead: firewall rules, addresses, routes, sysctls, daemon.json.
-    #[arg(long, conflicts_with_all = ["docker", "snapshot"])]
+    #[arg(long, conflicts_with_all = ["docker", "snapshot", "kube"])]
     host: bool,
+    /// `--kube` captures a live Kubernetes cluster.
+    #[command(flatten)]
+    kube: kube::KubeArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -193,8 +204,18 @@ fn main() -> ExitCode {
         Command::Snapshot(args) if args.host => host::snapshot(args.output.as_deref()),
         Command::Why(args) => netdoctor_cli::why::run(args),
         Command::Probe(args) => netdoctor_cli::probe::run(args),
+        Command::Snapshot(args) if args.kube.kube && args.engine.wanted() => {
+            eprintln!("error: capture one source at a time: --kube or --docker");
+            2
+        }
+        Command::Snapshot(args) if args.kube.kube => match args.kube.input() {
+            Some(input) => kube::snapshot(&input, args.output.as_deref(), args.kube.verbose),
+            None => 2,
+        },
         Command::Snapshot(args) if !args.engine.wanted() => {
-            eprintln!("error: say what to capture: `netdoctor snapshot --docker -o FILE` or `netdoctor snapshot --host -o FILE`");
+            eprintln!(
+                "error: say what to capture: `netdoctor snapshot --docker -o FILE`, `netdoctor snapshot --kube -o FILE` or `netdoctor snapshot --host -o FILE`"
+            );
             2
         }
         Command::Snapshot(args) => {
@@ -225,6 +246,10 @@ fn run_check(args: CheckArgs) -> u8 {
         eprintln!("error: unknown rule(s): {}; `netdoctor rules` lists them", unknown.join(", "));
         return 2;
     }
+    if args.kube.kube && args.engine.wanted() {
+        eprintln!("error: check one live source at a time: --kube or --docker/--snapshot");
+        return 2;
+    }
     let (docker, selection) = match args.engine.wanted() {
         true => {
             let (input, selection) = args.engine.input(args.project_name.iter().cloned().collect());
@@ -242,6 +267,8 @@ fn run_check(args: CheckArgs) -> u8 {
         profiles: args.profiles,
         env_files: args.env_files,
         environment: std::env::vars().collect(),
+        kube: args.kube.input(),
+        verbose: args.kube.verbose,
     };
     let report = check::run(&inputs, &settings, errors);
     let format = match args.format {
@@ -265,7 +292,9 @@ fn run_matrix(args: MatrixArgs) -> u8 {
         MatrixFormatArg::Dot => matrix::MatrixFormat::Dot,
         MatrixFormatArg::Connlist => matrix::MatrixFormat::Connlist,
     };
-    let result = matrix::run(&args.paths, args.host_network.mode.unwrap_or_default().policy_options());
+    let kube_input = args.kube.input().or_else(|| args.snapshot.clone().map(kube::KubeInput::Snapshot));
+    let options = args.host_network.mode.unwrap_or_default().policy_options();
+    let result = matrix::run_with(&args.paths, kube_input.as_ref(), args.kube.verbose, options);
     matrix::report_problems(&result);
     let code = if result.errors.is_empty() { 0 } else { 2 };
     let rendered = matrix::render(&result, format);

@@ -63,8 +63,20 @@ fn index(i: usize) -> u32 {
 
 /// Reads every path and computes the matrix.
 pub fn run(paths: &[PathBuf], options: PolicyOptions) -> MatrixRun {
+    run_with(paths, None, false, options)
+}
+
+/// Reads every path and, when given, a live cluster or a snapshot of one
+/// (`--kube`, `--snapshot`), and computes the matrix over all of them.
+pub fn run_with(paths: &[PathBuf], kube: Option<&crate::kube::KubeInput>, verbose: bool, options: PolicyOptions) -> MatrixRun {
     let mut cluster = Cluster::default();
     let mut out = MatrixRun::default();
+    if let Some(input) = kube {
+        let loaded = crate::kube::load(input, verbose);
+        cluster.extend(loaded.cluster);
+        out.warnings.extend(loaded.warnings);
+        out.errors.extend(loaded.errors);
+    }
     for path in paths {
         let loaded = k8s::load(path);
         cluster.extend(loaded.cluster);

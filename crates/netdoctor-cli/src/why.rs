@@ -46,6 +46,9 @@ pub struct WhyArgs {
     pub host_facts: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// `--kube` answers from a cluster's policies: A and B are workloads (`namespace/name`).
+    #[command(flatten)]
+    pub kube: crate::kube::KubeArgs,
 }
 
 /// Output formats of `why`.
@@ -57,6 +60,15 @@ pub enum WhyFormat {
 
 /// Runs `why`; returns the exit code.
 pub fn run(args: WhyArgs) -> u8 {
+    let kube_snapshot = args.engine.snapshot.clone().filter(|p| crate::kube::is_snapshot(p)).map(crate::kube::KubeInput::Snapshot);
+    if let Some(input) = args.kube.input().or(kube_snapshot) {
+        if args.engine.docker || args.probe || args.host || args.host_facts.is_some() {
+            eprintln!("error: --kube answers from the cluster's policies alone: leave out --docker, --probe, --host and --host-facts");
+            return 2;
+        }
+        let json = matches!(args.format, WhyFormat::Json);
+        return crate::kube::why(&input, args.kube.verbose, &args.from, &args.to, args.port, json);
+    }
     if args.probe && !args.engine.docker {
         eprintln!("error: --probe tests the running containers: use it with --docker (a snapshot's processes are gone)");
         return 2;

@@ -146,7 +146,7 @@ fn a_refused_list_names_the_resource_and_the_verb() {
     let server = replay::start(Behaviour::Forbid("networkpolicies"));
     let dir = tempfile::tempdir().unwrap();
     let e = read(&options(&dir, &server.url())).unwrap_err();
-    assert!(matches!(e, Error::Forbidden { status: 403, .. }), "{e:?}");
+    assert!(matches!(&e, Error::Refused(r) if r.status == 403), "{e:?}");
     let text = shown(&e);
     assert!(
         text.starts_with(&format!(
@@ -170,8 +170,8 @@ fn a_wrong_token_is_refused_with_a_hint() {
     std::fs::write(&path, text).unwrap();
     let e = read(&opts).unwrap_err();
     let text = shown(&e);
-    assert!(text.contains("refused to list namespaces (HTTP 401): Unauthorized"), "{text}");
-    assert!(text.contains("the credentials were not accepted"), "{text}");
+    assert!(matches!(&e, Error::Refused(r) if r.status == 401), "{e:?}");
+    assert!(text.contains("did not accept the credentials to list namespaces (HTTP 401): Unauthorized; refresh them"), "{text}");
     assert!(!text.contains("ndt-expired-token"));
 }
 

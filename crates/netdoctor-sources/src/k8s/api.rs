@@ -69,8 +69,9 @@ pub enum Error {
     Config { message: String },
     #[error("cannot reach {server} (context {context}): {message}")]
     Connect { server: String, context: String, message: String },
-    #[error("{server} (context {context}) refused to list {resource}{scope} (HTTP {status}): {message}")]
-    Forbidden { server: String, context: String, resource: String, scope: String, status: u16, message: String },
+    /// The server refused a list: 401 (credentials not accepted) or 403 (RBAC).
+    #[error("{0}")]
+    Refused(Box<Refusal>),
     #[error("{what} at {server} (context {context}): {message}")]
     Request { server: String, context: String, what: String, status: Option<u16>, message: String },
     #[error("{what} at {server} (context {context}): no answer within {}s", after.as_secs_f32())]
@@ -85,22 +86,49 @@ impl Error {
         match self {
             Error::Config { .. } => Some("set KUBECONFIG or pass --kubeconfig FILE, and pick a context with --context NAME".into()),
             Error::Connect { .. } => Some("check KUBECONFIG / --context, that the API server is up and this machine can reach it".into()),
-            Error::Forbidden { resource, scope, status: 401, .. } => Some(format!(
-                "the credentials were not accepted: refresh them (log in again) and check that `kubectl get {resource}{}` works",
-                if scope.contains("all namespaces") { " -A" } else { "" }
-            )),
-            Error::Forbidden { resource, scope, .. } => {
-                let all = scope.contains("all namespaces");
-                Some(format!(
-                    "grant the RBAC verb `list` on `{resource}` to this user (check with `kubectl auth can-i list {resource}{}`){}",
-                    if all { " -A" } else { "" },
-                    if all { ", or narrow the read with --namespace NS" } else { "" }
-                ))
+            Error::Refused(r) => {
+                let all = r.scope.contains("all namespaces");
+                let flag = if all { " -A" } else { "" };
+                let resource = &r.resource;
+                Some(if r.status == 401 {
+                    format!("refresh them (log in again, or renew the token in the kubeconfig) and check that `kubectl get {resource}{flag}` works")
+                } else {
+                    format!(
+                        "grant the RBAC verb `list` on `{resource}` to this user (check with `kubectl auth can-i list {resource}{flag}`){}",
+                        if all { ", or narrow the read with --namespace NS" } else { "" }
+                    )
+                })
             }
             Error::Timeout { .. } => Some("the API server is slow or unreachable: check the network path, or raise --kube-timeout".into()),
             Error::Request { status: Some(410), .. } => Some("the list changed while it was read page by page: run again".into()),
             Error::Snapshot { .. } => Some("write it again with `netdoctor snapshot --kube -o FILE`".into()),
             Error::Request { .. } => None,
+        }
+    }
+}
+
+/// A list the API server refused.
+#[derive(Debug)]
+pub struct Refusal {
+    pub server: String,
+    pub context: String,
+    /// `pods`, or `networkpolicies.networking.k8s.io` outside the core group.
+    pub resource: String,
+    /// ` in all namespaces`, ` in namespace NS`, or empty for cluster-scoped resources.
+    pub scope: String,
+    /// 401 or 403.
+    pub status: u16,
+    /// The server's own message.
+    pub message: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Refusal { server, context, resource, scope, status, message } = self;
+        if *status == 401 {
+            write!(f, "{server} (context {context}) did not accept the credentials to list {resource}{scope} (HTTP 401): {message}")
+        } else {
+            write!(f, "{server} (context {context}) refused to list {resource}{scope} (HTTP {status}): {message}")
         }
     }
 }

@@ -5,7 +5,7 @@
 //! own timeout and the whole read a deadline. Messages name the server and context,
 //! never a token or key.
 
-use super::api::{Error, KubeSnapshot};
+use super::api::{Error, KubeSnapshot, Refusal};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::{json, Value};
@@ -183,7 +183,7 @@ async fn read_async(kubeconfig: Kubeconfig, target: &Target, opts: &LiveOptions)
             Err(e) => {
                 let status = match &e {
                     Error::Request { status, .. } => *status,
-                    Error::Forbidden { status, .. } => Some(*status),
+                    Error::Refused(r) => Some(r.status),
                     _ => None,
                 };
                 match (need, status) {
@@ -318,18 +318,16 @@ impl Call<'_> {
 
     fn api_error(&self, what: &str, resource: &Resource, scope: &str, e: kube::Error) -> Error {
         match e {
-            kube::Error::Api(response) if matches!(response.code, 401 | 403) => Error::Forbidden {
-                server: self.target.server.clone(),
-                context: self.target.context.clone(),
-                resource: if resource.group_version == "v1" {
+            kube::Error::Api(response) if matches!(response.code, 401 | 403) => {
+                let (server, context) = (self.target.server.clone(), self.target.context.clone());
+                let name = if resource.group_version == "v1" {
                     resource.plural.to_string()
                 } else {
                     format!("{}.{}", resource.plural, resource.group_version.split('/').next().unwrap_or_default())
-                },
-                scope: scope.to_string(),
-                status: response.code,
-                message: api_message(&response),
-            },
+                };
+                let (resource, scope, message) = (name, scope.to_string(), api_message(&response));
+                Error::Refused(Box::new(Refusal { server, context, resource, scope, status: response.code, message }))
+            }
             kube::Error::Api(response) => self.request_error(what, Some(response.code), api_message(&response)),
             kube::Error::HyperError(_) | kube::Error::Service(_) => {
                 let message = chain(&e);
