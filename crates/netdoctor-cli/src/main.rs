@@ -33,7 +33,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
-    /// Show which Kubernetes workloads may connect to which, from manifests.
+    /// Show which Kubernetes workloads may connect to which, from manifests or a live cluster (--kube).
     Matrix(MatrixArgs),
     /// Show the connections a change to Kubernetes manifests adds and removes (exit 1 when any).
     Diff(DiffArgs),

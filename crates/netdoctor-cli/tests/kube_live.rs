@@ -98,6 +98,10 @@ fn a_snapshot_of_the_cluster_answers_offline() {
     assert_eq!(offline.status.code(), Some(0), "{}", text(&offline.stderr));
     assert_eq!(text(&offline.stdout), text(&live.stdout));
 
+    let why = netdoctor(&["why", "shop/web", "shop/db", "--port", "tcp/5432", "--snapshot", "cluster.json"], &nowhere, dir.path());
+    assert_eq!(why.status.code(), Some(0), "{}", text(&why.stderr));
+    assert!(text(&why.stdout).starts_with("shop/web[Deployment] -> shop/db[StatefulSet] tcp/5432: allowed"), "{}", text(&why.stdout));
+
     let check = netdoctor(&["check", "--snapshot", "cluster.json", "--format", "json"], &nowhere, dir.path());
     assert_eq!(check.status.code(), Some(0), "{}\n{}", text(&check.stdout), text(&check.stderr));
     let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();

@@ -221,3 +221,23 @@ fn a_missing_context_is_named_before_anything_is_sent() {
     let other = LiveOptions { context: Some("ndt-other".into()), ..options(&dir, &server.url()) };
     assert_eq!(read(&other).unwrap().context, "ndt-other");
 }
+
+#[test]
+fn a_read_narrowed_to_one_namespace_lists_only_there() {
+    let server = replay::start(Behaviour::Serve);
+    let dir = tempfile::tempdir().unwrap();
+    let opts = LiveOptions { namespace: Some("monitoring".into()), ..options(&dir, &server.url()) };
+    let snapshot = read(&opts).unwrap();
+    assert_eq!(snapshot.namespace.as_deref(), Some("monitoring"));
+    assert_eq!((snapshot.count("Pod"), snapshot.count("Service"), snapshot.count("NetworkPolicy")), (1, 0, 0));
+    // Cluster-scoped objects are still read whole.
+    assert_eq!((snapshot.count("Namespace"), snapshot.count("Node"), snapshot.count("AdminNetworkPolicy")), (4, 1, 1));
+    let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
+    assert!(targets.contains(&"/api/v1/namespaces/monitoring/pods?limit=500".to_string()), "{targets:?}");
+    assert!(targets.contains(&"/apis/networking.k8s.io/v1/namespaces/monitoring/networkpolicies?limit=500".to_string()), "{targets:?}");
+    assert!(targets.contains(&"/api/v1/namespaces?limit=500".to_string()), "{targets:?}");
+    assert!(!targets.iter().any(|t| t.starts_with("/api/v1/pods")), "{targets:?}");
+    let loaded = lower_snapshot(&snapshot);
+    assert_eq!(loaded.cluster.pods.len(), 1);
+    assert_eq!(loaded.cluster.pods[0].owner.name, "prometheus");
+}

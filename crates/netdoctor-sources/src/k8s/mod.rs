@@ -5,6 +5,10 @@
 //!
 //! Files that are not Kubernetes resources are skipped with a warning; malformed ones
 //! give located errors, and the other files are still read.
+//!
+//! A live cluster (`live`, feature `kube-live`) is read with LIST calls into an
+//! `api::KubeSnapshot` of the server's JSON objects, which `api::lower_snapshot` feeds
+//! through the same lowering, with `kube:<context>/<kind>/...` origins.
 
 pub mod api;
 mod detect;

@@ -154,6 +154,11 @@ fn answer(method: &str, target: &str, authorization: Option<&str>, behaviour: &B
         return status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", "{}");
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    // `/api/v1/namespaces/NS/pods` lists what `/api/v1/pods` does, in NS only, in one page.
+    if let Some((cluster_path, namespace)) = namespaced(path) {
+        let (code, body) = answer(method, &cluster_path, authorization, behaviour);
+        return if code == 200 { (200, in_namespace(&body, namespace)) } else { (code, body) };
+    }
     let continue_token = query.split('&').find_map(|kv| kv.strip_prefix("continue="));
     let plural = path.rsplit('/').next().unwrap_or_default();
     if let Behaviour::Forbid(forbidden) = behaviour {
@@ -188,4 +193,27 @@ fn answer(method: &str, target: &str, authorization: Option<&str>, behaviour: &B
         Ok(body) => (200, body),
         Err(e) => status(404, "NotFound", &format!("fixture {file}: {e}"), "{}"),
     }
+}
+
+/// The cluster-wide path and the namespace of a namespaced list path.
+fn namespaced(path: &str) -> Option<(String, &str)> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let at = parts.iter().position(|p| *p == "namespaces")?;
+    let (namespace, plural) = (parts.get(at + 1)?, parts.get(at + 2)?);
+    let base = parts.get(..at)?.join("/");
+    Some((format!("{base}/{plural}"), namespace))
+}
+
+/// A list reply narrowed to one namespace; for pods, both pages in one.
+fn in_namespace(body: &str, namespace: &str) -> String {
+    let mut list: serde_json::Value = serde_json::from_str(body).expect("fixture JSON");
+    if list["kind"] == "PodList" {
+        let second: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fixtures().join("pods-page2.json")).unwrap()).unwrap();
+        let more = second["items"].as_array().cloned().unwrap_or_default();
+        list["items"].as_array_mut().unwrap().extend(more);
+        list["metadata"] = serde_json::json!({"resourceVersion": "48731"});
+    }
+    list["items"].as_array_mut().unwrap().retain(|item| item["metadata"]["namespace"] == namespace);
+    list.to_string()
 }
