@@ -296,6 +296,9 @@ fn run_matrix(args: MatrixArgs) -> u8 {
     let options = args.host_network.mode.unwrap_or_default().policy_options();
     let result = matrix::run_with(&args.paths, kube_input.as_ref(), args.kube.verbose, options);
     matrix::report_problems(&result);
+    if result.read_failed {
+        return 2;
+    }
     let code = if result.errors.is_empty() { 0 } else { 2 };
     let rendered = matrix::render(&result, format);
     emit(&rendered, args.output.as_deref(), code)

@@ -47,6 +47,8 @@ pub struct MatrixRun {
     pub workloads: Vec<String>,
     pub warnings: Vec<String>,
     pub errors: Vec<LoadError>,
+    /// A live cluster or snapshot could not be read at all: there is no matrix to show.
+    pub read_failed: bool,
 }
 
 impl MatrixRun {
@@ -73,6 +75,7 @@ pub fn run_with(paths: &[PathBuf], kube: Option<&crate::kube::KubeInput>, verbos
     let mut out = MatrixRun::default();
     if let Some(input) = kube {
         let loaded = crate::kube::load(input, verbose);
+        out.read_failed = loaded.failed;
         cluster.extend(loaded.cluster);
         out.warnings.extend(loaded.warnings);
         out.errors.extend(loaded.errors);

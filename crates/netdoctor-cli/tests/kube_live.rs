@@ -152,6 +152,7 @@ fn a_refused_list_stops_with_exit_2_and_says_which_permission() {
     let out = netdoctor(&["matrix", "--kube"], &kubeconfig, dir.path());
     no_secrets(&out);
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout), "", "no matrix is shown for a cluster that was not read");
     let stderr = text(&out.stderr);
     assert!(
         stderr.starts_with(&format!(

@@ -85,6 +85,9 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Config { .. } => Some("set KUBECONFIG or pass --kubeconfig FILE, and pick a context with --context NAME".into()),
+            Error::Connect { message, .. } if message.contains("certificate") => Some(
+                "the server's TLS certificate is not trusted: check `certificate-authority`/`certificate-authority-data` of the cluster in the kubeconfig (and --context)".into(),
+            ),
             Error::Connect { .. } => Some("check KUBECONFIG / --context, that the API server is up and this machine can reach it".into()),
             Error::Refused(r) => {
                 let all = r.scope.contains("all namespaces");
@@ -441,6 +444,31 @@ mod tests {
         assert_eq!(back.count("Pod"), 1);
         assert!(KubeSnapshot::parse(r#"{"netdoctor-kube-snapshot": 7, "context": "c", "server": "s"}"#).unwrap_err().contains("version 7"));
         assert!(KubeSnapshot::parse("{}").is_err());
+    }
+
+    #[test]
+    fn hints_say_what_to_do() {
+        let connect = |message: &str| Error::Connect { server: "https://k:6443".into(), context: "c".into(), message: message.into() };
+        let untrusted = connect("client error (Connect): invalid peer certificate: UnknownIssuer").hint().unwrap();
+        assert!(untrusted.contains("certificate-authority-data"), "{untrusted}");
+        assert!(connect("tcp connect error: Connection refused").hint().unwrap().starts_with("check KUBECONFIG / --context"));
+        let refusal = |status, scope: &str| {
+            Error::Refused(Box::new(Refusal {
+                server: "https://k:6443".into(),
+                context: "c".into(),
+                resource: "pods".into(),
+                scope: scope.into(),
+                status,
+                message: "no".into(),
+            }))
+        };
+        let namespaced = refusal(403, " in namespace shop");
+        assert_eq!(namespaced.to_string(), "https://k:6443 (context c) refused to list pods in namespace shop (HTTP 403): no");
+        assert_eq!(
+            namespaced.hint().unwrap(),
+            "grant the RBAC verb `list` on `pods` to this user (check with `kubectl auth can-i list pods`)"
+        );
+        assert!(refusal(401, "").to_string().contains("did not accept the credentials to list pods (HTTP 401)"));
     }
 
     #[test]

@@ -79,7 +79,7 @@ const RESOURCES: &[Resource] = &[
     res("apps/v1", "replicasets", "ReplicaSet", true, Need::BestEffort),
     res("v1", "services", "Service", true, Need::Required),
     res("v1", "endpoints", "Endpoints", true, Need::Required),
-    res("discovery.k8s.io/v1", "endpointslices", "EndpointSlice", true, Need::Required),
+    res("discovery.k8s.io/v1", "endpointslices", "EndpointSlice", true, Need::OptionalGroup),
     res("networking.k8s.io/v1", "ingresses", "Ingress", true, Need::Required),
     res("networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", true, Need::Required),
     res("route.openshift.io/v1", "routes", "Route", true, Need::OptionalGroup),
