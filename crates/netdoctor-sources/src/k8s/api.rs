@@ -6,8 +6,8 @@
 //!
 //! Each object gets a logical origin `kube:<context>/<kind>/<namespace>/<name>`
 //! (`kube:<context>/<kind>/<name>` for cluster-scoped kinds), as live Docker objects
-//! get `docker://...`. Pods owned by a ReplicaSet are attributed to the ReplicaSet's
-//! Deployment, so replicas group under the workload people know.
+//! get `docker://...`. Pods owned by a ReplicaSet (a Job) are attributed to its
+//! Deployment (CronJob), so replicas group under the workload people manage.
 
 use super::raw::{RawObject, RawObjects};
 use super::{lower, Loaded, Warning};
@@ -297,59 +297,70 @@ fn controller(object: &Value) -> Option<(&str, &str)> {
         .and_then(|r| Some((r.get("kind")?.as_str()?, r.get("name")?.as_str()?)))
 }
 
-/// The Deployment owning each ReplicaSet read, by (namespace, ReplicaSet name).
-fn deployments_of_replica_sets(objects: &[Value]) -> BTreeMap<(String, String), String> {
+/// Controllers that make pods on behalf of another, and the kind of that other: pods
+/// are attributed to the owner people manage.
+const INTERMEDIATE: &[(&str, &str, &str)] = &[("ReplicaSet", "Deployment", "apps/v1"), ("Job", "CronJob", "batch/v1")];
+
+/// The owner of each intermediate controller read, by (kind, namespace, name).
+fn intermediate_owners(objects: &[Value]) -> BTreeMap<(String, String, String), String> {
     let mut owners = BTreeMap::new();
-    for rs in objects.iter().filter(|o| o.get("kind").and_then(Value::as_str) == Some("ReplicaSet")) {
-        let (Some(ns), Some(name)) = (text(rs, &["metadata", "namespace"]), text(rs, &["metadata", "name"])) else { continue };
-        if let Some(("Deployment", deployment)) = controller(rs) {
-            owners.insert((ns.to_string(), name.to_string()), deployment.to_string());
+    for object in objects {
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let Some((_, owner_kind, _)) = INTERMEDIATE.iter().find(|(k, _, _)| *k == kind) else { continue };
+        let (Some(ns), Some(name)) = (text(object, &["metadata", "namespace"]), text(object, &["metadata", "name"])) else { continue };
+        if let Some((k, owner)) = controller(object) {
+            if k == *owner_kind {
+                owners.insert((kind.to_string(), ns.to_string(), name.to_string()), owner.to_string());
+            }
         }
     }
     owners
 }
 
-/// Points a pod's ReplicaSet owner reference at that ReplicaSet's Deployment: from the
-/// ReplicaSets read when there are any, else by the `pod-template-hash` convention
-/// (the Deployment controller names its ReplicaSets `<deployment>-<hash>`).
-fn attribute_to_deployment(pod: &mut Value, owners: &BTreeMap<(String, String), String>, have_replica_sets: bool) {
+/// Points a pod's ReplicaSet (Job) owner reference at that ReplicaSet's Deployment (the
+/// Job's CronJob), from the controllers read. When no ReplicaSets could be read, the
+/// `pod-template-hash` convention names the Deployment (its controller names
+/// ReplicaSets `<deployment>-<hash>`).
+fn attribute_to_owner(pod: &mut Value, owners: &BTreeMap<(String, String, String), String>, have_replica_sets: bool) {
     let ns = text(pod, &["metadata", "namespace"]).unwrap_or("default").to_string();
     let hash = text(pod, &["metadata", "labels", "pod-template-hash"]).map(str::to_string);
     let Some(refs) = pod.get_mut("metadata").and_then(|m| m.get_mut("ownerReferences")).and_then(Value::as_array_mut) else { return };
     for reference in refs {
-        let is_controller = reference.get("controller").and_then(Value::as_bool) == Some(true);
-        if !is_controller || reference.get("kind").and_then(Value::as_str) != Some("ReplicaSet") {
+        if reference.get("controller").and_then(Value::as_bool) != Some(true) {
             continue;
         }
-        let Some(rs) = reference.get("name").and_then(Value::as_str).map(str::to_string) else { continue };
-        let deployment = match owners.get(&(ns.clone(), rs.clone())) {
-            Some(d) => Some(d.clone()),
-            None if !have_replica_sets => hash
+        let kind = reference.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        let Some((_, owner_kind, api_version)) = INTERMEDIATE.iter().find(|(k, _, _)| *k == kind) else { continue };
+        let Some(name) = reference.get("name").and_then(Value::as_str).map(str::to_string) else { continue };
+        let owner = match owners.get(&(kind.clone(), ns.clone(), name.clone())) {
+            Some(o) => Some(o.clone()),
+            None if kind == "ReplicaSet" && !have_replica_sets => hash
                 .as_deref()
-                .and_then(|h| rs.strip_suffix(h))
+                .and_then(|h| name.strip_suffix(h))
                 .and_then(|s| s.strip_suffix('-'))
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
             None => None,
         };
-        if let (Some(deployment), Some(map)) = (deployment, reference.as_object_mut()) {
-            map.insert("kind".into(), Value::String("Deployment".into()));
-            map.insert("apiVersion".into(), Value::String("apps/v1".into()));
-            map.insert("name".into(), Value::String(deployment));
+        if let (Some(owner), Some(map)) = (owner, reference.as_object_mut()) {
+            map.insert("kind".into(), Value::String((*owner_kind).into()));
+            map.insert("apiVersion".into(), Value::String((*api_version).into()));
+            map.insert("name".into(), Value::String(owner));
         }
     }
 }
 
 /// Lowers a snapshot into the model through the manifest lowering. Pods that finished
-/// (`Succeeded`, `Failed`) take no traffic and are left out; ReplicaSets only name
-/// their pods' Deployment.
+/// (`Succeeded`, `Failed`) take no traffic and are left out; ReplicaSets and Jobs only
+/// name their pods' Deployment and CronJob.
 pub fn lower_snapshot(snapshot: &KubeSnapshot) -> Loaded {
-    let owners = deployments_of_replica_sets(&snapshot.objects);
+    let owners = intermediate_owners(&snapshot.objects);
     let have_replica_sets = snapshot.objects.iter().any(|o| o.get("kind").and_then(Value::as_str) == Some("ReplicaSet"));
     let mut objects = RawObjects::default();
     for object in &snapshot.objects {
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
-        if kind == "ReplicaSet" {
+        // Live pods stand for their controllers, which only name the pods' owner.
+        if INTERMEDIATE.iter().any(|(k, _, _)| *k == kind) {
             continue;
         }
         if kind == "Pod" && matches!(text(object, &["status", "phase"]), Some("Succeeded" | "Failed")) {
@@ -357,7 +368,7 @@ pub fn lower_snapshot(snapshot: &KubeSnapshot) -> Loaded {
         }
         let mut object = object.clone();
         if kind == "Pod" {
-            attribute_to_deployment(&mut object, &owners, have_replica_sets);
+            attribute_to_owner(&mut object, &owners, have_replica_sets);
         }
         let address = object_address(&snapshot.context, &object);
         let span = Span::new(Arc::from(Path::new(&address)), 0, 0);
@@ -428,6 +439,20 @@ mod tests {
             (loaded.cluster.pods[1].owner.kind.as_str(), loaded.cluster.pods[1].owner.name.as_str()),
             ("ReplicaSet", "bare-7c5ddbdf54")
         );
+    }
+
+    #[test]
+    fn cron_job_pods_group_under_their_cron_job() {
+        let mut s = KubeSnapshot::new("c", "https://x");
+        let mut p = pod("report-29411700-x", "unused", "h", "Running");
+        p["metadata"]["ownerReferences"] =
+            json!([{"apiVersion": "batch/v1", "kind": "Job", "name": "report-29411700", "controller": true}]);
+        s.objects.push(p);
+        s.objects.push(json!({"kind": "Job", "apiVersion": "batch/v1",
+            "metadata": {"name": "report-29411700", "namespace": "shop", "ownerReferences": [{"kind": "CronJob", "name": "report", "controller": true}]}}));
+        let loaded = lower_snapshot(&s);
+        assert_eq!(loaded.cluster.pods.len(), 1, "Jobs are not lowered as workloads");
+        assert_eq!((loaded.cluster.pods[0].owner.kind.as_str(), loaded.cluster.pods[0].owner.name.as_str()), ("CronJob", "report"));
     }
 
     #[test]

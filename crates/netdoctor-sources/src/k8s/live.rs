@@ -71,12 +71,13 @@ const fn res(group_version: &'static str, plural: &'static str, kind: &'static s
     Resource { group_version, plural, kind, namespaced, need }
 }
 
-/// Everything read, in order. ReplicaSets only serve to name pods' Deployments.
+/// Everything read, in order. ReplicaSets and Jobs only serve to name pods' Deployments and CronJobs.
 const RESOURCES: &[Resource] = &[
     res("v1", "namespaces", "Namespace", false, Need::Required),
     res("v1", "nodes", "Node", false, Need::BestEffort),
     res("v1", "pods", "Pod", true, Need::Required),
     res("apps/v1", "replicasets", "ReplicaSet", true, Need::BestEffort),
+    res("batch/v1", "jobs", "Job", true, Need::BestEffort),
     res("v1", "services", "Service", true, Need::Required),
     res("v1", "endpoints", "Endpoints", true, Need::Required),
     res("discovery.k8s.io/v1", "endpointslices", "EndpointSlice", true, Need::OptionalGroup),
@@ -205,6 +206,7 @@ async fn read_async(kubeconfig: Kubeconfig, target: &Target, opts: &LiveOptions)
 fn best_effort_effect(resource: &Resource) -> &'static str {
     match resource.plural {
         "replicasets" => " (pods are named after their Deployment by the pod-template-hash convention)",
+        "jobs" => " (pods of CronJobs are named after their Job)",
         "nodes" => " (node addresses and pod CIDRs are unknown)",
         "namespaces" => " (namespace labels are unknown, so namespaceSelectors match only by name)",
         _ => "",
@@ -261,7 +263,7 @@ async fn list_all(call: &Call<'_>, resource: &Resource, opts: &LiveOptions) -> R
             map.insert("kind".into(), Value::String(resource.kind.into()));
             map.insert("apiVersion".into(), Value::String(resource.group_version.into()));
             let object = Value::Object(map);
-            items.push(if resource.kind == "ReplicaSet" { replica_set_stub(&object) } else { object });
+            items.push(if matches!(resource.kind, "ReplicaSet" | "Job") { owner_stub(&object) } else { object });
         }
         token = page.get("metadata").and_then(|m| m.get("continue")).and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_string);
         if token.is_none() {
@@ -275,13 +277,13 @@ async fn list_all(call: &Call<'_>, resource: &Resource, opts: &LiveOptions) -> R
     ))
 }
 
-/// What a ReplicaSet is kept for: its name and owner.
-fn replica_set_stub(rs: &Value) -> Value {
-    let meta = rs.get("metadata");
+/// What a ReplicaSet or Job is kept for: its name and owner.
+fn owner_stub(object: &Value) -> Value {
+    let meta = object.get("metadata");
     let field = |k: &str| meta.and_then(|m| m.get(k)).cloned().unwrap_or(Value::Null);
     json!({
-        "kind": "ReplicaSet",
-        "apiVersion": "apps/v1",
+        "kind": object.get("kind"),
+        "apiVersion": object.get("apiVersion"),
         "metadata": {"name": field("name"), "namespace": field("namespace"), "uid": field("uid"), "ownerReferences": field("ownerReferences")}
     })
 }

@@ -182,6 +182,7 @@ fn answer(method: &str, target: &str, authorization: Option<&str>, behaviour: &B
         ("/api/v1/services", _) => "services.json",
         ("/api/v1/endpoints", _) => "endpoints.json",
         ("/apis/apps/v1/replicasets", _) => "replicasets.json",
+        ("/apis/batch/v1/jobs", _) => "jobs.json",
         ("/apis/discovery.k8s.io/v1/endpointslices", _) => "endpointslices.json",
         ("/apis/networking.k8s.io/v1/ingresses", _) => "ingresses.json",
         ("/apis/networking.k8s.io/v1/networkpolicies", _) => "networkpolicies.json",
