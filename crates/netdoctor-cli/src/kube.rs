@@ -2,11 +2,9 @@
 //! reads a cluster through its API (`netdoctor_sources::k8s::live`), `--snapshot FILE`
 //! reads a bundle written by `netdoctor snapshot --kube`; both lower the same raw form.
 
-use netdoctor_engine::policy::{Peer, PolicyEngine, PolicyOptions};
 use netdoctor_model::k8s::Cluster;
 use netdoctor_model::Model;
 use netdoctor_report::InputError;
-use netdoctor_rules::why::PortSpec;
 use netdoctor_sources::k8s::api::{lower_snapshot, Error, KubeSnapshot};
 use netdoctor_sources::k8s::live::{self, LiveOptions};
 use netdoctor_sources::LoadError;
@@ -188,64 +186,4 @@ pub fn snapshot(input: &KubeInput, output: Option<&Path>, verbose: bool) -> u8 {
         },
         None => crate::print(&text, 0),
     }
-}
-
-/// `netdoctor why A B --kube`: whether the policies let workload A connect to B.
-/// Returns the exit code: 0 allowed, 1 denied, 2 input errors.
-pub fn why(input: &KubeInput, verbose: bool, from: &str, to: &str, port: Option<PortSpec>, json: bool) -> u8 {
-    let loaded = load(input, verbose);
-    for w in &loaded.warnings {
-        eprintln!("warning: {w}");
-    }
-    for e in &loaded.errors {
-        eprintln!("error: {e}");
-    }
-    if loaded.failed {
-        return 2;
-    }
-    let engine = PolicyEngine::new(&loaded.cluster, PolicyOptions::default());
-    let find = |name: &str| {
-        engine.find_workload(name).ok_or_else(|| {
-            let mut known: Vec<String> = engine.workloads.iter().map(|w| w.name()).collect();
-            known.sort();
-            known.truncate(20);
-            format!("no workload `{name}` in the cluster; name it `namespace/name` (known: {})", known.join(", "))
-        })
-    };
-    let (src, dst) = match (find(from), find(to)) {
-        (Ok(s), Ok(d)) => (s, d),
-        (Err(m), _) | (_, Err(m)) => {
-            eprintln!("error: {m}");
-            return 2;
-        }
-    };
-    let matrix = engine.matrix();
-    let allowed =
-        matrix.connections.iter().find(|c| c.src == Peer::Workload(src) && c.dst == Peer::Workload(dst)).map(|c| matrix.conns(c).clone());
-    let verdict = match (&allowed, port) {
-        (None, _) => false,
-        (Some(set), Some(p)) => set.contains(p.protocol, p.port),
-        (Some(set), None) => !set.is_empty(),
-    };
-    let (from_name, to_name) = (engine.peer_name(&Peer::Workload(src)), engine.peer_name(&Peer::Workload(dst)));
-    let allowed_text = allowed.as_ref().map_or_else(|| "nothing".to_string(), ToString::to_string);
-    let port_text = port.map(|p| format!(" {p}")).unwrap_or_default();
-    let text = if json {
-        let doc = serde_json::json!({
-            "version": 1,
-            "from": from_name,
-            "to": to_name,
-            "port": port.map(|p| p.to_string()),
-            "verdict": if verdict { "allowed" } else { "denied" },
-            "allowed": allowed_text,
-        });
-        format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default())
-    } else if verdict {
-        format!("{from_name} -> {to_name}{port_text}: allowed\n  the policies in effect allow: {allowed_text}\n")
-    } else {
-        format!(
-            "{from_name} -> {to_name}{port_text}: denied\n  the policies in effect allow: {allowed_text}\n  = help: `netdoctor matrix --kube` lists every allowed connection; add an ingress rule on `{to_name}` (and an egress rule on `{from_name}` if it is egress-isolated) for this port\n"
-        )
-    };
-    crate::print(&text, if verdict { 0 } else { 1 })
 }

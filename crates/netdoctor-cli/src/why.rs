@@ -46,7 +46,7 @@ pub struct WhyArgs {
     pub host_facts: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// `--kube` answers from a cluster's policies: A and B are workloads (`namespace/name`).
+    /// `--kube` reads a live cluster: SRC and DST are then `namespace/name`, pod names or IPs.
     #[command(flatten)]
     pub kube: crate::kube::KubeArgs,
 }
@@ -60,14 +60,9 @@ pub enum WhyFormat {
 
 /// Runs `why`; returns the exit code.
 pub fn run(args: WhyArgs) -> u8 {
-    let kube_snapshot = args.engine.snapshot.clone().filter(|p| crate::kube::is_snapshot(p)).map(crate::kube::KubeInput::Snapshot);
-    if let Some(input) = args.kube.input().or(kube_snapshot) {
-        if args.engine.docker || args.probe || args.host || args.host_facts.is_some() {
-            eprintln!("error: --kube answers from the cluster's policies alone: leave out --docker, --probe, --host and --host-facts");
-            return 2;
-        }
-        let json = matches!(args.format, WhyFormat::Json);
-        return crate::kube::why(&input, args.kube.verbose, &args.from, &args.to, args.port, json);
+    if args.kube.kube && (args.engine.wanted() || args.probe || !args.manifests.is_empty() || !args.files.is_empty()) {
+        eprintln!("error: --kube reads the cluster: leave out PATH, -f, --docker, --snapshot and --probe");
+        return 2;
     }
     if args.probe && !args.engine.docker {
         eprintln!("error: --probe tests the running containers: use it with --docker (a snapshot's processes are gone)");
@@ -117,6 +112,11 @@ pub fn run(args: WhyArgs) -> u8 {
 
 /// Loads what `why` reasons about.
 pub fn load(args: &WhyArgs) -> (Model, Vec<InputError>) {
+    // A live cluster, or a snapshot of one.
+    let kube_snapshot = args.engine.snapshot.clone().filter(|p| crate::kube::is_snapshot(p)).map(crate::kube::KubeInput::Snapshot);
+    if let Some(input) = args.kube.input().or(kube_snapshot) {
+        return crate::kube::load_model(&input, args.kube.verbose);
+    }
     if !args.manifests.is_empty() {
         return load_manifests(&args.manifests);
     }

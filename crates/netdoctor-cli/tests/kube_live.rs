@@ -100,7 +100,7 @@ fn a_snapshot_of_the_cluster_answers_offline() {
 
     let why = netdoctor(&["why", "shop/web", "shop/db", "--port", "tcp/5432", "--snapshot", "cluster.json"], &nowhere, dir.path());
     assert_eq!(why.status.code(), Some(0), "{}", text(&why.stderr));
-    assert!(text(&why.stdout).starts_with("shop/web[Deployment] -> shop/db[StatefulSet] tcp/5432: allowed"), "{}", text(&why.stdout));
+    assert!(text(&why.stdout).starts_with("shop/web → shop/db on tcp/5432: ALLOWED\n"), "{}", text(&why.stdout));
 
     let check = netdoctor(&["check", "--snapshot", "cluster.json", "--format", "json"], &nowhere, dir.path());
     assert_eq!(check.status.code(), Some(0), "{}\n{}", text(&check.stdout), text(&check.stderr));
@@ -115,21 +115,25 @@ fn why_answers_from_the_policies() {
     let kubeconfig = replay::kubeconfig(dir.path(), &server.url());
     let allowed = netdoctor(&["why", "shop/web", "shop/db", "--port", "tcp/5432", "--kube"], &kubeconfig, dir.path());
     assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
-    assert_eq!(
-        text(&allowed.stdout),
-        "shop/web[Deployment] -> shop/db[StatefulSet] tcp/5432: allowed\n  the policies in effect allow: TCP 5432\n"
+    let stdout = text(&allowed.stdout);
+    assert!(stdout.starts_with("shop/web → shop/db on tcp/5432: ALLOWED\n"), "{stdout}");
+    assert!(
+        stdout.contains("ingress of shop/db[StatefulSet] on tcp/5432: allowed by NetworkPolicy shop/db-from-web ingress rule 1"),
+        "{stdout}"
     );
+    // A NetworkPolicy lets `team: platform` namespaces in; the AdminNetworkPolicy read from the cluster denies them first.
     let denied = netdoctor(&["why", "monitoring/prometheus", "shop/db", "--port", "5432", "--kube"], &kubeconfig, dir.path());
     assert_eq!(denied.status.code(), Some(1), "{}", text(&denied.stderr));
-    assert!(
-        text(&denied.stdout).starts_with("monitoring/prometheus[Deployment] -> shop/db[StatefulSet] tcp/5432: denied\n"),
-        "{}",
-        text(&denied.stdout)
-    );
+    let stdout = text(&denied.stdout);
+    assert!(stdout.starts_with("monitoring/prometheus → shop/db on tcp/5432: DENIED\n"), "{stdout}");
+    assert!(stdout.contains("denied by AdminNetworkPolicy no-monitoring-into-db rule `deny-monitoring`"), "{stdout}");
     let unknown = netdoctor(&["why", "shop/nope", "shop/db", "--kube"], &kubeconfig, dir.path());
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(text(&unknown.stderr).contains("no workload `shop/nope` in the cluster"), "{}", text(&unknown.stderr));
+    assert!(text(&unknown.stderr).contains("`shop/nope`"), "{}", text(&unknown.stderr));
+    let mixed = netdoctor(&["why", "shop/web", "shop/db", "--kube", "--docker"], &kubeconfig, dir.path());
+    assert_eq!(mixed.status.code(), Some(2));
     no_secrets(&denied);
+    no_secrets(&unknown);
 }
 
 #[test]

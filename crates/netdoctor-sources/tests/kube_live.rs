@@ -133,6 +133,19 @@ fn a_cluster_is_read_page_by_page_and_lowered() {
     assert_eq!(cluster.ingresses.len(), 1);
     assert_eq!(cluster.network_policies.len(), 3);
     assert_eq!(cluster.network_policies[0].origin, Origin::Logical("kube:ndt-replay/NetworkPolicy/shop/default-deny".into()));
+    // Endpoints and the EndpointSlice of Service web, each with both pod addresses.
+    let endpoints: Vec<(&str, &str, usize, String)> = cluster
+        .endpoints
+        .iter()
+        .map(|e| (e.service.as_str(), e.name.as_str(), e.ready_addresses().count(), e.origin.to_string()))
+        .collect();
+    assert_eq!(
+        endpoints,
+        vec![
+            ("web", "web", 2, "kube:ndt-replay/Endpoints/shop/web".to_string()),
+            ("web", "web-8wq2c", 2, "kube:ndt-replay/EndpointSlice/shop/web-8wq2c".to_string()),
+        ]
+    );
     assert_eq!(cluster.admin_policies.len(), 1);
     assert_eq!(cluster.admin_policies[0].origin, Origin::Logical("kube:ndt-replay/AdminNetworkPolicy/no-monitoring-into-db".into()));
 
