@@ -15,6 +15,7 @@
 //! println!("{:?}", outcomes);
 //! ```
 
+pub mod agent;
 mod batch;
 mod caps;
 mod container;
