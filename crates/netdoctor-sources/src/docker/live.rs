@@ -47,22 +47,8 @@ pub fn read(opts: &LiveOptions) -> Result<DockerSnapshot, Error> {
 }
 
 async fn read_async(endpoint: &str, opts: &LiveOptions) -> Result<DockerSnapshot, Error> {
-    if endpoint.starts_with("tcp://") && std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty()) {
-        return Err(Error::Connect {
-            endpoint: endpoint.to_string(),
-            message: "TLS-protected endpoints are not supported yet (DOCKER_TLS_VERIFY is set)".into(),
-        });
-    }
-    let docker = Docker::connect_with_host(endpoint)
-        .map_err(|e| Error::Connect { endpoint: endpoint.to_string(), message: e.to_string() })?
-        .with_timeout(opts.timeout.max(Duration::from_secs(1)));
+    let docker = connect(endpoint, opts.timeout).await?;
     let call = Call { endpoint, timeout: opts.timeout };
-    // Older daemons refuse a newer client's API version; agree on the daemon's.
-    // The first request is where a missing or refused socket shows.
-    let docker = call.run("negotiating the API version", docker.negotiate_version()).await.map_err(|e| match e {
-        Error::Request { status: None, message, .. } => Error::Connect { endpoint: endpoint.to_string(), message },
-        other => other,
-    })?;
     let mut snapshot = DockerSnapshot::new(endpoint);
     snapshot.taken_at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     snapshot.version_info = to_value(call.run("reading the engine version", docker.version()).await?);
@@ -131,6 +117,26 @@ async fn read_async(endpoint: &str, opts: &LiveOptions) -> Result<DockerSnapshot
     Ok(snapshot)
 }
 
+/// A client for `endpoint` that agreed on the daemon's API version (older daemons
+/// refuse a newer client's). The first request is where a missing or refused socket shows.
+pub(crate) async fn connect(endpoint: &str, timeout: Duration) -> Result<Docker, Error> {
+    let refuse = |message: &str| Err(Error::Connect { endpoint: endpoint.to_string(), message: message.to_string() });
+    if endpoint.starts_with("tcp://") && std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty()) {
+        return refuse("TLS-protected endpoints are not supported yet (DOCKER_TLS_VERIFY is set)");
+    }
+    if endpoint.starts_with("ssh://") {
+        return refuse("ssh:// endpoints are not supported");
+    }
+    let docker = Docker::connect_with_host(endpoint)
+        .map_err(|e| Error::Connect { endpoint: endpoint.to_string(), message: e.to_string() })?
+        .with_timeout(timeout.max(Duration::from_secs(1)));
+    let call = Call { endpoint, timeout };
+    call.run("negotiating the API version", docker.negotiate_version()).await.map_err(|e| match e {
+        Error::Request { status: None, message, .. } => Error::Connect { endpoint: endpoint.to_string(), message },
+        other => other,
+    })
+}
+
 /// The containers to inspect: the selection, plus the containers whose network
 /// namespace a selected one joins (`--network container:X`).
 fn selected_ids(summaries: &[bollard::models::ContainerSummary], selection: &Selection) -> Vec<String> {
@@ -169,13 +175,13 @@ fn to_value<T: serde::Serialize>(v: T) -> Value {
 
 /// One API request with its own deadline.
 #[derive(Clone, Copy)]
-struct Call<'a> {
-    endpoint: &'a str,
-    timeout: Duration,
+pub(crate) struct Call<'a> {
+    pub(crate) endpoint: &'a str,
+    pub(crate) timeout: Duration,
 }
 
 impl Call<'_> {
-    async fn run<T>(&self, what: &str, fut: impl Future<Output = Result<T, bollard::errors::Error>>) -> Result<T, Error> {
+    pub(crate) async fn run<T>(&self, what: &str, fut: impl Future<Output = Result<T, bollard::errors::Error>>) -> Result<T, Error> {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(request_error(self.endpoint, what, e)),

@@ -14,6 +14,8 @@
 //! # Ok::<(), netdoctor_sources::docker::Error>(())
 //! ```
 
+#[cfg(feature = "docker-live")]
+pub mod agent;
 pub mod context;
 #[cfg(feature = "docker-live")]
 pub mod live;
@@ -55,6 +57,12 @@ impl Error {
             Error::Connect { message, .. } if message.contains("Permission denied") => Some(
                 "the socket is not readable by this user: run with sudo, join the `docker` group, or point DOCKER_HOST at an engine you may use"
                     .into(),
+            ),
+            Error::Connect { message, .. } if message.contains("TLS-protected") => Some(
+                "forward the engine's socket over SSH instead (`ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock HOST`, then `--docker-host unix:///tmp/docker.sock`), or run netdoctor on the engine's host".into(),
+            ),
+            Error::Connect { message, .. } if message.contains("ssh://") => Some(
+                "forward the engine's socket first: `ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock HOST`, then use `--docker-host unix:///tmp/docker.sock`".into(),
             ),
             Error::Connect { .. } => Some(
                 "is dockerd running? Start it (`sudo systemctl start docker`), or set DOCKER_HOST / `--docker-host` to the engine's socket, or check offline with `--snapshot FILE`".into(),
