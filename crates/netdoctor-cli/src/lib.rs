@@ -11,6 +11,7 @@ pub mod kube;
 pub mod live;
 pub mod matrix;
 pub mod probe;
+pub mod prober;
 pub mod why;
 
 use std::io::Write;

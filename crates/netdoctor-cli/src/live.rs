@@ -44,6 +44,11 @@ impl EngineArgs {
     }
 }
 
+/// `--docker-timeout` as a duration, bounded to 0.1 s..1 h.
+pub fn timeout(secs: f64) -> Duration {
+    Duration::from_secs_f64(if secs.is_finite() { secs.clamp(0.1, 3600.0) } else { 10.0 })
+}
+
 /// Where the live state comes from.
 #[derive(Debug, Clone)]
 pub enum DockerInput {
@@ -58,12 +63,7 @@ impl DockerInput {
     pub fn from_flags(snapshot: Option<PathBuf>, host: Option<String>, timeout_secs: f64, selection: Selection) -> DockerInput {
         match snapshot {
             Some(path) => DockerInput::Snapshot(path),
-            None => DockerInput::Live(LiveOptions {
-                host,
-                timeout: Duration::from_secs_f64(timeout_secs.clamp(0.1, 3600.0)),
-                selection,
-                ..LiveOptions::default()
-            }),
+            None => DockerInput::Live(LiveOptions { host, timeout: timeout(timeout_secs), selection, ..LiveOptions::default() }),
         }
     }
 

@@ -5,9 +5,10 @@
 //! read, and only query the containers' own resolvers.
 
 use crate::live::{self, EngineArgs};
+use crate::prober::{ProbeVia, Prober, Source};
 use netdoctor_engine::{Analysis, EngineConfig, Resolution, Stack};
 use netdoctor_model::{Model, Protocol, Workload};
-use netdoctor_probe::{run_batch, Capabilities, Job, NetnsRef, Outcome, Probe, ProbeOptions};
+use netdoctor_probe::{Outcome, Probe, ProbeOptions};
 use netdoctor_rules::why::{Status, Why};
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
@@ -24,11 +25,14 @@ fn owner(analysis: &Analysis<'_>, w: usize) -> usize {
     }
 }
 
-/// The PID whose network namespace workload `w` uses (its own running container, or
-/// the one it shares a namespace with).
-fn netns_pid(model: &Model, analysis: &Analysis<'_>, w: usize) -> Option<u32> {
+/// The container whose network namespace workload `w` uses (its own running
+/// container, or the one it shares a namespace with).
+fn source(model: &Model, analysis: &Analysis<'_>, w: usize) -> Option<Source> {
     let owner = owner(analysis, w);
-    let own = |i: usize| model.workloads.get(i)?.live.as_ref()?.containers.iter().find(|c| c.state.is_up())?.pid;
+    let own = |i: usize| {
+        let c = model.workloads.get(i)?.live.as_ref()?.containers.iter().find(|c| c.state.is_up())?;
+        Some(Source { id: c.id.clone(), pid: c.pid })
+    };
     own(w).or_else(|| own(owner))
 }
 
@@ -47,30 +51,19 @@ fn addresses(model: &Model, analysis: &Analysis<'_>, w: usize, nets: &[String]) 
     out
 }
 
-/// The resolvers a container uses, from its resolv.conf (at most two).
-fn resolvers(pid: u32) -> Result<Vec<SocketAddr>, String> {
-    let conf = netdoctor_probe::read_resolv_conf(pid).map_err(|e| match e.hint() {
-        Some(h) => format!("{e}; {h}"),
-        None => e.to_string(),
-    })?;
-    Ok(conf.nameservers.into_iter().take(2).map(|ip| SocketAddr::new(ip, 53)).collect())
-}
-
 /// Adds probe observations to a `why` explanation. Prints, once, why probing cannot
 /// run when it cannot.
-pub fn confirm(model: &Model, why: &mut Why) {
-    let caps = Capabilities::current();
-    if let Some(missing) = caps.missing_for_probes() {
+pub fn confirm(model: &Model, why: &mut Why, prober: &mut Prober) {
+    if let Some(missing) = prober.unavailable() {
         eprintln!("warning: {missing}");
         return;
     }
     let analysis = Analysis::new(model, &EngineConfig::default());
     let (a, b) = (why.from_index, why.to_index);
-    let Some(pid) = netns_pid(model, &analysis, a) else {
+    let Some(src) = source(model, &analysis, a) else {
         eprintln!("warning: `{}` has no running container to probe from", why.from);
         return;
     };
-    let netns = Some(NetnsRef::of_pid(pid));
     let shared: Vec<String> =
         analysis.shared_networks(a, b).iter().filter_map(|&n| analysis.topology.info(n)).map(|i| i.name.clone()).collect();
     let mut targets = addresses(model, &analysis, b, &shared);
@@ -83,26 +76,29 @@ pub fn confirm(model: &Model, why: &mut Why) {
     let mut jobs = Vec::new();
     let mut kinds = Vec::new();
     for &ip in &targets {
-        jobs.push(Job { netns, probe: Probe::Icmp(ip) });
+        jobs.push((src.clone(), Probe::Icmp(ip)));
         kinds.push(("icmp", ip.to_string()));
         if let Some((Protocol::Tcp, p)) = port {
-            jobs.push(Job { netns, probe: Probe::Tcp(SocketAddr::new(ip, p)) });
+            jobs.push((src.clone(), Probe::Tcp(SocketAddr::new(ip, p))));
             kinds.push(("tcp", format!("{ip}:{p}")));
         }
     }
     let name_is_ip = lookup.parse::<IpAddr>().is_ok();
     if !name_is_ip {
-        match resolvers(pid) {
+        match prober.resolvers(&src) {
             Ok(servers) => {
                 for server in servers {
-                    jobs.push(Job { netns, probe: Probe::Dns { server, name: lookup.clone(), ipv6: false } });
+                    jobs.push((src.clone(), Probe::Dns { server, name: lookup.clone(), ipv6: false }));
                     kinds.push(("dns", server.ip().to_string()));
                 }
             }
             Err(e) => why.confirm(3, Status::Unknown, format!("could not read the resolvers of `{}`: {e}", why.from), None),
         }
     }
-    let outcomes = run_batch(jobs, &ProbeOptions::default());
+    let outcomes = prober.run(jobs, &ProbeOptions::default());
+    if let Some(e) = prober.setup_error() {
+        eprintln!("warning: {e}");
+    }
     let from = why.from.clone();
     let to = why.to.clone();
     let mut path_open: Option<bool> = None;
@@ -188,6 +184,10 @@ pub struct ProbeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = crate::why::WhyFormat::Text)]
     pub format: crate::why::WhyFormat,
+    /// Where probes run from: `netns` enters the containers' namespaces (root on the
+    /// engine's host), `container` starts a throwaway container in each (any engine).
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = ProbeVia::Auto)]
+    pub probe_via: ProbeVia,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -226,6 +226,8 @@ pub struct Matrix {
     pub containers: Vec<String>,
     pub pairs: Vec<Pair>,
     pub probes: usize,
+    /// Where the probes ran from: `netns`, `container` or `mixed`.
+    pub via: &'static str,
     pub elapsed_ms: u128,
     pub errors: Vec<String>,
 }
@@ -236,8 +238,8 @@ pub fn run(args: ProbeArgs) -> u8 {
         eprintln!("error: probing needs the live engine (containers' processes), not a snapshot: use --docker");
         return 2;
     }
-    let caps = Capabilities::current();
-    if let Some(missing) = caps.missing_for_probes() {
+    let mut prober = Prober::new(args.probe_via, args.engine.docker_host.as_deref(), live::timeout(args.engine.docker_timeout));
+    if let Some(missing) = prober.unavailable() {
         eprintln!("error: {missing}");
         return 2;
     }
@@ -258,7 +260,11 @@ pub fn run(args: ProbeArgs) -> u8 {
         icmp_timeout: Duration::from_millis(args.timeout_ms.max(10)),
         dns_timeout: Duration::from_millis(args.timeout_ms.max(10)),
     };
-    let matrix = matrix(&model, &opts);
+    let matrix = matrix(&model, &opts, &mut prober);
+    if let Some(e) = prober.setup_error() {
+        eprintln!("error: {e}");
+        return 2;
+    }
     let text = match args.format {
         crate::why::WhyFormat::Json => {
             serde_json::to_string_pretty(&matrix).map_or_else(|e| format!("{{\"error\": \"{e}\"}}\n"), |s| s + "\n")
@@ -270,19 +276,19 @@ pub fn run(args: ProbeArgs) -> u8 {
 }
 
 /// Probes every ordered pair of running workloads of the model.
-pub fn matrix(model: &Model, opts: &ProbeOptions) -> Matrix {
+pub fn matrix(model: &Model, opts: &ProbeOptions, prober: &mut Prober) -> Matrix {
     let start = Instant::now();
     let analysis = Analysis::new(model, &EngineConfig::default());
-    let running: Vec<usize> = (0..model.workloads.len()).filter(|&w| netns_pid(model, &analysis, w).is_some()).collect();
+    let running: Vec<usize> = (0..model.workloads.len()).filter(|&w| source(model, &analysis, w).is_some()).collect();
+    let sources: Vec<Source> = running.iter().filter_map(|&w| source(model, &analysis, w)).collect();
     let mut errors = Vec::new();
     let mut jobs = Vec::new();
     // (pair index, kind, port)
     let mut meta: Vec<(usize, &'static str, u16)> = Vec::new();
     let mut pairs = Vec::new();
     for &a in &running {
-        let Some(pid) = netns_pid(model, &analysis, a) else { continue };
-        let netns = Some(NetnsRef::of_pid(pid));
-        let servers = match resolvers(pid) {
+        let Some(src) = source(model, &analysis, a) else { continue };
+        let servers = match prober.resolvers(&src) {
             Ok(s) => s,
             Err(e) => {
                 errors.push(e);
@@ -319,21 +325,21 @@ pub fn matrix(model: &Model, opts: &ProbeOptions) -> Matrix {
                 differences: Vec::new(),
             });
             if let Some(&ip) = target.first() {
-                jobs.push(Job { netns, probe: Probe::Icmp(ip) });
+                jobs.push((src.clone(), Probe::Icmp(ip)));
                 meta.push((i, "icmp", 0));
                 for port in ports_of(wb) {
-                    jobs.push(Job { netns, probe: Probe::Tcp(SocketAddr::new(ip, port)) });
+                    jobs.push((src.clone(), Probe::Tcp(SocketAddr::new(ip, port))));
                     meta.push((i, "tcp", port));
                 }
             }
             if let Some(&server) = servers.first() {
-                jobs.push(Job { netns, probe: Probe::Dns { server, name, ipv6: false } });
+                jobs.push((src.clone(), Probe::Dns { server, name, ipv6: false }));
                 meta.push((i, "dns", 0));
             }
         }
     }
     let probes = jobs.len();
-    let outcomes = run_batch(jobs, opts);
+    let outcomes = prober.run(jobs, opts);
     for ((i, kind, port), outcome) in meta.into_iter().zip(outcomes) {
         let Some(p) = pairs.get_mut(i) else { continue };
         match kind {
@@ -384,6 +390,7 @@ pub fn matrix(model: &Model, opts: &ProbeOptions) -> Matrix {
         containers: running.iter().filter_map(|&w| model.workloads.get(w)).map(|w| w.name.clone()).collect(),
         pairs,
         probes,
+        via: prober.describe(&sources),
         elapsed_ms: start.elapsed().as_millis(),
         errors,
     }
@@ -454,6 +461,18 @@ pub fn render(m: &Matrix) -> String {
     for e in &m.errors {
         let _ = writeln!(out, "error: {e}");
     }
-    let _ = writeln!(out, "{} containers, {} pairs, {} probes in {} ms", m.containers.len(), m.pairs.len(), m.probes, m.elapsed_ms);
+    let _ = writeln!(
+        out,
+        "{} containers, {} pairs, {} probes ({}) in {} ms",
+        m.containers.len(),
+        m.pairs.len(),
+        m.probes,
+        match m.via {
+            "container" => "from throwaway containers",
+            "mixed" => "from namespaces and throwaway containers",
+            _ => "from inside the namespaces",
+        },
+        m.elapsed_ms
+    );
     out
 }

@@ -26,9 +26,13 @@ pub struct WhyArgs {
     /// The port asked about: `tcp/5432`, `udp/53`, or a bare number for TCP.
     #[arg(long, value_name = "PROTO/PORT")]
     pub port: Option<PortSpec>,
-    /// Confirm each layer by probing from inside the client's network namespace (needs root).
+    /// Confirm each layer by probing from inside the client's network namespace.
     #[arg(long)]
     pub probe: bool,
+    /// With `--probe`, where probes run from: `netns` enters the namespace (root on the
+    /// engine's host), `container` starts a throwaway container in it (any engine).
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = crate::prober::ProbeVia::Auto, requires = "probe")]
+    pub probe_via: crate::prober::ProbeVia,
     /// Output format.
     #[arg(long, value_enum, default_value_t = WhyFormat::Text)]
     pub format: WhyFormat,
@@ -96,7 +100,9 @@ pub fn run(args: WhyArgs) -> u8 {
         }
     };
     if args.probe {
-        crate::probe::confirm(&model, &mut explained);
+        let timeout = live::timeout(args.engine.docker_timeout);
+        let mut prober = crate::prober::Prober::new(args.probe_via, args.engine.docker_host.as_deref(), timeout);
+        crate::probe::confirm(&model, &mut explained, &mut prober);
     }
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let text = match args.format {
