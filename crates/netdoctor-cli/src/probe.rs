@@ -261,6 +261,10 @@ pub fn run(args: ProbeArgs) -> u8 {
         dns_timeout: Duration::from_millis(args.timeout_ms.max(10)),
     };
     let matrix = matrix(&model, &opts, &mut prober);
+    if let Some(e) = prober.interrupted() {
+        eprintln!("error: {e}");
+        return 130;
+    }
     if let Some(e) = prober.setup_error() {
         eprintln!("error: {e}");
         return 2;
@@ -361,7 +365,12 @@ pub fn matrix(model: &Model, opts: &ProbeOptions, prober: &mut Prober) -> Matrix
                 p.tcp.push(PortResult { port, result: short(&outcome) });
             }
             _ => {
-                p.resolved = Some(matches!(&outcome, Outcome::Dns(a) if a.resolved()));
+                // A query that could not run says nothing about the name.
+                p.resolved = match &outcome {
+                    Outcome::Dns(a) => Some(a.resolved()),
+                    Outcome::Failed(_) => None,
+                    _ => Some(false),
+                };
                 p.dns = Some(short(&outcome));
             }
         }

@@ -57,6 +57,8 @@ pub struct Prober {
     timeout: Duration,
     caps: Capabilities,
     engine: Option<Result<(AgentEngine, String), String>>,
+    /// Set when Ctrl-C stopped the probe containers.
+    interrupted: Option<String>,
 }
 
 /// Whether `pid` is the process of container `id` as this process sees it.
@@ -67,7 +69,7 @@ fn pid_visible(pid: u32, id: &str) -> bool {
 impl Prober {
     /// A prober for the engine at `host` (`--docker-host`, else DOCKER_HOST, the context...).
     pub fn new(via: ProbeVia, host: Option<&str>, timeout: Duration) -> Prober {
-        Prober { via, endpoint: resolve_endpoint(host).ok(), timeout, caps: Capabilities::current(), engine: None }
+        Prober { via, endpoint: resolve_endpoint(host).ok(), timeout, caps: Capabilities::current(), engine: None, interrupted: None }
     }
 
     /// Why probing cannot run at all, checked up front; `None` when it can (the
@@ -196,8 +198,15 @@ impl Prober {
                 sent.push(chunk.iter().map(|(i, _)| *i).collect());
             }
         }
-        let results = match self.engine() {
-            Ok((engine, tag)) => engine.run_all(tag, &runs).into_iter().map(|r| r.map_err(|e| docker_error(&e))).collect(),
+        let results: Vec<Result<_, String>> = match self.engine() {
+            Ok((engine, tag)) => match engine.run_all(tag, &runs) {
+                Ok(results) => results.into_iter().map(|r| r.map_err(|e| docker_error(&e))).collect(),
+                Err(e) => {
+                    let e = crate::live::error_chain(&e);
+                    self.interrupted = Some(e.clone());
+                    vec![Err(e); runs.len()]
+                }
+            },
             Err(e) => vec![Err(e); runs.len()],
         };
         let mut out = Vec::new();
@@ -214,6 +223,11 @@ impl Prober {
             }
         }
         out
+    }
+
+    /// Set when Ctrl-C stopped the probes: the message to print before exiting 130.
+    pub fn interrupted(&self) -> Option<&str> {
+        self.interrupted.as_deref()
     }
 
     /// The first error of setting up the container path, if it was used and failed.

@@ -103,6 +103,10 @@ pub fn run(args: WhyArgs) -> u8 {
         let timeout = live::timeout(args.engine.docker_timeout);
         let mut prober = crate::prober::Prober::new(args.probe_via, args.engine.docker_host.as_deref(), timeout);
         crate::probe::confirm(&model, &mut explained, &mut prober);
+        if let Some(e) = prober.interrupted() {
+            eprintln!("error: {e}");
+            return 130;
+        }
     }
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let text = match args.format {

@@ -771,3 +771,182 @@ fn compose_project_points_at_file_lines() {
     assert_eq!(first_fail(&why), Some((1, vec!["ND102".to_string()])), "{why:#}");
     assert!(why["steps"][0]["fix"].as_str().unwrap().contains("add `back` to the `networks:` of `web`"), "{why:#}");
 }
+
+/// The agent image of one test (its own repository, so it can be removed), removed on drop.
+struct AgentImageRepo(String);
+
+impl Drop for AgentImageRepo {
+    fn drop(&mut self) {
+        let out = Command::new("docker").args(["images", "-q", &self.0]).output();
+        if let Ok(out) = out {
+            for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("docker").args(["rmi", "-f", id]).output();
+            }
+        }
+    }
+}
+
+/// The probe containers still there for `target` (a container ID).
+fn probe_containers_of(target: &str) -> String {
+    docker_ok(&["ps", "-a", "--filter", &format!("label=org.netdoctor.probe-target={target}"), "--format", "{{.Names}}"])
+}
+
+/// `--probe-via container` (a throwaway container joined to the client's namespace,
+/// running the agent imported from the binary beside netdoctor) sees what the
+/// namespace path sees: a listening port, a port nothing listens on, a name resolved
+/// through the embedded DNS (127.0.0.11) and ICMP. The container is gone afterwards and
+/// the image is imported once.
+#[test]
+fn probing_from_a_container_matches_the_namespace_path() {
+    let Some(()) = engine() else { return };
+    let mut s = Scenario::new("via");
+    let repo = AgentImageRepo(format!("{}-agent", s.prefix));
+    let net = s.network("net", &[]);
+    let api = s.run("api", &["--network", &net], &["httpd", "-f", "-p", "8080", "-h", "/tmp"]);
+    let idle = s.run("idle", &["--network", &net, "--expose", "9090"], &[]);
+    let web = s.run("web", &["--network", &net, "-e", &format!("API_URL=http://{api}:8080")], &[]);
+    let web_id = docker_ok(&["inspect", "-f", "{{.Id}}", &web]);
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+            .args(args)
+            .args(s.selection())
+            .env("NO_COLOR", "1")
+            .env("NETDOCTOR_PROBE_IMAGE", &repo.0)
+            .output()
+            .expect("run netdoctor");
+        (json_of(&out), out)
+    };
+    let why_via = |to: &str, port: &str, via: &str| {
+        let mut args = vec!["why", &web, to, "--docker", "--probe", "--probe-via", via, "--format", "json"];
+        if !port.is_empty() {
+            args.extend(["--port", port]);
+        }
+        run(&args).0
+    };
+    let statuses = |why: &Value| -> Vec<String> {
+        why["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_string()).collect()
+    };
+
+    let open = why_via(&api, "tcp/8080", "container");
+    let images = docker_ok(&["images", "-q", "--no-trunc", &repo.0]);
+    assert_eq!(images.lines().count(), 1, "one agent image: {images}");
+    assert_eq!(open["verdict"], "allowed", "{open:#}");
+    assert_eq!(open["listener"]["status"], "pass", "{open:#}");
+    let evidence = open.to_string();
+    assert!(evidence.contains("probe: icmp from") && evidence.contains("echo reply"), "{open:#}");
+    assert!(evidence.contains("127.0.0.11 answered"), "the embedded DNS answered inside the client's namespace: {open:#}");
+    assert!(evidence.contains(":8080: connected"), "{open:#}");
+
+    let closed = why_via(&idle, "tcp/9090", "container");
+    assert_eq!(closed["verdict"], "denied", "{closed:#}");
+    assert_eq!(closed["listener"]["status"], "fail", "{closed:#}");
+    assert_eq!(closed["steps"][4]["status"], "pass", "the path itself is open: {closed:#}");
+
+    // The image is reused, and no probe container is left.
+    assert_eq!(docker_ok(&["images", "-q", "--no-trunc", &repo.0]), images, "the second run reused the image");
+    assert_eq!(probe_containers_of(&web_id), "", "probe containers are removed");
+
+    let (matrix, out) = run(&["probe", "--docker", "--probe-via", "container", "--format", "json", "--timeout-ms", "500"]);
+    assert_eq!(matrix["via"], "container", "{matrix:#}");
+    let web_api = matrix["pairs"].as_array().unwrap().iter().find(|p| p["from"] == web && p["to"] == api).unwrap().clone();
+    assert_eq!(web_api["reached"], true, "{matrix:#}");
+    assert_eq!(web_api["resolved"], true, "{matrix:#}");
+    assert_eq!(out.status.code(), Some(0), "no differences: {matrix:#}");
+    assert_eq!(probe_containers_of(&web_id), "");
+
+    // Another build of the agent gets its own image, which replaces the older one.
+    let agent = std::path::Path::new(env!("CARGO_BIN_EXE_netdoctor")).with_file_name("netdoctor-probe-agent");
+    let changed = s.dir.path().join("netdoctor-probe-agent");
+    let mut bytes = std::fs::read(&agent).unwrap();
+    bytes.extend_from_slice(b"another build");
+    std::fs::write(&changed, bytes).unwrap();
+    std::fs::set_permissions(&changed, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["why", &web, &api, "--port", "tcp/8080", "--docker", "--probe", "--probe-via", "container", "--format", "json"])
+        .args(s.selection())
+        .env("NETDOCTOR_PROBE_IMAGE", &repo.0)
+        .env("NETDOCTOR_PROBE_AGENT", &changed)
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["verdict"], "allowed");
+    let now = docker_ok(&["images", "-q", "--no-trunc", &repo.0]);
+    assert_eq!(now.lines().count(), 1, "the older build's image is gone: {now}");
+    assert_ne!(now, images);
+
+    if !can_probe() {
+        eprintln!("skipping the comparison with the namespace path: it needs root (CAP_SYS_ADMIN)");
+        return;
+    }
+    for (to, port, from_container) in [(&api, "tcp/8080", &open), (&idle, "tcp/9090", &closed)] {
+        let netns = why_via(to, port, "netns");
+        assert_eq!(netns["verdict"], from_container["verdict"], "netns: {netns:#}\ncontainer: {from_container:#}");
+        assert_eq!(statuses(&netns), statuses(from_container), "netns: {netns:#}\ncontainer: {from_container:#}");
+        assert_eq!(netns["listener"]["status"], from_container["listener"]["status"]);
+    }
+    let (netns_matrix, _) = run(&["probe", "--docker", "--probe-via", "netns", "--format", "json", "--timeout-ms", "500"]);
+    assert_eq!(netns_matrix["via"], "netns");
+    let verdicts = |m: &Value| -> Vec<(String, String, Value, Value, Vec<String>)> {
+        let mut v: Vec<_> = m["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let tcp = p["tcp"].as_array().unwrap().iter().map(|t| format!("{}:{}", t["port"], t["result"])).collect();
+                (
+                    p["from"].as_str().unwrap().to_string(),
+                    p["to"].as_str().unwrap().to_string(),
+                    p["reached"].clone(),
+                    p["resolved"].clone(),
+                    tcp,
+                )
+            })
+            .collect();
+        v.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        v
+    };
+    assert_eq!(verdicts(&netns_matrix), verdicts(&matrix), "netns: {netns_matrix:#}\ncontainer: {matrix:#}");
+}
+
+/// Ctrl-C while the agent waits on a dropped connection: netdoctor removes the probe
+/// containers and exits 130.
+#[test]
+fn interrupted_container_probes_are_removed() {
+    let Some(()) = engine() else { return };
+    let mut s = Scenario::new("viaint");
+    let repo = AgentImageRepo(format!("{}-agent", s.prefix));
+    let noicc = s.network("noicc", &["-o", "com.docker.network.bridge.enable_icc=false"]);
+    let a = s.run("a", &["--network", &noicc], &[]);
+    s.run("b", &["--network", &noicc, "--expose", "80"], &[]);
+    let a_id = docker_ok(&["inspect", "-f", "{{.Id}}", &a]);
+    // ICC is off: every probe waits for its whole (long) timeout.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["probe", "--docker", "--probe-via", "container", "--timeout-ms", "30000"])
+        .args(&s.containers)
+        .env("NETDOCTOR_PROBE_IMAGE", &repo.0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while probe_containers_of(&a_id).is_empty() {
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("no probe container appeared: {:?}", child.wait_with_output().map(|o| String::from_utf8_lossy(&o.stderr).to_string()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("netdoctor did not stop on SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted") && stderr.contains("removed"), "{stderr}");
+    assert_eq!(probe_containers_of(&a_id), "", "probe containers are removed after Ctrl-C");
+}

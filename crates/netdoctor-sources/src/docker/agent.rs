@@ -6,7 +6,8 @@
 //!    it maps) is packed into a tar in memory and imported as an image
 //!    (`POST /images/create?fromSrc=-`, like `docker import`), tagged with a hash of
 //!    its content and labelled `org.netdoctor.probe-agent`; an image with that tag is
-//!    reused;
+//!    reused, and importing a new one removes the images of earlier builds of the same
+//!    version;
 //! 2. per target, a container joins the target's network namespace
 //!    (`HostConfig.NetworkMode = container:<id>`) with every capability dropped
 //!    (NET_RAW added back only for ICMP), a read-only root, `no-new-privileges`, small
@@ -23,11 +24,11 @@ use super::Error;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     AttachContainerOptions, CreateContainerOptions, CreateImageOptions, DownloadFromContainerOptions, InspectContainerOptions,
-    RemoveContainerOptions,
+    ListImagesOptions, RemoveContainerOptions, RemoveImageOptions,
 };
 use bollard::Docker;
 use futures_util::stream::{self, StreamExt};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hasher;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -352,7 +353,25 @@ impl AgentEngine {
             }
         }
         self.runtime.block_on(self.call().run("inspecting the imported probe agent image", self.docker.inspect_image(&reference)))?;
+        self.prune_older(&reference);
         Ok((reference, true))
+    }
+
+    /// Removes the agent images of earlier builds of this version (same repository,
+    /// same version prefix, another hash), quietly: one in use stays.
+    fn prune_older(&self, keep: &str) {
+        let prefix = format!("{}:{}-", self.opts.repository, env!("CARGO_PKG_VERSION"));
+        let filters =
+            HashMap::from([("reference".to_string(), vec![self.opts.repository.clone()]), ("label".to_string(), vec![LABEL.to_string()])]);
+        let list = ListImagesOptions { filters: Some(filters), ..Default::default() };
+        let call = self.call();
+        self.runtime.block_on(async {
+            let Ok(images) = call.run("listing probe agent images", self.docker.list_images(Some(list))).await else { return };
+            for tag in images.iter().flat_map(|i| i.repo_tags.iter()).filter(|t| t.starts_with(&prefix) && t.as_str() != keep) {
+                let _ =
+                    call.run("removing an older probe agent image", self.docker.remove_image(tag, None::<RemoveImageOptions>, None)).await;
+            }
+        });
     }
 
     /// A file of a container, through the archive API (`docker cp`).
@@ -379,9 +398,10 @@ impl AgentEngine {
     }
 
     /// Runs the agent once per run, a few at a time, and returns what each printed, in
-    /// order. Every container is gone when this returns, also after Ctrl-C (which
-    /// then fails the runs left).
-    pub fn run_all(&self, image: &str, runs: &[AgentRun]) -> Vec<Result<AgentOutput, Error>> {
+    /// order. Every container is gone when this returns, also after Ctrl-C, which is
+    /// the outer error. (Once this has run, Ctrl-C no longer ends the process at once:
+    /// the rest of a probe command is short.)
+    pub fn run_all(&self, image: &str, runs: &[AgentRun]) -> Result<Vec<Result<AgentOutput, Error>>, Error> {
         let made: Arc<Mutex<BTreeSet<String>>> = Arc::default();
         let work = stream::iter(runs.iter().enumerate())
             .map(|(i, run)| {
@@ -390,35 +410,35 @@ impl AgentEngine {
             })
             .buffer_unordered(CONCURRENCY)
             .collect::<Vec<_>>();
-        let interrupted = self.runtime.block_on(async {
+        let finished = self.runtime.block_on(async {
             let ctrl_c = Box::pin(tokio::signal::ctrl_c());
             match futures_util::future::select(Box::pin(work), ctrl_c).await {
-                futures_util::future::Either::Left((done, _)) => Ok(done),
-                futures_util::future::Either::Right(_) => Err(()),
+                futures_util::future::Either::Left((done, _)) => Some(done),
+                futures_util::future::Either::Right(_) => None,
             }
         });
         // Whatever is still registered (interrupted, or a removal that failed) goes now.
         let left: Vec<String> = made.lock().map(|m| m.iter().cloned().collect()).unwrap_or_default();
+        let mut not_removed = Vec::new();
         for id in left {
-            let _ = self.runtime.block_on(self.remove(&id));
-        }
-        match interrupted {
-            Ok(mut done) => {
-                done.sort_by_key(|(i, _)| *i);
-                done.into_iter().map(|(_, r)| r).collect()
+            if self.runtime.block_on(self.remove(&id)).is_err() {
+                not_removed.push(id);
             }
-            Err(()) => runs
-                .iter()
-                .map(|_| {
-                    Err(Error::Request {
-                        endpoint: self.opts.endpoint.clone(),
-                        what: "probing from a container".into(),
-                        status: None,
-                        message: "interrupted".into(),
-                    })
-                })
-                .collect(),
         }
+        let Some(mut done) = finished else {
+            let message = match not_removed.is_empty() {
+                true => "interrupted (Ctrl-C); the probe containers were removed".to_string(),
+                false => format!("interrupted (Ctrl-C); remove what is left with `docker rm -f {}`", not_removed.join(" ")),
+            };
+            return Err(Error::Request {
+                endpoint: self.opts.endpoint.clone(),
+                what: "probing from a container".into(),
+                status: None,
+                message,
+            });
+        };
+        done.sort_by_key(|(i, _)| *i);
+        Ok(done.into_iter().map(|(_, r)| r).collect())
     }
 
     async fn run_one(&self, image: &str, run: &AgentRun, made: &Mutex<BTreeSet<String>>) -> Result<AgentOutput, Error> {
