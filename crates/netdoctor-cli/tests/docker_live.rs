@@ -383,6 +383,11 @@ struct NestedEngine {
 impl NestedEngine {
     /// `None` means skip (never under CI): not root, or a tool is missing.
     fn start() -> Option<NestedEngine> {
+        NestedEngine::start_with(&[])
+    }
+
+    /// `start`, with more `dockerd` flags (such as a second `-H`).
+    fn start_with(extra: &[&str]) -> Option<NestedEngine> {
         let missing: Vec<&str> = ["ip", "nsenter", "dockerd", "docker", "iptables"]
             .into_iter()
             .filter(|t| Command::new("which").arg(t).output().map_or(true, |o| !o.status.success()))
@@ -418,6 +423,7 @@ impl NestedEngine {
             .arg(format!("--net=/run/netns/{netns}"))
             .args(["dockerd", "--config-file", &d("daemon.json"), "--data-root", &d("data"), "--exec-root", &d("exec")])
             .args(["--pidfile", &d("docker.pid"), "-H", &engine.host, "--storage-driver", "vfs", "--bridge=none"])
+            .args(extra)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -916,8 +922,9 @@ fn interrupted_container_probes_are_removed() {
     let repo = AgentImageRepo(format!("{}-agent", s.prefix));
     let noicc = s.network("noicc", &["-o", "com.docker.network.bridge.enable_icc=false"]);
     let a = s.run("a", &["--network", &noicc], &[]);
-    s.run("b", &["--network", &noicc, "--expose", "80"], &[]);
+    let b = s.run("b", &["--network", &noicc, "--expose", "80"], &[]);
     let a_id = docker_ok(&["inspect", "-f", "{{.Id}}", &a]);
+    let b_id = docker_ok(&["inspect", "-f", "{{.Id}}", &b]);
     // ICC is off: every probe waits for its whole (long) timeout.
     let mut child = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
         .args(["probe", "--docker", "--probe-via", "container", "--timeout-ms", "30000"])
@@ -949,4 +956,48 @@ fn interrupted_container_probes_are_removed() {
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted") && stderr.contains("removed"), "{stderr}");
     assert_eq!(probe_containers_of(&a_id), "", "probe containers are removed after Ctrl-C");
+    assert_eq!(probe_containers_of(&b_id), "", "also one whose creation was under way");
+}
+
+/// An engine reached over TCP (`DOCKER_HOST=tcp://127.0.0.1:2375`, a second dockerd in
+/// its own network namespace): its containers' processes count as remote, so `auto`
+/// probes from a throwaway container, importing the agent image over the API.
+#[test]
+fn tcp_docker_host_probes_from_a_container() {
+    let Some(mut engine) = NestedEngine::start_with(&["-H", "tcp://127.0.0.1:2375"]) else { return };
+    if let Err(why) = build_image(&["-H", &engine.host]) {
+        assert!(!ci(), "{why} (CI=true: .ci/run installs busybox-static)");
+        eprintln!("skipping the nested-engine test: {why}");
+        return;
+    }
+    engine.docker_ok(&["network", "create", "--subnet", "10.213.8.0/24", "ndtnet"]);
+    engine.run("srv", &["--network", "ndtnet"], &["httpd", "-f", "-p", "80"]);
+    engine.run("cli", &["--network", "ndtnet"], &["sleep", "600"]);
+    let netdoctor_tcp = |args: &[&str]| {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &engine.netns, env!("CARGO_BIN_EXE_netdoctor")])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("DOCKER_HOST", "tcp://127.0.0.1:2375")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .output()
+            .unwrap();
+        (json_of(&out), out)
+    };
+    let (why, _) = netdoctor_tcp(&["why", "cli", "srv", "--port", "tcp/80", "--docker", "--probe", "--format", "json"]);
+    assert_eq!(why["verdict"], "allowed", "{why:#}");
+    assert_eq!(why["listener"]["status"], "pass", "{why:#}");
+    let (closed, _) = netdoctor_tcp(&["why", "cli", "srv", "--port", "tcp/81", "--docker", "--probe", "--format", "json"]);
+    assert_eq!(closed["verdict"], "denied", "{closed:#}");
+    assert_eq!(closed["listener"]["status"], "fail", "{closed:#}");
+    let (matrix, out) = netdoctor_tcp(&["probe", "--docker", "--format", "json", "--timeout-ms", "500"]);
+    assert_eq!(matrix["via"], "container", "a TCP endpoint's processes are not ours: {matrix:#}");
+    let cli_srv = matrix["pairs"].as_array().unwrap().iter().find(|p| p["from"] == "cli" && p["to"] == "srv").unwrap();
+    assert_eq!(cli_srv["reached"], true, "{matrix:#}");
+    assert_eq!(cli_srv["resolved"], true, "{matrix:#}");
+    assert_eq!(out.status.code(), Some(0), "{matrix:#}");
+    let left = engine.docker_ok(&["ps", "-a", "--filter", "label=org.netdoctor.probe-agent", "--format", "{{.Names}}"]);
+    assert_eq!(left, "", "probe containers are removed");
+    let images = engine.docker_ok(&["images", "--filter", "label=org.netdoctor.probe-agent", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert_eq!(images.lines().count(), 1, "one agent image, reused: {images}");
 }

@@ -1,12 +1,13 @@
-//! Running many probes: a fixed number of dedicated worker threads take jobs from one
-//! queue, ordered by namespace so a worker rarely switches. A worker enters a job's
-//! namespace (or returns to the process's own) before opening the job's socket: a
-//! socket belongs to the namespace it was created in.
+//! Running many probes: a fixed number of worker threads take jobs from one queue.
+//! Workers stay in the process's own namespace; each job runs on a short-lived thread
+//! of its own, which enters the job's namespace (a socket belongs to the namespace it
+//! was created in), then drops every capability but CAP_NET_RAW (kept for an ICMP
+//! probe's raw-socket fallback) before it sends anything or parses an answer. So the
+//! code that handles what comes back from a container never holds CAP_SYS_ADMIN.
 
 use crate::netns::{enter, NetnsRef};
 use crate::{dns, icmp, tcp, Outcome, Probe};
 use std::collections::VecDeque;
-use std::fs::File;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -44,56 +45,45 @@ pub fn run_batch(jobs: Vec<Job>, opts: &ProbeOptions) -> Vec<Outcome> {
     order.sort_by_key(|&i| jobs.get(i).and_then(|j| j.netns));
     let queue = Mutex::new(order.into_iter().collect::<VecDeque<usize>>());
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; jobs.len()]);
-    // `/proc/self/ns/net` is the main thread's namespace, which never changes.
-    let home = File::open("/proc/self/ns/net").ok();
     let workers = opts.parallelism.clamp(1, 256).min(jobs.len());
     std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| worker(&jobs, &queue, &results, home.as_ref(), opts));
+            s.spawn(|| worker(&jobs, &queue, &results, opts));
         }
     });
     let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
     results.into_iter().map(|o| o.unwrap_or_else(|| Outcome::Failed("not run".into()))).collect()
 }
 
-fn worker(jobs: &[Job], queue: &Mutex<VecDeque<usize>>, results: &Mutex<Vec<Option<Outcome>>>, home: Option<&File>, opts: &ProbeOptions) {
-    // Where this thread is now: `None` is the process's own namespace.
-    let mut here: Option<NetnsRef> = None;
+fn worker(jobs: &[Job], queue: &Mutex<VecDeque<usize>>, results: &Mutex<Vec<Option<Outcome>>>, opts: &ProbeOptions) {
     let mut seq: u16 = 0;
     loop {
         let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
         let Some(i) = next else { return };
         let Some(job) = jobs.get(i) else { continue };
-        let outcome = match switch(&mut here, job.netns, home) {
-            Ok(()) => {
-                seq = seq.wrapping_add(1);
-                run_one(&job.probe, opts, seq)
-            }
-            Err(e) => Outcome::Failed(match e.hint() {
-                Some(h) => format!("{e}; {h}"),
-                None => e.to_string(),
-            }),
-        };
+        seq = seq.wrapping_add(1);
+        let outcome = std::thread::scope(|s| s.spawn(|| in_job_thread(job, opts, seq)).join())
+            .unwrap_or_else(|_| Outcome::Failed("the probe thread stopped without an answer".into()));
         if let Some(slot) = results.lock().unwrap_or_else(|p| p.into_inner()).get_mut(i) {
             *slot = Some(outcome);
         }
     }
 }
 
-/// Moves the thread into `want` (or back home) unless it is already there.
-fn switch(here: &mut Option<NetnsRef>, want: Option<NetnsRef>, home: Option<&File>) -> crate::Result<()> {
-    if *here == want {
-        return Ok(());
-    }
-    match want {
-        Some(target) => enter(&target.open()?, &target.path())?,
-        None => {
-            let home = home.ok_or(crate::Error::Thread)?;
-            enter(home, "/proc/self/ns/net")?;
+/// On a fresh thread: enter the job's namespace, give up privileges, probe.
+fn in_job_thread(job: &Job, opts: &ProbeOptions, seq: u16) -> Outcome {
+    if let Some(target) = job.netns {
+        if let Err(e) = target.open().and_then(|ns| enter(&ns, &target.path())) {
+            return Outcome::Failed(match e.hint() {
+                Some(h) => format!("{e}; {h}"),
+                None => e.to_string(),
+            });
         }
     }
-    *here = want;
-    Ok(())
+    if let Err(e) = crate::caps::drop_thread_caps(matches!(job.probe, Probe::Icmp(_))) {
+        return Outcome::Failed(format!("dropping privileges before probing: {e}"));
+    }
+    run_one(&job.probe, opts, seq)
 }
 
 fn run_one(probe: &Probe, opts: &ProbeOptions, seq: u16) -> Outcome {

@@ -1,4 +1,8 @@
-//! Which privileges this process has, read from `/proc/self/status` (`CapEff`).
+//! Which privileges this process has, read from `/proc/self/status` (`CapEff`), and
+//! giving them up: capabilities are per thread on Linux, so a probe thread, once it
+//! has entered its namespace, drops every capability but the one its probe needs
+//! (`drop_thread_caps`) before it sends a packet or parses an answer. The rest of the
+//! process keeps its own.
 
 use std::fmt;
 
@@ -77,9 +81,83 @@ impl fmt::Display for Capabilities {
     }
 }
 
+/// `_LINUX_CAPABILITY_VERSION_3`: two 32-bit words per set.
+const CAP_VERSION_3: u32 = 0x2008_0522;
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Drops every capability of the calling thread (effective, permitted and
+/// inheritable: for good, for this thread), keeping CAP_NET_RAW when `keep_net_raw`
+/// and the thread has it. Other threads are not touched.
+pub fn drop_thread_caps(keep_net_raw: bool) -> std::io::Result<()> {
+    let had_raw = thread_status("CapPrm").is_some_and(|bits| bits & (1 << CAP_NET_RAW) != 0);
+    let raw = if keep_net_raw && had_raw { 1u32 << CAP_NET_RAW } else { 0 };
+    let mut data = [CapData { effective: raw, permitted: raw, inheritable: 0 }, CapData::default()];
+    let header = CapHeader { version: CAP_VERSION_3, pid: 0 };
+    if capset(&header, &mut data) == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// A `Cap*:` line of this thread's status, as bits.
+pub fn thread_status(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    let hex = status.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?.trim();
+    u64::from_str_radix(hex, 16).ok()
+}
+
+#[allow(unsafe_code)]
+fn capset(header: &CapHeader, data: &mut [CapData; 2]) -> libc::c_long {
+    // SAFETY: capset(2) reads one header and two data structs (version 3), both
+    // `repr(C)` values borrowed for the call; pid 0 changes the calling thread only.
+    unsafe { libc::syscall(libc::SYS_capset, header as *const CapHeader, data.as_mut_ptr()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_drops_its_own_capabilities_only() {
+        let before = thread_status("CapEff").unwrap();
+        let after = std::thread::spawn(|| {
+            drop_thread_caps(true).unwrap();
+            (thread_status("CapEff").unwrap(), thread_status("CapPrm").unwrap(), std::fs::File::open("/proc/self/ns/net").ok())
+        })
+        .join()
+        .unwrap();
+        assert_eq!(after.0 & !(1 << CAP_NET_RAW), 0, "only NET_RAW may stay: {:x}", after.0);
+        assert_eq!(after.1 & !(1 << CAP_NET_RAW), 0);
+        assert_eq!(after.0 & (1 << CAP_NET_RAW), before & (1 << CAP_NET_RAW), "NET_RAW stays when it was there");
+        assert_eq!(thread_status("CapEff").unwrap(), before, "the other threads keep theirs");
+        let (none, entered) = std::thread::spawn(|| {
+            let ns = std::fs::File::open("/proc/self/ns/net").unwrap();
+            drop_thread_caps(false).unwrap();
+            (thread_status("CapEff").unwrap(), crate::netns::enter(&ns, "/proc/self/ns/net"))
+        })
+        .join()
+        .unwrap();
+        assert_eq!(none, 0);
+        // Even with root's capabilities before, the thread can no longer switch namespaces.
+        assert!(
+            matches!(entered, Err(crate::Error::EnterNetns { ref source, .. }) if source.raw_os_error() == Some(libc::EPERM)),
+            "{entered:?}"
+        );
+    }
 
     #[test]
     fn reads_cap_eff() {

@@ -4,6 +4,12 @@
 //! it sees exactly what the container sees: no shell, ping or nslookup in the image is
 //! needed. Every probe has a timeout and a batch runs a bounded number at a time.
 //!
+//! Once a probe thread is in its namespace it drops every capability but CAP_NET_RAW
+//! (ICMP only), so nothing that parses a container's answers runs with CAP_SYS_ADMIN.
+//! Where namespaces cannot be entered from here, `agent` is the wire format of
+//! `netdoctor-probe-agent`, which runs the same probes from a throwaway container that
+//! shares the target's namespace.
+//!
 //! `Capabilities` says up front which privileges are there; callers report a missing
 //! one once, with the way to run instead. Everything above this crate sees plain data
 //! (`Job`, `Outcome`) and the `NetnsRunner` trait, so it can be faked in tests.
@@ -25,7 +31,7 @@ mod netns;
 mod tcp;
 
 pub use batch::{run_batch, Job, ProbeOptions};
-pub use caps::Capabilities;
+pub use caps::{drop_thread_caps, Capabilities};
 pub use container::{read_hosts, read_resolv_conf, ResolvConf};
 pub use dns::DnsAnswer;
 pub use icmp::IcmpMode;
@@ -58,10 +64,10 @@ impl Error {
             Error::OpenNetns { source, .. } | Error::EnterNetns { source, .. } | Error::ReadFile { source, .. }
                 if source.kind() == std::io::ErrorKind::PermissionDenied =>
             {
-                Some("entering a container's network namespace needs root (CAP_SYS_ADMIN and CAP_SYS_PTRACE): run with sudo, or drop --probe")
+                Some("entering a container's network namespace needs root (CAP_SYS_ADMIN and CAP_SYS_PTRACE): run with sudo, probe from a throwaway container (`--probe-via container`), or drop --probe")
             }
             Error::OpenNetns { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                Some("the container's process is not visible from here (remote DOCKER_HOST, rootless Docker or Docker Desktop): run netdoctor on the engine's host")
+                Some("the container's process is not visible from here (remote DOCKER_HOST, rootless Docker or Docker Desktop): probe from a throwaway container (`--probe-via container`), or run netdoctor on the engine's host")
             }
             _ => None,
         }

@@ -24,7 +24,7 @@ use super::Error;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     AttachContainerOptions, CreateContainerOptions, CreateImageOptions, DownloadFromContainerOptions, InspectContainerOptions,
-    ListImagesOptions, RemoveContainerOptions, RemoveImageOptions,
+    ListContainersOptions, ListImagesOptions, RemoveContainerOptions, RemoveImageOptions,
 };
 use bollard::Docker;
 use futures_util::stream::{self, StreamExt};
@@ -37,6 +37,8 @@ use std::time::Duration;
 pub const LABEL: &str = "org.netdoctor.probe-agent";
 /// The label naming the container a probe container joined.
 pub const TARGET_LABEL: &str = "org.netdoctor.probe-target";
+/// The label naming the netdoctor run that made a probe container.
+pub const SESSION_LABEL: &str = "org.netdoctor.probe-session";
 /// The image repository; `NETDOCTOR_PROBE_IMAGE` names another.
 pub const DEFAULT_REPOSITORY: &str = "netdoctor-probe-agent";
 /// Where the agent sits in its image.
@@ -274,6 +276,8 @@ pub struct AgentEngine {
     runtime: tokio::runtime::Runtime,
     docker: Docker,
     opts: AgentOptions,
+    /// This run's value of `SESSION_LABEL`.
+    session: String,
 }
 
 /// Docker's name for this build's CPU architecture.
@@ -310,7 +314,8 @@ impl AgentEngine {
                 ),
             });
         }
-        Ok(AgentEngine { runtime, docker, opts })
+        let session = format!("{:08x}{:08x}", std::process::id(), nonce());
+        Ok(AgentEngine { runtime, docker, opts, session })
     }
 
     fn call(&self) -> Call<'_> {
@@ -418,7 +423,13 @@ impl AgentEngine {
             }
         });
         // Whatever is still registered (interrupted, or a removal that failed) goes now.
-        let left: Vec<String> = made.lock().map(|m| m.iter().cloned().collect()).unwrap_or_default();
+        let mut left: BTreeSet<String> = made.lock().map(|m| m.clone()).unwrap_or_default();
+        if finished.is_none() {
+            // A create that was in flight when Ctrl-C came may still finish on the
+            // engine's side: give it a moment, then find it by this run's label.
+            std::thread::sleep(Duration::from_millis(500));
+            left.extend(self.session_containers());
+        }
         let mut not_removed = Vec::new();
         for id in left {
             if self.runtime.block_on(self.remove(&id)).is_err() {
@@ -441,10 +452,22 @@ impl AgentEngine {
         Ok(done.into_iter().map(|(_, r)| r).collect())
     }
 
+    /// The IDs of the containers this run made that still exist.
+    fn session_containers(&self) -> Vec<String> {
+        let filters = HashMap::from([("label".to_string(), vec![format!("{SESSION_LABEL}={}", self.session)])]);
+        let list = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
+        let found = self.runtime.block_on(self.call().run("listing probe containers", self.docker.list_containers(Some(list))));
+        found.map(|l| l.into_iter().filter_map(|c| c.id).collect()).unwrap_or_default()
+    }
+
     async fn run_one(&self, image: &str, run: &AgentRun, made: &Mutex<BTreeSet<String>>) -> Result<AgentOutput, Error> {
         let call = self.call();
         let short: String = run.target.chars().take(12).collect();
-        let labels = BTreeMap::from([(LABEL.to_string(), "1".to_string()), (TARGET_LABEL.to_string(), run.target.clone())]);
+        let labels = BTreeMap::from([
+            (LABEL.to_string(), "1".to_string()),
+            (TARGET_LABEL.to_string(), run.target.clone()),
+            (SESSION_LABEL.to_string(), self.session.clone()),
+        ]);
         let config = ContainerCreateBody {
             image: Some(image.to_string()),
             entrypoint: Some(vec![AGENT_PATH.to_string()]),
