@@ -1001,3 +1001,112 @@ fn tcp_docker_host_probes_from_a_container() {
     let images = engine.docker_ok(&["images", "--filter", "label=org.netdoctor.probe-agent", "--format", "{{.Repository}}:{{.Tag}}"]);
     assert_eq!(images.lines().count(), 1, "one agent image, reused: {images}");
 }
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate (`ca.pem`,
+/// `cert.pem`, `key.pem`, the layout DOCKER_CERT_PATH names), made with openssl.
+fn tls_certificates(dir: &std::path::Path) -> Result<(), String> {
+    let d = |f: &str| dir.join(f).display().to_string();
+    std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").map_err(|e| e.to_string())?;
+    let steps: Vec<Vec<String>> = vec![
+        strings(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &d("ca-key.pem"), "-out", &d("ca.pem")]),
+        strings(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &d("server-key.pem"),
+            "-out",
+            &d("server.csr"),
+            "-subj",
+            "/CN=127.0.0.1",
+        ]),
+        strings(&["x509", "-req", "-in", &d("server.csr"), "-CA", &d("ca.pem"), "-CAkey", &d("ca-key.pem"), "-CAcreateserial"]),
+        strings(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", &d("key.pem"), "-out", &d("client.csr"), "-subj", "/CN=ndt-client"]),
+        strings(&["x509", "-req", "-in", &d("client.csr"), "-CA", &d("ca.pem"), "-CAkey", &d("ca-key.pem"), "-CAcreateserial"]),
+    ];
+    let tails: Vec<Vec<String>> = vec![
+        strings(&["-days", "2", "-subj", "/CN=ndt-ca"]),
+        Vec::new(),
+        strings(&["-days", "2", "-out", &d("server-cert.pem"), "-extfile", &d("server.ext")]),
+        Vec::new(),
+        strings(&["-days", "2", "-out", &d("cert.pem"), "-extfile", &d("client.ext")]),
+    ];
+    for (step, tail) in steps.iter().zip(&tails) {
+        let out = Command::new("openssl").args(step).args(tail).output().map_err(|e| format!("openssl: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("openssl {}: {}", step.join(" "), String::from_utf8_lossy(&out.stderr)));
+        }
+    }
+    Ok(())
+}
+
+/// A TLS-protected engine (`tcp://127.0.0.1:2376`, `--tlsverify`): with DOCKER_TLS_VERIFY
+/// and DOCKER_CERT_PATH netdoctor reads it and probes from a container; without them it
+/// says to set them.
+#[test]
+fn tls_docker_host_with_client_certificates() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        assert!(!ci(), "openssl is missing (CI=true: the TLS test must run)");
+        eprintln!("skipping the TLS test: openssl is missing");
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    tls_certificates(certs.path()).unwrap();
+    let c = |f: &str| certs.path().join(f).display().to_string();
+    let Some(mut engine) = NestedEngine::start_with(&[
+        "--tlsverify",
+        "--tlscacert",
+        &c("ca.pem"),
+        "--tlscert",
+        &c("server-cert.pem"),
+        "--tlskey",
+        &c("server-key.pem"),
+        "-H",
+        "tcp://127.0.0.1:2376",
+    ]) else {
+        return;
+    };
+    if let Err(why) = build_image(&["-H", &engine.host]) {
+        assert!(!ci(), "{why} (CI=true: .ci/run installs busybox-static)");
+        eprintln!("skipping the nested-engine test: {why}");
+        return;
+    }
+    engine.docker_ok(&["network", "create", "--subnet", "10.213.9.0/24", "ndtnet"]);
+    engine.run("srv", &["--network", "ndtnet"], &["httpd", "-f", "-p", "80"]);
+    engine.run("cli", &["--network", "ndtnet"], &["sleep", "600"]);
+    let netdoctor_tls = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &engine.netns, env!("CARGO_BIN_EXE_netdoctor")])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("DOCKER_HOST", "tcp://127.0.0.1:2376")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .env_remove("DOCKER_CERT_PATH");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let cert_path = certs.path().display().to_string();
+    let tls = [("DOCKER_TLS_VERIFY", "1"), ("DOCKER_CERT_PATH", cert_path.as_str())];
+    let out = netdoctor_tls(&["probe", "--docker", "--format", "json", "--timeout-ms", "500"], &tls);
+    let matrix = json_of(&out);
+    assert_eq!(matrix["via"], "container", "{matrix:#}");
+    let cli_srv = matrix["pairs"].as_array().unwrap().iter().find(|p| p["from"] == "cli" && p["to"] == "srv").unwrap();
+    assert_eq!(cli_srv["reached"], true, "{matrix:#}");
+    assert_eq!(out.status.code(), Some(0), "{matrix:#}");
+
+    // `check` reports input errors in its report, on stdout.
+    let said = |o: &Output| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let plain = netdoctor_tls(&["check", "--docker"], &[]);
+    let stderr = said(&plain);
+    assert_eq!(plain.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("DOCKER_TLS_VERIFY=1") && stderr.contains("DOCKER_CERT_PATH"), "{stderr}");
+
+    let nowhere = netdoctor_tls(&["check", "--docker"], &[("DOCKER_TLS_VERIFY", "1"), ("DOCKER_CERT_PATH", "/nonexistent-ndt")]);
+    let stderr = said(&nowhere);
+    assert_eq!(nowhere.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("/nonexistent-ndt/key.pem is missing"), "{stderr}");
+}

@@ -120,21 +120,41 @@ async fn read_async(endpoint: &str, opts: &LiveOptions) -> Result<DockerSnapshot
 /// A client for `endpoint` that agreed on the daemon's API version (older daemons
 /// refuse a newer client's). The first request is where a missing or refused socket shows.
 pub(crate) async fn connect(endpoint: &str, timeout: Duration) -> Result<Docker, Error> {
-    let refuse = |message: &str| Err(Error::Connect { endpoint: endpoint.to_string(), message: message.to_string() });
-    if endpoint.starts_with("tcp://") && std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty()) {
-        return refuse("TLS-protected endpoints are not supported yet (DOCKER_TLS_VERIFY is set)");
-    }
+    let refuse = |message: String| Error::Connect { endpoint: endpoint.to_string(), message };
     if endpoint.starts_with("ssh://") {
-        return refuse("ssh:// endpoints are not supported");
+        return Err(refuse("ssh:// endpoints are not supported".into()));
     }
-    let docker = Docker::connect_with_host(endpoint)
-        .map_err(|e| Error::Connect { endpoint: endpoint.to_string(), message: e.to_string() })?
-        .with_timeout(timeout.max(Duration::from_secs(1)));
+    let secs = timeout.as_secs().max(1);
+    let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
+    let docker = if endpoint.starts_with("tcp://") && tls {
+        // Like the docker CLI: DOCKER_TLS_VERIFY turns TLS on, with the client
+        // certificate and CA from DOCKER_CERT_PATH (default ~/.docker).
+        let dir = cert_dir();
+        let (key, cert, ca) = (dir.join("key.pem"), dir.join("cert.pem"), dir.join("ca.pem"));
+        if let Some(missing) = [&key, &cert, &ca].into_iter().find(|p| !p.is_file()) {
+            return Err(refuse(format!(
+                "DOCKER_TLS_VERIFY is set, but {} is missing: set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem",
+                missing.display()
+            )));
+        }
+        Docker::connect_with_ssl(endpoint, &key, &cert, &ca, secs, bollard::API_DEFAULT_VERSION)
+    } else if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
+        Docker::connect_with_http(endpoint, secs, bollard::API_DEFAULT_VERSION)
+    } else {
+        Docker::connect_with_host(endpoint)
+    };
+    let docker = docker.map_err(|e| refuse(full_chain(&e)))?.with_timeout(timeout.max(Duration::from_secs(1)));
     let call = Call { endpoint, timeout };
     call.run("negotiating the API version", docker.negotiate_version()).await.map_err(|e| match e {
         Error::Request { status: None, message, .. } => Error::Connect { endpoint: endpoint.to_string(), message },
         other => other,
     })
+}
+
+/// `DOCKER_CERT_PATH`, else `~/.docker`.
+fn cert_dir() -> std::path::PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    env("DOCKER_CERT_PATH").unwrap_or_else(|| env("HOME").unwrap_or_else(|| "/root".into()).join(".docker"))
 }
 
 /// The containers to inspect: the selection, plus the containers whose network

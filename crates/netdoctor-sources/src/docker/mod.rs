@@ -58,8 +58,9 @@ impl Error {
                 "the socket is not readable by this user: run with sudo, join the `docker` group, or point DOCKER_HOST at an engine you may use"
                     .into(),
             ),
-            Error::Connect { message, .. } if message.contains("TLS-protected") => Some(
-                "forward the engine's socket over SSH instead (`ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock HOST`, then `--docker-host unix:///tmp/docker.sock`), or run netdoctor on the engine's host".into(),
+            Error::Connect { message, .. } if message.contains("DOCKER_TLS_VERIFY is set") => None,
+            Error::Request { message, .. } | Error::Connect { message, .. } if message.contains("HTTPS server") => Some(
+                "the engine expects TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem".into(),
             ),
             Error::Connect { message, .. } if message.contains("ssh://") => Some(
                 "forward the engine's socket first: `ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock HOST`, then use `--docker-host unix:///tmp/docker.sock`".into(),
