@@ -118,11 +118,12 @@ impl Prober {
     fn connect(&self) -> Result<(AgentEngine, String), String> {
         let why = |e: String| {
             let mut msg = format!("probing from a throwaway container: {e}");
-            if let Some(m) = self.caps.missing_for_probes() {
-                msg.push_str(&format!(
-                    ". Probing from inside the namespace instead (`--probe-via netns`) {}",
+            match self.caps.missing_for_probes() {
+                Some(m) => msg.push_str(&format!(
+                    ". Probing from inside the namespaces instead (`--probe-via netns`, on the engine's host) {}",
                     m.trim_start_matches("probing ")
-                ));
+                )),
+                None => msg.push_str(". On the engine's host, probe from inside the namespaces instead: `--probe-via netns`"),
             }
             msg
         };
@@ -249,7 +250,14 @@ fn docker_error(e: &netdoctor_sources::docker::Error) -> String {
 /// Where the agent binary is: `NETDOCTOR_PROBE_AGENT`, else beside this executable.
 pub fn agent_path() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("NETDOCTOR_PROBE_AGENT").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        return match p.is_file() {
+            true => Ok(p),
+            false => Err(format!(
+                "NETDOCTOR_PROBE_AGENT names {}, which is no file: point it at a `netdoctor-probe-agent` binary, or unset it to use the one beside netdoctor",
+                p.display()
+            )),
+        };
     }
     let exe = std::env::current_exe().map_err(|e| format!("finding this executable: {e}"))?;
     let beside = exe.with_file_name("netdoctor-probe-agent");
