@@ -2,7 +2,8 @@
 //! confirms each layer of one flow, and `netdoctor probe` builds the live reachability
 //! matrix of a project and reports where live behaviour differs from what the
 //! configuration says. Probes only target the addresses and names of the containers
-//! read, and only query the containers' own resolvers.
+//! read, and only query the containers' own resolvers. Where they run from (the
+//! namespace itself, or a throwaway container joined to it) is `crate::prober`'s choice.
 
 use crate::live::{self, EngineArgs};
 use crate::prober::{ProbeVia, Prober, Source};
