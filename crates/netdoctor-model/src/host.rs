@@ -7,8 +7,8 @@ pub mod firewall;
 pub mod net;
 
 pub use firewall::{
-    AddrKind, Backend, Chain, Condition, Counters, CtState, IfacePattern, IpFamily, IpProto, NatTo, Policy, Rule, RuleSet, Table, Target,
-    Test,
+    AddrKind, Backend, BaseHook, Chain, ChainKind, Condition, Counters, CtState, Hook, IfacePattern, IpFamily, IpProto, NatTo, Policy,
+    Rule, RuleSet, Table, Target, Test,
 };
 pub use net::{Address, Interface, Route};
 

@@ -48,6 +48,7 @@ fn test(t: &Test, flow: &Flow, router: &Router) -> Tri {
         }
         Test::Mark { value, mask } => Tri::from(flow.mark & mask == *value),
         Test::Comment(_) => Tri::Yes,
+        Test::AnyOf(tests) => tests.iter().fold(Tri::No, |acc, t| acc.or(test(t, flow, router))),
         Test::Undecidable { .. } => Tri::Maybe,
     }
 }

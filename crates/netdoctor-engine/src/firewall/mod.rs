@@ -82,6 +82,8 @@ pub struct RuleRef {
     pub position: usize,
     /// 1-based line in the dump.
     pub line: u32,
+    /// The nftables rule handle, for native nftables rules.
+    pub handle: Option<u64>,
     pub text: String,
     pub origin: Origin,
     /// The chains being walked when the rule matched, from the built-in chain to the
@@ -109,14 +111,18 @@ impl RuleRef {
     }
 
     /// A key that tells rules apart (the same rule reached along two paths compares equal).
-    pub fn key(&self) -> (Backend, &str, &str, usize, u32) {
-        (self.backend, &self.table, &self.chain, self.position, self.line)
+    pub fn key(&self) -> (Backend, &str, &str, usize, u32, Option<u64>) {
+        (self.backend, &self.table, &self.chain, self.position, self.line, self.handle)
     }
 }
 
 impl fmt::Display for RuleRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} rule {} (line {}: `{}`)", self.table, self.chain, self.position, self.line, self.text)
+        match self.handle {
+            // nftables: `nft -a list ruleset` shows handles, and `nft delete rule` takes one.
+            Some(handle) => write!(f, "nftables {} chain {} rule handle {handle} (`{}`)", self.table, self.chain, self.text),
+            None => write!(f, "{} {} rule {} (line {}: `{}`)", self.table, self.chain, self.position, self.line, self.text),
+        }
     }
 }
 
@@ -130,11 +136,18 @@ pub struct PolicyRef {
     pub origin: Origin,
     /// The chains the packet went through at this hook before falling off the end.
     pub entered: Vec<String>,
+    /// Whether the chain is where forwarded packets are filtered (iptables' filter FORWARD,
+    /// an nftables filter chain on the forward hook).
+    pub forward_filter: bool,
 }
 
 impl fmt::Display for PolicyRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the {} policy of {} {}", self.policy, self.table, self.chain)
+        if self.backend == Backend::Nftables {
+            write!(f, "the {} policy of nftables {} chain {}", self.policy.to_string().to_lowercase(), self.table, self.chain)
+        } else {
+            write!(f, "the {} policy of {} {}", self.policy, self.table, self.chain)
+        }
     }
 }
 
@@ -239,6 +252,8 @@ pub struct Step {
     pub chain: String,
     /// 1-based position of the rule; `None` for the chain policy.
     pub position: Option<usize>,
+    /// The nftables rule handle, for native nftables rules.
+    pub handle: Option<u64>,
     /// The rule's text, or `policy ACCEPT`.
     pub text: String,
     pub origin: Origin,
@@ -246,9 +261,10 @@ pub struct Step {
 
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.position {
-            Some(p) => write!(f, "{} {} #{p}: {}", self.table, self.chain, self.text),
-            None => write!(f, "{} {}: {}", self.table, self.chain, self.text),
+        match (self.position, self.handle) {
+            (_, Some(h)) => write!(f, "{} {} handle {h}: {}", self.table, self.chain, self.text),
+            (Some(p), None) => write!(f, "{} {} #{p}: {}", self.table, self.chain, self.text),
+            (None, None) => write!(f, "{} {}: {}", self.table, self.chain, self.text),
         }
     }
 }
@@ -284,5 +300,7 @@ impl Trace {
     }
 }
 
+#[cfg(test)]
+mod nft_tests;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use super::matcher::rule_matches;
 use super::route::{RouteLookup, Router};
 use super::{Decider, PolicyRef, RuleRef, Step, Trace, Tri, Verdict, VerdictKind};
 use ipnet::IpNet;
-use netdoctor_model::host::{Chain, CtState, HostFacts, IpFamily, Policy, Rule, RuleSet, Target};
+use netdoctor_model::host::{Backend, Chain, ChainKind, CtState, Hook, HostFacts, IpFamily, Policy, Rule, RuleSet, Target};
 use std::collections::HashMap;
 
 /// Branches a trace follows at most before it gives up as too complex.
@@ -15,14 +15,33 @@ const MAX_BRANCHES: usize = 256;
 /// Chain nesting deeper than this is a loop (the kernel refuses loops when rules load).
 const MAX_DEPTH: usize = 64;
 
-/// Before the routing decision, for packets that arrive on an interface.
-const PREROUTING: &[(&str, &str)] = &[("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("nat", "PREROUTING")];
-const FORWARD: &[(&str, &str)] =
-    &[("mangle", "FORWARD"), ("filter", "FORWARD"), ("security", "FORWARD"), ("mangle", "POSTROUTING"), ("nat", "POSTROUTING")];
-const INPUT: &[(&str, &str)] = &[("mangle", "INPUT"), ("filter", "INPUT"), ("security", "INPUT"), ("nat", "INPUT")];
-/// Before the routing decision, for packets the host sends.
-const OUTPUT_PRE: &[(&str, &str)] = &[("raw", "OUTPUT"), ("mangle", "OUTPUT"), ("nat", "OUTPUT")];
-const OUTPUT: &[(&str, &str)] = &[("filter", "OUTPUT"), ("security", "OUTPUT"), ("mangle", "POSTROUTING"), ("nat", "POSTROUTING")];
+/// iptables' tables at each hook, with the netfilter priority each registers at.
+fn iptables_tables(hook: Hook) -> &'static [(&'static str, i32)] {
+    match hook {
+        Hook::Prerouting => &[("raw", -300), ("mangle", -150), ("nat", -100)],
+        Hook::Input => &[("mangle", -150), ("filter", 0), ("security", 50), ("nat", 100)],
+        Hook::Forward => &[("mangle", -150), ("filter", 0), ("security", 50)],
+        Hook::Output => &[("raw", -300), ("mangle", -150), ("nat", -100), ("filter", 0), ("security", 50)],
+        Hook::Postrouting => &[("mangle", -150), ("nat", 100)],
+    }
+}
+
+const HOOKS: [Hook; 5] = [Hook::Prerouting, Hook::Input, Hook::Forward, Hook::Output, Hook::Postrouting];
+
+/// One base chain on a hook: an iptables built-in chain of one table, or an nftables
+/// base chain. Every unit of a hook runs, in priority order; an accept ends only its
+/// own unit, a drop ends the packet.
+#[derive(Clone, Copy)]
+struct Unit<'h> {
+    priority: i32,
+    set: usize,
+    table: &'h str,
+    chain: &'h Chain,
+    kind: ChainKind,
+    /// What accepts here is what the verdict names (iptables' filter table, an nft filter
+    /// chain on input/forward/output).
+    filtering: bool,
+}
 
 /// A rule set with its chains indexed by table and name.
 struct Indexed<'h> {
@@ -34,6 +53,8 @@ struct Indexed<'h> {
 pub struct Firewall<'h> {
     facts: &'h HostFacts,
     sets: Vec<Indexed<'h>>,
+    /// Per hook (in `HOOKS` order), every base chain of every rule set, by priority.
+    units: Vec<Vec<Unit<'h>>>,
     router: Router,
 }
 
@@ -55,7 +76,7 @@ type Walk<'c> = (Cursor, Vec<(&'c Chain, usize)>, Vec<String>);
 /// How one table's chain ended for a branch.
 enum End {
     Go(Cursor),
-    Stop(Cursor, VerdictKind, Decider),
+    Stop(Cursor, VerdictKind, Box<Decider>),
 }
 
 /// A branch that finished.
@@ -75,7 +96,8 @@ impl<'h> Firewall<'h> {
                 tables: set.tables.iter().map(|t| (t.name.as_str(), t.chains.iter().map(|c| (c.name.as_str(), c)).collect())).collect(),
             })
             .collect();
-        Firewall { facts, sets, router: Router::new(facts) }
+        let units = HOOKS.iter().map(|&hook| units_of(&facts.rulesets, hook)).collect();
+        Firewall { facts, sets, units, router: Router::new(facts) }
     }
 
     pub fn facts(&self) -> &'h HostFacts {
@@ -94,9 +116,8 @@ impl<'h> Firewall<'h> {
     /// Traces a flow through the host.
     pub fn trace(&self, flow: &Flow) -> Trace {
         let family = flow.family();
-        let sets: Vec<&Indexed<'h>> = self.sets.iter().filter(|s| s.set.family == family).collect();
         let start = Cursor { flow: flow.clone(), steps: Vec::new(), forks: Vec::new(), path: flow.path, accepted_by: None };
-        if sets.is_empty() {
+        if !self.has_rules(family) {
             return finish(vec![Done { cursor: start, kind: VerdictKind::Unknown, decider: Some(Decider::NoRuleSet) }]);
         }
         if flow.bridged && !self.bridge_filtered(family) {
@@ -105,8 +126,13 @@ impl<'h> Firewall<'h> {
         let mut done = Vec::new();
         let mut budget = MAX_BRANCHES;
         let from_host = flow.path == Some(PathKind::Output);
-        let pre = if from_host { OUTPUT_PRE } else { PREROUTING };
-        let live = self.stages(&sets, pre, vec![start], &mut done, &mut budget);
+        // The host's own packets meet the output hook's chains up to nat (priority < 0)
+        // before the routing decision is final.
+        let live = if from_host {
+            self.stages(family, &[(Hook::Output, i32::MIN, 0)], vec![start], &mut done, &mut budget)
+        } else {
+            self.stages(family, &[(Hook::Prerouting, i32::MIN, i32::MAX)], vec![start], &mut done, &mut budget)
+        };
         let mut forward = Vec::new();
         let mut input = Vec::new();
         let mut output = Vec::new();
@@ -119,8 +145,12 @@ impl<'h> Firewall<'h> {
                 }
             }
         }
-        for (stages, cursors) in [(FORWARD, forward), (INPUT, input), (OUTPUT, output)] {
-            for cursor in self.stages(&sets, stages, cursors, &mut done, &mut budget) {
+        let all = (i32::MIN, i32::MAX);
+        let forward_hooks = [(Hook::Forward, all.0, all.1), (Hook::Postrouting, all.0, all.1)];
+        let input_hooks = [(Hook::Input, all.0, all.1)];
+        let output_hooks = [(Hook::Output, 0, all.1), (Hook::Postrouting, all.0, all.1)];
+        for (hooks, cursors) in [(&forward_hooks[..], forward), (&input_hooks[..], input), (&output_hooks[..], output)] {
+            for cursor in self.stages(family, hooks, cursors, &mut done, &mut budget) {
                 let decider = cursor.accepted_by.clone();
                 done.push(Done { cursor, kind: VerdictKind::Accept, decider });
             }
@@ -137,39 +167,37 @@ impl<'h> Firewall<'h> {
         sysctl.as_ref().is_some_and(|s| s.value)
     }
 
-    /// Runs branches through stages; finished ones go to `done`, the rest are returned.
+    /// Runs branches through the base chains of hooks (each with a priority range
+    /// `[from, to)`); finished ones go to `done`, the rest are returned.
     fn stages(
         &self,
-        sets: &[&Indexed<'h>],
-        stages: &[(&str, &str)],
+        family: IpFamily,
+        hooks: &[(Hook, i32, i32)],
         mut live: Vec<Cursor>,
         done: &mut Vec<Done>,
         budget: &mut usize,
     ) -> Vec<Cursor> {
-        for (table, chain) in stages {
-            let mut next = Vec::with_capacity(live.len());
-            for cursor in live {
-                // nat chains see only the first packet of a connection.
-                if *table == "nat" && (cursor.flow.state != CtState::New || cursor.flow.skip_nat) {
-                    next.push(cursor);
-                    continue;
-                }
-                let mut here = vec![cursor];
-                for set in sets {
-                    let mut after = Vec::with_capacity(here.len());
-                    for c in here {
-                        for end in self.run_chain(set, table, chain, c, budget) {
-                            match end {
-                                End::Go(c) => after.push(c),
-                                End::Stop(c, kind, decider) => done.push(Done { cursor: c, kind, decider: Some(decider) }),
-                            }
+        for &(hook, from, to) in hooks {
+            let at = HOOKS.iter().position(|h| *h == hook).unwrap_or(0);
+            let Some(units) = self.units.get(at) else { continue };
+            for unit in units.iter().filter(|u| from <= u.priority && u.priority < to) {
+                let Some(set) = self.sets.get(unit.set).filter(|s| s.set.family == family) else { continue };
+                let mut next = Vec::with_capacity(live.len());
+                for cursor in live {
+                    // nat chains see only the first packet of a connection.
+                    if unit.kind == ChainKind::Nat && (cursor.flow.state != CtState::New || cursor.flow.skip_nat) {
+                        next.push(cursor);
+                        continue;
+                    }
+                    for end in self.run_chain(set, unit, cursor, budget) {
+                        match end {
+                            End::Go(c) => next.push(c),
+                            End::Stop(c, kind, decider) => done.push(Done { cursor: c, kind, decider: Some(*decider) }),
                         }
                     }
-                    here = after;
                 }
-                next.extend(here);
+                live = next;
             }
-            live = next;
         }
         live
     }
@@ -227,15 +255,14 @@ impl<'h> Firewall<'h> {
     }
 
     /// Walks one built-in chain of one table, following jumps, for one branch.
-    fn run_chain(&self, set: &Indexed<'h>, table: &str, builtin: &str, cursor: Cursor, budget: &mut usize) -> Vec<End> {
-        let Some(chains) = set.tables.get(table) else { return vec![End::Go(cursor)] };
-        let Some(&base) = chains.get(builtin) else { return vec![End::Go(cursor)] };
+    fn run_chain(&self, set: &Indexed<'h>, unit: &Unit<'h>, cursor: Cursor, budget: &mut usize) -> Vec<End> {
+        let base = unit.chain;
         let mut ends = Vec::new();
         let mut work: Vec<Walk<'h>> = vec![(cursor, vec![(base, 0)], vec![base.name.clone()])];
         while let Some((mut c, mut frames, mut entered)) = work.pop() {
             loop {
                 let Some(&(chain, pos)) = frames.last() else {
-                    ends.push(self.policy(set, table, base, c, &entered));
+                    ends.push(self.policy(set, unit, c, &entered));
                     break;
                 };
                 let Some(rule) = chain.rules.get(pos) else {
@@ -253,9 +280,9 @@ impl<'h> Firewall<'h> {
                         if matches!(rule.target, Target::None | Target::Continue(_)) {
                             continue;
                         }
-                        let r = rule_ref(set, table, chain, pos, rule, &frames, &entered);
+                        let r = rule_ref(set, unit.table, chain, pos, rule, &frames, &entered);
                         if *budget == 0 {
-                            ends.push(End::Stop(c, VerdictKind::Unknown, Decider::TooComplex));
+                            ends.push(End::Stop(c, VerdictKind::Unknown, Box::new(Decider::TooComplex)));
                             break;
                         }
                         *budget -= 1;
@@ -265,18 +292,18 @@ impl<'h> Firewall<'h> {
                         c.forks.push(r);
                         let mut matched_frames = frames.clone();
                         let mut matched_entered = entered.clone();
-                        if let Some(end) = self.apply(set, table, chain, pos, rule, &mut matched, &mut matched_frames, &mut matched_entered)
+                        if let Some(end) = self.apply(set, unit, chain, pos, rule, &mut matched, &mut matched_frames, &mut matched_entered)
                         {
                             ends.push(end);
                         } else if matched_frames.is_empty() {
-                            ends.push(self.policy(set, table, base, matched, &matched_entered));
+                            ends.push(self.policy(set, unit, matched, &matched_entered));
                         } else {
                             work.push((matched, matched_frames, matched_entered));
                         }
                         continue;
                     }
                 }
-                if let Some(end) = self.apply(set, table, chain, pos, rule, &mut c, &mut frames, &mut entered) {
+                if let Some(end) = self.apply(set, unit, chain, pos, rule, &mut c, &mut frames, &mut entered) {
                     ends.push(end);
                     break;
                 }
@@ -291,7 +318,7 @@ impl<'h> Firewall<'h> {
     fn apply<'c>(
         &self,
         set: &Indexed<'h>,
-        table: &str,
+        unit: &Unit<'h>,
         chain: &'c Chain,
         pos: usize,
         rule: &'c Rule,
@@ -302,12 +329,14 @@ impl<'h> Firewall<'h> {
     where
         'h: 'c,
     {
+        let table = unit.table;
         let r = || rule_ref(set, table, chain, pos, rule, frames, entered);
         let step = |c: &mut Cursor| {
             c.steps.push(Step {
                 table: table.into(),
                 chain: chain.name.clone(),
                 position: Some(pos + 1),
+                handle: rule.handle,
                 text: rule.text.clone(),
                 origin: rule.origin.clone(),
             })
@@ -321,18 +350,18 @@ impl<'h> Firewall<'h> {
             }
             Target::Accept => {
                 step(c);
-                if table == "filter" {
+                if unit.filtering {
                     c.accepted_by = Some(Decider::Rule(r()));
                 }
                 Some(End::Go(c.clone()))
             }
             Target::Drop => {
                 step(c);
-                Some(End::Stop(c.clone(), VerdictKind::Drop, Decider::Rule(r())))
+                Some(End::Stop(c.clone(), VerdictKind::Drop, Box::new(Decider::Rule(r()))))
             }
             Target::Reject(_) => {
                 step(c);
-                Some(End::Stop(c.clone(), VerdictKind::Reject, Decider::Rule(r())))
+                Some(End::Stop(c.clone(), VerdictKind::Reject, Box::new(Decider::Rule(r()))))
             }
             Target::Return => {
                 frames.pop();
@@ -341,11 +370,11 @@ impl<'h> Firewall<'h> {
             Target::Jump(name) | Target::Goto(name) => {
                 let Some(&next) = set.tables.get(table).and_then(|t| t.get(name.as_str())) else {
                     let reason = format!("it jumps to `{name}`, which does not exist");
-                    return Some(End::Stop(c.clone(), VerdictKind::Unknown, Decider::Undecidable { rule: r(), reason }));
+                    return Some(End::Stop(c.clone(), VerdictKind::Unknown, Box::new(Decider::Undecidable { rule: r(), reason })));
                 };
                 if frames.len() >= MAX_DEPTH {
                     let reason = "chains jump into each other in a loop".to_string();
-                    return Some(End::Stop(c.clone(), VerdictKind::Unknown, Decider::Undecidable { rule: r(), reason }));
+                    return Some(End::Stop(c.clone(), VerdictKind::Unknown, Box::new(Decider::Undecidable { rule: r(), reason })));
                 }
                 step(c);
                 if matches!(rule.target, Target::Goto(_)) {
@@ -388,13 +417,15 @@ impl<'h> Firewall<'h> {
             Target::Opaque(name) => {
                 step(c);
                 let reason = format!("target {name} hands the packet to something outside the rules");
-                Some(End::Stop(c.clone(), VerdictKind::Unknown, Decider::Undecidable { rule: r(), reason }))
+                Some(End::Stop(c.clone(), VerdictKind::Unknown, Box::new(Decider::Undecidable { rule: r(), reason })))
             }
         }
     }
 
-    /// The built-in chain's policy applies.
-    fn policy(&self, set: &Indexed<'h>, table: &str, base: &Chain, mut c: Cursor, entered: &[String]) -> End {
+    /// The base chain's policy applies.
+    fn policy(&self, set: &Indexed<'h>, unit: &Unit<'h>, mut c: Cursor, entered: &[String]) -> End {
+        let base = unit.chain;
+        let table = unit.table;
         let policy = base.policy.unwrap_or(Policy::Accept);
         let p = PolicyRef {
             backend: set.set.backend,
@@ -403,26 +434,59 @@ impl<'h> Firewall<'h> {
             policy,
             origin: base.origin.clone(),
             entered: entered.to_vec(),
+            forward_filter: unit.filtering && base.base.map_or(base.name == "FORWARD", |b| b.hook == Hook::Forward),
         };
-        if policy == Policy::Drop || table == "filter" {
+        if policy == Policy::Drop || unit.filtering {
             c.steps.push(Step {
                 table: table.into(),
                 chain: base.name.clone(),
                 position: None,
-                text: format!("policy {policy}"),
+                handle: None,
+                text: if set.set.backend == Backend::Nftables {
+                    format!("policy {}", policy.to_string().to_lowercase())
+                } else {
+                    format!("policy {policy}")
+                },
                 origin: base.origin.clone(),
             });
         }
         match policy {
             Policy::Accept => {
-                if table == "filter" {
+                if unit.filtering {
                     c.accepted_by = Some(Decider::Policy(p));
                 }
                 End::Go(c)
             }
-            Policy::Drop => End::Stop(c, VerdictKind::Drop, Decider::Policy(p)),
+            Policy::Drop => End::Stop(c, VerdictKind::Drop, Box::new(Decider::Policy(p))),
         }
     }
+}
+
+/// Every base chain at a hook, across rule sets, in the order the kernel runs them.
+fn units_of(sets: &[RuleSet], hook: Hook) -> Vec<Unit<'_>> {
+    let mut units = Vec::new();
+    for (i, set) in sets.iter().enumerate() {
+        if set.backend == Backend::Nftables {
+            for table in &set.tables {
+                for chain in &table.chains {
+                    let Some(b) = chain.base.filter(|b| b.hook == hook) else { continue };
+                    let filtering = b.kind == ChainKind::Filter && matches!(hook, Hook::Input | Hook::Forward | Hook::Output);
+                    units.push(Unit { priority: b.priority, set: i, table: &table.name, chain, kind: b.kind, filtering });
+                }
+            }
+        } else {
+            let name = hook.as_str().to_ascii_uppercase();
+            for &(table_name, priority) in iptables_tables(hook) {
+                let Some(table) = set.table(table_name) else { continue };
+                let Some(chain) = table.chain(&name) else { continue };
+                let kind = if table_name == "nat" { ChainKind::Nat } else { ChainKind::Filter };
+                units.push(Unit { priority, set: i, table: &table.name, chain, kind, filtering: table_name == "filter" });
+            }
+        }
+    }
+    // Stable: equal priorities keep the order of the rule sets.
+    units.sort_by_key(|u| u.priority);
+    units
 }
 
 fn rule_ref(
@@ -444,6 +508,7 @@ fn rule_ref(
         chain: chain.name.clone(),
         position: pos + 1,
         line: rule.line,
+        handle: rule.handle,
         text: rule.text.clone(),
         origin: rule.origin.clone(),
         stack,

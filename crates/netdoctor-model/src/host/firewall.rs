@@ -35,6 +35,8 @@ pub enum Backend {
     Nft,
     /// The dump did not say (old `iptables-save` versions print no backend).
     Unknown,
+    /// Native nftables tables (`nft -j list ruleset`), not written through iptables.
+    Nftables,
 }
 
 impl Backend {
@@ -43,6 +45,7 @@ impl Backend {
             Backend::Legacy => "legacy",
             Backend::Nft => "nft",
             Backend::Unknown => "unknown",
+            Backend::Nftables => "nftables",
         }
     }
 }
@@ -74,6 +77,62 @@ impl RuleSet {
     pub fn rule_count(&self) -> usize {
         self.tables.iter().flat_map(|t| &t.chains).map(|c| c.rules.len()).sum()
     }
+}
+
+/// A netfilter hook a base chain is attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Hook {
+    Prerouting,
+    Input,
+    Forward,
+    Output,
+    Postrouting,
+}
+
+impl Hook {
+    /// Parses nft's hook name (`forward`); `ingress`/`egress` are not traced.
+    pub fn parse(text: &str) -> Option<Hook> {
+        Some(match text {
+            "prerouting" => Hook::Prerouting,
+            "input" => Hook::Input,
+            "forward" => Hook::Forward,
+            "output" => Hook::Output,
+            "postrouting" => Hook::Postrouting,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hook::Prerouting => "prerouting",
+            Hook::Input => "input",
+            Hook::Forward => "forward",
+            Hook::Output => "output",
+            Hook::Postrouting => "postrouting",
+        }
+    }
+}
+
+/// What an nftables base chain does: filter, nat (first packet of a connection only) or
+/// route (output packets re-routed after a change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChainKind {
+    Filter,
+    Nat,
+    Route,
+}
+
+/// Where an nftables base chain hooks in. iptables' built-in chains have none: their
+/// hook and priority follow from the table and chain name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BaseHook {
+    pub hook: Hook,
+    /// Lower runs first; iptables' tables sit at raw -300, mangle -150, nat DNAT -100,
+    /// filter 0, security 50 and nat SNAT 100.
+    pub priority: i32,
+    pub kind: ChainKind,
 }
 
 /// A table (`*filter` … `COMMIT`).
@@ -120,6 +179,9 @@ pub struct Counters {
 pub struct Chain {
     pub name: String,
     pub policy: Option<Policy>,
+    /// An nftables base chain's hook; `None` for iptables chains and nft regular chains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseHook>,
     pub counters: Option<Counters>,
     pub rules: Vec<Rule>,
     /// The `:NAME POLICY [p:b]` line.
@@ -133,10 +195,14 @@ pub struct Rule {
     pub conditions: Vec<Condition>,
     pub target: Target,
     pub counters: Option<Counters>,
-    /// The line as written, without its counters prefix.
+    /// The line as written, without its counters prefix (for nftables, the rule in
+    /// `nft` syntax, rebuilt from its JSON).
     pub text: String,
     /// 1-based line in the dump.
     pub line: u32,
+    /// The nftables rule handle (`nft -a list ruleset`); `None` for iptables rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<u64>,
     pub origin: Origin,
 }
 
@@ -340,6 +406,8 @@ pub enum Test {
     Mark { value: u32, mask: u32 },
     /// `-m comment`: always true, kept for explanations.
     Comment(String),
+    /// Any of these (an nftables anonymous set: `ip saddr { 10.0.0.0/8, 192.168.0.0/16 }`).
+    AnyOf(Vec<Test>),
     /// A match netdoctor cannot decide (ipset, string, recent, an unknown module or
     /// option): a trace that reaches it says so instead of guessing.
     Undecidable { module: String, text: String },

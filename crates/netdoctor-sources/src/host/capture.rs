@@ -15,6 +15,7 @@ pub const LAYOUT: &[&str] = &[
     "ip6tables-legacy-save.txt",
     "ip6tables-nft-save.txt",
     "nft-tables.txt",
+    "nft.json",
     "ip-link.json",
     "ip-addr.json",
     "ip-route.json",

@@ -469,6 +469,7 @@ fn lower_table(raw: &RawTable<'_>, family: IpFamily, source: &InputSource, error
         chains.push(Chain {
             name: c.name.to_string(),
             policy: c.policy,
+            base: None,
             counters: c.counters,
             rules: Vec::new(),
             origin: source.origin(c.line, 1),
@@ -494,6 +495,7 @@ fn lower_table(raw: &RawTable<'_>, family: IpFamily, source: &InputSource, error
                 chains.push(Chain {
                     name: rule.chain.to_string(),
                     policy: None,
+                    base: None,
                     counters: None,
                     rules: Vec::new(),
                     origin: source.origin(rule.line, 1),
@@ -651,6 +653,7 @@ fn lower_rule(raw: &RawRule<'_>, chains: &HashSet<&str>, family: IpFamily, sourc
                 counters: b.counters,
                 text: raw.text.to_string(),
                 line: raw.line,
+                handle: None,
                 origin: source.origin(raw.line, 1),
             });
         }

@@ -1,5 +1,5 @@
 //! Reads this host live, in the current network namespace: runs `iptables-save`,
-//! `ip6tables-save`, `nft list tables` and `ip -j …` with a timeout each, and reads
+//! `ip6tables-save`, `nft list tables`, `nft -j list ruleset` and `ip -j …` with a timeout each, and reads
 //! `/proc/sys`, `daemon.json` and `ufw.conf`. Read-only: nothing here changes the
 //! host. Run under `ip netns exec NAME` (or `nsenter -n`) to read another namespace.
 
@@ -70,6 +70,7 @@ pub fn read_live(options: &LiveOptions) -> (Capture, Vec<LoadError>) {
         }
     }
     run_into(&mut texts, &mut errors, "nft-tables.txt", "nft", &["list", "tables"], options.timeout);
+    run_into(&mut texts, &mut errors, "nft.json", "nft", &["-j", "list", "ruleset"], options.timeout);
     let ip_runs: [(&str, &[&str]); 4] = [
         ("ip-link.json", &["-j", "-d", "link", "show"]),
         ("ip-addr.json", &["-j", "addr", "show"]),

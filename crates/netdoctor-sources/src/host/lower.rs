@@ -2,7 +2,7 @@
 //! reader, then the firewall front ends recognised from what the rules show.
 
 use super::capture::{Capture, CapturedText};
-use super::{daemon, iproute, iptables, nft, sysctl};
+use super::{daemon, iproute, iptables, nft, nftjson, sysctl};
 use crate::error::LoadError;
 use netdoctor_model::host::{Backend, Frontend, FrontendKind, HostFacts, IpFamily, RuleSet, Target};
 use netdoctor_model::Origin;
@@ -36,6 +36,27 @@ pub fn lower(capture: &Capture) -> (HostFacts, Vec<LoadError>) {
         sets.into_iter().filter(|(generic, s)| !generic || !specific.contains(&(s.family, s.backend))).map(|(_, s)| s).collect();
     if let Some(t) = capture.get("nft-tables.txt") {
         facts.nft_tables = nft::tables(&t.text, &t.source, &mut errors);
+    }
+    if let Some(t) = capture.get("nft.json") {
+        let parsed = nftjson::parse(&t.text, &t.source, &mut errors);
+        if capture.get("nft-tables.txt").is_none() {
+            facts.nft_tables = parsed.tables;
+        }
+        for mut set in parsed.rulesets {
+            // iptables-nft's own tables are read from its dump, with every match's options;
+            // `nft -j` shows their compat matches without them.
+            let from_iptables: Vec<String> = facts
+                .rulesets
+                .iter()
+                .filter(|s| s.family == set.family && s.backend != Backend::Legacy)
+                .flat_map(|s| s.tables.iter().map(|t| t.name.clone()))
+                .collect();
+            let prefix = if set.family == IpFamily::V4 { "ip " } else { "ip6 " };
+            set.tables.retain(|t| t.name.strip_prefix(prefix).is_none_or(|name| !from_iptables.iter().any(|n| n == name)));
+            if !set.tables.is_empty() {
+                facts.rulesets.push(set);
+            }
+        }
     }
     if let Some(t) = capture.get("ip-link.json") {
         facts.interfaces = iproute::links(&t.text, &t.source, &mut errors);

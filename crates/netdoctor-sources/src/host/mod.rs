@@ -13,6 +13,7 @@
 //! | `iptables-save.txt`, `ip6tables-save.txt` | `iptables-save` output (backend from its header) |
 //! | `iptables-legacy-save.txt`, `iptables-nft-save.txt` (and `ip6…`) | one backend's dump each |
 //! | `nft-tables.txt` | `nft list tables` |
+//! | `nft.json` | `nft -j list ruleset`: native nftables rules, traced like iptables' |
 //! | `ip-link.json` | `ip -j -d link show` |
 //! | `ip-addr.json` | `ip -j addr show` |
 //! | `ip-route.json`, `ip6-route.json` | `ip -j route show table all`, `ip -j -6 route show table all` |
@@ -28,6 +29,7 @@ pub mod iptables;
 pub mod live;
 pub mod lower;
 pub mod nft;
+pub mod nftjson;
 pub mod sysctl;
 
 pub use bundle::{read_bundle, write_bundle, Bundle};

@@ -47,7 +47,7 @@ pub(crate) fn blame<'t>(trace: &'t Trace, facts: &HostFacts) -> Blame<'t> {
         return Blame::Other;
     }
     match &trace.verdict.decided_by {
-        Some(Decider::Policy(p)) if p.table == "filter" && p.chain == "FORWARD" => Blame::ForwardPolicy(p),
+        Some(Decider::Policy(p)) if p.forward_filter => Blame::ForwardPolicy(p),
         Some(Decider::Rule(r)) if r.in_docker_user() => Blame::BeforeDocker(r),
         Some(Decider::Rule(r)) if r.in_docker_chain() => Blame::Docker,
         Some(Decider::Rule(r)) if docker_chains_present(facts) && !r.after_docker() => Blame::BeforeDocker(r),

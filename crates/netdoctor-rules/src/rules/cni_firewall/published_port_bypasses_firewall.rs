@@ -43,7 +43,8 @@ impl Check for PublishedPortBypassesFirewall {
                 // Docker adds the ACCEPT for a container it has not started yet in front of
                 // FORWARD's policy and the front end's chains.
                 (kind, Some(Decider::Policy(p))) if kind.is_blocked() && pt.predicted => {
-                    p.chain == "FORWARD" && host.facts.docker_manages_iptables()
+                    // Docker's rules go to iptables: they cannot override a native nftables chain.
+                    p.forward_filter && p.backend != netdoctor_model::host::Backend::Nftables && host.facts.docker_manages_iptables()
                 }
                 (kind, Some(Decider::Rule(r))) if kind.is_blocked() && pt.predicted => {
                     host.facts.docker_manages_iptables()
