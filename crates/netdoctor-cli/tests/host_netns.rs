@@ -343,3 +343,162 @@ fn recorded_docker_rules_traced_live() {
         [format!("tcp/8080 published by `web`: dropped by filter DOCKER-USER rule 1 (line {line}: `-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP`)")]
     );
 }
+
+/// Skips (or fails under CI=true) unless `nft` exists as well.
+fn can_run_nft() -> bool {
+    if !can_run() {
+        return false;
+    }
+    if tool_exists("nft") {
+        return true;
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "missing nft; CI=true requires the nftables tests to run");
+    eprintln!("skipped: missing nft (apt-get install nftables)");
+    false
+}
+
+/// The handle `nft -a` prints for the rule containing `needle`.
+fn nft_handle(ns: &Netns, needle: &str) -> u64 {
+    let listed = ns.ok(&["nft", "-a", "list", "ruleset"], None);
+    listed
+        .lines()
+        .find(|l| l.contains(needle))
+        .and_then(|l| l.rsplit("# handle ").next())
+        .and_then(|h| h.trim().parse().ok())
+        .unwrap_or_else(|| panic!("`{needle}` not in:\n{listed}"))
+}
+
+fn check_json(ns: &Netns, compose: &Path, select: &str) -> serde_json::Value {
+    let out = ns.exec(
+        &[
+            env!("CARGO_BIN_EXE_netdoctor"),
+            "check",
+            compose.to_str().unwrap(),
+            "-p",
+            "shop",
+            "--host",
+            "--select",
+            select,
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn messages(report: &serde_json::Value, rule: &str) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A host firewalled with native nftables only: a forward chain with a drop policy, then
+/// a drop rule for the containers' HTTPS. ND501 names the policy, then the rule's handle.
+#[test]
+fn native_nftables_forward_drop_is_traced_live() {
+    if !can_run_nft() {
+        return;
+    }
+    let ns = Netns::new("n");
+    build_host(&ns);
+    ns.ok(
+        &["nft", "-f", "-"],
+        Some(
+            "table inet ndtfw {\n chain forward {\n  type filter hook forward priority filter; policy drop;\n  iifname \"ndte0\" oifname \"ndte0\" accept\n }\n}\n",
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(&compose, COMPOSE).unwrap();
+    let report = check_json(&ns, &compose, "ND501");
+    assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+    assert_eq!(
+        messages(&report, "ND501"),
+        ["containers on `shop_app` reaching outside (tcp/443): dropped by the drop policy of nftables inet ndtfw chain forward"],
+        "{report:#}"
+    );
+
+    // Accept the bridge, but drop its HTTPS: the rule is named by table, chain and handle.
+    ns.ok(&["nft", "insert", "rule", "inet", "ndtfw", "forward", "iifname", "ndtbr0", "accept"], None);
+    ns.ok(&["nft", "insert", "rule", "inet", "ndtfw", "forward", "iifname", "ndtbr0", "tcp", "dport", "443", "drop"], None);
+    let handle = nft_handle(&ns, "tcp dport 443 drop");
+    let report = check_json(&ns, &compose, "ND501");
+    assert_eq!(
+        messages(&report, "ND501"),
+        [format!(
+            "containers on `shop_app` reaching outside (tcp/443): dropped by nftables inet ndtfw chain forward rule handle {handle} (`iifname \"ndtbr0\" tcp dport 443 drop`)"
+        )],
+        "{report:#}"
+    );
+
+    // The same host from a bundle, read offline: the bundle carries nft.json.
+    let bundle = dir.path().join("host.json");
+    let bin = env!("CARGO_BIN_EXE_netdoctor");
+    let snap = ns.exec(&[bin, "snapshot", "--host", "-o", bundle.to_str().unwrap()], None);
+    assert_eq!(snap.status.code(), Some(0), "{}", String::from_utf8_lossy(&snap.stderr));
+    let offline = run(
+        &[
+            bin,
+            "check",
+            compose.to_str().unwrap(),
+            "-p",
+            "shop",
+            "--host-facts",
+            bundle.to_str().unwrap(),
+            "--select",
+            "ND501",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let offline: serde_json::Value = serde_json::from_slice(&offline.stdout).unwrap();
+    assert_eq!(messages(&offline, "ND501"), messages(&report, "ND501"));
+
+    // Delete the drop: nothing left to report.
+    ns.ok(&["nft", "delete", "rule", "inet", "ndtfw", "forward", "handle", &handle.to_string()], None);
+    assert_eq!(messages(&check_json(&ns, &compose, "ND501"), "ND501"), Vec::<String>::new());
+}
+
+/// Docker's iptables(-nft) rules publish 8080 → web:80, and an nftables table of the
+/// administrator's, hooked into forward before iptables' filter chain, drops port 80 from
+/// the uplink. ND502 names the nft rule; iptables-nft's own tables are not traced twice.
+#[test]
+fn native_nftables_drop_beside_dockers_rules_is_nd502() {
+    if !can_run_nft() {
+        return;
+    }
+    let ns = Netns::new("m");
+    build_host(&ns);
+    let rules: String = RULES.lines().filter(|l| !l.contains("no public 8080")).map(|l| format!("{l}\n")).collect();
+    ns.ok(&["iptables-restore"], Some(&rules));
+    ns.ok(
+        &["nft", "-f", "-"],
+        Some("table inet ndtguard {\n chain early {\n  type filter hook forward priority filter - 5; policy accept;\n  iifname \"ndte0\" tcp dport 80 drop\n }\n}\n"),
+    );
+    let handle = nft_handle(&ns, "tcp dport 80 drop");
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(&compose, COMPOSE).unwrap();
+    let report = check_json(&ns, &compose, "ND5");
+    assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+    assert_eq!(
+        messages(&report, "ND502"),
+        [format!(
+            "tcp/8080 published by `web`: dropped by nftables inet ndtguard chain early rule handle {handle} (`iifname \"ndte0\" tcp dport 80 drop`)"
+        )],
+        "{report:#}"
+    );
+    // The native table beside iptables rules is ND504's business too.
+    let nd504 = messages(&report, "ND504");
+    assert!(nd504.iter().any(|m| m.starts_with("nftables table `inet ndtguard` (1 rule)")), "{nd504:?}");
+    // Without the table, Docker's rules alone let the port through.
+    ns.ok(&["nft", "delete", "table", "inet", "ndtguard"], None);
+    let report = check_json(&ns, &compose, "ND5");
+    assert_eq!(messages(&report, "ND502"), Vec::<String>::new(), "{report:#}");
+}

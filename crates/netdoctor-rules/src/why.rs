@@ -10,7 +10,7 @@ pub mod k8s;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::cni_firewall::icc_off;
 use crate::RuleContext;
-use netdoctor_engine::firewall::{Endpoint, Flow, VerdictKind};
+use netdoctor_engine::firewall::{Decider, Endpoint, Flow, VerdictKind};
 use netdoctor_engine::{NetId, Resolution, Stack};
 use netdoctor_model::docker::Live;
 use netdoctor_model::host::IpProto;
@@ -592,6 +592,7 @@ impl Walk<'_, '_> {
             return;
         };
         let mut verdicts = Vec::new();
+        let mut native: Option<String> = None;
         for &n in &allowing {
             let (Some(bridge), Some(src), Some(dst)) =
                 (host.bridge(n), self.address(self.a, &self.net_name(n)), self.address(self.b, &self.net_name(n)))
@@ -616,12 +617,23 @@ impl Walk<'_, '_> {
             let trace = host.trace(&flow);
             let decided = trace.verdict.decided_by.as_ref().map_or_else(|| "several rules".to_string(), ToString::to_string);
             step.evidence.push(format!("host firewall on `{}`: {} by {decided}", self.net_name(n), trace.verdict.kind.as_str()));
+            native = native.or(match &trace.verdict.decided_by {
+                Some(Decider::Rule(r)) => r.handle.map(|h| format!("`nft delete rule {} {} handle {h}`", r.table, r.chain)),
+                Some(Decider::Policy(p)) if p.backend == netdoctor_model::host::Backend::Nftables => {
+                    Some(format!("an accept in nftables chain `{} {}` before its drop policy", p.table, p.chain))
+                }
+                _ => None,
+            });
             verdicts.push(trace.verdict.kind);
         }
         step.status = if verdicts.contains(&VerdictKind::Accept) {
             Status::Pass
         } else if !verdicts.is_empty() && verdicts.iter().all(|v| v.is_blocked()) {
-            step.fix = Some("allow the flow in DOCKER-USER (or remove the rule that drops it)".into());
+            step.fix = Some(match native {
+                // Docker's DOCKER-USER cannot override a native nftables chain.
+                Some(fix) => format!("the drop is in native nftables, not iptables: {fix}"),
+                None => "allow the flow in DOCKER-USER (or remove the rule that drops it)".into(),
+            });
             Status::Fail
         } else {
             Status::Unknown

@@ -106,3 +106,36 @@ fn probes_override_the_configuration_and_say_so() {
     v.confirm(5, Status::Pass, "connected", None);
     assert!(v.steps[4].evidence.iter().any(|e| e.contains("differs from the configuration")));
 }
+
+/// A host whose native nftables forward chain drops one container: `why cli web` fails
+/// at layer 5 naming the table, chain and rule handle, and the fix deletes that rule
+/// rather than pointing at DOCKER-USER.
+#[test]
+fn a_native_nftables_drop_fails_at_the_firewall_naming_the_rule_handle() {
+    let mut m = model();
+    let dir = std::env::temp_dir().join(format!("ndt-why-nft-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("sysctl.txt"), "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n").unwrap();
+    std::fs::write(
+        dir.join("nft.json"),
+        r#"{"nftables": [{"table": {"family": "inet", "name": "filter", "handle": 1}},
+ {"chain": {"family": "inet", "table": "filter", "name": "forward", "handle": 1, "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}},
+ {"rule": {"family": "inet", "table": "filter", "chain": "forward", "handle": 7, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": "172.19.0.4"}}, {"drop": null}]}}]}"#,
+    )
+    .unwrap();
+    let (facts, errors) = netdoctor_sources::host::load_path(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(errors.is_empty(), "{errors:?}");
+    m.host = Some(facts);
+    let w = why(&m, "cli", "web", Some("tcp/80"));
+    let step = w.first_failure().unwrap_or_else(|| panic!("{w:#?}"));
+    assert_eq!(step.layer, 5, "{w:#?}");
+    assert!(
+        step.evidence
+            .iter()
+            .any(|e| e.ends_with("dropped by nftables inet filter chain forward rule handle 7 (`ip saddr 172.19.0.4 drop`)")),
+        "{:?}",
+        step.evidence
+    );
+    assert_eq!(step.fix.as_deref(), Some("the drop is in native nftables, not iptables: `nft delete rule inet filter forward handle 7`"));
+}

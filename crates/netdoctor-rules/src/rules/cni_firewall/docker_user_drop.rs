@@ -9,7 +9,9 @@ declare_rule! {
     /// A flow between workloads of the project, or from outside to a published port, that a
     /// DROP or REJECT rule in DOCKER-USER (or any rule the packet meets before Docker's own
     /// chains, in raw, mangle or at the top of FORWARD) stops, traced through the host's
-    /// iptables rules. Needs host facts (`--host`, `--host-facts`).
+    /// iptables rules. A native nftables chain (`nft -j list ruleset`) that hooks in beside
+    /// Docker's counts as such a rule, named by table, chain and handle. Needs host facts
+    /// (`--host`, `--host-facts`).
     ///
     /// ## Why it matters
     /// DOCKER-USER runs before every rule Docker writes, so a broad DROP meant for outside
@@ -50,10 +52,17 @@ impl Check for DockerUserDrop {
         }
         for (hf, trace) in &traced {
             let Blame::BeforeDocker(rule) = blame(trace, host.facts) else { continue };
+            let help = match rule.handle {
+                Some(h) => format!(
+                    "the nftables rule runs beside Docker's iptables rules, which cannot override its drop: narrow it (`iifname \"eth0\"`, an exact source range), or delete it (`nft delete rule {} {} handle {h}`)",
+                    rule.table, rule.chain
+                ),
+                None => "narrow the rule (an input interface such as `-i eth0`, an exact source range), or insert an ACCEPT for this flow above it".to_string(),
+            };
             let d = out
                 .report(&rule.origin, format!("{}: {} by {rule}", hf.label, trace.verdict.kind.as_str()))
                 .related(&hf.origin, "the flow is needed here")
-                .help("narrow the rule (an input interface such as `-i eth0`, an exact source range), or insert an ACCEPT for this flow above it");
+                .help(help);
             // `why A B` cites a layer-5 finding only when it names both ends of the pair.
             if let Purpose::Peer { from, to } = hf.purpose {
                 let name = |i: usize| cx.model.workloads.get(i).map(|w| w.name.as_str());

@@ -3,13 +3,16 @@
 use super::{blame, Blame};
 use crate::prelude::*;
 use netdoctor_engine::firewall::PathKind;
+use netdoctor_model::host::Backend;
 
 declare_rule! {
     /// ## What it checks
     /// Traffic of a Compose network's containers, leaving the host or crossing its bridge,
     /// traced through the host's iptables rules, that the FORWARD chain drops: by its DROP
     /// policy with no ACCEPT for the network, or by a catch-all DROP/REJECT rule after
-    /// Docker's chains. Needs host facts (`--host`, `--host-facts`).
+    /// Docker's chains. Native nftables forward chains (`nft -j list ruleset`) count too: a
+    /// drop policy or rule there is named by table, chain and rule handle. Needs host facts
+    /// (`--host`, `--host-facts`).
     ///
     /// ## Why it matters
     /// Containers start and resolve names, but every connection out of the network times
@@ -29,8 +32,9 @@ declare_rule! {
     ///
     /// ## Known limits
     /// A network Docker has not created yet is judged as Docker would set it up: while Docker
-    /// manages iptables its future ACCEPT rules are assumed. Policy routing (`ip rule`) is not
-    /// followed, and nftables tables outside iptables are not read.
+    /// manages iptables its future ACCEPT rules are assumed (they cannot override a native
+    /// nftables chain's drop). nftables maps, iptables-nft compat matches read only from `nft -j`
+    /// and other matches netdoctor cannot decide make the verdict unknown, not a finding.
     pub struct ForwardDrop => Error;
 }
 
@@ -50,9 +54,11 @@ impl Check for ForwardDrop {
             if hf.predicted && docker_manages {
                 continue;
             }
-            let (origin, what) = match blame(&trace, host.facts) {
-                Blame::ForwardPolicy(p) => (&p.origin, p.to_string()),
-                Blame::Host(r) => (&r.origin, r.to_string()),
+            let (origin, what, native) = match blame(&trace, host.facts) {
+                Blame::ForwardPolicy(p) => {
+                    (&p.origin, p.to_string(), (p.backend == Backend::Nftables).then(|| (p.table.clone(), p.chain.clone(), None)))
+                }
+                Blame::Host(r) => (&r.origin, r.to_string(), r.handle.map(|h| (r.table.clone(), r.chain.clone(), Some(h)))),
                 _ => continue,
             };
             let subnet = hf
@@ -60,7 +66,11 @@ impl Check for ForwardDrop {
                 .and_then(|n| host.bridge(n))
                 .and_then(|b| b.subnet)
                 .map_or_else(|| "the network's subnet".to_string(), |s| s.to_string());
-            let help = if docker_manages {
+            let help = if let Some((table, chain, handle)) = native {
+                let delete =
+                    handle.map_or_else(String::new, |h| format!(", or delete the rule: `nft delete rule {table} {chain} handle {h}`"));
+                format!("the nftables chain `{table} {chain}` decides it, not Docker's iptables rules: accept the network before the drop (`nft insert rule {table} {chain} ip saddr {subnet} accept` and `ip daddr {subnet} ct state established,related accept`){delete}")
+            } else if docker_manages {
                 format!("accept the network before the drop: `iptables -I DOCKER-USER -s {subnet} -j ACCEPT` (and the replies), or restart dockerd so it restores its rules")
             } else {
                 format!("Docker's iptables management is off: enable it (remove `\"iptables\": false`) or add `iptables -I FORWARD -s {subnet} -j ACCEPT` and `-d {subnet} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`")

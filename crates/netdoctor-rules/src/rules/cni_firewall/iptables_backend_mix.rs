@@ -7,7 +7,8 @@ declare_rule! {
     /// ## What it checks
     /// A host whose iptables rules live in both backends at once: rules in the legacy
     /// `ip_tables` tables and in iptables-nft's tables, or native nftables tables (firewalld,
-    /// nftables.service) beside iptables rules. Needs host facts (`--host`, `--host-facts`).
+    /// nftables.service) beside iptables rules. With `nft -j list ruleset` read, the finding says
+    /// how many rules and drop policies the table holds. Needs host facts (`--host`, `--host-facts`).
     ///
     /// ## Why it matters
     /// The kernel runs every set, and a packet dropped by any of them is gone, but each tool
@@ -48,17 +49,24 @@ impl Check for IptablesBackendMix {
         let with_rules: Vec<String> = facts
             .rulesets
             .iter()
-            .filter(|s| s.has_effect())
-            .map(|s| format!("{} in iptables-{}", describe(s), s.backend.as_str()))
+            .filter(|s| s.backend != Backend::Nftables && s.has_effect())
+            .map(|s| format!("{} in iptables-{}", describe_rules(s.rule_count(), drop_policies(s.tables.iter())), s.backend.as_str()))
             .collect();
         if with_rules.is_empty() {
             return;
         }
         for table in facts.nft_tables.iter().filter(|t| !t.is_iptables_nft()) {
+            // What the table holds, when `nft -j list ruleset` was read.
+            let full = format!("{} {}", table.family, table.name);
+            let native = facts.rulesets.iter().filter(|s| s.backend == Backend::Nftables).find_map(|s| s.table(&full));
+            let holds = native.map_or_else(String::new, |t| {
+                let rules = t.chains.iter().map(|c| c.rules.len()).sum();
+                format!(" ({})", describe_rules(rules, drop_policies(std::iter::once(t))))
+            });
             out.report(
                 &table.origin,
                 format!(
-                    "nftables table `{} {}` sits beside iptables rules ({}): both run at the same hooks and a drop in either wins",
+                    "nftables table `{} {}`{holds} sits beside iptables rules ({}): both run at the same hooks and a drop in either wins",
                     table.family,
                     table.name,
                     with_rules.join(", ")
@@ -76,8 +84,14 @@ impl Check for IptablesBackendMix {
 }
 
 fn describe(set: &RuleSet) -> String {
-    let count = set.rule_count();
-    let drops = set.tables.iter().flat_map(|t| &t.chains).filter(|c| c.policy == Some(netdoctor_model::host::Policy::Drop)).count();
+    describe_rules(set.rule_count(), drop_policies(set.tables.iter()))
+}
+
+fn drop_policies<'t>(tables: impl Iterator<Item = &'t netdoctor_model::host::Table>) -> usize {
+    tables.flat_map(|t| &t.chains).filter(|c| c.policy == Some(netdoctor_model::host::Policy::Drop)).count()
+}
+
+fn describe_rules(count: usize, drops: usize) -> String {
     match (count, drops) {
         (n, 0) => format!("{n} rule{}", if n == 1 { "" } else { "s" }),
         (n, d) => format!("{n} rule{} and {d} DROP polic{}", if n == 1 { "" } else { "s" }, if d == 1 { "y" } else { "ies" }),

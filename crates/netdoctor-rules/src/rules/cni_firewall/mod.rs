@@ -58,7 +58,12 @@ pub(crate) fn blame<'t>(trace: &'t Trace, facts: &HostFacts) -> Blame<'t> {
 
 /// Whether Docker's chains are in the rule sets (Docker manages iptables and has run).
 pub(crate) fn docker_chains_present(facts: &HostFacts) -> bool {
-    facts.rulesets.iter().filter_map(|s| s.table("filter")).any(|t| t.chain("DOCKER-USER").is_some() || t.chain("DOCKER").is_some())
+    // `ip filter` when only `nft -j` showed iptables-nft's table.
+    facts
+        .rulesets
+        .iter()
+        .flat_map(|s| s.tables.iter().filter(|t| matches!(t.name.as_str(), "filter" | "ip filter" | "ip6 filter")))
+        .any(|t| t.chain("DOCKER-USER").is_some() || t.chain("DOCKER").is_some())
 }
 
 /// Where the decider of a trace is written, when it is a rule or a policy.
