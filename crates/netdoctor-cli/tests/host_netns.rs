@@ -502,3 +502,39 @@ fn native_nftables_drop_beside_dockers_rules_is_nd502() {
     let report = check_json(&ns, &compose, "ND5");
     assert_eq!(messages(&report, "ND502"), Vec::<String>::new(), "{report:#}");
 }
+
+/// A VPN-style policy rule (`to 172.16.0.0/12 lookup 200`, priority 100, above `main`)
+/// whose table routes the range out of a VPN device: the bridge subnet 172.30.0.0/24 is
+/// captured, ND202 names the rule. An exemption for the subnet before it clears it, and
+/// a forwarded flow to the containers follows the rules too.
+#[test]
+fn policy_routing_that_captures_a_container_subnet_is_nd202() {
+    if !can_run() {
+        return;
+    }
+    let ns = Netns::new("p");
+    build_host(&ns);
+    for cmd in [
+        "ip link add ndtvpn0 type veth peer name ndtvpn1",
+        "ip link set ndtvpn1 up",
+        "ip link set ndtvpn0 up",
+        "ip route add 172.16.0.0/12 dev ndtvpn0 table 200",
+        "ip rule add to 172.16.0.0/12 lookup 200 priority 100",
+    ] {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        ns.ok(&args, None);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(&compose, COMPOSE).unwrap();
+    let report = check_json(&ns, &compose, "ND202");
+    assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+    assert_eq!(
+        messages(&report, "ND202"),
+        ["subnet 172.30.0.0/24 of network `shop_app` (bridge ndtbr0) is sent to `172.16.0.0/12 dev ndtvpn0` in table 200 by policy routing rule `100: from all to 172.16.0.0/12 lookup 200`: the containers' traffic back from the host never reaches the bridge"],
+        "{report:#}"
+    );
+    // The exemption the finding suggests, before the VPN's rule: quiet again.
+    ns.ok(&["ip", "rule", "add", "to", "172.30.0.0/24", "lookup", "main", "priority", "99"], None);
+    assert_eq!(messages(&check_json(&ns, &compose, "ND202"), "ND202"), Vec::<String>::new());
+}

@@ -10,7 +10,7 @@ pub use firewall::{
     AddrKind, Backend, BaseHook, Chain, ChainKind, Condition, Counters, CtState, Hook, IfacePattern, IpFamily, IpProto, NatTo, Policy,
     Rule, RuleSet, Table, Target, Test,
 };
-pub use net::{Address, Interface, Route};
+pub use net::{table_name, Address, Interface, Route, RoutingRule};
 
 use crate::{Located, Origin};
 use serde::Serialize;
@@ -27,6 +27,10 @@ pub struct HostFacts {
     pub interfaces: Vec<Interface>,
     pub addresses: Vec<Address>,
     pub routes: Vec<Route>,
+    /// Policy routing rules (`ip -j rule show`), IPv4 and IPv6; empty when not read, which
+    /// lookups take as the kernel's defaults (local, main, default).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routing_rules: Vec<RoutingRule>,
     pub sysctls: Sysctls,
     /// `/etc/docker/daemon.json`, when it was read.
     pub daemon: Option<DaemonConfig>,

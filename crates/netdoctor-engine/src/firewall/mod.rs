@@ -20,7 +20,7 @@ mod trace;
 pub use flow::{Endpoint, Flow, IfaceName, Original, PathKind, EPHEMERAL_PORTS};
 pub use matcher::within;
 pub use owner::{ChainOwner, DOCKER_CHAINS, DOCKER_USER};
-pub use route::{RouteLookup, Router};
+pub use route::{PolicyChoice, RouteLookup, RouteQuery, Router};
 pub use trace::Firewall;
 
 use netdoctor_model::host::{Backend, Policy, Route};

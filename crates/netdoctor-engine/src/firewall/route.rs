@@ -1,20 +1,48 @@
 //! The host's routing decision as far as a trace needs it: is a destination one of the
-//! host's own addresses, and which interface does the main table send it out of.
-//! Policy routing (`ip rule`) is not evaluated: only the main table is used.
+//! host's own addresses, and which interface does the routing send it out of. Policy
+//! routing (`ip rule`) is followed: rules in priority order match on source, destination,
+//! input interface and firewall mark, and name the table to look in (or refuse the
+//! packet); a rule that may or may not match a range of addresses makes the choice
+//! unknown. Without rules read, the kernel's defaults apply (main, then default).
 
 use super::flow::IfaceName;
+use super::matcher::within;
 use super::Tri;
 use ipnet::IpNet;
-use netdoctor_model::host::{HostFacts, Route};
+use netdoctor_model::host::{table_name, HostFacts, IpFamily, Route, RoutingRule};
 use std::net::IpAddr;
 
 /// Addresses and routes of one host.
 #[derive(Debug, Clone, Default)]
 pub struct Router {
     local: Vec<IpAddr>,
+    /// The main table's routes.
     routes: Vec<Route>,
+    /// Every table's routes (`local` left out: local destinations are decided apart).
+    all_routes: Vec<Route>,
+    /// Policy rules by priority; empty when not read.
+    rules: Vec<RoutingRule>,
     /// Interface names that exist (empty when links were not read).
     interfaces: Vec<String>,
+}
+
+/// What a policy lookup is about: one packet (or a range of them).
+#[derive(Debug, Clone, Copy)]
+pub struct RouteQuery<'q> {
+    pub src: &'q IpNet,
+    pub dst: &'q IpNet,
+    /// The input interface; `None` for packets the host sends (rules say `iif lo`).
+    pub iif: Option<&'q IfaceName>,
+    pub mark: u32,
+}
+
+/// The outcome of a policy lookup, with the rule that chose the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyChoice {
+    pub lookup: RouteLookup,
+    /// The rule whose table (or action) decided; `None` when no rule was read or none
+    /// decided.
+    pub rule: Option<RoutingRule>,
 }
 
 /// Where the main table sends a destination.
@@ -26,6 +54,9 @@ pub enum RouteLookup {
     Refused(Route),
     /// No route covers the destination.
     NoRoute,
+    /// The choice depends on something the lookup cannot tell (a policy rule that
+    /// matches some packets of a range and not others).
+    Unknown(String),
 }
 
 impl Router {
@@ -37,8 +68,11 @@ impl Router {
             }
         }
         let routes = facts.routes.iter().filter(|r| r.is_main()).cloned().collect();
+        let all_routes = facts.routes.iter().filter(|r| table_name(&r.table) != "local").cloned().collect();
+        let mut rules = facts.routing_rules.clone();
+        rules.sort_by_key(|r| r.priority);
         let interfaces = facts.interfaces.iter().map(|i| i.name.clone()).collect();
-        Router { local, routes, interfaces }
+        Router { local, routes, all_routes, rules, interfaces }
     }
 
     /// Whether the addresses in `net` are the host's own.
@@ -68,8 +102,113 @@ impl Router {
 
     /// The main table's choice for every address in `net`.
     pub fn lookup(&self, net: &IpNet) -> RouteLookup {
-        let covering = self
-            .routes
+        Self::lookup_among(&self.routes, net)
+    }
+
+    /// The policy rules' choice for a packet: each rule in priority order, its table's
+    /// routes when it matches, the next rule when that table has no route.
+    pub fn choose(&self, q: &RouteQuery<'_>) -> PolicyChoice {
+        let family = IpFamily::of(q.dst);
+        let rules: Vec<&RoutingRule> = self.rules.iter().filter(|r| r.family == family).collect();
+        if rules.is_empty() {
+            // The kernel's default rules: main, then default.
+            let lookup = match self.lookup_table("main", q.dst) {
+                Some(found) => found,
+                None => self.lookup_table("default", q.dst).unwrap_or(RouteLookup::NoRoute),
+            };
+            return PolicyChoice { lookup, rule: None };
+        }
+        for rule in rules {
+            match self.rule_matches(rule, q) {
+                Tri::No => continue,
+                Tri::Maybe => {
+                    let reason = format!("policy routing rule `{}` applies to some of these packets and not others", rule.describe());
+                    return PolicyChoice { lookup: RouteLookup::Unknown(reason), rule: Some(rule.clone()) };
+                }
+                Tri::Yes => {}
+            }
+            match (rule.action.as_deref(), rule.table.as_deref()) {
+                (Some(kind @ ("blackhole" | "unreachable" | "prohibit")), _) => {
+                    let route = Route {
+                        destination: rule.dst.unwrap_or(*q.dst),
+                        gateway: None,
+                        device: None,
+                        kind: kind.to_string(),
+                        table: format!("rule {}", rule.priority),
+                        metric: None,
+                        origin: rule.origin.clone(),
+                    };
+                    return PolicyChoice { lookup: RouteLookup::Refused(route), rule: Some(rule.clone()) };
+                }
+                (Some("nop"), _) => continue,
+                (Some(other), _) => {
+                    let reason = format!("policy routing rule `{}` ({other}) is not followed", rule.describe());
+                    return PolicyChoice { lookup: RouteLookup::Unknown(reason), rule: Some(rule.clone()) };
+                }
+                // Local destinations are decided before routes are looked at.
+                (None, Some(table)) if table_name(table) == "local" => continue,
+                (None, Some(table)) => {
+                    let Some(found) = self.lookup_table(table, q.dst) else { continue };
+                    let suppressed = match (&found, rule.suppress_prefixlength) {
+                        (RouteLookup::Via(_, Some(route)) | RouteLookup::Refused(route), Some(n)) => route.destination.prefix_len() <= n,
+                        _ => false,
+                    };
+                    if suppressed {
+                        continue;
+                    }
+                    return PolicyChoice { lookup: found, rule: Some(rule.clone()) };
+                }
+                (None, None) => continue,
+            }
+        }
+        PolicyChoice { lookup: RouteLookup::NoRoute, rule: None }
+    }
+
+    fn rule_matches(&self, rule: &RoutingRule, q: &RouteQuery<'_>) -> Tri {
+        let mut t = Tri::Yes;
+        if let Some(src) = &rule.src {
+            t = t.and(within(q.src, src));
+        }
+        if let Some(dst) = &rule.dst {
+            t = t.and(within(q.dst, dst));
+        }
+        if let Some(iif) = &rule.iif {
+            t = t.and(match q.iif {
+                None => Tri::from(iif == "lo"),
+                Some(IfaceName::Named(n)) => Tri::from(n == iif),
+                Some(IfaceName::Fresh { prefix }) if iif.starts_with(prefix.as_str()) && self.interface_exists(iif) != Some(true) => {
+                    Tri::Maybe
+                }
+                Some(IfaceName::Fresh { .. }) => Tri::No,
+                Some(IfaceName::Unknown) => Tri::Maybe,
+            });
+        }
+        // Only sockets bound to a device match `oif`; traced packets are not such.
+        if rule.oif.is_some() {
+            t = t.and(Tri::No);
+        }
+        if let Some((value, mask)) = rule.fwmark {
+            t = t.and(Tri::from(q.mark & mask == value & mask));
+        }
+        if rule.invert {
+            t.not()
+        } else {
+            t
+        }
+    }
+
+    /// One table's choice, or `None` when it has no route for the destination.
+    fn lookup_table(&self, table: &str, net: &IpNet) -> Option<RouteLookup> {
+        let wanted = table_name(table);
+        let routes: Vec<Route> = self.all_routes.iter().filter(|r| table_name(&r.table) == wanted).cloned().collect();
+        match Self::lookup_among(&routes, net) {
+            RouteLookup::NoRoute => None,
+            found => Some(found),
+        }
+    }
+
+    fn lookup_among(routes: &[Route], net: &IpNet) -> RouteLookup {
+        let covering = routes
             .iter()
             .filter(|r| r.destination.contains(net))
             .max_by_key(|r| (r.destination.prefix_len(), std::cmp::Reverse(r.metric.unwrap_or(0))));
@@ -80,7 +219,7 @@ impl Router {
             return RouteLookup::Refused(best.clone());
         }
         // A more specific route inside the range sends part of it elsewhere.
-        let split = self.routes.iter().any(|r| net.contains(&r.destination) && r.destination != *net && r.device != best.device);
+        let split = routes.iter().any(|r| net.contains(&r.destination) && r.destination != *net && r.device != best.device);
         let iface = match (&best.device, split) {
             (Some(dev), false) => IfaceName::Named(dev.clone()),
             _ => IfaceName::Unknown,
@@ -99,5 +238,95 @@ impl Router {
     /// The host's own addresses.
     pub fn local_addresses(&self) -> &[IpAddr] {
         &self.local
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netdoctor_sources::host::{lower, Capture, CapturedText, InputSource};
+    use std::path::Path;
+    use std::sync::Arc;
+
+    /// eth0 (default route) and br-app 172.30.0.0/24 in main; `tables` and `rules` as
+    /// `ip -j` prints them.
+    fn router(extra_routes: &str, rules: Option<&str>) -> Router {
+        let file =
+            |name: &str, text: String| CapturedText { name: name.into(), text, source: InputSource::File(Arc::from(Path::new(name))) };
+        let routes = format!(
+            r#"[{{"dst":"default","gateway":"192.0.2.1","dev":"eth0"}},{{"dst":"192.0.2.0/24","dev":"eth0"}},{{"dst":"172.30.0.0/24","dev":"br-app"}}{extra_routes}]"#
+        );
+        let mut texts = vec![file("ip-route.json", routes)];
+        if let Some(rules) = rules {
+            texts.push(file("ip-rule.json", rules.to_string()));
+        }
+        let (facts, errors) = lower(&Capture { origin: netdoctor_model::Origin::Logical("test".into()), texts });
+        assert!(errors.is_empty(), "{errors:?}");
+        Router::new(&facts)
+    }
+
+    fn net(s: &str) -> IpNet {
+        s.parse().unwrap_or_else(|_| panic!("{s}"))
+    }
+
+    fn via(r: &Router, src: &str, dst: &str, iif: Option<&IfaceName>, mark: u32) -> String {
+        let (src, dst) = (net(src), net(dst));
+        match r.choose(&RouteQuery { src: &src, dst: &dst, iif, mark }).lookup {
+            RouteLookup::Via(i, _) => i.to_string(),
+            RouteLookup::Refused(route) => format!("refused by {}", route.kind),
+            RouteLookup::NoRoute => "no route".into(),
+            RouteLookup::Unknown(reason) => format!("unknown: {reason}"),
+        }
+    }
+
+    /// `wg-quick`'s rules: main without its default route first, then everything unmarked
+    /// into the tunnel's table.
+    const WG_QUICK: &str = r#"[{"priority":0,"src":"all","table":"local"},
+        {"priority":32764,"src":"all","table":"main","suppress_prefixlen":0},
+        {"priority":32765,"not":null,"src":"all","fwmark":"0xca6c","table":"51820"},
+        {"priority":32766,"src":"all","table":"main"},{"priority":32767,"src":"all","table":"default"}]"#;
+
+    #[test]
+    fn without_rules_the_main_table_decides() {
+        let r = router("", None);
+        assert_eq!(via(&r, "0.0.0.0/0", "172.30.0.5/32", None, 0), "br-app");
+        assert_eq!(via(&r, "0.0.0.0/0", "198.51.100.1/32", None, 0), "eth0");
+    }
+
+    #[test]
+    fn wg_quick_sends_unmarked_traffic_into_the_tunnel_but_keeps_specific_routes() {
+        let r = router(r#",{"dst":"default","dev":"wg0","table":"51820"}"#, Some(WG_QUICK));
+        assert_eq!(via(&r, "172.30.0.5/32", "172.30.0.9/32", None, 0), "br-app");
+        assert_eq!(via(&r, "172.30.0.5/32", "198.51.100.1/32", Some(&IfaceName::Named("br-app".into())), 0), "wg0");
+        // The tunnel's own packets carry the mark and leave by the uplink.
+        assert_eq!(via(&r, "192.0.2.10/32", "198.51.100.1/32", None, 0xca6c), "eth0");
+    }
+
+    #[test]
+    fn a_higher_priority_table_captures_a_subnet() {
+        let rules = r#"[{"priority":0,"src":"all","table":"local"},{"priority":100,"src":"all","dst":"172.16.0.0","dstlen":12,"table":"200"},
+            {"priority":32766,"src":"all","table":"main"}]"#;
+        let r = router(r#",{"dst":"172.16.0.0/12","dev":"tun0","table":"200"}"#, Some(rules));
+        let choice = r.choose(&RouteQuery { src: &net("192.0.2.10/32"), dst: &net("172.30.0.0/24"), iif: None, mark: 0 });
+        assert_eq!(choice.rule.map(|r| r.describe()), Some("100: from all to 172.16.0.0/12 lookup 200".to_string()));
+        assert!(matches!(choice.lookup, RouteLookup::Via(IfaceName::Named(ref d), _) if d == "tun0"));
+        // Outside the rule's range, main still decides.
+        assert_eq!(via(&r, "192.0.2.10/32", "198.51.100.1/32", None, 0), "eth0");
+    }
+
+    #[test]
+    fn sources_devices_and_actions() {
+        let rules = r#"[{"priority":50,"src":"all","dst":"198.51.100.0","dstlen":24,"action":"blackhole"},
+            {"priority":60,"src":"10.8.0.0","srclen":16,"table":"300"},{"priority":70,"src":"all","iif":"br-app","table":"300"},
+            {"priority":32766,"src":"all","table":"main"}]"#;
+        let r = router(r#",{"dst":"default","dev":"tun1","table":"300"}"#, Some(rules));
+        assert_eq!(via(&r, "192.0.2.10/32", "198.51.100.7/32", None, 0), "refused by blackhole");
+        assert_eq!(via(&r, "10.8.3.4/32", "203.0.113.1/32", Some(&IfaceName::Named("eth0".into())), 0), "tun1");
+        // Part of the source range is in the rule's: it depends on the packet.
+        assert!(via(&r, "10.0.0.0/8", "203.0.113.1/32", Some(&IfaceName::Named("eth0".into())), 0)
+            .starts_with("unknown: policy routing rule `60: from 10.8.0.0/16 lookup 300`"));
+        assert_eq!(via(&r, "172.30.0.5/32", "203.0.113.1/32", Some(&IfaceName::Named("br-app".into())), 0), "tun1");
+        // The host's own packets match `iif lo` only.
+        assert_eq!(via(&r, "192.0.2.10/32", "203.0.113.1/32", None, 0), "eth0");
     }
 }

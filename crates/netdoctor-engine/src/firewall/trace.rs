@@ -3,7 +3,7 @@
 
 use super::flow::{Endpoint, Flow, IfaceName, Original, PathKind};
 use super::matcher::rule_matches;
-use super::route::{RouteLookup, Router};
+use super::route::{RouteLookup, RouteQuery, Router};
 use super::{Decider, PolicyRef, RuleRef, Step, Trace, Tri, Verdict, VerdictKind};
 use ipnet::IpNet;
 use netdoctor_model::host::{Backend, Chain, ChainKind, CtState, Hook, HostFacts, IpFamily, Policy, Rule, RuleSet, Target};
@@ -238,7 +238,13 @@ impl<'h> Firewall<'h> {
             }
         }
         if c.flow.out_iface.is_none() {
-            match self.router.lookup(&c.flow.dst.net) {
+            let iif = if from_host { None } else { Some(c.flow.in_iface.as_ref().unwrap_or(&IfaceName::Unknown)) };
+            let query = RouteQuery { src: &c.flow.src.net, dst: &c.flow.dst.net, iif, mark: c.flow.mark };
+            match self.router.choose(&query).lookup {
+                RouteLookup::Unknown(reason) => {
+                    done.push(Done { cursor: c, kind: VerdictKind::Unknown, decider: Some(Decider::Ambiguous(reason)) });
+                    return None;
+                }
                 RouteLookup::Via(iface, _) => c.flow.out_iface = Some(iface),
                 RouteLookup::Refused(route) => {
                     done.push(Done { cursor: c, kind: VerdictKind::Drop, decider: Some(Decider::Route(route)) });

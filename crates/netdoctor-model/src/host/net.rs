@@ -53,3 +53,75 @@ impl Route {
         self.table == "main" || self.table == "254"
     }
 }
+
+/// A policy routing rule (`ip -j rule show`): packets that match its selectors are looked
+/// up in its table (or refused), in priority order, before the next rule is tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoutingRule {
+    /// Which lookups it takes part in (`ip -4 rule` or `ip -6 rule`).
+    pub family: super::IpFamily,
+    /// Lower runs first (`0` local, `32766` main, `32767` default).
+    pub priority: u32,
+    /// `from`: `None` for `all`.
+    pub src: Option<IpNet>,
+    /// `to`.
+    pub dst: Option<IpNet>,
+    /// `iif` (`lo` matches packets the host sends).
+    pub iif: Option<String>,
+    /// `oif` (only set for sockets bound to a device; never matches a routed packet).
+    pub oif: Option<String>,
+    /// `fwmark value/mask`.
+    pub fwmark: Option<(u32, u32)>,
+    /// `not`: the selectors are inverted.
+    pub invert: bool,
+    /// The table looked up (`main`, `local`, `default` or a number); `None` for rules
+    /// with another action.
+    pub table: Option<String>,
+    /// `blackhole`, `unreachable`, `prohibit`, `goto`, `nop`; `None` for a table lookup.
+    pub action: Option<String>,
+    /// `suppress_prefixlength N`: a route with a prefix this short or shorter is ignored.
+    pub suppress_prefixlength: Option<u8>,
+    pub origin: Origin,
+}
+
+impl RoutingRule {
+    /// The rule as `ip rule` prints it: `100: from all to 172.16.0.0/12 lookup 200`.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{}:", self.priority);
+        if self.invert {
+            s.push_str(" not");
+        }
+        s.push_str(&format!(" from {}", self.src.map_or_else(|| "all".to_string(), |n| n.to_string())));
+        if let Some(dst) = self.dst {
+            s.push_str(&format!(" to {dst}"));
+        }
+        if let Some((value, mask)) = self.fwmark {
+            s.push_str(&format!(" fwmark {value:#x}/{mask:#x}"));
+        }
+        if let Some(iif) = &self.iif {
+            s.push_str(&format!(" iif {iif}"));
+        }
+        if let Some(oif) = &self.oif {
+            s.push_str(&format!(" oif {oif}"));
+        }
+        match (&self.table, &self.action) {
+            (_, Some(action)) => s.push_str(&format!(" {action}")),
+            (Some(table), None) => s.push_str(&format!(" lookup {table}")),
+            (None, None) => {}
+        }
+        if let Some(n) = self.suppress_prefixlength {
+            s.push_str(&format!(" suppress_prefixlength {n}"));
+        }
+        s
+    }
+}
+
+/// The canonical name of a routing table (`254` is `main`).
+pub fn table_name(table: &str) -> &str {
+    match table {
+        "254" => "main",
+        "255" => "local",
+        "253" => "default",
+        other => other,
+    }
+}

@@ -20,6 +20,8 @@ pub const LAYOUT: &[&str] = &[
     "ip-addr.json",
     "ip-route.json",
     "ip6-route.json",
+    "ip-rule.json",
+    "ip6-rule.json",
     "sysctl.txt",
     "daemon.json",
     "ufw.conf",

@@ -5,7 +5,7 @@
 use super::capture::InputSource;
 use crate::error::LoadError;
 use ipnet::IpNet;
-use netdoctor_model::host::{Address, Interface, IpFamily, Route};
+use netdoctor_model::host::{Address, Interface, IpFamily, Route, RoutingRule};
 use serde_json::Value;
 use std::net::IpAddr;
 
@@ -192,6 +192,77 @@ pub fn routes(text: &str, family: IpFamily, source: &InputSource, errors: &mut V
     out
 }
 
+/// Parses `ip -j rule show` (or `ip -j -6 rule show`).
+pub fn rules(text: &str, family: IpFamily, source: &InputSource, errors: &mut Vec<LoadError>) -> Vec<RoutingRule> {
+    let mut out = Vec::new();
+    let items = match elements(text, source) {
+        Ok(items) => items,
+        Err(e) => {
+            errors.push(e);
+            return out;
+        }
+    };
+    for (v, line, column) in items {
+        let mut bad = |what: String| errors.push(source.error(line, column, what));
+        let Some(priority) = u32_field(&v, "priority") else {
+            bad("rule without a numeric `priority`".into());
+            continue;
+        };
+        let prefix = |addr_key: &str, len_key: &str| -> Result<Option<IpNet>, String> {
+            match str_field(&v, addr_key) {
+                None | Some("all") => Ok(None),
+                Some(addr) => {
+                    let ip: IpAddr = addr.parse().map_err(|_| format!("rule `{addr_key}` `{addr}` is not an address"))?;
+                    let full = if ip.is_ipv4() { 32 } else { 128 };
+                    let len = u32_field(&v, len_key).map_or(Ok(full), |l| u8::try_from(l).map_err(|_| format!("bad `{len_key}`")))?;
+                    IpNet::new(ip, len).map(|n| Some(n.trunc())).map_err(|_| format!("rule prefix `{addr}/{len}` is not valid"))
+                }
+            }
+        };
+        let (src, dst) = match (prefix("src", "srclen"), prefix("dst", "dstlen")) {
+            (Ok(s), Ok(d)) => (s, d),
+            (Err(e), _) | (_, Err(e)) => {
+                bad(e);
+                continue;
+            }
+        };
+        let hex = |key: &str| -> Option<u32> {
+            let text = str_field(&v, key)?;
+            let digits = text.strip_prefix("0x").unwrap_or(text);
+            u32::from_str_radix(digits, if text.starts_with("0x") { 16 } else { 10 }).ok()
+        };
+        let fwmark = match (v.get("fwmark"), hex("fwmark")) {
+            (None, _) => None,
+            (Some(_), Some(value)) => Some((value, hex("fwmask").unwrap_or(u32::MAX))),
+            (Some(_), None) => {
+                bad("rule `fwmark` is not a number".into());
+                continue;
+            }
+        };
+        let table = match v.get("table") {
+            Some(Value::String(t)) => Some(t.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let action = str_field(&v, "action").filter(|a| *a != "to_tbl").map(str::to_string);
+        out.push(RoutingRule {
+            family,
+            priority,
+            src,
+            dst,
+            iif: str_field(&v, "iif").map(str::to_string),
+            oif: str_field(&v, "oif").map(str::to_string),
+            fwmark,
+            invert: v.get("not").is_some(),
+            table,
+            action,
+            suppress_prefixlength: u32_field(&v, "suppress_prefixlen").and_then(|n| u8::try_from(n).ok()),
+            origin: source.origin(line, column),
+        });
+    }
+    out
+}
+
 fn route_destination(dst: &str, family: IpFamily, gateway: Option<IpAddr>) -> Option<IpNet> {
     if dst == "default" {
         let v6 = match gateway {
@@ -253,5 +324,39 @@ mod tests {
         let a = addresses(addr_json, &source(), &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(a[0].network.to_string(), "172.17.0.0/16");
+    }
+
+    /// `ip -j rule show` as iproute2 6.1 prints it (recorded in a throwaway namespace).
+    const RULES: &str = r#"[{"priority":0,"src":"all","table":"local"},{"priority":80,"src":"all","dst":"198.51.100.0","dstlen":24,"action":"blackhole"},{"priority":90,"src":"all","table":"main","suppress_prefixlen":0},{"priority":100,"src":"all","dst":"172.16.0.0","dstlen":12,"table":"200"},{"priority":110,"src":"10.8.0.0","srclen":16,"iif":"ndtvpn","iif_detached":null,"table":"201"},{"priority":120,"not":null,"src":"all","fwmark":"0xca6c","fwmask":"0xffff","table":"51820"},{"priority":130,"src":"all","oif":"ndtvpn","oif_detached":null,"table":"202"},{"priority":32766,"src":"all","table":"main"},{"priority":32767,"src":"all","table":"default"}]"#;
+
+    #[test]
+    fn policy_rules() {
+        let mut errors = Vec::new();
+        let rules = rules(RULES, IpFamily::V4, &source(), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let described: Vec<String> = rules.iter().map(RoutingRule::describe).collect();
+        assert_eq!(
+            described,
+            [
+                "0: from all lookup local",
+                "80: from all to 198.51.100.0/24 blackhole",
+                "90: from all lookup main suppress_prefixlength 0",
+                "100: from all to 172.16.0.0/12 lookup 200",
+                "110: from 10.8.0.0/16 iif ndtvpn lookup 201",
+                "120: not from all fwmark 0xca6c/0xffff lookup 51820",
+                "130: from all oif ndtvpn lookup 202",
+                "32766: from all lookup main",
+                "32767: from all lookup default",
+            ]
+        );
+        assert_eq!(rules[3].origin.to_string(), format!("ip-route.json:1:{}", RULES.find("{\"priority\":100").unwrap_or(0) + 1));
+        let mut errors = Vec::new();
+        let bad = rules_bad("[{\"priority\":5,\"src\":\"10.0.0.300\",\"table\":\"main\"}]", &mut errors);
+        assert!(bad.is_empty());
+        assert_eq!(errors.first().map(|e| (e.line, e.column)), Some((1, 2)), "{errors:?}");
+    }
+
+    fn rules_bad(text: &str, errors: &mut Vec<LoadError>) -> Vec<RoutingRule> {
+        rules(text, IpFamily::V4, &source(), errors)
     }
 }

@@ -71,11 +71,13 @@ pub fn read_live(options: &LiveOptions) -> (Capture, Vec<LoadError>) {
     }
     run_into(&mut texts, &mut errors, "nft-tables.txt", "nft", &["list", "tables"], options.timeout);
     run_into(&mut texts, &mut errors, "nft.json", "nft", &["-j", "list", "ruleset"], options.timeout);
-    let ip_runs: [(&str, &[&str]); 4] = [
+    let ip_runs: [(&str, &[&str]); 6] = [
         ("ip-link.json", &["-j", "-d", "link", "show"]),
         ("ip-addr.json", &["-j", "addr", "show"]),
         ("ip-route.json", &["-j", "-4", "route", "show", "table", "all"]),
         ("ip6-route.json", &["-j", "-6", "route", "show", "table", "all"]),
+        ("ip-rule.json", &["-j", "-4", "rule", "show"]),
+        ("ip6-rule.json", &["-j", "-6", "rule", "show"]),
     ];
     for (file, args) in ip_runs {
         run_into(&mut texts, &mut errors, file, "ip", args, options.timeout);

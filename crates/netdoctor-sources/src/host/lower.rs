@@ -75,6 +75,11 @@ pub fn lower(capture: &Capture) -> (HostFacts, Vec<LoadError>) {
             }
         }
     }
+    for (name, family) in [("ip-rule.json", IpFamily::V4), ("ip6-rule.json", IpFamily::V6)] {
+        if let Some(t) = capture.get(name) {
+            facts.routing_rules.extend(iproute::rules(&t.text, family, &t.source, &mut errors));
+        }
+    }
     if let Some(t) = capture.get("sysctl.txt") {
         facts.sysctls = sysctl::parse(&t.text, &t.source, &mut errors);
     }

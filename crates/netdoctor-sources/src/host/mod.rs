@@ -17,6 +17,7 @@
 //! | `ip-link.json` | `ip -j -d link show` |
 //! | `ip-addr.json` | `ip -j addr show` |
 //! | `ip-route.json`, `ip6-route.json` | `ip -j route show table all`, `ip -j -6 route show table all` |
+//! | `ip-rule.json`, `ip6-rule.json` | `ip -j rule show`, `ip -j -6 rule show` (policy routing) |
 //! | `sysctl.txt` | `key = value` lines as `sysctl -a` prints them |
 //! | `daemon.json` | `/etc/docker/daemon.json` |
 //! | `ufw.conf` | `/etc/ufw/ufw.conf` |

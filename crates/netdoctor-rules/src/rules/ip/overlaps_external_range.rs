@@ -1,9 +1,10 @@
 //! ND202: container subnets over ranges that belong to something else.
 
 use crate::prelude::*;
+use netdoctor_engine::firewall::{IfaceName, RouteLookup, RouteQuery};
 use netdoctor_engine::host::{is_runtime_device, HostView};
 use netdoctor_engine::SubnetSource;
-use netdoctor_model::host::Route;
+use netdoctor_model::host::{table_name, Route};
 
 declare_rule! {
     /// ## What it checks
@@ -11,7 +12,9 @@ declare_rule! {
     /// pools, that overlaps an external range declared in `netdoctor.toml` (a VPN, the office
     /// LAN, a cloud VPC). With host facts, also a bridge network's subnet that overlaps a host
     /// route the container runtime does not own (a VPN's `tun0`, a physical uplink), and
-    /// Docker's next pool subnet when a VPN route covers it.
+    /// Docker's next pool subnet when a VPN route covers it. Policy routing (`ip rule`) is
+    /// followed: a rule that sends the subnet to another table (a VPN's, with a higher
+    /// priority than `main`) whose route leaves by another device is reported with the rule.
     ///
     /// ## Why it matters
     /// The host then routes that range into the container bridge: hosts on the VPN or LAN
@@ -29,9 +32,11 @@ declare_rule! {
     /// Give the network an explicit subnet outside the range, or move the engine's `default-address-pools` away from it.
     ///
     /// ## Known limits
-    /// A VPN is recognised by its device (`tun*`, `wg*`, `ppp*`, WireGuard or tun links); only
-    /// the main routing table is read, IPv6 subnets are not compared with host routes, and
-    /// the default bridge (docker0), which no project declares, is not checked.
+    /// A VPN is recognised by its device (`tun*`, `wg*`, `ppp*`, WireGuard or tun links). Policy
+    /// rules are checked for bridges that exist, for packets the host sends to the subnet; a
+    /// rule that applies to some of those packets only (a source range, an input device) is not
+    /// judged. IPv6 subnets are not compared with host routes, and the default bridge (docker0),
+    /// which no project declares, is not checked.
     pub struct OverlapsExternalRange => Error;
 }
 
@@ -121,6 +126,7 @@ fn host_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics)
             ));
         }
     }
+    policy_routes(cx, host, out);
     if let Some((next, route)) = host.next_pool_subnet_over_vpn() {
         out.report(
             &route.origin,
@@ -131,5 +137,49 @@ fn host_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics)
         )
         .severity(Severity::Warning)
         .help(format!("set `default-address-pools` in daemon.json to a range the VPN does not use, or give new networks explicit subnets outside {}", route.destination));
+    }
+}
+
+/// Existing bridges whose subnet a policy routing rule sends to another table and device.
+fn policy_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics) {
+    if host.facts.routing_rules.is_empty() {
+        return;
+    }
+    let topology = &cx.analysis.topology;
+    for bridge in host.bridges.iter().filter(|b| b.exists) {
+        let (Some(subnet), IfaceName::Named(device)) = (bridge.subnet, &bridge.iface) else { continue };
+        let Some(info) = topology.info(bridge.net) else { continue };
+        let Some(network) = info.declared.first().and_then(|&d| cx.model.networks.get(d)) else { continue };
+        // What the host does with a packet it sends to the containers (and with replies
+        // it forwards to them): the source is the host's own address.
+        let src = host.uplink.as_ref().map_or_else(|| ipnet::IpNet::from(subnet.network()), |u| ipnet::IpNet::from(u.address));
+        let choice = host.firewall.router().choose(&RouteQuery { src: &src, dst: &subnet, iif: None, mark: 0 });
+        let Some(rule) = choice.rule.filter(|r| r.table.as_deref().is_none_or(|t| table_name(t) != "main")) else { continue };
+        let elsewhere = match &choice.lookup {
+            RouteLookup::Via(IfaceName::Named(dev), Some(route)) if dev != device => {
+                format!("`{}` in table {}", route_text(route), route.table)
+            }
+            RouteLookup::Refused(route) => format!("a {} route", route.kind),
+            _ => continue,
+        };
+        let declared = cx.analysis.addresses.of(bridge.net).find_map(|s| match &s.source {
+            SubnetSource::Declared(origin) if s.subnet == subnet => Some(origin),
+            _ => None,
+        });
+        out.report(
+            declared.unwrap_or(&network.origin),
+            format!(
+                "subnet {subnet} of network `{}` (bridge {device}) is sent to {elsewhere} by policy routing rule `{}`: the containers' traffic back from the host never reaches the bridge",
+                info.name,
+                rule.describe()
+            ),
+        )
+        .subjects([info.name.as_str()])
+        .related(&rule.origin, "this rule captures the subnet before the main table")
+        .help(format!(
+            "exempt the subnet before that rule (`ip rule add to {subnet} lookup main priority {}`), narrow the rule, or choose a subnet for `{}` outside what it captures",
+            rule.priority.saturating_sub(1),
+            info.name
+        ));
     }
 }
