@@ -77,7 +77,7 @@ pub fn parse(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> N
         let result = match kind.as_str() {
             "table" => reader.table(body, at),
             "chain" => reader.chain(body, at),
-            "rule" => reader.rule(body, at),
+            "rule" => reader.rule(body, i, at),
             // Sets were read above; the rest holds nothing a trace uses.
             _ => Ok(()),
         };
@@ -85,7 +85,7 @@ pub fn parse(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> N
             errors.push(source.error(at.line, at.column, message));
         }
     }
-    reader.finish(errors)
+    reader.finish(items, errors)
 }
 
 /// A named set's elements as written, or why they cannot be used.
@@ -103,7 +103,8 @@ struct RawChain {
     base: Option<BaseHook>,
     policy: Option<Policy>,
     pos: Pos,
-    rules: Vec<(Value, Pos, Option<u64>)>,
+    /// Index into the dump's items, position, handle.
+    rules: Vec<(usize, Pos, Option<u64>)>,
 }
 
 struct Reader<'s> {
@@ -185,7 +186,7 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn rule(&mut self, body: &Value, at: Pos) -> Result<(), String> {
+    fn rule(&mut self, body: &Value, index: usize, at: Pos) -> Result<(), String> {
         let family = str_field(body, "family")?;
         if !matches!(family, "ip" | "ip6" | "inet") {
             return Ok(());
@@ -199,11 +200,11 @@ impl Reader<'_> {
             .iter_mut()
             .find(|c| c.name == chain)
             .ok_or_else(|| format!("rule names chain `{chain}`, which table `{family} {table}` does not list"))?;
-        c.rules.push((body.clone(), at, handle));
+        c.rules.push((index, at, handle));
         Ok(())
     }
 
-    fn finish(self, errors: &mut Vec<LoadError>) -> NftRuleset {
+    fn finish(self, items: &[Value], errors: &mut Vec<LoadError>) -> NftRuleset {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
         let mut origin4 = None;
@@ -214,11 +215,7 @@ impl Reader<'_> {
                 "ip6" => &[IpFamily::V6],
                 _ => &[IpFamily::V4, IpFamily::V6],
             };
-            for (i, family) in families.iter().enumerate() {
-                // An inet table is lowered twice; its problems are reported once.
-                let mut scratch = Vec::new();
-                let errs = if i == 0 { &mut *errors } else { &mut scratch };
-                let table = self.lower_table(t, *family, errs);
+            for (family, table) in families.iter().zip(self.lower_table(items, t, families, errors)) {
                 let origin = table.origin.clone();
                 match family {
                     IpFamily::V4 => {
@@ -241,35 +238,64 @@ impl Reader<'_> {
         NftRuleset { tables: self.list, rulesets }
     }
 
-    fn lower_table(&self, t: &RawTable, family: IpFamily, errors: &mut Vec<LoadError>) -> Table {
-        let mut chains = Vec::new();
+    /// The table once per family. A rule is lowered again for the second family (an
+    /// `inet` table's IPv6 copy) only when something in it depends on the family;
+    /// problems are reported once.
+    fn lower_table(&self, items: &[Value], t: &RawTable, families: &[IpFamily], errors: &mut Vec<LoadError>) -> Vec<Table> {
+        let mut per_family: Vec<Vec<Chain>> = families.iter().map(|_| Vec::new()).collect();
         for c in &t.chains {
-            let mut rules = Vec::new();
-            for (body, at, handle) in &c.rules {
-                let lowered = RuleLowering { reader: self, family, table: t }.lower(body);
-                match lowered {
-                    Ok((conditions, target, text)) => rules.push(Rule {
-                        conditions,
-                        target,
-                        counters: None,
-                        text,
-                        line: at.line,
-                        handle: *handle,
-                        origin: self.source.origin(at.line, at.column),
-                    }),
-                    Err(message) => errors.push(self.source.error(at.line, at.column, message)),
+            let mut rules: Vec<Vec<Rule>> = families.iter().map(|_| Vec::new()).collect();
+            for (index, at, handle) in &c.rules {
+                let Some(body) = items.get(*index).and_then(|item| item.get("rule")) else { continue };
+                let mut previous: Option<(Rule, bool)> = None;
+                for (i, family) in families.iter().enumerate() {
+                    let rule = match &previous {
+                        Some((rule, false)) => Some(rule.clone()),
+                        _ => {
+                            let mut lowering = RuleLowering { reader: self, family: *family, table: t, family_specific: false };
+                            match lowering.lower(body) {
+                                Ok((conditions, target, text)) => {
+                                    let rule = Rule {
+                                        conditions,
+                                        target,
+                                        counters: None,
+                                        text,
+                                        line: at.line,
+                                        handle: *handle,
+                                        origin: self.source.origin(at.line, at.column),
+                                    };
+                                    previous = Some((rule.clone(), lowering.family_specific));
+                                    Some(rule)
+                                }
+                                Err(message) => {
+                                    if i == 0 {
+                                        errors.push(self.source.error(at.line, at.column, message));
+                                    }
+                                    None
+                                }
+                            }
+                        }
+                    };
+                    if let (Some(rule), Some(list)) = (rule, rules.get_mut(i)) {
+                        list.push(rule);
+                    }
                 }
             }
-            chains.push(Chain {
-                name: c.name.clone(),
-                policy: c.policy,
-                base: c.base,
-                counters: None,
-                rules,
-                origin: self.source.origin(c.pos.line, c.pos.column),
-            });
+            for (chains, rules) in per_family.iter_mut().zip(rules) {
+                chains.push(Chain {
+                    name: c.name.clone(),
+                    policy: c.policy,
+                    base: c.base,
+                    counters: None,
+                    rules,
+                    origin: self.source.origin(c.pos.line, c.pos.column),
+                });
+            }
         }
-        Table { name: format!("{} {}", t.family, t.name), chains, origin: self.source.origin(t.pos.line, t.pos.column) }
+        per_family
+            .into_iter()
+            .map(|chains| Table { name: format!("{} {}", t.family, t.name), chains, origin: self.source.origin(t.pos.line, t.pos.column) })
+            .collect()
     }
 }
 
@@ -305,6 +331,8 @@ struct RuleLowering<'r, 's> {
     reader: &'r Reader<'s>,
     family: IpFamily,
     table: &'r RawTable,
+    /// Set when the rule lowers differently for the other family.
+    family_specific: bool,
 }
 
 /// A condition that never holds: the rule is for the other address family.
@@ -359,6 +387,7 @@ impl RuleLowering<'_, '_> {
                     target = Some(if key == "jump" { Target::Jump(name.into()) } else { Target::Goto(name.into()) });
                 }
                 "dnat" | "snat" => {
+                    self.family_specific |= val.get("family").is_some();
                     if val.get("family").and_then(Value::as_str).is_some_and(|f| (f == "ip") != (self.family == IpFamily::V4)) {
                         conditions.push(never());
                     }
@@ -418,13 +447,16 @@ impl RuleLowering<'_, '_> {
     }
 
     /// One `match` statement: `left op right`.
-    fn matching(&self, m: &Value, text: &str) -> Result<Vec<Condition>, String> {
+    fn matching(&mut self, m: &Value, text: &str) -> Result<Vec<Condition>, String> {
         let op = m.get("op").and_then(Value::as_str).unwrap_or("==");
         let left = m.get("left").ok_or("match without `left`")?;
         let right = m.get("right").ok_or("match without `right`")?;
         let negated = op == "!=";
         let unknown = || Ok(vec![undecidable("nft", format!("match `{text}`"))]);
         let compare = !matches!(op, "==" | "!=" | "in");
+        let payload_family = left.get("payload").and_then(|p| p.get("protocol")).is_some_and(|p| p == "ip" || p == "ip6");
+        let nfproto = left.get("meta").and_then(|m| m.get("key")).is_some_and(|k| k == "nfproto");
+        self.family_specific |= payload_family || nfproto;
         // Values of the right side, with named sets resolved.
         let values = match self.values(right) {
             Ok(v) => v,
@@ -483,7 +515,7 @@ impl RuleLowering<'_, '_> {
                         p => vec![Condition::new(Test::Protocol(IpProto::parse(p).ok().flatten().ok_or("bad protocol")?))],
                     };
                     let ranges =
-                        if compare { compare_range(op, &values) } else { values.iter().map(port_range).collect::<Option<Vec<_>>>() };
+                        if compare { compare_range(op, &values) } else { values.iter().map(|v| port_range(v)).collect::<Option<Vec<_>>>() };
                     let Some(ranges) = ranges else { return unknown() };
                     let test = if field == "dport" { Test::DestPorts(ranges) } else { Test::SourcePorts(ranges) };
                     let mut out = deps;
@@ -569,7 +601,7 @@ impl RuleLowering<'_, '_> {
             // `meta mark & 0xff == 0x1`
             let is_mark = and.first().and_then(|l| l.get("meta")).and_then(|m| m.get("key")).is_some_and(|k| k == "mark");
             let mask = and.get(1).and_then(Value::as_u64).and_then(|m| u32::try_from(m).ok());
-            let value = values.first().and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
+            let value = values.first().and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok());
             if let (true, Some(mask), Some(value), 1) = (is_mark, mask, value, values.len()) {
                 return build(Ok(Some(vec![Test::Mark { value, mask }])), Vec::new());
             }
@@ -578,8 +610,8 @@ impl RuleLowering<'_, '_> {
     }
 
     /// The right side as a list of values: a set's elements, or the one value.
-    fn values(&self, right: &Value) -> Result<Vec<Value>, String> {
-        let unwrap = |v: &Value| v.get("elem").and_then(|e| e.get("val")).cloned().unwrap_or_else(|| v.clone());
+    fn values<'v>(&'v self, right: &'v Value) -> Result<Vec<&'v Value>, String> {
+        let unwrap = |v: &'v Value| v.get("elem").and_then(|e| e.get("val")).unwrap_or(v);
         match right {
             Value::Object(o) if o.contains_key("set") => match o.get("set") {
                 Some(Value::Array(items)) => Ok(items.iter().map(unwrap).collect()),
@@ -596,16 +628,16 @@ impl RuleLowering<'_, '_> {
                 }
             }
             Value::Object(o) if o.contains_key("concat") || o.contains_key("map") => Err("a concatenation or map".into()),
-            other => Ok(vec![other.clone()]),
+            other => Ok(vec![other]),
         }
     }
 }
 
 /// Flag words of `ct state` and `fib type` values (`["established", "related"]`).
-fn flags(values: &[Value]) -> Vec<String> {
+fn flags(values: &[&Value]) -> Vec<String> {
     let mut out = Vec::new();
     for v in values {
-        match v {
+        match *v {
             Value::String(s) => out.extend(s.split(',').map(|w| w.trim().to_string())),
             Value::Array(a) => out.extend(a.iter().filter_map(Value::as_str).map(str::to_string)),
             _ => out.push(String::new()),
@@ -614,7 +646,7 @@ fn flags(values: &[Value]) -> Vec<String> {
     out
 }
 
-fn protocols(values: &[Value]) -> Result<Option<Vec<Test>>, String> {
+fn protocols(values: &[&Value]) -> Result<Option<Vec<Test>>, String> {
     let mut out = Vec::new();
     for v in values {
         let text = scalar_text(v);
@@ -656,7 +688,7 @@ fn port_range(v: &Value) -> Option<PortRange> {
 }
 
 /// `tcp dport < 1024` as a range.
-fn compare_range(op: &str, values: &[Value]) -> Option<Vec<PortRange>> {
+fn compare_range(op: &str, values: &[&Value]) -> Option<Vec<PortRange>> {
     let [v] = values else { return None };
     let p = port_range(v)?;
     let n = p.start;
