@@ -73,3 +73,48 @@ fn usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("snapshot --host"));
 }
+
+#[test]
+fn broken_nft_json_and_ip_rules_exit_2_with_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // Pretty-printed as `nft -j list ruleset | jq` would: the bad address is in the rule on line 5.
+    std::fs::write(
+        dir.path().join("nft.json"),
+        "{\"nftables\": [\n {\"table\": {\"family\": \"inet\", \"name\": \"f\"}},\n {\"chain\": {\"family\": \"inet\", \"table\": \"f\", \"name\": \"forward\", \"type\": \"filter\", \"hook\": \"forward\", \"prio\": 0, \"policy\": \"drop\"}},\n\n {\"rule\": {\"family\": \"inet\", \"table\": \"f\", \"chain\": \"forward\", \"handle\": 4, \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"ip\", \"field\": \"saddr\"}}, \"right\": \"172.30.0.300\"}}, {\"accept\": null}]}}\n]}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ip-rule.json"),
+        "[{\"priority\": 0, \"src\": \"all\", \"table\": \"local\"},\n {\"src\": \"all\", \"table\": \"main\"}]",
+    )
+    .unwrap();
+    let out =
+        netdoctor(&["check", &format!("{FIXTURES}/ND501/fires.yaml"), "--host-facts", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<(String, u64, u64, String)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let file = Path::new(e["file"].as_str().unwrap()).file_name().unwrap().to_string_lossy().into_owned();
+            (file, e["line"].as_u64().unwrap(), e["column"].as_u64().unwrap(), e["message"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("ip-rule.json".to_string(), 2, 2, "rule without a numeric `priority`".to_string()),
+            ("nft.json".to_string(), 5, 2, "`172.30.0.300` is not an address, prefix or range (in `ip saddr 172.30.0.300`)".to_string()),
+        ],
+        "{report:#}"
+    );
+    // Not JSON at all: the parser's position.
+    std::fs::write(dir.path().join("nft.json"), "{\"nftables\": [\n  {\"table\": }\n]}").unwrap();
+    std::fs::remove_file(dir.path().join("ip-rule.json")).unwrap();
+    let out =
+        netdoctor(&["check", &format!("{FIXTURES}/ND501/fires.yaml"), "--host-facts", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["errors"][0]["line"].as_u64(), report["errors"][0]["column"].as_u64()), (Some(2), Some(13)), "{report:#}");
+}
