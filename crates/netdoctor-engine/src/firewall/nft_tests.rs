@@ -25,6 +25,8 @@ fn host(files: &[(&str, &str)]) -> HostFacts {
     let routes = r#"[{"dst":"default","gateway":"192.0.2.1","dev":"eth0"},{"dst":"192.0.2.0/24","dev":"eth0"},
         {"dst":"172.30.0.0/24","dev":"ndtbr0"}]"#;
     let mut texts = vec![file("ip-addr.json", addrs), file("ip-route.json", routes), file("sysctl.txt", "net.ipv4.ip_forward = 1\n")];
+    // A file given replaces the default one of that name.
+    texts.retain(|t| !files.iter().any(|(n, _)| *n == t.name));
     texts.extend(files.iter().map(|(n, t)| file(n, t)));
     let (facts, errors) = lower(&Capture { origin: netdoctor_model::Origin::Logical("test".into()), texts });
     assert!(errors.is_empty(), "{errors:?}");
@@ -297,4 +299,34 @@ fn dump_inet() -> String {
             r#"[{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "daddr"}}, "right": "2001:db8:42::1"}}, {"drop": null}]"#,
         ],
     )])
+}
+
+/// Traces route through the policy rules: a blackhole rule refuses a destination, a
+/// VPN table takes the bridge's traffic out of its device.
+#[test]
+fn traces_follow_policy_routing() {
+    let rules = r#"[{"priority":0,"src":"all","table":"local"},
+        {"priority":50,"src":"all","dst":"198.51.100.0","dstlen":24,"action":"blackhole"},
+        {"priority":60,"src":"172.30.0.0","srclen":24,"iif":"ndtbr0","table":"200"},
+        {"priority":32766,"src":"all","table":"main"}]"#;
+    let routes = r#"[{"dst":"default","gateway":"192.0.2.1","dev":"eth0"},{"dst":"192.0.2.0/24","dev":"eth0"},
+        {"dst":"172.30.0.0/24","dev":"ndtbr0"},{"dst":"default","dev":"tun0","table":"200"}]"#;
+    let facts = host(&[
+        ("ip-rule.json", rules),
+        ("ip-route.json", routes),
+        ("nft.json", &dump(&[("ip", "a", "fwd", "forward", 0, "accept", &[])])),
+    ]);
+    let fw = Firewall::new(&facts);
+    let t = fw.trace(
+        &Flow::tcp(Endpoint::remote(net("192.0.2.50/32")), Endpoint::remote(net("198.51.100.9/32")), 443)
+            .entering(IfaceName::Named("eth0".into())),
+    );
+    assert_eq!(t.verdict.kind, VerdictKind::Drop);
+    assert_eq!(decided_by(&t), "the blackhole route to 198.51.100.0/24");
+    let t = fw.trace(&from_container("172.30.0.5/32", "203.0.113.1/32", 443));
+    assert_eq!(t.flow.out_iface, Some(IfaceName::Named("tun0".into())));
+    // A range of sources partly inside the rule's: the route depends on the packet.
+    let t = fw.trace(&from_container("172.30.0.0/16", "203.0.113.1/32", 443));
+    assert_eq!(t.verdict.kind, VerdictKind::Unknown);
+    assert!(decided_by(&t).contains("60: from 172.30.0.0/24 iif ndtbr0 lookup 200"), "{}", decided_by(&t));
 }
