@@ -14,12 +14,38 @@ fn namespace_count(deployments: usize) -> usize {
     (deployments / 20).max(1)
 }
 
+/// What to generate; `Options::new` gives what `cluster` makes.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub pods: usize,
+    /// Deployments, or with `bare_pods` the number of distinct pod templates.
+    pub deployments: usize,
+    pub policies: usize,
+    /// Namespaces the Deployments are spread over (default: one per 20).
+    pub namespaces: usize,
+    /// Write every pod as a `kind: Pod` of its own instead of Deployments with replicas.
+    pub bare_pods: bool,
+}
+
+impl Options {
+    pub fn new(pods: usize, deployments: usize, policies: usize) -> Options {
+        let deployments = deployments.max(1);
+        Options { pods, deployments, policies, namespaces: namespace_count(deployments), bare_pods: false }
+    }
+}
+
 /// A multi-document YAML cluster with `pods` pods spread over `deployments` Deployments
 /// (replicas differ by at most one) and `policies` NetworkPolicies.
 pub fn cluster(pods: usize, deployments: usize, policies: usize) -> String {
-    let deployments = deployments.max(1);
-    let namespaces = namespace_count(deployments);
-    let mut out = String::with_capacity(deployments * 600 + policies * 700);
+    cluster_with(&Options::new(pods, deployments, policies))
+}
+
+/// The cluster `opts` describes.
+pub fn cluster_with(opts: &Options) -> String {
+    let Options { pods, policies, bare_pods, .. } = *opts;
+    let deployments = opts.deployments.max(1);
+    let namespaces = opts.namespaces.clamp(1, deployments);
+    let mut out = String::with_capacity(deployments * 600 + policies * 700 + if bare_pods { pods * 400 } else { 0 });
     for n in 0..namespaces {
         let _ = write!(
             out,
@@ -28,7 +54,33 @@ pub fn cluster(pods: usize, deployments: usize, policies: usize) -> String {
             ENVS.get(n % 3).unwrap_or(&"dev")
         );
     }
+    if bare_pods {
+        // Pod `i` takes the labels and ports template `d` would have had.
+        for i in 0..pods {
+            let d = i % deployments;
+            let _ = write!(
+                out,
+                "apiVersion: v1
+kind: Pod
+metadata:
+  name: pod{i}
+  namespace: ns{ns}
+  labels: {{app: app{app}, tier: {tier}, version: v{version}}}
+spec:
+{containers}---
+",
+                ns = d % namespaces,
+                app = d / 3,
+                tier = TIERS.get(d % 4).unwrap_or(&"web"),
+                version = d % 3,
+                containers = containers(d, "  "),
+            );
+        }
+    }
     for d in 0..deployments {
+        if bare_pods {
+            break;
+        }
         let replicas = pods / deployments + usize::from(d < pods % deployments);
         let tier = TIERS.get(d % 4).unwrap_or(&"web");
         // Three versions per app share the app label, so selectors on `app` pick
@@ -44,18 +96,12 @@ spec:
     metadata:
       labels: {{app: app{app}, tier: {tier}, version: v{version}}}
     spec:
-      containers:
-      - name: main
-        ports:
-        - {{containerPort: {http}, name: http}}
-        - {{containerPort: 9090, name: metrics}}
-        - {{containerPort: 5353, name: dns, protocol: UDP}}
----
+{containers}---
 ",
             ns = d % namespaces,
             app = d / 3,
             version = d % 3,
-            http = 8000 + d % 100,
+            containers = containers(d, "      "),
         );
     }
     for p in 0..policies {
@@ -67,10 +113,29 @@ spec:
 /// `cluster` with one policy changed: the first policy's allowed port moves, which adds
 /// and removes flows for the pods it selects.
 pub fn changed_cluster(pods: usize, deployments: usize, policies: usize) -> String {
-    let text = cluster(pods, deployments, policies);
+    changed(&cluster(pods, deployments, policies))
+}
+
+/// `text` (a generated cluster) with its first policy's port moved.
+pub fn changed(text: &str) -> String {
     // Policy 0 is the first `shape 0` policy; its port is the only `port: http` before
     // any other policy, so replacing the first occurrence changes exactly that policy.
     text.replacen("ports: [{port: http}]", "ports: [{protocol: TCP, port: 7777}]", 1)
+}
+
+/// The containers of template `d`, indented by `indent`: an HTTP port that differs per
+/// template, metrics, and DNS over UDP, all named.
+fn containers(d: usize, indent: &str) -> String {
+    format!(
+        "{indent}containers:
+{indent}- name: main
+{indent}  ports:
+{indent}  - {{containerPort: {http}, name: http}}
+{indent}  - {{containerPort: 9090, name: metrics}}
+{indent}  - {{containerPort: 5353, name: dns, protocol: UDP}}
+",
+        http = 8000 + d % 100
+    )
 }
 
 /// `text` cut at document separators into chunks of `per_file` objects: the manifest

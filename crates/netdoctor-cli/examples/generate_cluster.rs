@@ -1,10 +1,14 @@
 //! Prints a synthetic Kubernetes cluster as multi-document YAML:
-//! `cargo run --example generate_cluster -- PODS DEPLOYMENTS POLICIES [--changed] [--out DIR]`.
+//! `cargo run --example generate_cluster -- PODS DEPLOYMENTS POLICIES [--changed]
+//! [--bare-pods] [--namespaces N] [--out DIR]`.
 //! `--changed` prints the same cluster with one policy changed, for trying `diff`;
-//! `--out DIR` writes files of 2,000 objects each into DIR instead, since the manifest
-//! reader caps the number of YAML nodes per file.
+//! `--bare-pods` writes each pod as a `kind: Pod` of its own (DEPLOYMENTS is then the
+//! number of distinct pod templates); `--namespaces N` spreads them over N namespaces
+//! instead of one per 20; `--out DIR` writes files of 2,000 objects each into DIR
+//! instead, since the manifest reader caps the number of YAML nodes per file.
 
 #[path = "../benches/k8s_generate.rs"]
+#[allow(dead_code)] // the benches use the rest
 mod k8s_generate;
 
 use std::io::Write;
@@ -13,17 +17,27 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let changed = args.iter().any(|a| a == "--changed");
-    let out_dir = args.iter().position(|a| a == "--out").and_then(|i| args.get(i + 1));
-    let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
-    let [pods, deployments, policies] = sizes.as_slice() else {
-        eprintln!("usage: generate_cluster PODS DEPLOYMENTS POLICIES [--changed] [--out DIR]");
+    let value_of = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1));
+    let out_dir = value_of("--out");
+    let namespaces = value_of("--namespaces").map(|n| n.parse::<usize>());
+    // Sizes are the numbers that are not the value of a flag.
+    let sizes: Vec<usize> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || !matches!(args.get(i - 1).map(String::as_str), Some("--out" | "--namespaces")))
+        .filter_map(|(_, a)| a.parse().ok())
+        .collect();
+    let ([pods, deployments, policies], None | Some(Ok(_))) = (sizes.as_slice(), &namespaces) else {
+        eprintln!("usage: generate_cluster PODS DEPLOYMENTS POLICIES [--changed] [--bare-pods] [--namespaces N] [--out DIR]");
         return ExitCode::from(2);
     };
-    let text = if changed {
-        k8s_generate::changed_cluster(*pods, *deployments, *policies)
-    } else {
-        k8s_generate::cluster(*pods, *deployments, *policies)
-    };
+    let mut opts = k8s_generate::Options::new(*pods, *deployments, *policies);
+    opts.bare_pods = args.iter().any(|a| a == "--bare-pods");
+    if let Some(Ok(n)) = namespaces {
+        opts.namespaces = n;
+    }
+    let text = k8s_generate::cluster_with(&opts);
+    let text = if changed { k8s_generate::changed(&text) } else { text };
     if let Some(dir) = out_dir {
         return match write_files(std::path::Path::new(dir), &text) {
             Ok(()) => ExitCode::SUCCESS,
