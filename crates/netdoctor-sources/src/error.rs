@@ -60,3 +60,32 @@ impl fmt::Display for LoadError {
 }
 
 pub type Result<T, E = LoadError> = std::result::Result<T, E>;
+
+/// An error with its causes, for messages: hyper and rustls keep the useful part
+/// ("Connection refused", "UnknownIssuer") in `source()`.
+#[cfg(any(feature = "docker-live", feature = "kube-live"))]
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cur = s.source();
+    }
+    text
+}
+
+/// A snapshot as pretty JSON with a trailing newline.
+pub(crate) fn pretty_json_line<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_string_pretty(value) {
+        Ok(mut s) => {
+            s.push('\n');
+            s
+        }
+        // Values that came from JSON always serialize back.
+        Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
+    }
+}

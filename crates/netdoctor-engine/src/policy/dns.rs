@@ -70,8 +70,14 @@ impl PolicyEngine<'_> {
     /// Whether pods of `src` may query cluster DNS on UDP and TCP 53, through both their
     /// own egress and the DNS pods' ingress.
     pub fn dns_access(&self, src: ClassId) -> DnsAccess {
+        self.dns_access_to(src, &self.cluster_dns_classes())
+    }
+
+    /// `dns_access` against DNS classes found once (`cluster_dns_classes`), for callers
+    /// that ask for many sources.
+    pub fn dns_access_to(&self, src: ClassId, dns_classes: &[ClassId]) -> DnsAccess {
         let mut out = DnsAccess { udp: false, tcp: false, dns_class: None };
-        for dns in self.cluster_dns_classes() {
+        for &dns in dns_classes {
             let conns = self.allowed(Endpoint::Class(src), Endpoint::Class(dns));
             let (udp, tcp) = (conns.contains(Protocol::Udp, 53), conns.contains(Protocol::Tcp, 53));
             if out.dns_class.is_none() || (udp || tcp) && !(out.udp || out.tcp) {

@@ -102,26 +102,24 @@ impl PolicyEngine<'_> {
             allowed: true,
         };
         let Some(applies) = self.applies(subject, direction) else { return out };
-        let rules = |c| Self::rules(c, direction);
-        let mut decided = false;
+        // The rules of one policy whose peers match `other`, in order.
+        let matching = |compiled: &Compiled, policy: PolicyRef| -> Vec<RuleRef> {
+            let rules = Self::rules(compiled, direction).iter().enumerate();
+            let matched = rules.filter(|(_, rule)| rule.peers.matches(other));
+            let port_matches = |rule: &super::engine::Rule| rule.ports.resolve(dst_class).contains(protocol, port);
+            matched.map(|(i, rule)| RuleRef { policy, rule: i, action: rule.action, port_matches: port_matches(rule) }).collect()
+        };
         // Admin tier, by priority: the first rule matching peer and port decides; Pass
         // hands the port down to the NetworkPolicies (or the baseline).
         let mut passed = false;
         for compiled in applies.admin.iter().filter_map(|&i| self.admin.get(i)) {
-            let policy = self.admin_ref(compiled);
-            for (i, rule) in rules(compiled).iter().enumerate() {
-                if !rule.peers.matches(other) {
-                    continue;
-                }
-                let port_matches = rule.ports.resolve(dst_class).contains(protocol, port);
-                let found = RuleRef { policy, rule: i, action: rule.action, port_matches };
+            for found in matching(compiled, self.admin_ref(compiled)) {
                 out.matching.push(found);
-                if port_matches && !decided && !passed {
-                    match rule.action {
+                if found.port_matches && out.decided_in.is_none() && !passed {
+                    match found.action {
                         AdminAction::Pass => passed = true,
                         AdminAction::Allow | AdminAction::Deny => {
-                            decided = true;
-                            out.allowed = rule.action == AdminAction::Allow;
+                            out.allowed = found.action == AdminAction::Allow;
                             out.decided_in = Some(PolicyTier::Admin);
                         }
                     }
@@ -129,7 +127,7 @@ impl PolicyEngine<'_> {
                 }
             }
         }
-        if decided {
+        if out.decided_in.is_some() {
             return out;
         }
         if !applies.network.is_empty() {
@@ -137,14 +135,10 @@ impl PolicyEngine<'_> {
             out.allowed = false;
             for compiled in applies.network.iter().filter_map(|&i| self.network.get(i)) {
                 let policy = PolicyRef { tier: PolicyTier::Network, index: compiled.source };
-                for (i, rule) in rules(compiled).iter().enumerate() {
-                    if !rule.peers.matches(other) {
-                        continue;
-                    }
-                    let port_matches = rule.ports.resolve(dst_class).contains(protocol, port);
-                    let found = RuleRef { policy, rule: i, action: AdminAction::Allow, port_matches };
+                // NetworkPolicy rules only ever allow.
+                for found in matching(compiled, policy).into_iter().map(|r| RuleRef { action: AdminAction::Allow, ..r }) {
                     out.matching.push(found);
-                    if port_matches {
+                    if found.port_matches {
                         out.allowed = true;
                         out.deciding.push(found);
                     }
@@ -156,16 +150,11 @@ impl PolicyEngine<'_> {
         // Pass (like no match at all) leaves the port allowed.
         for compiled in applies.baseline.iter().filter_map(|&i| self.baseline.get(i)) {
             let policy = PolicyRef { tier: PolicyTier::Baseline, index: compiled.source };
-            for (i, rule) in rules(compiled).iter().enumerate() {
-                if !rule.peers.matches(other) {
-                    continue;
-                }
-                let port_matches = rule.ports.resolve(dst_class).contains(protocol, port);
-                let found = RuleRef { policy, rule: i, action: rule.action, port_matches };
+            for found in matching(compiled, policy) {
                 out.matching.push(found);
-                if port_matches && out.decided_in.is_none() {
+                if found.port_matches && out.decided_in.is_none() {
                     out.decided_in = Some(PolicyTier::Baseline);
-                    out.allowed = rule.action != AdminAction::Deny;
+                    out.allowed = found.action != AdminAction::Deny;
                     out.deciding.push(found);
                 }
             }

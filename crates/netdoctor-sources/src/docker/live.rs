@@ -7,6 +7,7 @@ use super::context::resolve_endpoint;
 use super::lower::{label, Selection};
 use super::snapshot::DockerSnapshot;
 use super::Error;
+use crate::error::error_chain;
 use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions, ListNetworksOptions};
 use bollard::Docker;
 use futures_util::stream::{self, StreamExt};
@@ -143,7 +144,7 @@ pub(crate) async fn connect(endpoint: &str, timeout: Duration) -> Result<Docker,
     } else {
         Docker::connect_with_host(endpoint)
     };
-    let docker = docker.map_err(|e| refuse(full_chain(&e)))?.with_timeout(timeout.max(Duration::from_secs(1)));
+    let docker = docker.map_err(|e| refuse(error_chain(&e)))?.with_timeout(timeout.max(Duration::from_secs(1)));
     let call = Call { endpoint, timeout };
     call.run("negotiating the API version", docker.negotiate_version()).await.map_err(|e| match e {
         Error::Request { status: None, message, .. } => Error::Connect { endpoint: endpoint.to_string(), message },
@@ -215,21 +216,6 @@ fn request_error(endpoint: &str, what: &str, e: bollard::errors::Error) -> Error
         bollard::errors::Error::DockerResponseServerError { status_code, message } => {
             Error::Request { endpoint: endpoint.to_string(), what: what.to_string(), status: Some(status_code), message }
         }
-        other => Error::Request { endpoint: endpoint.to_string(), what: what.to_string(), status: None, message: full_chain(&other) },
+        other => Error::Request { endpoint: endpoint.to_string(), what: what.to_string(), status: None, message: error_chain(&other) },
     }
-}
-
-/// An error with its causes, which hyper keeps in `source()`.
-fn full_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        cur = s.source();
-    }
-    text
 }

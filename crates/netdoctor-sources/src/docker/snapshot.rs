@@ -99,14 +99,7 @@ impl DockerSnapshot {
 
     /// The snapshot as pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        match serde_json::to_string_pretty(self) {
-            Ok(mut s) => {
-                s.push('\n');
-                s
-            }
-            // Values that came from JSON always serialize back.
-            Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
-        }
+        crate::error::pretty_json_line(self)
     }
 
     /// Masks secret-bearing values: environment values (keeping the hosts and ports

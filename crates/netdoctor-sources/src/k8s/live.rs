@@ -6,6 +6,7 @@
 //! never a token or key.
 
 use super::api::{Error, KubeSnapshot, Refusal};
+use crate::error::error_chain;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::{json, Value};
@@ -170,7 +171,7 @@ async fn read_async(kubeconfig: Kubeconfig, target: &Target, opts: &LiveOptions)
     let client = Client::try_from(config).map_err(|e| Error::Connect {
         server: target.server.clone(),
         context: target.context.clone(),
-        message: format!("setting up the client: {}", chain(&e)),
+        message: format!("setting up the client: {}", error_chain(&e)),
     })?;
     let mut snapshot = KubeSnapshot::new(&target.context, &target.server);
     snapshot.namespace = opts.namespace.clone();
@@ -332,7 +333,7 @@ impl Call<'_> {
             }
             kube::Error::Api(response) => self.request_error(what, Some(response.code), api_message(&response)),
             kube::Error::HyperError(_) | kube::Error::Service(_) => {
-                let message = chain(&e);
+                let message = error_chain(&e);
                 if message.contains("timed out") || message.contains("deadline") {
                     Error::Timeout {
                         server: self.target.server.clone(),
@@ -344,7 +345,7 @@ impl Call<'_> {
                     Error::Connect { server: self.target.server.clone(), context: self.target.context.clone(), message }
                 }
             }
-            other => self.request_error(what, None, chain(&other)),
+            other => self.request_error(what, None, error_chain(&other)),
         }
     }
 }
@@ -356,21 +357,6 @@ fn api_message(response: &kube::core::ErrorResponse) -> String {
         (true, false) => response.reason.clone(),
         (true, true) => response.status.clone(),
     }
-}
-
-/// An error with its causes (hyper keeps the useful part, "Connection refused", in `source()`).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        cur = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

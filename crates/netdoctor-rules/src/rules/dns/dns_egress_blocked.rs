@@ -1,9 +1,9 @@
 //! ND303: pods whose egress policies leave no way to the cluster DNS.
 
 use crate::prelude::*;
-use netdoctor_engine::policy::{with_cluster_dns, PolicyEngine, PolicyRef, PolicyTier, CLUSTER_DNS_LABEL, CLUSTER_DNS_NAMESPACE};
+use netdoctor_engine::policy::{with_cluster_dns, ClassId, PolicyEngine, PolicyRef, PolicyTier, CLUSTER_DNS_LABEL, CLUSTER_DNS_NAMESPACE};
 use netdoctor_model::k8s::{PolicyType, NAMESPACE_NAME_LABEL};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 declare_rule! {
     /// ## What it checks
@@ -38,8 +38,7 @@ declare_rule! {
 impl Check for DnsEgressBlocked {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
         let Some(engine) = cx.analysis.policy.as_ref() else { return };
-        let isolated = |e: &PolicyEngine<'_>| e.classes.iter().enumerate().any(|(c, _)| e.is_isolated(c, PolicyType::Egress));
-        if !isolated(engine) {
+        if !(0..engine.classes.len()).any(|c| engine.is_isolated(c, PolicyType::Egress)) {
             return;
         }
         let cluster = &cx.model.k8s;
@@ -52,18 +51,23 @@ impl Check for DnsEgressBlocked {
             engine
         };
         // Per deciding policy: (workloads without UDP 53, workloads without TCP 53 only).
+        // Per pod class (workloads of one class get one answer): the policy to report at
+        // and whether UDP 53 works, for the classes that lack DNS.
+        let dns_classes = engine.cluster_dns_classes();
+        let mut per_class: HashMap<ClassId, Option<(PolicyRef, bool)>> = HashMap::new();
         let mut by_policy: BTreeMap<PolicyRef, (Vec<String>, Vec<String>)> = BTreeMap::new();
         for w in &engine.workloads {
-            if engine.cluster_dns_classes().contains(&w.class) || !engine.is_isolated(w.class, PolicyType::Egress) {
-                continue;
-            }
-            let access = engine.dns_access(w.class);
-            if access.complete() {
-                continue;
-            }
-            let Some(&policy) = engine.policies_selecting(w.class, PolicyType::Egress).first() else { continue };
+            let lacking = *per_class.entry(w.class).or_insert_with(|| {
+                if dns_classes.contains(&w.class) || !engine.is_isolated(w.class, PolicyType::Egress) {
+                    return None;
+                }
+                let access = engine.dns_access_to(w.class, &dns_classes);
+                let policy = engine.policies_selecting(w.class, PolicyType::Egress).first().copied();
+                policy.filter(|_| !access.complete()).map(|p| (p, access.udp))
+            });
+            let Some((policy, udp)) = lacking else { continue };
             let entry = by_policy.entry(policy).or_default();
-            if access.udp { &mut entry.1 } else { &mut entry.0 }.push(w.name());
+            if udp { &mut entry.1 } else { &mut entry.0 }.push(w.name());
         }
         let snippet = format!(
             "add an egress rule `to: [{{namespaceSelector: {{matchLabels: {{{NAMESPACE_NAME_LABEL}: {CLUSTER_DNS_NAMESPACE}}}}}, podSelector: {{matchLabels: {{{}: {}}}}}}}]` with `ports: [{{protocol: UDP, port: 53}}, {{protocol: TCP, port: 53}}]`",
