@@ -130,6 +130,9 @@ pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) ->
         model.host = Some(facts);
     }
     errors.extend(add_expected_flows(&mut model, &settings.expected_flows));
+    for range in &settings.cluster_ranges {
+        model.k8s.add_range(range.clone());
+    }
     let analysis = Analysis::new(&model, &settings.engine);
     let cx = RuleContext { model: &model, analysis: &analysis, config: &settings.rules };
     let findings = netdoctor_rules::run(&cx, &settings.selection);

@@ -4,8 +4,10 @@
 use ipnet::IpNet;
 use netdoctor_engine::policy::{HostNetwork, PolicyOptions};
 use netdoctor_engine::{AddressPool, EngineConfig};
+use netdoctor_model::k8s::{ClusterRange, RangeKind};
 use netdoctor_model::{Origin, Span};
 use netdoctor_rules::{ExternalRange, RuleConfig, Selection, Severity};
+use netdoctor_sources::k8s::ranges::configured_range;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +34,12 @@ pub struct ConfigFile {
     /// Ranges container networks must stay out of.
     #[serde(default)]
     pub external_ranges: Vec<ExternalRangeEntry>,
+    /// The Kubernetes cluster's pod ranges, when its objects do not say (`--cluster-cidr`).
+    #[serde(default)]
+    pub pod_cidrs: Vec<toml::Spanned<Cidr>>,
+    /// The cluster's service ranges (`--service-cluster-ip-range`).
+    #[serde(default)]
+    pub service_cidrs: Vec<toml::Spanned<Cidr>>,
     /// Flows that must work even if no configuration mentions them.
     #[serde(default)]
     pub expected_flows: Vec<toml::Spanned<ExpectedFlow>>,
@@ -51,7 +59,21 @@ pub struct ConfigFile {
 #[serde(deny_unknown_fields)]
 pub struct ExternalRangeEntry {
     pub name: String,
-    pub cidr: IpNet,
+    pub cidr: Cidr,
+}
+
+/// A CIDR written as a string; a bad one is named in the error.
+#[derive(Debug, Clone, Copy)]
+pub struct Cidr(pub IpNet);
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.trim()
+            .parse::<IpNet>()
+            .map(|net| Cidr(net.trunc()))
+            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a CIDR such as 10.244.0.0/16")))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -175,6 +197,8 @@ pub struct Settings {
     pub rules: RuleConfig,
     pub engine: EngineConfig,
     pub expected_flows: Vec<(ExpectedFlow, Origin)>,
+    /// `pod_cidrs` and `service_cidrs`, located in the file.
+    pub cluster_ranges: Vec<ClusterRange>,
 }
 
 /// Layers flags over the file over the defaults.
@@ -183,7 +207,7 @@ pub fn resolve(file: ConfigFile, file_path: Option<&Path>, text: &str, flags: Ov
     ignore.extend(flags.ignore);
     let selection = Selection { select: if flags.select.is_empty() { file.select } else { flags.select }, ignore, severity: file.severity };
     let mut rules = RuleConfig {
-        external_ranges: file.external_ranges.into_iter().map(|r| ExternalRange { name: r.name, cidr: r.cidr.trunc() }).collect(),
+        external_ranges: file.external_ranges.into_iter().map(|r| ExternalRange { name: r.name, cidr: r.cidr.0 }).collect(),
         ..RuleConfig::default()
     };
     if let Some(t) = file.pool_usage_threshold {
@@ -201,15 +225,31 @@ pub fn resolve(file: ConfigFile, file_path: Option<&Path>, text: &str, flags: Ov
     }
     engine.policy = flags.host_network.or(file.host_network).unwrap_or_default().policy_options();
     let file_arc: Arc<Path> = Arc::from(file_path.unwrap_or(Path::new(FILE_NAME)));
+    let at = |start: usize| {
+        let (line, column) = line_col(text, start);
+        Origin::File(Span::new(file_arc.clone(), line, column))
+    };
     let expected_flows = file
         .expected_flows
         .into_iter()
         .map(|f| {
-            let (line, column) = line_col(text, f.span().start);
-            (f.into_inner(), Origin::File(Span::new(file_arc.clone(), line, column)))
+            let origin = at(f.span().start);
+            (f.into_inner(), origin)
         })
         .collect();
-    Settings { selection, fail_on: flags.fail_on.or(file.fail_on).unwrap_or(FailOn::Warning), rules, engine, expected_flows }
+    let cluster_ranges = [(RangeKind::Pods, "pod_cidrs", file.pod_cidrs), (RangeKind::Services, "service_cidrs", file.service_cidrs)]
+        .into_iter()
+        .flat_map(|(kind, key, cidrs)| cidrs.into_iter().map(move |c| (kind, key, c)))
+        .map(|(kind, key, c)| configured_range(kind, c.get_ref().0, key, at(c.span().start)))
+        .collect();
+    Settings {
+        selection,
+        fail_on: flags.fail_on.or(file.fail_on).unwrap_or(FailOn::Warning),
+        rules,
+        engine,
+        expected_flows,
+        cluster_ranges,
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +285,15 @@ mod tests {
         assert_eq!((s.rules.max_policies_per_pod, s.rules.max_rules_per_policy), (5, 7));
         let s = resolve(ConfigFile::default(), None, "", Overrides::default());
         assert_eq!((s.rules.max_policies_per_pod, s.rules.max_rules_per_policy), (20, 50));
+    }
+
+    #[test]
+    fn cluster_ranges_are_located_in_the_file() {
+        let text = "pod_cidrs = [\"10.244.0.0/16\"]\nservice_cidrs = [\"10.96.0.1/12\"]\n";
+        let s = resolve(toml::from_str(text).unwrap_or_default(), None, text, Overrides::default());
+        let got: Vec<_> = s.cluster_ranges.iter().map(|r| (r.kind, r.cidr.to_string(), r.origin.span().map(|s| s.line))).collect();
+        assert_eq!(got, [(RangeKind::Pods, "10.244.0.0/16".into(), Some(1)), (RangeKind::Services, "10.96.0.0/12".into(), Some(2))]);
+        assert_eq!(s.cluster_ranges[0].source, "netdoctor.toml pod_cidrs");
     }
 
     #[test]

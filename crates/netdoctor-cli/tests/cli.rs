@@ -54,6 +54,7 @@ fn each_example_reports_its_intended_rule_and_nothing_else() {
         ("examples/exposed-database", &["ND510"], 1),
         ("examples/dns-override", &["ND302"], 1),
         ("examples/clean-webapp", &[], 0),
+        ("examples/k8s-vpn-node", &["ND202"], 1),
     ];
     for (dir, want, code) in cases {
         let (report, status) = json(&["check", dir]);

@@ -118,3 +118,65 @@ fn broken_nft_json_and_ip_rules_exit_2_with_located_errors() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((report["errors"][0]["line"].as_u64(), report["errors"][0]["column"].as_u64()), (Some(2), Some(13)), "{report:#}");
 }
+
+/// Messages of the findings of one rule, as `(severity, message)`.
+fn findings_of(report: &serde_json::Value, rule: &str) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| (f["severity"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn a_kubernetes_node_is_checked_against_its_routes() {
+    let out = netdoctor(&["check", "examples/k8s-vpn-node", "--host-facts", "examples/k8s-vpn-node/host", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["errors"], serde_json::json!([]));
+    let pod = "pod range 10.244.0.0/16 (kubeadm-config networking.podSubnet)";
+    let service = "service range 10.96.0.0/12 (kubeadm-config networking.serviceSubnet)";
+    assert_eq!(
+        findings_of(&report, "ND202"),
+        [
+            ("error".to_string(), format!("{pod} overlaps VPN route `10.0.0.0/8 dev tun0`")),
+            ("error".to_string(), format!("{pod} overlaps external range `build-farm` (10.244.200.0/24)")),
+            ("warning".to_string(), format!("{service} overlaps VPN route `10.0.0.0/8 dev tun0`")),
+        ],
+        "{report:#}"
+    );
+    // The pod network's own routes (cni0, flannel.1 to node-b) are not reported.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("cni0") && !text.contains("flannel.1"), "{text}");
+}
+
+#[test]
+fn cluster_ranges_can_be_declared_in_netdoctor_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nspec: {podCIDR: 10.42.0.0/24}\nstatus: {addresses: [{type: InternalIP, address: 10.43.0.7}]}\n";
+    std::fs::write(dir.path().join("nodes.yaml"), manifest).unwrap();
+    std::fs::write(dir.path().join("netdoctor.toml"), "pod_cidrs = [\"10.42.0.0/16\"]\nservice_cidrs = [\"10.43.0.0/16\"]\n").unwrap();
+    let out = netdoctor(&["check", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        findings_of(&report, "ND201"),
+        [(
+            "error".to_string(),
+            "service range 10.43.0.0/16 (netdoctor.toml service_cidrs) holds node addresses: 10.43.0.7 of node n1".to_string()
+        )],
+        "{report:#}"
+    );
+    let finding = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "ND201").unwrap();
+    assert!(finding["location"]["file"].as_str().unwrap().ends_with("netdoctor.toml"), "{finding:#}");
+    assert_eq!(finding["location"]["line"], 2);
+
+    // A range that is not a CIDR is an error in the file, exit 2.
+    std::fs::write(dir.path().join("netdoctor.toml"), "pod_cidrs = [\"10.42.0.0/16\", \"ten-forty-two\"]\n").unwrap();
+    let out = netdoctor(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("netdoctor.toml:1:") && text.contains("`ten-forty-two` is not a CIDR such as 10.244.0.0/16"), "{text}");
+}

@@ -538,3 +538,86 @@ fn policy_routing_that_captures_a_container_subnet_is_nd202() {
     ns.ok(&["ip", "rule", "add", "to", "172.30.0.0/24", "lookup", "main", "priority", "99"], None);
     assert_eq!(messages(&check_json(&ns, &compose, "ND202"), "ND202"), Vec::<String>::new());
 }
+
+/// A kubeadm cluster's ranges and node `node-b` (192.0.2.11), for the node tests.
+const KUBEADM: &str = "apiVersion: v1
+kind: ConfigMap
+metadata: {name: kubeadm-config, namespace: kube-system}
+data:
+  ClusterConfiguration: |
+    kind: ClusterConfiguration
+    networking:
+      podSubnet: 10.244.0.0/16
+      serviceSubnet: 10.96.0.0/12
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-b}
+spec: {podCIDRs: [10.244.1.0/24]}
+status: {addresses: [{type: InternalIP, address: 192.0.2.11}]}
+";
+
+fn check_manifest_json(ns: &Netns, manifest: &Path) -> serde_json::Value {
+    let netdoctor = env!("CARGO_BIN_EXE_netdoctor");
+    let out = ns.exec(&[netdoctor, "check", manifest.to_str().unwrap(), "--host", "--select", "ND201,ND202", "--format", "json"], None);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// A Kubernetes node in a namespace: its pods on bridge `cni0` (10.244.0.1/24), node-b's
+/// pods through node-b, and a VPN `tun0` device. A VPN route over 10.0.0.0/8 covers the
+/// pod and service ranges (ND202 error and warning); the pod network's own routes are
+/// not reported. Then a VPN-style policy rule that captures the pod range is named.
+#[test]
+fn a_kubernetes_node_with_a_vpn_over_the_pod_range_is_nd202() {
+    if !can_run() {
+        return;
+    }
+    let ns = Netns::new("k");
+    build_host(&ns);
+    for cmd in [
+        "ip link add cni0 type bridge",
+        "ip addr add 10.244.0.1/24 dev cni0",
+        "ip link set cni0 up",
+        "ip route add 10.244.1.0/24 via 192.0.2.11 dev ndte0",
+        "ip tuntap add dev tun0 mode tun",
+        "ip link set tun0 up",
+        "ip route add 10.0.0.0/8 dev tun0",
+    ] {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        ns.ok(&args, None);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("cluster.yaml");
+    std::fs::write(&manifest, KUBEADM).unwrap();
+    let report = check_manifest_json(&ns, &manifest);
+    assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+    let severities: Vec<&str> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "ND202").map(|f| f["severity"].as_str().unwrap()).collect();
+    assert_eq!(
+        messages(&report, "ND202"),
+        [
+            "pod range 10.244.0.0/16 (kubeadm-config networking.podSubnet) overlaps VPN route `10.0.0.0/8 dev tun0`",
+            "service range 10.96.0.0/12 (kubeadm-config networking.serviceSubnet) overlaps VPN route `10.0.0.0/8 dev tun0`",
+        ],
+        "{report:#}"
+    );
+    assert_eq!(severities, ["error", "warning"]);
+    assert_eq!(messages(&report, "ND201"), Vec::<String>::new(), "the ranges themselves are sound");
+
+    // Split tunnelling: the VPN keeps only its own network. Quiet.
+    ns.ok(&["ip", "route", "del", "10.0.0.0/8", "dev", "tun0"], None);
+    ns.ok(&["ip", "route", "add", "10.20.0.0/16", "dev", "tun0"], None);
+    assert_eq!(messages(&check_manifest_json(&ns, &manifest), "ND202"), Vec::<String>::new());
+
+    // A VPN client that captures the range with a policy rule above `main` instead.
+    for cmd in ["ip route add 10.0.0.0/8 dev tun0 table 200", "ip rule add to 10.0.0.0/8 lookup 200 priority 100"] {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        ns.ok(&args, None);
+    }
+    assert_eq!(
+        messages(&check_manifest_json(&ns, &manifest), "ND202"),
+        ["pod range 10.244.0.0/16 (kubeadm-config networking.podSubnet) is sent to `10.0.0.0/8 dev tun0` in table 200 by policy routing rule `100: from all to 10.0.0.0/8 lookup 200`: the node's replies to pods leave by the wrong device"]
+    );
+    ns.ok(&["ip", "rule", "add", "to", "10.244.0.0/16", "lookup", "main", "priority", "99"], None);
+    assert_eq!(messages(&check_manifest_json(&ns, &manifest), "ND202"), Vec::<String>::new());
+}

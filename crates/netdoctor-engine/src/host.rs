@@ -394,9 +394,35 @@ fn effective_pools(facts: &HostFacts, defaults: &[AddressPool]) -> Vec<AddressPo
 /// Whether a route's device belongs to a container runtime or CNI plugin (its bridges,
 /// veths, overlay and tunnel devices) rather than to the host's own networks.
 pub fn is_runtime_device(device: &str, bridges: &[Bridge]) -> bool {
-    const PREFIXES: &[&str] =
-        &["docker", "br-", "veth", "cni", "cali", "flannel", "cilium", "weave", "kube-", "vxlan", "tunl0", "lxc", "podman", "virbr"];
-    bridges.iter().any(|b| matches!(&b.iface, IfaceName::Named(n) if n == device)) || PREFIXES.iter().any(|p| device.starts_with(p))
+    const PREFIXES: &[&str] = &["docker", "br-", "podman", "virbr"];
+    bridges.iter().any(|b| matches!(&b.iface, IfaceName::Named(n) if n == device))
+        || PREFIXES.iter().any(|p| device.starts_with(p))
+        || is_pod_network_device(device)
+}
+
+/// Whether a device belongs to a Kubernetes pod network: a CNI plugin's bridge, veths,
+/// overlay, tunnel or encryption device (flannel, Calico, Cilium, Weave, kube-router,
+/// Antrea, OVN-Kubernetes), or kube-proxy's IPVS dummy.
+pub fn is_pod_network_device(device: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "cni",
+        "cali",
+        "flannel",
+        "cilium",
+        "weave",
+        "vethwe",
+        "kube-",
+        "vxlan",
+        "tunl0",
+        "lxc",
+        "veth",
+        "genev_sys",
+        "ovn-k8s",
+        "antrea",
+        "wireguard.cali",
+        "nodelocaldns",
+    ];
+    PREFIXES.iter().any(|p| device.starts_with(p))
 }
 
 /// Whether a device looks like a VPN tunnel: `tun`/`tap`, WireGuard, PPP, IPsec.

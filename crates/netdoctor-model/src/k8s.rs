@@ -45,6 +45,9 @@ pub struct Cluster {
     /// AdminNetworkPolicies, BaselineAdminNetworkPolicies and ClusterNetworkPolicies.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub admin_policies: Vec<AdminPolicy>,
+    /// The cluster's pod and service ranges, as its configuration declares them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<ClusterRange>,
 }
 
 impl Cluster {
@@ -58,6 +61,33 @@ impl Cluster {
         self.ingresses.extend(other.ingresses);
         self.network_policies.extend(other.network_policies);
         self.admin_policies.extend(other.admin_policies);
+        for range in other.ranges {
+            self.add_range(range);
+        }
+    }
+
+    /// Adds a declared range unless the same range of the same kind is already known
+    /// (kubeadm's podSubnet and kube-proxy's clusterCIDR usually agree).
+    pub fn add_range(&mut self, range: ClusterRange) {
+        if !self.ranges.iter().any(|r| r.kind == range.kind && r.cidr == range.cidr) {
+            self.ranges.push(range);
+        }
+    }
+
+    /// Every pod and service range: the declared ones, then each node's `podCIDRs`.
+    pub fn address_ranges(&self) -> Vec<AddressRange<'_>> {
+        let declared =
+            self.ranges.iter().map(|r| AddressRange { kind: r.kind, cidr: r.cidr, what: r.source.clone(), node: None, origin: &r.origin });
+        let nodes = self.nodes.iter().flat_map(|n| {
+            n.pod_cidrs.iter().map(move |c| AddressRange {
+                kind: RangeKind::Pods,
+                cidr: *c,
+                what: format!("podCIDR of node {}", n.name),
+                node: Some(n.name.as_str()),
+                origin: &n.origin,
+            })
+        });
+        declared.chain(nodes).collect()
     }
 
     /// Whether nothing was read.
@@ -70,6 +100,7 @@ impl Cluster {
             && self.ingresses.is_empty()
             && self.network_policies.is_empty()
             && self.admin_policies.is_empty()
+            && self.ranges.is_empty()
     }
 
     /// The namespace called `name`, if it was declared.
@@ -352,6 +383,56 @@ pub struct EndpointPort {
     /// `None` in an EndpointSlice means every port.
     pub port: Option<u16>,
     pub protocol: Protocol,
+}
+
+/// What a cluster range holds addresses for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum RangeKind {
+    /// Pod addresses (kubeadm `podSubnet`, `--cluster-cidr`, a CNI's IP pools).
+    Pods,
+    /// Service ClusterIPs (kubeadm `serviceSubnet`, `--service-cluster-ip-range`, ServiceCIDR).
+    Services,
+}
+
+impl RangeKind {
+    /// `pod` or `service`, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            RangeKind::Pods => "pod",
+            RangeKind::Services => "service",
+        }
+    }
+}
+
+/// A pod or service range declared by the cluster's configuration: a ServiceCIDR object,
+/// kubeadm's ClusterConfiguration, kube-proxy's `clusterCIDR`, a CNI's pool, or
+/// `netdoctor.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterRange {
+    pub kind: RangeKind,
+    pub cidr: IpNet,
+    /// Where it is declared, for messages: `kubeadm-config networking.podSubnet`.
+    pub source: String,
+    pub origin: Origin,
+}
+
+/// A pod or service range with where it comes from: a declared range or a node's podCIDR.
+#[derive(Debug, Clone)]
+pub struct AddressRange<'a> {
+    pub kind: RangeKind,
+    pub cidr: IpNet,
+    /// `kubeadm-config networking.podSubnet`, `podCIDR of node worker-1`.
+    pub what: String,
+    /// The node, for a node's podCIDR.
+    pub node: Option<&'a str>,
+    pub origin: &'a Origin,
+}
+
+impl AddressRange<'_> {
+    /// Whether the two ranges share any address.
+    pub fn overlaps(&self, other: &IpNet) -> bool {
+        self.cidr.contains(&other.network()) || other.contains(&self.cidr.network())
+    }
 }
 
 /// A cluster node.

@@ -51,6 +51,8 @@ fn a_cluster_is_read_page_by_page_and_lowered() {
         "Route",
         "BaselineAdminNetworkPolicy",
         "ClusterNetworkPolicy",
+        "ServiceCIDR",
+        "ConfigMap",
     ]
     .iter()
     .map(|k| (*k, snapshot.count(k)))
@@ -72,6 +74,8 @@ fn a_cluster_is_read_page_by_page_and_lowered() {
             ("Route", 0),
             ("BaselineAdminNetworkPolicy", 0),
             ("ClusterNetworkPolicy", 0),
+            ("ServiceCIDR", 1),
+            ("ConfigMap", 1),
         ]
     );
 
@@ -82,7 +86,20 @@ fn a_cluster_is_read_page_by_page_and_lowered() {
     // Read-only, authenticated, and every list paginated.
     assert!(requests.iter().all(|r| r.method == "GET"), "{requests:?}");
     assert!(requests.iter().all(|r| r.authorization.as_deref() == Some(&format!("Bearer {TOKEN}"))));
-    assert!(requests.iter().all(|r| r.target.contains("limit=500")));
+    let (gets, lists): (Vec<_>, Vec<_>) = requests.iter().partition(|r| r.target.contains("/configmaps/"));
+    assert!(lists.iter().all(|r| r.target.contains("limit=500")), "{lists:?}");
+    // ConfigMaps are fetched by name, never listed: only the ones that declare ranges.
+    let names: Vec<&str> = gets.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "/api/v1/namespaces/kube-system/configmaps/kubeadm-config",
+            "/api/v1/namespaces/kube-system/configmaps/kube-proxy",
+            "/api/v1/namespaces/kube-system/configmaps/cilium-config",
+            "/api/v1/namespaces/kube-flannel/configmaps/kube-flannel-cfg",
+            "/api/v1/namespaces/kube-system/configmaps/kube-flannel-cfg",
+        ]
+    );
 
     // Groups the server does not serve are skipped with a note, not an error.
     assert_eq!(
@@ -91,6 +108,7 @@ fn a_cluster_is_read_page_by_page_and_lowered() {
             "skipped route.openshift.io/v1 routes: the API server does not serve this group (404)",
             "skipped policy.networking.k8s.io/v1alpha1 baselineadminnetworkpolicies: the API server does not serve this group (404)",
             "skipped policy.networking.k8s.io/v1alpha2 clusternetworkpolicies: the API server does not serve this group (404)",
+            "skipped crd.projectcalico.org/v1 ippools: the API server does not serve this group (404)",
         ]
     );
     assert!(snapshot.warnings.is_empty(), "{:?}", snapshot.warnings);
@@ -100,6 +118,8 @@ fn a_cluster_is_read_page_by_page_and_lowered() {
     assert!(!json.contains("managedFields") && !json.contains("last-applied-configuration"));
     assert!(!json.contains("s3cr3t-pw") && !json.contains(TOKEN), "secrets stay out of the snapshot");
     assert!(json.contains("db.shop.svc"), "peer names stay");
+    assert!(!json.contains("s3cr3tkubeadmtok"), "ConfigMaps keep only the keys that declare ranges");
+    assert!(json.contains("serviceSubnet: 10.96.0.0/16"));
 
     // Lowered like manifests: real pods, grouped under their workloads.
     let loaded = lower_snapshot(&snapshot);
@@ -129,6 +149,17 @@ fn a_cluster_is_read_page_by_page_and_lowered() {
     assert_eq!(cluster.pods[0].host_ip, Some("172.18.0.2".parse().unwrap()));
     assert_eq!(cluster.namespaces.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(), ["default", "kube-system", "shop", "monitoring"]);
     assert_eq!(cluster.nodes[0].pod_cidrs, vec!["10.244.0.0/24".parse().unwrap()]);
+    // The ServiceCIDR and kubeadm agree on the service range: it is kept once.
+    let ranges: Vec<(&str, String, String)> =
+        cluster.ranges.iter().map(|r| (r.kind.noun(), r.cidr.to_string(), r.source.clone())).collect();
+    assert_eq!(
+        ranges,
+        [
+            ("service", "10.96.0.0/16".to_string(), "ServiceCIDR kubernetes".to_string()),
+            ("pod", "10.244.0.0/16".to_string(), "kubeadm-config networking.podSubnet".to_string()),
+        ]
+    );
+    assert_eq!(cluster.ranges[1].origin, Origin::Logical("kube:ndt-replay/ConfigMap/kube-system/kubeadm-config".into()));
     assert_eq!(cluster.services.len(), 2);
     assert_eq!(cluster.ingresses.len(), 1);
     assert_eq!(cluster.network_policies.len(), 3);

@@ -118,7 +118,12 @@ impl Router {
             };
             return PolicyChoice { lookup, rule: None };
         }
+        // A `goto` skips ahead to the first rule at or after its target priority.
+        let mut resume_at: u32 = 0;
         for rule in rules {
+            if rule.priority < resume_at {
+                continue;
+            }
             match self.rule_matches(rule, q) {
                 Tri::No => continue,
                 Tri::Maybe => {
@@ -136,11 +141,20 @@ impl Router {
                         kind: kind.to_string(),
                         table: format!("rule {}", rule.priority),
                         metric: None,
+                        protocol: None,
                         origin: rule.origin.clone(),
                     };
                     return PolicyChoice { lookup: RouteLookup::Refused(route), rule: Some(rule.clone()) };
                 }
                 (Some("nop"), _) => continue,
+                (Some("goto"), _) => match rule.goto {
+                    // The kernel only accepts a goto to a later priority.
+                    Some(target) if target > rule.priority => resume_at = target,
+                    _ => {
+                        let reason = format!("policy routing rule `{}` has no rule to go to", rule.describe());
+                        return PolicyChoice { lookup: RouteLookup::Unknown(reason), rule: Some(rule.clone()) };
+                    }
+                },
                 (Some(other), _) => {
                     let reason = format!("policy routing rule `{}` ({other}) is not followed", rule.describe());
                     return PolicyChoice { lookup: RouteLookup::Unknown(reason), rule: Some(rule.clone()) };
@@ -328,5 +342,27 @@ mod tests {
         assert_eq!(via(&r, "172.30.0.5/32", "203.0.113.1/32", Some(&IfaceName::Named("br-app".into())), 0), "tun1");
         // The host's own packets match `iif lo` only.
         assert_eq!(via(&r, "192.0.2.10/32", "203.0.113.1/32", None, 0), "eth0");
+    }
+
+    /// `goto` and `nop` as `ip -j rule` prints them (`"goto": 200`, `"nop": null`): a goto
+    /// skips the rules between it and its target.
+    #[test]
+    fn goto_skips_ahead_and_nop_passes() {
+        let rules = r#"[{"priority":0,"src":"all","table":"local"},{"priority":100,"src":"all","dst":"10.0.0.0","dstlen":8,"goto":200},
+            {"priority":150,"src":"all","table":"300"},{"priority":160,"src":"all","nop":null},{"priority":200,"src":"all","table":"main"}]"#;
+        let r = router(r#",{"dst":"default","dev":"tun1","table":"300"},{"dst":"10.0.0.0/8","dev":"eth0"}"#, Some(rules));
+        // 10/8 jumps over table 300 to main; everything else is caught by table 300.
+        assert_eq!(via(&r, "192.0.2.10/32", "10.1.2.3/32", None, 0), "eth0");
+        assert_eq!(via(&r, "192.0.2.10/32", "198.51.100.1/32", None, 0), "tun1");
+        let choice = r.choose(&RouteQuery { src: &net("192.0.2.10/32"), dst: &net("10.1.2.3/32"), iif: None, mark: 0 });
+        assert_eq!(choice.rule.map(|r| r.describe()), Some("200: from all lookup main".to_string()));
+        let parsed = Router::new(&{
+            let file =
+                CapturedText { name: "ip-rule.json".into(), text: rules.into(), source: InputSource::File(Arc::from(Path::new("r"))) };
+            lower(&Capture { origin: netdoctor_model::Origin::Logical("t".into()), texts: vec![file] }).0
+        });
+        let described: Vec<String> = parsed.rules.iter().map(RoutingRule::describe).collect();
+        assert_eq!(described[1], "100: from all to 10.0.0.0/8 goto 200");
+        assert_eq!(described[3], "160: from all nop");
     }
 }

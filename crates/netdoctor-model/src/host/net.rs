@@ -44,6 +44,9 @@ pub struct Route {
     /// `main`, `local` or a number; `main` when not given.
     pub table: String,
     pub metric: Option<u32>,
+    /// Who installed it (`kernel`, `boot`, `static`, `dhcp`, `bird`, `bgp`, …), when told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
     pub origin: Origin,
 }
 
@@ -81,6 +84,9 @@ pub struct RoutingRule {
     pub action: Option<String>,
     /// `suppress_prefixlength N`: a route with a prefix this short or shorter is ignored.
     pub suppress_prefixlength: Option<u8>,
+    /// `goto N` (action `goto`): matching packets go on at the first rule of priority N or more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goto: Option<u32>,
     pub origin: Origin,
 }
 
@@ -105,6 +111,9 @@ impl RoutingRule {
             s.push_str(&format!(" oif {oif}"));
         }
         match (&self.table, &self.action) {
+            (_, Some(action)) if action == "goto" => {
+                s.push_str(&format!(" goto {}", self.goto.map_or_else(|| "none".into(), |n| n.to_string())))
+            }
             (_, Some(action)) => s.push_str(&format!(" {action}")),
             (Some(table), None) => s.push_str(&format!(" lookup {table}")),
             (None, None) => {}

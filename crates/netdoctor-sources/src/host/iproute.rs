@@ -186,6 +186,7 @@ pub fn routes(text: &str, family: IpFamily, source: &InputSource, errors: &mut V
             kind: str_field(&v, "type").unwrap_or("unicast").to_string(),
             table,
             metric: u32_field(&v, "metric"),
+            protocol: str_field(&v, "protocol").map(str::to_string),
             origin: source.origin(line, column),
         });
     }
@@ -244,7 +245,15 @@ pub fn rules(text: &str, family: IpFamily, source: &InputSource, errors: &mut Ve
             Some(Value::Number(n)) => Some(n.to_string()),
             _ => None,
         };
-        let action = str_field(&v, "action").filter(|a| *a != "to_tbl").map(str::to_string);
+        // `ip -j rule` prints a goto as `"goto": N` and a nop as `"nop": null`, not as `action`.
+        let goto = v.get("goto").map(|g| g.as_u64().and_then(|n| u32::try_from(n).ok()));
+        let action = if goto.is_some() {
+            Some("goto".to_string())
+        } else if v.get("nop").is_some() {
+            Some("nop".to_string())
+        } else {
+            str_field(&v, "action").filter(|a| *a != "to_tbl").map(str::to_string)
+        };
         out.push(RoutingRule {
             family,
             priority,
@@ -257,6 +266,7 @@ pub fn rules(text: &str, family: IpFamily, source: &InputSource, errors: &mut Ve
             table,
             action,
             suppress_prefixlength: u32_field(&v, "suppress_prefixlen").and_then(|n| u8::try_from(n).ok()),
+            goto: goto.flatten(),
             origin: source.origin(line, column),
         });
     }

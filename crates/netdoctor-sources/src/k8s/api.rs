@@ -204,6 +204,9 @@ impl KubeSnapshot {
 }
 
 fn redact_object(object: &mut Value) {
+    if object.get("kind").and_then(Value::as_str) == Some("ConfigMap") {
+        keep_range_data(object);
+    }
     if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
         if let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
@@ -218,6 +221,22 @@ fn redact_object(object: &mut Value) {
         let Some(Value::Array(containers)) = spec.get_mut(key) else { continue };
         for container in containers {
             redact_container(container);
+        }
+    }
+}
+
+/// A ConfigMap keeps only the data keys the range reader uses, and only for the
+/// ConfigMaps it reads: anything else in a ConfigMap may be a secret.
+fn keep_range_data(object: &mut Value) {
+    let meta = object.get("metadata");
+    let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).unwrap_or_default().to_string();
+    let (namespace, name) = (field("namespace"), field("name"));
+    let keep: &[&str] =
+        super::ranges::RANGE_CONFIGMAPS.iter().find(|(ns, n, _)| *ns == namespace && *n == name).map_or(&[], |(_, _, keys)| keys);
+    if let Some(map) = object.as_object_mut() {
+        map.remove("binaryData");
+        if let Some(Value::Object(data)) = map.get_mut("data") {
+            data.retain(|k, _| keep.contains(&k.as_str()));
         }
     }
 }

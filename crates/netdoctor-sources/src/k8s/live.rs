@@ -56,6 +56,9 @@ enum Need {
     OptionalGroup,
     /// Nice to have (addresses, names): any refusal is a warning.
     BestEffort,
+    /// Fills in what other objects already suggest (the cluster's ranges): a missing
+    /// group or a refusal is only noted.
+    Hint,
 }
 
 /// One resource the read lists.
@@ -88,7 +91,13 @@ const RESOURCES: &[Resource] = &[
     res("policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", false, Need::OptionalGroup),
     res("policy.networking.k8s.io/v1alpha1", "baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", false, Need::OptionalGroup),
     res("policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", "ClusterNetworkPolicy", false, Need::OptionalGroup),
+    res("networking.k8s.io/v1", "servicecidrs", "ServiceCIDR", false, Need::Hint),
+    res("crd.projectcalico.org/v1", "ippools", "IPPool", false, Need::Hint),
 ];
+
+/// ConfigMaps, read one by one by name (never listed): the ones that declare the
+/// cluster's ranges.
+const CONFIG_MAPS: Resource = res("v1", "configmaps", "ConfigMap", true, Need::Hint);
 
 /// Where the read goes, for messages.
 #[derive(Debug, Clone)]
@@ -189,19 +198,44 @@ async fn read_async(kubeconfig: Kubeconfig, target: &Target, opts: &LiveOptions)
                     _ => None,
                 };
                 match (need, status) {
-                    (Need::OptionalGroup, Some(404)) => snapshot.notes.push(format!(
+                    (Need::OptionalGroup | Need::Hint, Some(404)) => snapshot.notes.push(format!(
                         "skipped {} {}: the API server does not serve this group (404)",
                         resource.group_version, resource.plural
                     )),
                     (Need::BestEffort, Some(401 | 403 | 404)) => {
                         snapshot.warnings.push(format!("{e}; read without them{}", best_effort_effect(resource)));
                     }
+                    (Need::Hint, Some(401 | 403)) => {
+                        snapshot.notes.push(format!("skipped {} {}: {e}", resource.group_version, resource.plural));
+                    }
                     _ => return Err(e),
                 }
             }
         }
     }
+    read_range_config_maps(&call, &mut snapshot).await?;
     Ok(snapshot)
+}
+
+/// The ConfigMaps that declare pod and service ranges (kubeadm, kube-proxy, CNIs), each
+/// fetched by name; one that does not exist or may not be read is skipped with a note.
+async fn read_range_config_maps(call: &Call<'_>, snapshot: &mut KubeSnapshot) -> Result<(), Error> {
+    for (namespace, name, _) in super::ranges::RANGE_CONFIGMAPS {
+        let path = format!("/api/v1/namespaces/{}/configmaps/{}", encode(namespace), encode(name));
+        let what = format!("reading ConfigMap {namespace}/{name}");
+        match call.get(&path, &what, &CONFIG_MAPS, &format!(" in namespace {namespace}")).await {
+            Ok(Value::Object(mut map)) => {
+                map.insert("kind".into(), Value::String("ConfigMap".into()));
+                map.insert("apiVersion".into(), Value::String("v1".into()));
+                snapshot.objects.push(Value::Object(map));
+            }
+            Ok(_) => {}
+            Err(Error::Request { status: Some(404), .. }) => {}
+            Err(Error::Refused(r)) => snapshot.notes.push(format!("skipped ConfigMap {namespace}/{name}: refused ({})", r.status)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn best_effort_effect(resource: &Resource) -> &'static str {

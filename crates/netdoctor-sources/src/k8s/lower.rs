@@ -7,6 +7,7 @@
 //! Endpoints (one entry per subset) and EndpointSlices (joined to their service by the
 //! `kubernetes.io/service-name` label) become `Cluster::endpoints`.
 
+use super::ranges;
 use super::raw::{RawObject, RawObjects};
 use super::value::{
     address, boolean, cidr, error, field, integer, labels, list, mapping, number, optional_list, origin, path, port_number, port_ref,
@@ -56,10 +57,20 @@ fn lower_object(object: &RawObject, cluster: &mut Cluster) -> Result<()> {
         "ClusterNetworkPolicy" if is_network_policy_api(&object.api_version) => {
             cluster.admin_policies.push(cluster_network_policy(node)?);
         }
-        // Other resources (ConfigMap, ServiceAccount, RBAC, ...) say nothing about reachability.
+        "ServiceCIDR" if object.api_version.starts_with("networking.k8s.io/") => add_ranges(cluster, ranges::service_cidr(node)?),
+        // Antrea and others have an IPPool kind of their own, in another group.
+        "IPPool" if object.api_version.contains("projectcalico.org/") => add_ranges(cluster, ranges::ip_pool(node)?),
+        "ConfigMap" if object.api_version == "v1" => add_ranges(cluster, ranges::config_map(node)?),
+        // Other resources (Secret, ServiceAccount, RBAC, ...) say nothing about reachability.
         _ => {}
     }
     Ok(())
+}
+
+fn add_ranges(cluster: &mut Cluster, ranges: Vec<netdoctor_model::k8s::ClusterRange>) {
+    for range in ranges {
+        cluster.add_range(range);
+    }
 }
 
 /// `metadata.name`, which every object needs.

@@ -16,6 +16,7 @@ mod files;
 #[cfg(feature = "kube-live")]
 pub mod live;
 mod lower;
+pub mod ranges;
 mod raw;
 mod value;
 

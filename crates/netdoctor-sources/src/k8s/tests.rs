@@ -522,3 +522,81 @@ fn walks_directories_in_name_order() {
     let missing = super::load(&dir.path().join("nope"));
     assert_eq!(missing.errors.len(), 1);
 }
+
+#[test]
+fn reads_cluster_ranges_from_the_objects_that_declare_them() {
+    let text = r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cilium-config, namespace: kube-system}
+data:
+  cluster-pool-ipv4-cidr: "10.0.0.0/8 10.128.0.0/9"
+  enable-ipv4: "true"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: kube-proxy, namespace: kube-system}
+data:
+  config.conf: |-
+    kind: KubeProxyConfiguration
+    clusterCIDR: 10.244.0.0/16,fd00:10:244::/56
+---
+{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-flannel-cfg", "namespace": "kube-flannel"},
+ "data": {"net-conf.json": "{\"Network\": \"10.42.0.0/16\", \"Backend\": {\"Type\": \"vxlan\"}}"}}
+---
+apiVersion: networking.k8s.io/v1beta1
+kind: ServiceCIDR
+metadata: {name: extra}
+spec: {cidrs: [10.112.0.0/16, "fd00:10:96::/112"]}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: pool}
+spec: {cidr: 192.168.0.0/16}
+---
+apiVersion: crd.antrea.io/v1beta1
+kind: IPPool
+metadata: {name: not-calico}
+spec: {ipRanges: [{cidr: 10.9.0.0/16}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-settings, namespace: kube-system}
+data: {podSubnet: 10.1.0.0/16}
+"#;
+    let cluster = ok(text);
+    let got: Vec<(&str, String, &str, Option<u32>)> =
+        cluster.ranges.iter().map(|r| (r.kind.noun(), r.cidr.to_string(), r.source.as_str(), r.origin.span().map(|s| s.line))).collect();
+    assert_eq!(
+        got,
+        [
+            ("pod", "10.0.0.0/8".into(), "cilium-config cluster-pool-ipv4-cidr", Some(6)),
+            ("pod", "10.128.0.0/9".into(), "cilium-config cluster-pool-ipv4-cidr", Some(6)),
+            ("pod", "10.244.0.0/16".into(), "kube-proxy clusterCIDR", Some(15)),
+            ("pod", "fd00:10:244::/56".into(), "kube-proxy clusterCIDR", Some(15)),
+            // Written as a JSON string, so the embedded text has no lines of the file: the value is named.
+            ("pod", "10.42.0.0/16".into(), "kube-flannel-cfg net-conf.json Network", Some(18)),
+            ("service", "10.112.0.0/16".into(), "ServiceCIDR extra", Some(23)),
+            ("service", "fd00:10:96::/112".into(), "ServiceCIDR extra", Some(23)),
+            ("pod", "192.168.0.0/16".into(), "Calico IPPool pool", Some(28)),
+        ]
+    );
+    // The column of a block scalar's embedded key is exact too.
+    assert_eq!(cluster.ranges[2].origin.span().map(|s| s.column), Some(18));
+}
+
+#[test]
+fn bad_cluster_ranges_are_reported_where_they_are_written() {
+    let e = first_error(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kubeadm-config, namespace: kube-system}\ndata:\n  ClusterConfiguration: |\n    kind: ClusterConfiguration\n    networking:\n      podSubnet: 10.244.0.0/33\n",
+    );
+    assert_eq!((e.line, e.column), (8, 18), "{e}");
+    assert!(e.message.contains("`podSubnet` must hold CIDRs") && e.message.contains("10.244.0.0/33"), "{e}");
+    let e = first_error(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-proxy, namespace: kube-system}\ndata:\n  config.conf: |\n    clusterCIDR: [unclosed\n",
+    );
+    assert_eq!(e.line, 6, "{e}");
+    assert!(e.message.contains("`config.conf` does not hold a YAML or JSON configuration"), "{e}");
+    let e = first_error("apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: s}\nspec: {cidrs: [10.96.0.0/40]}\n");
+    assert_eq!((e.line, e.column), (4, 16), "{e}");
+}

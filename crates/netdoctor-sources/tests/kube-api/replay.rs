@@ -154,6 +154,13 @@ fn answer(method: &str, target: &str, authorization: Option<&str>, behaviour: &B
         return status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", "{}");
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    // ConfigMaps are read one by one by name; only kubeadm's exists here.
+    if path.contains("/configmaps/") {
+        return match path {
+            "/api/v1/namespaces/kube-system/configmaps/kubeadm-config" => fixture("configmap-kubeadm-config.json"),
+            _ => status(404, "NotFound", "configmaps \\\"not-here\\\" not found", r#"{"kind":"configmaps"}"#),
+        };
+    }
     // `/api/v1/namespaces/NS/pods` lists what `/api/v1/pods` does, in NS only, in one page.
     if let Some((cluster_path, namespace)) = namespaced(path) {
         let (code, body) = answer(method, &cluster_path, authorization, behaviour);
@@ -187,9 +194,14 @@ fn answer(method: &str, target: &str, authorization: Option<&str>, behaviour: &B
         ("/apis/networking.k8s.io/v1/ingresses", _) => "ingresses.json",
         ("/apis/networking.k8s.io/v1/networkpolicies", _) => "networkpolicies.json",
         ("/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies", _) => "adminnetworkpolicies.json",
-        // Routes, BaselineAdminNetworkPolicies and ClusterNetworkPolicies are not served here.
+        ("/apis/networking.k8s.io/v1/servicecidrs", _) => "servicecidrs.json",
+        // Routes, BaselineAdminNetworkPolicies, ClusterNetworkPolicies and Calico's IPPools are not served here.
         _ => return status(404, "NotFound", "the server could not find the requested resource", "{}"),
     };
+    fixture(file)
+}
+
+fn fixture(file: &str) -> (u16, String) {
     match std::fs::read_to_string(fixtures().join(file)) {
         Ok(body) => (200, body),
         Err(e) => status(404, "NotFound", &format!("fixture {file}: {e}"), "{}"),

@@ -2,9 +2,10 @@
 
 use crate::prelude::*;
 use netdoctor_engine::firewall::{IfaceName, RouteLookup, RouteQuery};
-use netdoctor_engine::host::{is_runtime_device, HostView};
+use netdoctor_engine::host::{is_pod_network_device, is_runtime_device, is_vpn_device, HostView};
 use netdoctor_engine::SubnetSource;
-use netdoctor_model::host::{table_name, Route};
+use netdoctor_model::host::{table_name, Route, RoutingRule};
+use netdoctor_model::k8s::{AddressRange, RangeKind};
 
 declare_rule! {
     /// ## What it checks
@@ -15,6 +16,12 @@ declare_rule! {
     /// Docker's next pool subnet when a VPN route covers it. Policy routing (`ip rule`) is
     /// followed: a rule that sends the subnet to another table (a VPN's, with a higher
     /// priority than `main`) whose route leaves by another device is reported with the rule.
+    /// For Kubernetes, the cluster's pod and service ranges (and nodes' `podCIDRs`, see ND201
+    /// for where ranges come from) against the external ranges, and with host facts (`--host`
+    /// on a node) against the node's routes: a route over the pod range that is not the pod
+    /// network's own (a CNI device, or a route to another node's pods through that node) is an
+    /// error; one over the service range is a warning, since kube-proxy rewrites ClusterIPs
+    /// before routing but the real hosts in the shared range become unreachable from pods.
     ///
     /// ## Why it matters
     /// The host then routes that range into the container bridge: hosts on the VPN or LAN
@@ -36,7 +43,11 @@ declare_rule! {
     /// rules are checked for bridges that exist, for packets the host sends to the subnet; a
     /// rule that applies to some of those packets only (a source range, an input device) is not
     /// judged. IPv6 subnets are not compared with host routes, and the default bridge (docker0),
-    /// which no project declares, is not checked.
+    /// which no project declares, is not checked. A pod network's devices are known by name
+    /// (`cni0`, `flannel.1`, `cali*`, `tunl0`, `cilium_*`, `weave`, `kube-*`, `vxlan*`, `lxc*`,
+    /// `antrea-*`, `ovn-k8s-*`, `genev_sys_*`); routes to other nodes' pods are recognised by a
+    /// node address as gateway, a BGP daemon's protocol (`bird`, `bgp`), or a gateway route inside
+    /// the pod range.
     pub struct OverlapsExternalRange => Error;
 }
 
@@ -77,8 +88,111 @@ impl Check for OverlapsExternalRange {
                 }
             }
         }
+        cluster_external_ranges(cx, out);
         if let Some(host) = &cx.analysis.host {
             host_routes(cx, host, out);
+            cluster_routes(cx, host, out);
+        }
+    }
+}
+
+/// The ranges worth reporting: a node's podCIDR inside a declared range of the same
+/// kind is left out, since the declared range is reported for the same reason.
+fn reportable_ranges<'a>(cx: &'a RuleContext<'_>) -> Vec<AddressRange<'a>> {
+    let ranges = cx.model.k8s.address_ranges();
+    let covered =
+        |r: &AddressRange<'_>| r.node.is_some() && ranges.iter().any(|d| d.node.is_none() && d.kind == r.kind && d.cidr.contains(&r.cidr));
+    ranges.iter().filter(|r| !covered(r)).cloned().collect()
+}
+
+/// `pod range 10.244.0.0/16 (kubeadm-config networking.podSubnet)`.
+fn describe_range(r: &AddressRange<'_>) -> String {
+    format!("{} range {} ({})", r.kind.noun(), r.cidr, r.what)
+}
+
+fn range_help(r: &AddressRange<'_>, other: &ipnet::IpNet) -> String {
+    match r.node {
+        Some(_) => format!("the controller manager hands out podCIDRs from its --cluster-cidr: move it outside {other}"),
+        None => format!("choose a {} range outside {other} when the cluster is (re)created ({})", r.kind.noun(), r.what),
+    }
+}
+
+/// What to do about a route over a cluster range: the route's side is usually the one
+/// that can change without rebuilding the cluster.
+fn route_help(r: &AddressRange<'_>, route: &Route, vpn: bool) -> String {
+    let route_side = if vpn {
+        format!("exclude {} from the VPN's routes (split tunnelling)", r.cidr)
+    } else {
+        format!("move the network behind `{}` off {}", route_text(route), r.cidr)
+    };
+    format!("{route_side}, or {}", range_help(r, &route.destination))
+}
+
+/// Pod and service ranges over the external ranges of `netdoctor.toml`.
+fn cluster_external_ranges(cx: &RuleContext<'_>, out: &mut Diagnostics) {
+    for range in reportable_ranges(cx) {
+        for external in cx.config.external_ranges.iter().filter(|e| range.overlaps(&e.cidr)) {
+            out.report(range.origin, format!("{} overlaps external range `{}` ({})", describe_range(&range), external.name, external.cidr))
+                .subjects([range.cidr.to_string(), external.name.clone()])
+                .help(range_help(&range, &external.cidr));
+        }
+    }
+}
+
+/// Whether a route over a pod range is the pod network's own: through a CNI device, to
+/// another node's pods through that node, or announced by a BGP daemon.
+fn pod_network_route(route: &Route, range: &AddressRange<'_>, cx: &RuleContext<'_>) -> bool {
+    if route.device.as_deref().is_some_and(is_pod_network_device) {
+        return true;
+    }
+    let inside = range.cidr.contains(&route.destination);
+    let through_node = route.gateway.is_some_and(|gw| cx.model.k8s.nodes.iter().any(|n| n.addresses.contains(&gw)));
+    let announced = matches!(route.protocol.as_deref(), Some("bird" | "bgp" | "zebra" | "babel"));
+    let per_node = range.kind == RangeKind::Pods && route.gateway.is_some() && route.destination.prefix_len() > range.cidr.prefix_len();
+    inside && (through_node || announced || per_node)
+}
+
+/// Pod and service ranges over routes of this node that the pod network does not own,
+/// and pod ranges that a policy routing rule sends away before the main table is asked.
+fn cluster_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics) {
+    for range in reportable_ranges(cx) {
+        if range.kind == RangeKind::Pods {
+            if let Some((rule, elsewhere)) = captured_by_rule(host, range.cidr, is_pod_network_device) {
+                out.report(
+                    range.origin,
+                    format!(
+                        "{} is sent to {elsewhere} by policy routing rule `{}`: the node's replies to pods leave by the wrong device",
+                        describe_range(&range),
+                        rule.describe()
+                    ),
+                )
+                .subjects([range.cidr.to_string()])
+                .related(&rule.origin, "this rule captures the range before the main table")
+                .help(format!("{}, or narrow the rule so it leaves the pod range alone", exemption(range.cidr, &rule)));
+            }
+        }
+        let foreign = host.facts.routes.iter().filter(|r| {
+            r.is_main()
+                && r.kind == "unicast"
+                && r.destination.prefix_len() > 0
+                && range.overlaps(&r.destination)
+                && !pod_network_route(r, &range, cx)
+        });
+        for route in foreign {
+            let vpn = route.device.as_deref().is_some_and(|d| is_vpn_device(d, host.facts));
+            let what = if vpn { "VPN route" } else { "host route" };
+            let diagnostic = out.report(range.origin, format!("{} overlaps {what} `{}`", describe_range(&range), route_text(route)));
+            diagnostic
+                .subjects([range.cidr.to_string(), route.destination.to_string()])
+                .related(&route.origin, "the node routes this range elsewhere")
+                .help(route_help(&range, route, vpn));
+            if range.kind == RangeKind::Services {
+                diagnostic.severity(Severity::Warning).help(format!(
+                    "kube-proxy rewrites ClusterIPs before routing, but the hosts behind `{}` that share the range are unreachable from pods: {}",
+                    route_text(route),
+                    route_help(&range, route, vpn)
+                ));
+            }
         }
     }
 }
@@ -140,28 +254,38 @@ fn host_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics)
     }
 }
 
+/// The policy routing rule above `main` that sends what the host addresses to `subnet`
+/// out of a device `owned` does not accept (or refuses it), and where it goes instead.
+fn captured_by_rule(host: &HostView<'_>, subnet: ipnet::IpNet, owned: impl Fn(&str) -> bool) -> Option<(RoutingRule, String)> {
+    if host.facts.routing_rules.is_empty() {
+        return None;
+    }
+    // What the host does with a packet it sends to the subnet (and with replies it
+    // forwards there): the source is the host's own address.
+    let src = host.uplink.as_ref().map_or_else(|| ipnet::IpNet::from(subnet.network()), |u| ipnet::IpNet::from(u.address));
+    let choice = host.firewall.router().choose(&RouteQuery { src: &src, dst: &subnet, iif: None, mark: 0 });
+    let rule = choice.rule.filter(|r| r.table.as_deref().is_none_or(|t| table_name(t) != "main"))?;
+    let elsewhere = match &choice.lookup {
+        RouteLookup::Via(IfaceName::Named(dev), Some(route)) if !owned(dev) => format!("`{}` in table {}", route_text(route), route.table),
+        RouteLookup::Refused(route) => format!("a {} route", route.kind),
+        _ => return None,
+    };
+    Some((rule, elsewhere))
+}
+
+/// The exemption that puts `subnet` back on the main table before `rule`.
+fn exemption(subnet: ipnet::IpNet, rule: &RoutingRule) -> String {
+    format!("exempt the subnet before that rule (`ip rule add to {subnet} lookup main priority {}`)", rule.priority.saturating_sub(1))
+}
+
 /// Existing bridges whose subnet a policy routing rule sends to another table and device.
 fn policy_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics) {
-    if host.facts.routing_rules.is_empty() {
-        return;
-    }
     let topology = &cx.analysis.topology;
     for bridge in host.bridges.iter().filter(|b| b.exists) {
         let (Some(subnet), IfaceName::Named(device)) = (bridge.subnet, &bridge.iface) else { continue };
         let Some(info) = topology.info(bridge.net) else { continue };
         let Some(network) = info.declared.first().and_then(|&d| cx.model.networks.get(d)) else { continue };
-        // What the host does with a packet it sends to the containers (and with replies
-        // it forwards to them): the source is the host's own address.
-        let src = host.uplink.as_ref().map_or_else(|| ipnet::IpNet::from(subnet.network()), |u| ipnet::IpNet::from(u.address));
-        let choice = host.firewall.router().choose(&RouteQuery { src: &src, dst: &subnet, iif: None, mark: 0 });
-        let Some(rule) = choice.rule.filter(|r| r.table.as_deref().is_none_or(|t| table_name(t) != "main")) else { continue };
-        let elsewhere = match &choice.lookup {
-            RouteLookup::Via(IfaceName::Named(dev), Some(route)) if dev != device => {
-                format!("`{}` in table {}", route_text(route), route.table)
-            }
-            RouteLookup::Refused(route) => format!("a {} route", route.kind),
-            _ => continue,
-        };
+        let Some((rule, elsewhere)) = captured_by_rule(host, subnet, |dev| dev == device) else { continue };
         let declared = cx.analysis.addresses.of(bridge.net).find_map(|s| match &s.source {
             SubnetSource::Declared(origin) if s.subnet == subnet => Some(origin),
             _ => None,
@@ -176,10 +300,6 @@ fn policy_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostic
         )
         .subjects([info.name.as_str()])
         .related(&rule.origin, "this rule captures the subnet before the main table")
-        .help(format!(
-            "exempt the subnet before that rule (`ip rule add to {subnet} lookup main priority {}`), narrow the rule, or choose a subnet for `{}` outside what it captures",
-            rule.priority.saturating_sub(1),
-            info.name
-        ));
+        .help(format!("{}, narrow the rule, or choose a subnet for `{}` outside what it captures", exemption(subnet, &rule), info.name));
     }
 }

@@ -1,0 +1,159 @@
+//! The cluster's pod and service ranges, from the objects that declare them: ServiceCIDR
+//! (`networking.k8s.io/v1` and `v1beta1`), Calico's IPPool, and the well-known ConfigMaps
+//! of kubeadm (`kubeadm-config`: `networking.podSubnet`/`serviceSubnet`), kube-proxy
+//! (`clusterCIDR`), Cilium (`cluster-pool-ipv4-cidr`) and flannel (`net-conf.json`
+//! `Network`). Other ConfigMaps, and other keys of these, are never read.
+
+use super::value::{boolean, cidr, error, field, list, mapping, origin, text};
+use crate::error::Result;
+use crate::tree::Node;
+use ipnet::IpNet;
+use netdoctor_model::k8s::{ClusterRange, RangeKind};
+use netdoctor_model::Origin;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The ConfigMaps ranges are read from, by namespace and name, with the data keys read
+/// (the only ones a live read keeps).
+pub const RANGE_CONFIGMAPS: &[(&str, &str, &[&str])] = &[
+    ("kube-system", "kubeadm-config", &["ClusterConfiguration"]),
+    ("kube-system", "kube-proxy", &["config.conf"]),
+    ("kube-system", "cilium-config", &["cluster-pool-ipv4-cidr", "cluster-pool-ipv6-cidr"]),
+    ("kube-flannel", "kube-flannel-cfg", &["net-conf.json"]),
+    ("kube-system", "kube-flannel-cfg", &["net-conf.json"]),
+];
+
+/// `ServiceCIDR`: `spec.cidrs`.
+pub(crate) fn service_cidr(node: &Node) -> Result<Vec<ClusterRange>> {
+    let name = object_name(node);
+    let Some(spec) = mapping(node, "spec")? else { return Ok(Vec::new()) };
+    list(spec, "cidrs")?.iter().map(|c| Ok(range(RangeKind::Services, cidr(c, "cidrs")?, format!("ServiceCIDR {name}"), c))).collect()
+}
+
+/// Calico `IPPool`: `spec.cidr`, unless the pool is disabled.
+pub(crate) fn ip_pool(node: &Node) -> Result<Vec<ClusterRange>> {
+    let name = object_name(node);
+    let Some(spec) = mapping(node, "spec")? else { return Ok(Vec::new()) };
+    if boolean(spec, "disabled")? == Some(true) {
+        return Ok(Vec::new());
+    }
+    let Some(c) = field(spec, "cidr") else { return Ok(Vec::new()) };
+    Ok(vec![range(RangeKind::Pods, cidr(c, "cidr")?, format!("Calico IPPool {name}"), c)])
+}
+
+/// The ranges of one of the well-known ConfigMaps; nothing for any other ConfigMap.
+pub(crate) fn config_map(node: &Node) -> Result<Vec<ClusterRange>> {
+    let name = object_name(node);
+    let namespace = mapping(node, "metadata")?.map(|m| text(m, "namespace")).transpose()?.flatten().unwrap_or("kube-system");
+    if !RANGE_CONFIGMAPS.iter().any(|(ns, n, _)| *ns == namespace && *n == name) {
+        return Ok(Vec::new());
+    }
+    let Some(data) = mapping(node, "data")? else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    let mut add = |kind: RangeKind, source: String, found: Vec<(IpNet, Origin)>| {
+        out.extend(found.into_iter().map(|(cidr, origin)| ClusterRange { kind, cidr, source: source.clone(), origin }));
+    };
+    match name.as_str() {
+        "kubeadm-config" => {
+            let Some(config) = Embedded::read(data, "ClusterConfiguration")? else { return Ok(out) };
+            if let Some(networking) = mapping(&config.root, "networking")? {
+                for (key, kind) in [("podSubnet", RangeKind::Pods), ("serviceSubnet", RangeKind::Services)] {
+                    add(kind, format!("kubeadm-config networking.{key}"), config.cidrs(networking, key)?);
+                }
+            }
+        }
+        "kube-proxy" => {
+            let Some(config) = Embedded::read(data, "config.conf")? else { return Ok(out) };
+            add(RangeKind::Pods, "kube-proxy clusterCIDR".into(), config.cidrs(&config.root, "clusterCIDR")?);
+        }
+        "cilium-config" => {
+            for key in ["cluster-pool-ipv4-cidr", "cluster-pool-ipv6-cidr"] {
+                let Some(value) = field(data, key) else { continue };
+                let found = split_cidrs(value, key, value)?.into_iter().map(|c| (c, origin(value))).collect();
+                add(RangeKind::Pods, format!("cilium-config {key}"), found);
+            }
+        }
+        "kube-flannel-cfg" => {
+            let Some(config) = Embedded::read(data, "net-conf.json")? else { return Ok(out) };
+            for key in ["Network", "IPv6Network"] {
+                add(RangeKind::Pods, format!("kube-flannel-cfg net-conf.json {key}"), config.cidrs(&config.root, key)?);
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+fn object_name(node: &Node) -> String {
+    mapping(node, "metadata").ok().flatten().and_then(|m| text(m, "name").ok().flatten()).unwrap_or_default().to_string()
+}
+
+fn range(kind: RangeKind, cidr: IpNet, source: String, at: &Node) -> ClusterRange {
+    ClusterRange { kind, cidr, source, origin: origin(at) }
+}
+
+/// A configuration file held in a ConfigMap value (YAML or JSON), parsed on its own.
+struct Embedded<'a> {
+    root: Node,
+    /// The ConfigMap value holding it.
+    outer: &'a Node,
+    /// Written as a block scalar (`key: |` and the text on the following lines), so a
+    /// line of the embedded text is a line of the manifest.
+    block: bool,
+}
+
+impl<'a> Embedded<'a> {
+    fn read(data: &'a Node, key: &str) -> Result<Option<Embedded<'a>>> {
+        let Some(entry) = data.entry(key).filter(|e| !e.value.is_null()) else { return Ok(None) };
+        let outer = &entry.value;
+        let body = outer.as_scalar().ok_or_else(|| error(outer, format!("`{key}` must be a string holding a configuration file")))?;
+        let file: Arc<Path> = Arc::from(Path::new(key));
+        let block = outer.span.line > entry.key_span.line;
+        let root = crate::yaml::parse(body, file).map_err(|e| {
+            error(outer, format!("`{key}` does not hold a YAML or JSON configuration (line {} of it: {})", e.line, e.message))
+        })?;
+        Ok(Some(Embedded { root, outer, block }))
+    }
+
+    /// Where an embedded node is in the manifest: exact for block scalars of a file, the
+    /// ConfigMap value otherwise.
+    fn origin(&self, inner: &Node) -> Origin {
+        match origin(self.outer) {
+            Origin::File(span) if self.block => {
+                let line = span.line + inner.span.line.saturating_sub(1);
+                let column = span.column + inner.span.column.saturating_sub(1);
+                Origin::File(netdoctor_model::Span::new(span.file.clone(), line, column))
+            }
+            other => other,
+        }
+    }
+
+    /// The CIDRs under `key` of an embedded mapping, each located.
+    fn cidrs(&self, config: &Node, key: &str) -> Result<Vec<(IpNet, Origin)>> {
+        let Some(value) = field(config, key) else { return Ok(Vec::new()) };
+        let at = match self.origin(value) {
+            Origin::File(span) => Node::new(value.value.clone(), span),
+            Origin::Logical(_) => self.outer.clone(),
+        };
+        Ok(split_cidrs(value, key, &at)?.into_iter().map(|c| (c, origin(&at))).collect())
+    }
+}
+
+/// A value holding one CIDR or several separated by commas or spaces (dual-stack
+/// `10.244.0.0/16,fd00:10:244::/56`); errors point at `at`.
+fn split_cidrs(value: &Node, key: &str, at: &Node) -> Result<Vec<IpNet>> {
+    let text = value.as_scalar().ok_or_else(|| error(at, format!("`{key}` must be a string of CIDRs, found {}", value.kind_name())))?;
+    let mut out = Vec::new();
+    for part in text.split([',', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<IpNet>() {
+            Ok(net) => out.push(net.trunc()),
+            Err(_) => return Err(error(at, format!("`{key}` must hold CIDRs such as 10.244.0.0/16, found `{part}`"))),
+        }
+    }
+    Ok(out)
+}
+
+/// A range written in `netdoctor.toml`.
+pub fn configured_range(kind: RangeKind, cidr: IpNet, key: &str, origin: Origin) -> ClusterRange {
+    ClusterRange { kind, cidr, source: format!("netdoctor.toml {key}"), origin }
+}
