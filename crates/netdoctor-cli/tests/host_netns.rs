@@ -621,3 +621,48 @@ fn a_kubernetes_node_with_a_vpn_over_the_pod_range_is_nd202() {
     ns.ok(&["ip", "rule", "add", "to", "10.244.0.0/16", "lookup", "main", "priority", "99"], None);
     assert_eq!(messages(&check_manifest_json(&ns, &manifest), "ND202"), Vec::<String>::new());
 }
+
+/// Real VXLAN and bridge devices of a flannel-style node: `flannel.1` forced to MTU 1500
+/// over the 1500-byte uplink, and `cni0` at 1500 above the tunnel's 1450 once that is fixed.
+/// ND206 reads their MTUs from the kernel; with flannel's own values it is quiet.
+#[test]
+fn tunnel_and_pod_bridge_mtus_are_read_from_the_kernel() {
+    if !can_run() {
+        return;
+    }
+    let ns = Netns::new("m");
+    build_host(&ns);
+    for cmd in [
+        // Not bound to the uplink (`dev`), or the kernel itself refuses an MTU that does not fit.
+        "ip link add flannel.1 type vxlan id 1 dstport 8472 local 192.0.2.10",
+        "ip link set flannel.1 mtu 1500",
+        "ip link set flannel.1 up",
+        "ip link add cni0 type bridge",
+        "ip link set cni0 up",
+    ] {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        ns.ok(&args, None);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("cluster.yaml");
+    std::fs::write(&manifest, KUBEADM).unwrap();
+    let nd206 = |ns: &Netns| {
+        let netdoctor = env!("CARGO_BIN_EXE_netdoctor");
+        let out = ns.exec(&[netdoctor, "check", manifest.to_str().unwrap(), "--host", "--select", "ND206", "--format", "json"], None);
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+        messages(&report, "ND206")
+    };
+    assert_eq!(
+        nd206(&ns),
+        ["tunnel `flannel.1` (VXLAN) has MTU 1500, but the host's default route leaves through `ndte0` with MTU 1500, which carries 1450 after VXLAN's 50 bytes: larger packets are dropped or fragmented"]
+    );
+    ns.ok(&["ip", "link", "set", "flannel.1", "mtu", "1450"], None);
+    assert_eq!(
+        nd206(&ns),
+        ["pod bridge `cni0` has MTU 1500, but the pod network's tunnel `flannel.1` carries 1450: large packets between pods on different nodes are dropped or fragmented"]
+    );
+    ns.ok(&["ip", "link", "set", "cni0", "mtu", "1450"], None);
+    assert_eq!(nd206(&ns), Vec::<String>::new());
+}

@@ -1,7 +1,7 @@
 //! ND206: MTUs that do not fit the path a packet takes.
 
 use crate::prelude::*;
-use netdoctor_engine::host::HostView;
+use netdoctor_engine::host::{is_pod_network_device, HostView};
 
 /// The MTU the engine gives a network without an explicit one.
 const DEFAULT_MTU: u32 = 1500;
@@ -15,7 +15,11 @@ declare_rule! {
     /// 50, where an overlay without an explicit MTU counts as the driver's 1450), or a service
     /// attached to networks with different MTUs. With host
     /// facts, also a bridge network whose MTU (explicit, or 1500) is larger than the MTU of the
-    /// host's default-route device (a 1450 cloud uplink, a 1420 WireGuard tunnel).
+    /// host's default-route device (a 1450 cloud uplink, a 1420 WireGuard tunnel). On any host
+    /// (a Kubernetes node): a tunnel device (VXLAN, Geneve, IPIP, GRE, WireGuard: `flannel.1`,
+    /// `vxlan.calico`, `tunl0`, `cilium_vxlan`, `wg0`) whose MTU plus its encapsulation does
+    /// not fit the default-route device, and a pod network bridge (`cni0`, `cbr0`) whose MTU is
+    /// larger than the pod network's tunnel carries.
     ///
     /// ## Why it matters
     /// Packets larger than the path allows are dropped when "don't fragment" is set: small
@@ -97,6 +101,7 @@ impl Check for MtuMismatch {
         }
         if let Some(host) = &cx.analysis.host {
             egress_mtu(cx, host, out);
+            tunnel_mtu(host, out);
         }
     }
 }
@@ -139,5 +144,68 @@ fn egress_mtu(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics) 
             "set com.docker.network.driver.mtu to {uplink_mtu} or less on `{}`; daemon.json's \"mtu\" covers only the default bridge, `\"default-network-opts\": {{\"bridge\": {{\"com.docker.network.driver.mtu\": \"{uplink_mtu}\"}}}}` covers new networks",
             info.name
         ));
+    }
+}
+
+/// Bytes a tunnel of this link kind adds to each packet over an IPv4 underlay.
+fn encapsulation(kind: &str) -> Option<(u32, &'static str)> {
+    match kind {
+        "vxlan" => Some((50, "VXLAN")),
+        "geneve" => Some((50, "Geneve")),
+        "ipip" => Some((20, "IPIP")),
+        "gre" | "gretap" => Some((24, "GRE")),
+        "wireguard" => Some((60, "WireGuard")),
+        _ => None,
+    }
+}
+
+/// Tunnel devices whose packets do not fit the uplink once encapsulated, and pod bridges
+/// whose packets do not fit the pod network's tunnel.
+fn tunnel_mtu(host: &HostView<'_>, out: &mut Diagnostics) {
+    let Some(uplink) = &host.uplink else { return };
+    let Some(uplink_mtu) = host.facts.interface(&uplink.iface).and_then(|i| i.mtu) else { return };
+    let uplink_origin = host.facts.interface(&uplink.iface).map(|i| i.origin.clone());
+    let tunnels = host.facts.interfaces.iter().filter(|i| i.up && i.name != uplink.iface).filter_map(|i| {
+        let (overhead, name) = encapsulation(i.kind.as_deref()?)?;
+        Some((i, i.mtu?, overhead, name))
+    });
+    let mut pod_tunnel: Option<(&str, u32)> = None;
+    for (iface, mtu, overhead, kind) in tunnels {
+        if is_pod_network_device(&iface.name) && pod_tunnel.is_none_or(|(_, m)| mtu < m) {
+            pod_tunnel = Some((iface.name.as_str(), mtu));
+        }
+        let fits = uplink_mtu.saturating_sub(overhead);
+        if mtu <= fits {
+            continue;
+        }
+        let d = out.report(
+            &iface.origin,
+            format!(
+                "tunnel `{}` ({kind}) has MTU {mtu}, but the host's default route leaves through `{}` with MTU {uplink_mtu}, which carries {fits} after {kind}'s {overhead} bytes: larger packets are dropped or fragmented",
+                iface.name, uplink.iface
+            ),
+        );
+        d.subjects([iface.name.as_str()]).help(format!(
+            "set the tunnel's MTU to {fits} or less (for a pod network, the CNI plugin's MTU setting), or raise `{}`'s MTU",
+            uplink.iface
+        ));
+        if let Some(origin) = &uplink_origin {
+            d.related(origin, "the egress device's MTU");
+        }
+    }
+    let Some((tunnel, tunnel_mtu)) = pod_tunnel else { return };
+    let pod_bridges =
+        host.facts.interfaces.iter().filter(|i| i.up && i.kind.as_deref() == Some("bridge") && is_pod_network_device(&i.name));
+    for bridge in pod_bridges {
+        let Some(mtu) = bridge.mtu.filter(|m| *m > tunnel_mtu) else { continue };
+        out.report(
+            &bridge.origin,
+            format!(
+                "pod bridge `{}` has MTU {mtu}, but the pod network's tunnel `{tunnel}` carries {tunnel_mtu}: large packets between pods on different nodes are dropped or fragmented",
+                bridge.name
+            ),
+        )
+        .subjects([bridge.name.as_str(), tunnel])
+        .help(format!("set the pod network's MTU to {tunnel_mtu} or less (the CNI config's `mtu`), then restart the pods so their interfaces pick it up"));
     }
 }
