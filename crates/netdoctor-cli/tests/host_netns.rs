@@ -630,7 +630,7 @@ fn tunnel_and_pod_bridge_mtus_are_read_from_the_kernel() {
     if !can_run() {
         return;
     }
-    let ns = Netns::new("m");
+    let ns = Netns::new("u");
     build_host(&ns);
     for cmd in [
         // Not bound to the uplink (`dev`), or the kernel itself refuses an MTU that does not fit.
@@ -665,4 +665,57 @@ fn tunnel_and_pod_bridge_mtus_are_read_from_the_kernel() {
     );
     ns.ok(&["ip", "link", "set", "cni0", "mtu", "1450"], None);
     assert_eq!(nd206(&ns), Vec::<String>::new());
+}
+
+/// A flannel-style node (`cni0` 10.244.0.1/24, `flannel.1` with a route to node-b's pods)
+/// with Docker's rule set loaded: the FORWARD policy DROP drops the pods' traffic (ND501,
+/// named by its line in the namespace's own `iptables-save`); flannel's FLANNEL-FWD accepts
+/// clear it.
+#[test]
+fn docker_forward_drop_on_a_kubernetes_node_is_nd501() {
+    if !can_run() {
+        return;
+    }
+    let ns = Netns::new("w");
+    build_host(&ns);
+    for cmd in [
+        "ip link add cni0 type bridge",
+        "ip addr add 10.244.0.1/24 dev cni0",
+        "ip link set cni0 up",
+        "ip link add flannel.1 type vxlan id 1 dstport 8472 dev ndte0",
+        "ip addr add 10.244.0.0/32 dev flannel.1",
+        "ip link set flannel.1 up",
+        "ip route add 10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink",
+    ] {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        ns.ok(&args, None);
+    }
+    ns.ok(&["iptables-restore"], Some(RULES));
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("cluster.yaml");
+    std::fs::write(&manifest, KUBEADM).unwrap();
+    let nd501 = |ns: &Netns| {
+        let netdoctor = env!("CARGO_BIN_EXE_netdoctor");
+        let out = ns.exec(&[netdoctor, "check", manifest.to_str().unwrap(), "--host", "--select", "ND501", "--format", "json"], None);
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+        report
+    };
+    let report = nd501(&ns);
+    assert_eq!(
+        messages(&report, "ND501"),
+        [
+            "pods on `cni0` (10.244.0.0/24) reaching outside (tcp/443): dropped by the DROP policy of filter FORWARD",
+            "pods on `cni0` (10.244.0.0/24) reaching pods on another node (10.244.1.0/24, tcp/443): dropped by the DROP policy of filter FORWARD",
+        ],
+        "{report:#}"
+    );
+    for rule in ["-s", "-d"] {
+        ns.ok(
+            &["iptables", "-I", "FORWARD", rule, "10.244.0.0/16", "-m", "comment", "--comment", "flanneld forward", "-j", "ACCEPT"],
+            None,
+        );
+    }
+    assert_eq!(messages(&nd501(&ns), "ND501"), Vec::<String>::new());
 }

@@ -10,11 +10,12 @@
 //! and the subnet Docker would pick, skipping ranges the host already routes.
 
 use crate::address::{AddressPlan, AddressPool, SubnetSource};
-use crate::firewall::{Endpoint, Firewall, Flow, IfaceName, Original, PathKind, Trace};
+use crate::firewall::{Endpoint, Firewall, Flow, IfaceName, Original, PathKind, RouteLookup, Trace};
 use crate::names::Resolution;
 use crate::topology::{NetId, Stack, Topology};
 use ipnet::IpNet;
 use netdoctor_model::host::{HostFacts, IpFamily, IpProto, Route};
+use netdoctor_model::k8s::RangeKind;
 use netdoctor_model::{Model, Origin, PortRange, Protocol};
 use std::net::IpAddr;
 
@@ -55,6 +56,8 @@ pub enum Purpose {
     Published { workload: usize, port: usize },
     /// Overlay/cluster peers reaching the host on an underlay port.
     Underlay { what: String },
+    /// Pods on this Kubernetes node reaching pods on other nodes or outside.
+    Pods { range: IpNet },
 }
 
 /// A flow the host is checked for, with what it stands for.
@@ -157,6 +160,69 @@ impl<'m> HostView<'m> {
                 })
             })
             .collect()
+    }
+
+    /// Pods on this node (a Kubernetes node's pod subnet: a pod network device's connected
+    /// subnet, or its routes, inside a pod range) reaching pods on another node and reaching
+    /// outside: new TCP connections to port 443, from the pod device out of the device the
+    /// host routes them to.
+    pub fn pod_flows(&self, model: &Model) -> Vec<HostFlow> {
+        let ranges: Vec<_> = model.k8s.address_ranges().into_iter().filter(|r| r.kind == RangeKind::Pods).collect();
+        let Some((local, device)) = self.local_pod_subnet(&ranges) else { return Vec::new() };
+        let Some(range) = ranges.iter().find(|r| r.cidr.contains(&local)) else { return Vec::new() };
+        let mut out = Vec::new();
+        let mut flow_to = |dst: Endpoint, out_iface: IfaceName, label: String| {
+            let flow = Flow::tcp(Endpoint::remote(local), dst, 443).entering(IfaceName::Named(device.clone())).leaving(out_iface);
+            out.push(HostFlow {
+                purpose: Purpose::Pods { range: range.cidr },
+                flow,
+                net: None,
+                origin: range.origin.clone(),
+                label,
+                predicted: false,
+            });
+        };
+        // Another node's pods: a node's podCIDR, else the rest of the pod range.
+        let elsewhere = |c: &IpNet| !c.contains(&local) && !local.contains(c) && range.cidr.contains(c);
+        let remote = ranges.iter().map(|r| r.cidr).find(|c| elsewhere(c)).or_else(|| {
+            self.facts.routes.iter().filter(|r| r.is_main() && r.kind == "unicast").map(|r| r.destination).find(|c| elsewhere(c))
+        });
+        if let Some(remote) = remote {
+            if let RouteLookup::Via(iface @ IfaceName::Named(_), _) = self.firewall.router().lookup(&remote) {
+                flow_to(
+                    Endpoint::remote(remote),
+                    iface,
+                    format!("pods on `{device}` ({local}) reaching pods on another node ({remote}, tcp/443)"),
+                );
+            }
+        }
+        if let Some(uplink) = &self.uplink {
+            let label = format!("pods on `{device}` ({local}) reaching outside (tcp/443)");
+            flow_to(Endpoint::anywhere(IpFamily::of(&local)), IfaceName::Named(uplink.iface.clone()), label);
+        }
+        out
+    }
+
+    /// This node's pod subnet and the device its pods hang off.
+    fn local_pod_subnet(&self, ranges: &[netdoctor_model::k8s::AddressRange<'_>]) -> Option<(IpNet, String)> {
+        let in_pod_range = |net: &IpNet| ranges.iter().any(|r| r.cidr.contains(net));
+        let is_tunnel = |name: &str| self.facts.interface(name).and_then(|i| i.kind.as_deref()).is_some_and(|k| TUNNEL_KINDS.contains(&k));
+        // A pod bridge with an address in the pod range (flannel's cni0, kubenet's cbr0).
+        let bridge = self.facts.addresses.iter().find(|a| {
+            a.network.prefix_len() < a.network.max_prefix_len()
+                && is_pod_network_device(&a.interface)
+                && !is_tunnel(&a.interface)
+                && in_pod_range(&a.network.trunc())
+        });
+        if let Some(a) = bridge {
+            return Some((a.network.trunc(), a.interface.clone()));
+        }
+        // Routes to single pods through their veths (Calico's `cali*`, Cilium's `lxc*`).
+        self.facts.routes.iter().find_map(|r| {
+            let dev = r.device.as_deref()?;
+            (r.is_main() && is_pod_network_device(dev) && !is_tunnel(dev) && in_pod_range(&r.destination))
+                .then(|| (r.destination, dev.to_string()))
+        })
     }
 
     /// Each workload reaching each peer it refers to, on the bridge networks they share.
@@ -424,6 +490,9 @@ pub fn is_pod_network_device(device: &str) -> bool {
     ];
     PREFIXES.iter().any(|p| device.starts_with(p))
 }
+
+/// Link kinds that carry packets to other hosts inside another packet.
+pub const TUNNEL_KINDS: &[&str] = &["vxlan", "geneve", "ipip", "gre", "gretap", "wireguard"];
 
 /// Whether a device looks like a VPN tunnel: `tun`/`tap`, WireGuard, PPP, IPsec.
 pub fn is_vpn_device(device: &str, facts: &HostFacts) -> bool {

@@ -3,6 +3,7 @@
 use super::{blame, Blame};
 use crate::prelude::*;
 use netdoctor_engine::firewall::PathKind;
+use netdoctor_engine::host::Purpose;
 use netdoctor_model::host::Backend;
 
 declare_rule! {
@@ -11,13 +12,17 @@ declare_rule! {
     /// traced through the host's iptables rules, that the FORWARD chain drops: by its DROP
     /// policy with no ACCEPT for the network, or by a catch-all DROP/REJECT rule after
     /// Docker's chains. Native nftables forward chains (`nft -j list ruleset`) count too: a
-    /// drop policy or rule there is named by table, chain and rule handle. Needs host facts
-    /// (`--host`, `--host-facts`).
+    /// drop policy or rule there is named by table, chain and rule handle. On a Kubernetes node
+    /// (manifests or `--kube` with the node's host facts), the same for this node's pods
+    /// reaching pods on another node and reaching outside. Needs host facts (`--host`,
+    /// `--host-facts`).
     ///
     /// ## Why it matters
     /// Containers start and resolve names, but every connection out of the network times
     /// out. It happens when Docker's iptables management is off, when a firewall reload
-    /// flushed Docker's rules, or when a hardening script set `iptables -P FORWARD DROP`.
+    /// flushed Docker's rules, or when a hardening script set `iptables -P FORWARD DROP`. On a
+    /// Kubernetes node, installing Docker sets the FORWARD policy to DROP and pods on different
+    /// nodes stop reaching each other unless the CNI plugin accepts its own traffic.
     ///
     /// ## Example
     /// ```text
@@ -45,6 +50,7 @@ impl Check for ForwardDrop {
         let topology = &cx.analysis.topology;
         let mut flows = host.egress_flows(cx.model, topology);
         flows.extend(host.peer_flows(cx.model, topology, |from, name| cx.analysis.resolve(from, name)));
+        flows.extend(host.pod_flows(cx.model));
         for hf in flows {
             let trace = host.trace(&hf.flow);
             if trace.path != Some(PathKind::Forward) {
@@ -66,7 +72,9 @@ impl Check for ForwardDrop {
                 .and_then(|n| host.bridge(n))
                 .and_then(|b| b.subnet)
                 .map_or_else(|| "the network's subnet".to_string(), |s| s.to_string());
-            let help = if let Some((table, chain, handle)) = native {
+            let help = if let Purpose::Pods { range } = hf.purpose {
+                pod_help(range, native.as_ref(), docker_manages)
+            } else if let Some((table, chain, handle)) = native {
                 let delete =
                     handle.map_or_else(String::new, |h| format!(", or delete the rule: `nft delete rule {table} {chain} handle {h}`"));
                 format!("the nftables chain `{table} {chain}` decides it, not Docker's iptables rules: accept the network before the drop (`nft insert rule {table} {chain} ip saddr {subnet} accept` and `ip daddr {subnet} ct state established,related accept`){delete}")
@@ -79,5 +87,20 @@ impl Check for ForwardDrop {
                 .related(&hf.origin, "the traffic is needed here")
                 .help(help);
         }
+    }
+}
+
+/// What to do when a node's firewall drops its pods' traffic.
+fn pod_help(range: ipnet::IpNet, native: Option<&(String, String, Option<u64>)>, docker_manages: bool) -> String {
+    match native {
+        Some((table, chain, _)) => format!(
+            "the nftables chain `{table} {chain}` drops it: accept the pod range before the drop (`nft insert rule {table} {chain} ip saddr {range} accept` and `ip daddr {range} accept`)"
+        ),
+        None if docker_manages => format!(
+            "Docker's FORWARD policy DROP covers pods too: accept the pod range in DOCKER-USER (`iptables -I DOCKER-USER -s {range} -j ACCEPT` and `iptables -I DOCKER-USER -d {range} -j ACCEPT`), or let the CNI plugin add its own accept rules"
+        ),
+        None => format!(
+            "accept the pod range before the drop: `iptables -I FORWARD -s {range} -j ACCEPT` and `iptables -I FORWARD -d {range} -j ACCEPT` (flannel and Calico add such rules themselves when their iptables handling is on)"
+        ),
     }
 }
