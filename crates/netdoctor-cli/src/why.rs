@@ -42,7 +42,8 @@ pub struct WhyArgs {
     /// Without `--docker`/`--snapshot`: the Compose file(s) to read [default: the project here]
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Trace layer 5 through this host's firewall, read live (iptables, routes, sysctls).
+    /// Trace layer 5 through this host's firewall, read live (iptables, routes, sysctls); for
+    /// Kubernetes, on a node: SRC is taken to run there, layers 2 and 5 use its routes and firewall.
     #[arg(long)]
     pub host: bool,
     /// Trace layer 5 through host facts captured earlier (a directory or a `snapshot --host` bundle).
@@ -124,13 +125,11 @@ pub fn run(args: WhyArgs) -> u8 {
 pub fn load(args: &WhyArgs) -> (Model, Vec<InputError>) {
     // A live cluster, or a snapshot of one.
     let kube_snapshot = args.engine.snapshot.clone().filter(|p| crate::kube::is_snapshot(p)).map(crate::kube::KubeInput::Snapshot);
-    if let Some(input) = args.kube.input().or(kube_snapshot) {
-        return crate::kube::load_model(&input, args.kube.verbose);
-    }
-    if !args.manifests.is_empty() {
-        return load_manifests(&args.manifests);
-    }
-    let (mut model, mut errors) = if args.engine.wanted() {
+    let (mut model, mut errors) = if let Some(input) = args.kube.input().or(kube_snapshot) {
+        crate::kube::load_model(&input, args.kube.verbose)
+    } else if !args.manifests.is_empty() {
+        load_manifests(&args.manifests)
+    } else if args.engine.wanted() {
         let (input, selection) = args.engine.input(args.projects.clone());
         live::load(&input, &selection, &std::env::vars().collect())
     } else {

@@ -130,3 +130,79 @@ fn unknown_names_and_missing_manifests_exit_2_with_a_suggestion() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no Kubernetes objects"));
 }
+
+/// `why` over examples/k8s-shop plus `extra` (a manifest giving the pod range and node-b),
+/// with the host facts of a node: (exit code, document).
+fn why_on_node(extra: &str, host_facts: &std::path::Path, from: &str, to: &str, port: &str) -> (i32, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(example()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(extra, dir.path().join("node.yaml")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["why", from, to, "--port", port, "--format", "json", "--host-facts"])
+        .arg(host_facts)
+        .arg(dir.path())
+        .output()
+        .expect("run netdoctor");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let doc: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: not JSON:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../netdoctor-rules/tests/fixtures")
+}
+
+#[test]
+fn on_a_node_layers_2_and_5_use_its_routes_and_firewall() {
+    let nd501 = fixtures().join("ND501");
+    let manifest = nd501.join("fires-k8s-node.yaml");
+    // Docker's FORWARD DROP on the node: layer 5 names the policy.
+    let (code, doc) =
+        why_on_node(manifest.to_str().unwrap(), &nd501.join("fires-k8s-node.host"), "shop/api", "db.data.svc.cluster.local", "tcp/5432");
+    assert_eq!((code, doc["verdict"].as_str()), (1, Some("denied")), "{doc:#}");
+    let (layer, evidence, _, fix) = failure(&doc);
+    assert_eq!(layer, 5, "{doc:#}");
+    assert!(evidence.contains("dropped by the DROP policy of filter FORWARD"), "{evidence}");
+    assert!(fix.contains("iptables -I FORWARD -s 10.244.0.0/16 -j ACCEPT"), "{fix}");
+    let ip = doc["steps"][1]["evidence"].to_string();
+    assert_eq!(doc["steps"][1]["status"], "pass", "{doc:#}");
+    assert!(ip.contains("pods on `cni0` (10.244.0.0/24)") && ip.contains("via `flannel.1`"), "{ip}");
+    // flannel's own accepts: allowed, and layer 5 names the rule that accepts.
+    let (code, doc) =
+        why_on_node(manifest.to_str().unwrap(), &nd501.join("quiet-k8s-node.host"), "shop/api", "db.data.svc.cluster.local", "tcp/5432");
+    assert_eq!((code, doc["verdict"].as_str()), (0, Some("allowed")), "{doc:#}");
+    assert!(doc["steps"][4]["evidence"].to_string().contains("accepted by filter FLANNEL-FWD rule 1"), "{doc:#}");
+}
+
+#[test]
+fn on_a_node_whose_vpn_takes_the_pod_range_layer_2_names_the_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fixtures().join("ND501/quiet-k8s-node.host");
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    // No route to node-b's pods through flannel.1: a VPN's 10.0.0.0/8 catches them.
+    let routes = r#"[
+  {"dst": "default", "gateway": "10.0.1.1", "dev": "eth0", "protocol": "dhcp", "flags": []},
+  {"dst": "10.0.0.0/8", "dev": "tun0", "scope": "link", "flags": []},
+  {"dst": "10.0.1.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "10.0.1.5", "flags": []},
+  {"dst": "10.244.0.0/24", "dev": "cni0", "protocol": "kernel", "scope": "link", "prefsrc": "10.244.0.1", "flags": []}
+]
+"#;
+    std::fs::write(dir.path().join("ip-route.json"), routes).unwrap();
+    let manifest = fixtures().join("ND501/fires-k8s-node.yaml");
+    let (code, doc) = why_on_node(manifest.to_str().unwrap(), dir.path(), "shop/api", "db.data.svc.cluster.local", "tcp/5432");
+    assert_eq!(code, 1, "{doc:#}");
+    let (layer, evidence, _, fix) = failure(&doc);
+    assert_eq!(layer, 2, "{doc:#}");
+    assert!(evidence.contains("out of `tun0` by route `10.0.0.0/8 dev tun0`, not into the pod network"), "{evidence}");
+    assert!(fix.contains("exclude the pod range 10.244.0.0/16"), "{fix}");
+    // Without host facts, layers 2 and 5 say how to check them.
+    let (_, doc) = why("shop/api", "db.data.svc.cluster.local", "tcp/5432");
+    assert!(doc["steps"][1]["evidence"].to_string().contains("`--host` on a node checks them"), "{doc:#}");
+}

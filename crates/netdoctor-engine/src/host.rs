@@ -76,6 +76,20 @@ pub struct HostFlow {
     pub predicted: bool,
 }
 
+/// This host seen as a Kubernetes node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodNode {
+    /// The pods of this node get addresses here.
+    pub subnet: IpNet,
+    /// The device they hang off (`cni0`, or a pod's `cali…`/`lxc…` veth).
+    pub device: String,
+    /// The cluster's pod range holding `subnet`, and where it is declared.
+    pub range: IpNet,
+    pub range_origin: Origin,
+    /// Another node's pods, when a node's podCIDR or a route says where they are.
+    pub remote: Option<IpNet>,
+}
+
 /// The traces of a published port.
 #[derive(Debug, Clone)]
 pub struct PublishedTrace {
@@ -162,32 +176,39 @@ impl<'m> HostView<'m> {
             .collect()
     }
 
-    /// Pods on this node (a Kubernetes node's pod subnet: a pod network device's connected
-    /// subnet, or its routes, inside a pod range) reaching pods on another node and reaching
-    /// outside: new TCP connections to port 443, from the pod device out of the device the
-    /// host routes them to.
-    pub fn pod_flows(&self, model: &Model) -> Vec<HostFlow> {
+    /// This host as a Kubernetes node: its pod subnet (a pod network device's connected
+    /// subnet, or its routes to single pods, inside a pod range of the model), the device
+    /// its pods hang off, and a subnet of another node's pods.
+    pub fn pod_node(&self, model: &Model) -> Option<PodNode> {
         let ranges: Vec<_> = model.k8s.address_ranges().into_iter().filter(|r| r.kind == RangeKind::Pods).collect();
-        let Some((local, device)) = self.local_pod_subnet(&ranges) else { return Vec::new() };
-        let Some(range) = ranges.iter().find(|r| r.cidr.contains(&local)) else { return Vec::new() };
-        let mut out = Vec::new();
-        let mut flow_to = |dst: Endpoint, out_iface: IfaceName, label: String| {
-            let flow = Flow::tcp(Endpoint::remote(local), dst, 443).entering(IfaceName::Named(device.clone())).leaving(out_iface);
-            out.push(HostFlow {
-                purpose: Purpose::Pods { range: range.cidr },
-                flow,
-                net: None,
-                origin: range.origin.clone(),
-                label,
-                predicted: false,
-            });
-        };
-        // Another node's pods: a node's podCIDR, else the rest of the pod range.
+        let (local, device) = self.local_pod_subnet(&ranges)?;
+        let range = ranges.iter().find(|r| r.cidr.contains(&local))?;
+        // Another node's pods: a node's podCIDR, else a route into the rest of the pod range.
         let elsewhere = |c: &IpNet| !c.contains(&local) && !local.contains(c) && range.cidr.contains(c);
         let remote = ranges.iter().map(|r| r.cidr).find(|c| elsewhere(c)).or_else(|| {
             self.facts.routes.iter().filter(|r| r.is_main() && r.kind == "unicast").map(|r| r.destination).find(|c| elsewhere(c))
         });
-        if let Some(remote) = remote {
+        Some(PodNode { subnet: local, device, range: range.cidr, range_origin: range.origin.clone(), remote })
+    }
+
+    /// Pods on this node reaching pods on another node and reaching outside: new TCP
+    /// connections to port 443, from the pod device out of the device the host routes them to.
+    pub fn pod_flows(&self, model: &Model) -> Vec<HostFlow> {
+        let Some(node) = self.pod_node(model) else { return Vec::new() };
+        let (local, device) = (node.subnet, &node.device);
+        let mut out = Vec::new();
+        let mut flow_to = |dst: Endpoint, out_iface: IfaceName, label: String| {
+            let flow = Flow::tcp(Endpoint::remote(local), dst, 443).entering(IfaceName::Named(device.clone())).leaving(out_iface);
+            out.push(HostFlow {
+                purpose: Purpose::Pods { range: node.range },
+                flow,
+                net: None,
+                origin: node.range_origin.clone(),
+                label,
+                predicted: false,
+            });
+        };
+        if let Some(remote) = node.remote {
             if let RouteLookup::Via(iface @ IfaceName::Named(_), _) = self.firewall.router().lookup(&remote) {
                 flow_to(
                     Endpoint::remote(remote),
@@ -489,6 +510,20 @@ pub fn is_pod_network_device(device: &str) -> bool {
         "nodelocaldns",
     ];
     PREFIXES.iter().any(|p| device.starts_with(p))
+}
+
+/// Whether a route over a pod range is the pod network's own: through a pod network
+/// device, to another node's pods through that node (a node address as gateway), announced
+/// by a BGP daemon, or, for pod ranges, a gateway route inside the range (host-gw).
+pub fn is_pod_network_route(route: &Route, range: &IpNet, pods: bool, node_addresses: &[IpAddr]) -> bool {
+    if route.device.as_deref().is_some_and(is_pod_network_device) {
+        return true;
+    }
+    let inside = range.contains(&route.destination);
+    let through_node = route.gateway.is_some_and(|gw| node_addresses.contains(&gw));
+    let announced = matches!(route.protocol.as_deref(), Some("bird" | "bgp" | "zebra" | "babel"));
+    let per_node = pods && route.gateway.is_some() && route.destination.prefix_len() > range.prefix_len();
+    inside && (through_node || announced || per_node)
 }
 
 /// Link kinds that carry packets to other hosts inside another packet.

@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 use netdoctor_engine::firewall::{IfaceName, RouteLookup, RouteQuery};
-use netdoctor_engine::host::{is_pod_network_device, is_runtime_device, is_vpn_device, HostView};
+use netdoctor_engine::host::{is_pod_network_device, is_pod_network_route, is_runtime_device, is_vpn_device, HostView};
 use netdoctor_engine::SubnetSource;
 use netdoctor_model::host::{table_name, Route, RoutingRule};
 use netdoctor_model::k8s::{AddressRange, RangeKind};
@@ -139,22 +139,10 @@ fn cluster_external_ranges(cx: &RuleContext<'_>, out: &mut Diagnostics) {
     }
 }
 
-/// Whether a route over a pod range is the pod network's own: through a CNI device, to
-/// another node's pods through that node, or announced by a BGP daemon.
-fn pod_network_route(route: &Route, range: &AddressRange<'_>, cx: &RuleContext<'_>) -> bool {
-    if route.device.as_deref().is_some_and(is_pod_network_device) {
-        return true;
-    }
-    let inside = range.cidr.contains(&route.destination);
-    let through_node = route.gateway.is_some_and(|gw| cx.model.k8s.nodes.iter().any(|n| n.addresses.contains(&gw)));
-    let announced = matches!(route.protocol.as_deref(), Some("bird" | "bgp" | "zebra" | "babel"));
-    let per_node = range.kind == RangeKind::Pods && route.gateway.is_some() && route.destination.prefix_len() > range.cidr.prefix_len();
-    inside && (through_node || announced || per_node)
-}
-
 /// Pod and service ranges over routes of this node that the pod network does not own,
 /// and pod ranges that a policy routing rule sends away before the main table is asked.
 fn cluster_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics) {
+    let node_addresses: Vec<std::net::IpAddr> = cx.model.k8s.nodes.iter().flat_map(|n| n.addresses.iter().copied()).collect();
     for range in reportable_ranges(cx) {
         if range.kind == RangeKind::Pods {
             if let Some((rule, elsewhere)) = captured_by_rule(host, range.cidr, is_pod_network_device) {
@@ -176,7 +164,7 @@ fn cluster_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnosti
                 && r.kind == "unicast"
                 && r.destination.prefix_len() > 0
                 && range.overlaps(&r.destination)
-                && !pod_network_route(r, &range, cx)
+                && !is_pod_network_route(r, &range.cidr, range.kind == RangeKind::Pods, &node_addresses)
         });
         for route in foreign {
             let vpn = route.device.as_deref().is_some_and(|d| is_vpn_device(d, host.facts));
