@@ -160,3 +160,147 @@ fn priorities_by_name() {
     assert_eq!(p(Value::from("srcnat - 5")), Some(95));
     assert_eq!(p(Value::from("bogus")), None);
 }
+
+/// What one generated rule must lower to.
+struct Expected {
+    chain: String,
+    handle: u64,
+    text: String,
+    target: Target,
+    /// The IPv4 conditions; the IPv6 copy has `never` in place of an `ip saddr` match.
+    conditions: Vec<Condition>,
+    v4_only: bool,
+    line: u32,
+    column: u32,
+}
+
+/// A generated dump of a few thousand rules of varied shapes, split over lines with
+/// multi-byte characters before some elements, and what each rule lowers to.
+fn generated(chains: usize, per_chain: usize) -> (String, Vec<Expected>) {
+    let net = |s: &str| s.parse::<IpNet>().unwrap_or_else(|e| panic!("{e}"));
+    let mut text = String::from("{\"nftables\": [\n  {\"metainfo\": {\"json_schema_version\": 1}},\n  {\"table\": {\"family\": \"inet\", \"name\": \"filter\", \"handle\": 1}}");
+    let mut items = vec![r#"{"set": {"family": "inet", "table": "filter", "name": "blocked", "type": "ipv4_addr", "handle": 2, "elem": ["192.0.2.1", {"prefix": {"addr": "198.51.100.0", "len": 24}}]}}"#.to_string()];
+    for c in 0..chains {
+        items.push(format!(r#"{{"chain": {{"family": "inet", "table": "filter", "name": "c{c}", "handle": {}}}}}"#, c + 10));
+    }
+    let mut rules = Vec::new();
+    let mut handle = 1000u64;
+    for c in 0..chains {
+        for r in 0..per_chain {
+            handle += 1;
+            let n = c * per_chain + r;
+            let (a, b) = (n % 250, n / 250 % 250);
+            let (expr, text, target, conditions, v4_only): (String, String, Target, Vec<Condition>, bool) = match n % 6 {
+                0 => (
+                    format!(r#"{{"match": {{"op": "==", "left": {{"payload": {{"protocol": "ip", "field": "saddr"}}}}, "right": {{"prefix": {{"addr": "10.{a}.{b}.0", "len": 24}}}}}}}}, {{"match": {{"op": "!=", "left": {{"meta": {{"key": "oifname"}}}}, "right": "eth{a}"}}}}, {{"counter": {{"packets": {n}, "bytes": 0}}}}, {{"accept": null}}"#),
+                    format!("ip saddr 10.{a}.{b}.0/24 oifname != \"eth{a}\" accept"),
+                    Target::Accept,
+                    vec![
+                        Condition::new(Test::Source(net(&format!("10.{a}.{b}.0/24")))),
+                        Condition { negated: true, test: Test::OutIface(IfacePattern { name: format!("eth{a}"), wildcard: false }) },
+                    ],
+                    true,
+                ),
+                1 => (
+                    format!(r#"{{"match": {{"op": "==", "left": {{"payload": {{"protocol": "tcp", "field": "dport"}}}}, "right": {{"set": [{a}, {{"range": [8000, 8100]}}]}}}}}}, {{"drop": null}}"#),
+                    format!("tcp dport {{ {a}, 8000-8100 }} drop"),
+                    Target::Drop,
+                    vec![
+                        Condition::new(Test::Protocol(IpProto::Tcp)),
+                        Condition::new(Test::DestPorts(vec![PortRange::single(u16::try_from(a).unwrap_or(0)), PortRange { start: 8000, end: 8100 }])),
+                    ],
+                    false,
+                ),
+                2 => (
+                    format!(r#"{{"match": {{"op": "in", "left": {{"ct": {{"key": "state"}}}}, "right": ["established", "related"]}}}}, {{"jump": {{"target": "c{}"}}}}"#, (c + 1) % chains),
+                    format!("ct state established,related jump c{}", (c + 1) % chains),
+                    Target::Jump(format!("c{}", (c + 1) % chains)),
+                    vec![Condition::new(Test::CtState(vec![CtState::Established, CtState::Related]))],
+                    false,
+                ),
+                3 => (
+                    format!(r#"{{"match": {{"op": "==", "left": {{"meta": {{"key": "iifname"}}}}, "right": "br-{a}*"}}}}, {{"limit": {{"rate": 10, "per": "second"}}}}, {{"accept": null}}"#),
+                    format!("iifname \"br-{a}*\" limit accept"),
+                    Target::Accept,
+                    vec![
+                        Condition::new(Test::InIface(IfacePattern { name: format!("br-{a}"), wildcard: true })),
+                        Condition::new(Test::Undecidable { module: "limit".into(), text: "limit".into() }),
+                    ],
+                    false,
+                ),
+                4 => (
+                    r#"{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "@blocked"}}, {"reject": {"type": "icmp", "expr": "admin-prohibited"}}"#.to_string(),
+                    "ip daddr @blocked reject with icmp admin-prohibited".to_string(),
+                    Target::Reject(Some("admin-prohibited".into())),
+                    vec![Condition::new(Test::AnyOf(vec![Test::Destination(net("192.0.2.1/32")), Test::Destination(net("198.51.100.0/24"))]))],
+                    true,
+                ),
+                _ => (
+                    format!(r#"{{"match": {{"op": "==", "left": {{"meta": {{"key": "mark"}}}}, "right": {n}}}}}, {{"return": null}}"#),
+                    format!("meta mark {n} return comment \"règle {n} 日本\""),
+                    Target::Return,
+                    vec![Condition::new(Test::Mark { value: u32::try_from(n).unwrap_or(0), mask: u32::MAX })],
+                    false,
+                ),
+            };
+            let comment = if n % 6 == 5 { format!(r#""comment": "règle {n} 日本", "#) } else { String::new() };
+            items.push(format!(
+                r#"{{"rule": {{"family": "inet", "table": "filter", "chain": "c{c}", "handle": {handle}, {comment}"expr": [{expr}]}}}}"#
+            ));
+            rules.push((
+                items.len() - 1,
+                Expected { chain: format!("c{c}"), handle, text, target, conditions, v4_only, line: 0, column: 0 },
+            ));
+        }
+    }
+    // Elements two or three to a line; where each starts, counted in characters.
+    let mut starts = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        text.push_str(if i % 3 == 0 { ",\n    " } else { ", " });
+        let line_start = text.rfind('\n').map_or(0, |p| p + 1);
+        let line = text.matches('\n').count() + 1;
+        let column = text.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        starts.push((u32::try_from(line).unwrap_or(0), u32::try_from(column).unwrap_or(0)));
+        text.push_str(item);
+    }
+    text.push_str("\n]}\n");
+    let expected = rules
+        .into_iter()
+        .map(|(i, mut e)| {
+            (e.line, e.column) = starts.get(i).copied().unwrap_or_default();
+            e
+        })
+        .collect();
+    (text, expected)
+}
+
+#[test]
+fn a_generated_dump_of_thousands_of_rules_lowers_rule_by_rule() {
+    let (text, expected) = generated(40, 100);
+    let (parsed, errors) = read(&text);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(expected.len(), 4000);
+    let v4 = set(&parsed, IpFamily::V4);
+    let v6 = set(&parsed, IpFamily::V6);
+    assert_eq!(v4.rule_count(), 4000);
+    assert_eq!(v6.rule_count(), 4000);
+    let mut next: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for e in &expected {
+        let i = next.entry(e.chain.as_str()).or_insert(0);
+        let r4 = chain(v4, "inet filter", &e.chain).rules.get(*i).unwrap_or_else(|| panic!("{} rule {i}", e.chain));
+        let r6 = chain(v6, "inet filter", &e.chain).rules.get(*i).unwrap_or_else(|| panic!("{} rule {i}", e.chain));
+        *i += 1;
+        for r in [r4, r6] {
+            assert_eq!(r.handle, Some(e.handle));
+            assert_eq!(r.text, e.text, "handle {}", e.handle);
+            assert_eq!(r.target, e.target, "handle {}", e.handle);
+            assert_eq!((r.line, r.origin.to_string()), (e.line, format!("nft.json:{}:{}", e.line, e.column)), "handle {}", e.handle);
+        }
+        assert_eq!(r4.conditions, e.conditions, "handle {}", e.handle);
+        if e.v4_only {
+            assert_eq!(r6.conditions.first(), Some(&Condition::new(Test::AnyOf(Vec::new()))), "handle {}", e.handle);
+        } else {
+            assert_eq!(r6.conditions, e.conditions, "handle {}", e.handle);
+        }
+    }
+}
