@@ -14,6 +14,12 @@
 //!
 //! Every rule is located: its position in the JSON (line and column of the `{"rule": …}`
 //! object; `nft -j` prints one line, so mostly the column) and its handle.
+//!
+//! The dump is read in one pass into a tree that borrows its strings from the text (see
+//! [`J`]); the position of each element of the `nftables` array comes from where serde_json
+//! found it. Anything unusual about the layout (other keys beside `nftables`, a syntax error,
+//! very deep nesting) goes through `serde_json::Value` instead, so errors read as serde_json
+//! reports them and the result is the same either way.
 
 use super::capture::InputSource;
 use crate::error::LoadError;
@@ -23,8 +29,12 @@ use netdoctor_model::host::{
     Rule, RuleSet, Table, Target, Test,
 };
 use netdoctor_model::PortRange;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 
 /// What `nft -j list ruleset` holds, lowered.
@@ -46,6 +56,10 @@ struct Pos {
 
 /// Parses and lowers a ruleset dump; problems go to `errors`, what could be read stays.
 pub fn parse(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> NftRuleset {
+    if let Some((items, positions)) = read_plain(text) {
+        return lower(&items, &positions, source, errors);
+    }
+    // Not the plain layout (or not JSON): `Value` reports errors and reads any other layout.
     let root: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -59,7 +73,299 @@ pub fn parse(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> N
         errors.push(source.error(1, 1, "expected a JSON object `{\"nftables\": [...]}` as `nft -j list ruleset` prints it"));
         return NftRuleset::default();
     };
-    let positions = element_positions(text);
+    let items: Vec<J<'_>> = items.iter().map(J::from_value).collect();
+    lower(&items, &element_positions(text), source, errors)
+}
+
+/// The dump as `nft` prints it, `{"nftables": [...]}` and nothing else, read into borrowed
+/// trees with each element's position. `None` for anything else, which the caller reads
+/// through `Value`: an error then carries serde_json's own message and position.
+fn read_plain(text: &str) -> Option<(Vec<J<'_>>, Vec<Pos>)> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw = de::Deserializer::deserialize_map(&mut de, PlainRoot).ok()?;
+    de.end().ok()?;
+    let positions = raw_positions(text, &raw)?;
+    let items = raw
+        .iter()
+        .map(|r| {
+            let mut de = serde_json::Deserializer::from_str(r.get());
+            let item = Seed { depth: 0 }.deserialize(&mut de).ok()?;
+            de.end().ok()?;
+            Some(item)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((items, positions))
+}
+
+/// The root object when its one key is `nftables` and its value an array: the elements,
+/// unparsed. Any other shape is an error here (and read through `Value`).
+struct PlainRoot;
+
+impl<'de> Visitor<'de> for PlainRoot {
+    type Value = Vec<&'de RawValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{\"nftables\": [...]}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        if map.next_key_seed(KeySeed)?.as_deref() != Some("nftables") {
+            return Err(de::Error::custom("not the plain layout"));
+        }
+        let items: Vec<&'de RawValue> = map.next_value()?;
+        if map.next_key_seed(KeySeed)?.is_some() {
+            return Err(de::Error::custom("not the plain layout"));
+        }
+        Ok(items)
+    }
+}
+
+/// Line and column of each element from where its text starts: lines counted by `\n`,
+/// columns in characters, as [`element_positions`] counts them.
+fn raw_positions(text: &str, raw: &[&RawValue]) -> Option<Vec<Pos>> {
+    let chars = |b: &[u8]| b.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+    let base = text.as_ptr() as usize;
+    let mut out = Vec::with_capacity(raw.len());
+    let (mut at, mut line, mut column) = (0usize, 1usize, 0usize);
+    for r in raw {
+        let offset = (r.get().as_ptr() as usize).checked_sub(base)?;
+        let between = text.as_bytes().get(at..offset)?;
+        match between.iter().rposition(|&b| b == b'\n') {
+            Some(last) => {
+                line += between.iter().filter(|&&b| b == b'\n').count();
+                column = chars(between.get(last + 1..)?);
+            }
+            None => column += chars(between),
+        }
+        at = offset;
+        out.push(Pos { line: u32::try_from(line).ok()?, column: u32::try_from(column + 1).ok()? });
+    }
+    Some(out)
+}
+
+/// A JSON value whose strings borrow from the dump where they can: what `serde_json::Value`
+/// holds, without an allocation per key and string. An object keeps its entries in order;
+/// lookups read a repeated key's last value and [`J::first_entry`] the smallest key, as
+/// `Value`'s sorted map does.
+#[derive(Debug)]
+enum J<'a> {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(Cow<'a, str>),
+    Array(Vec<J<'a>>),
+    Object(Vec<(Cow<'a, str>, J<'a>)>),
+}
+
+impl<'a> J<'a> {
+    fn from_value(v: &'a Value) -> J<'a> {
+        match v {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Number(n) => J::Number(n.clone()),
+            Value::String(s) => J::String(Cow::Borrowed(s)),
+            Value::Array(a) => J::Array(a.iter().map(J::from_value).collect()),
+            Value::Object(o) => J::Object(o.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), J::from_value(v))).collect()),
+        }
+    }
+
+    /// As a `Value`, for printing it as JSON.
+    fn to_value(&self) -> Value {
+        match self {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Number(n.clone()),
+            J::String(s) => Value::String(s.to_string()),
+            J::Array(a) => Value::Array(a.iter().map(J::to_value).collect()),
+            // Inserted in order: a repeated key keeps its last value.
+            J::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.to_string(), v.to_value())).collect()),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&J<'a>> {
+        match self {
+            J::Object(entries) => entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            J::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn is(&self, s: &str) -> bool {
+        self.as_str() == Some(s)
+    }
+
+    fn as_array(&self) -> Option<&[J<'a>]> {
+        match self {
+            J::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    fn as_u64(&self) -> Option<u64> {
+        match self {
+            J::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    }
+
+    /// The entry `Value` would iterate first: the smallest key, with its last value.
+    fn first_entry(&self) -> Option<(&str, &J<'a>)> {
+        let J::Object(entries) = self else { return None };
+        let mut first: Option<&(Cow<'a, str>, J<'a>)> = None;
+        for entry in entries {
+            match first {
+                Some(f) if entry.0 > f.0 => {}
+                _ => first = Some(entry),
+            }
+        }
+        first.map(|(k, v)| (k.as_ref(), v))
+    }
+}
+
+/// Compact JSON, as `Value` prints it.
+impl fmt::Display for J<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            J::Null => f.write_str("null"),
+            J::Bool(b) => write!(f, "{b}"),
+            J::Number(n) => write!(f, "{n}"),
+            other => write!(f, "{}", other.to_value()),
+        }
+    }
+}
+
+/// Nesting an element may have and still be read as [`J`]: well below serde_json's limit
+/// for the whole document (where an element sits two levels down). Deeper elements are read
+/// through `Value`, which reports the limit as it always did.
+const MAX_DEPTH: u32 = 100;
+
+/// Reads a [`J`], at a nesting depth.
+struct Seed {
+    depth: u32,
+}
+
+impl<'de> DeserializeSeed<'de> for Seed {
+    type Value = J<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<J<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed {
+    type Value = J<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<J<'de>, E> {
+        Ok(J::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<J<'de>, E> {
+        Ok(J::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<J<'de>, E> {
+        Ok(J::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<J<'de>, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(J::Null, J::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<J<'de>, E> {
+        Ok(J::String(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<J<'de>, E> {
+        Ok(J::String(Cow::Borrowed(v)))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<J<'de>, E> {
+        Ok(J::String(Cow::Owned(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<J<'de>, E> {
+        Ok(J::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<J<'de>, E> {
+        Ok(J::Null)
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<J<'de>, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<J<'de>, A::Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(de::Error::custom("nested too deeply"));
+        }
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(Seed { depth: self.depth + 1 })? {
+            out.push(v);
+        }
+        Ok(J::Array(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<J<'de>, A::Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(de::Error::custom("nested too deeply"));
+        }
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let value = map.next_value_seed(Seed { depth: self.depth + 1 })?;
+            out.push((key, value));
+        }
+        Ok(J::Object(out))
+    }
+}
+
+/// An object key, borrowed unless it has escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// Lowers the elements of the `nftables` array, located by `positions`.
+fn lower<'t>(items: &'t [J<'t>], positions: &[Pos], source: &InputSource, errors: &mut Vec<LoadError>) -> NftRuleset {
     let pos = |i: usize| positions.get(i).copied().unwrap_or(Pos { line: 1, column: 1 });
     let mut reader = Reader { source, sets: HashMap::new(), tables: Vec::new(), list: Vec::new() };
     // Sets first: rules may name a set declared after them.
@@ -69,12 +375,12 @@ pub fn parse(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> N
         }
     }
     for (i, item) in items.iter().enumerate() {
-        let Some((kind, body)) = item.as_object().and_then(|o| o.iter().next()) else {
+        let Some((kind, body)) = item.first_entry() else {
             errors.push(source.error(pos(i).line, pos(i).column, "expected an object with one key (`table`, `chain`, `rule`, …)"));
             continue;
         };
         let at = pos(i);
-        let result = match kind.as_str() {
+        let result = match kind {
             "table" => reader.table(body, at),
             "chain" => reader.chain(body, at),
             "rule" => reader.rule(body, i, at),
@@ -89,17 +395,19 @@ pub fn parse(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> N
 }
 
 /// A named set's elements as written, or why they cannot be used.
-type SetElems = Result<Vec<Value>, String>;
+type SetElems<'t> = Result<&'t [J<'t>], String>;
 
-struct RawTable {
-    family: String,
-    name: String,
+struct RawTable<'t> {
+    family: &'t str,
+    name: &'t str,
     pos: Pos,
-    chains: Vec<RawChain>,
+    chains: Vec<RawChain<'t>>,
+    /// Chain name → index of the first chain of that name.
+    by_name: HashMap<&'t str, usize>,
 }
 
-struct RawChain {
-    name: String,
+struct RawChain<'t> {
+    name: &'t str,
     base: Option<BaseHook>,
     policy: Option<Policy>,
     pos: Pos,
@@ -107,62 +415,62 @@ struct RawChain {
     rules: Vec<(usize, Pos, Option<u64>)>,
 }
 
-struct Reader<'s> {
+struct Reader<'s, 't> {
     source: &'s InputSource,
     /// (family, table, name) → elements.
-    sets: HashMap<(String, String, String), SetElems>,
-    tables: Vec<RawTable>,
+    sets: HashMap<(&'t str, &'t str, &'t str), SetElems<'t>>,
+    tables: Vec<RawTable<'t>>,
     list: Vec<NftTable>,
 }
 
-fn str_field<'v>(body: &'v Value, key: &str) -> Result<&'v str, String> {
-    body.get(key).and_then(Value::as_str).ok_or_else(|| format!("missing string field `{key}`"))
+fn str_field<'t>(body: &'t J<'t>, key: &str) -> Result<&'t str, String> {
+    body.get(key).and_then(J::as_str).ok_or_else(|| format!("missing string field `{key}`"))
 }
 
-impl Reader<'_> {
-    fn set(&mut self, body: &Value, is_map: bool, _at: Pos) {
+impl<'t> Reader<'_, 't> {
+    fn set(&mut self, body: &'t J<'t>, is_map: bool, _at: Pos) {
         let (Ok(family), Ok(table), Ok(name)) = (str_field(body, "family"), str_field(body, "table"), str_field(body, "name")) else {
             return;
         };
         let elems = if is_map {
             Err(format!("`@{name}` is a map, which netdoctor does not follow"))
-        } else if body.get("flags").and_then(Value::as_array).is_some_and(|f| f.iter().any(|x| x == "dynamic")) {
+        } else if body.get("flags").and_then(J::as_array).is_some_and(|f| f.iter().any(|x| x.is("dynamic"))) {
             Err(format!("set `@{name}` is filled at run time (dynamic)"))
         } else {
             match body.get("elem") {
-                None => Ok(Vec::new()),
-                Some(Value::Array(e)) => Ok(e.clone()),
+                None => Ok(&[][..]),
+                Some(J::Array(e)) => Ok(e.as_slice()),
                 Some(_) => Err(format!("set `@{name}` has elements netdoctor cannot read")),
             }
         };
-        self.sets.insert((family.into(), table.into(), name.into()), elems);
+        self.sets.insert((family, table, name), elems);
     }
 
-    fn table(&mut self, body: &Value, at: Pos) -> Result<(), String> {
+    fn table(&mut self, body: &'t J<'t>, at: Pos) -> Result<(), String> {
         let family = str_field(body, "family")?;
         let name = str_field(body, "name")?;
         self.list.push(NftTable { family: family.into(), name: name.into(), origin: self.source.origin(at.line, at.column) });
         if matches!(family, "ip" | "ip6" | "inet") {
-            self.tables.push(RawTable { family: family.into(), name: name.into(), pos: at, chains: Vec::new() });
+            self.tables.push(RawTable { family, name, pos: at, chains: Vec::new(), by_name: HashMap::new() });
         }
         Ok(())
     }
 
-    fn find_table(&mut self, family: &str, table: &str) -> Option<&mut RawTable> {
+    fn find_table(&mut self, family: &str, table: &str) -> Option<&mut RawTable<'t>> {
         self.tables.iter_mut().find(|t| t.family == family && t.name == table)
     }
 
-    fn chain(&mut self, body: &Value, at: Pos) -> Result<(), String> {
+    fn chain(&mut self, body: &'t J<'t>, at: Pos) -> Result<(), String> {
         let family = str_field(body, "family")?;
         if !matches!(family, "ip" | "ip6" | "inet") {
             return Ok(());
         }
         let table = str_field(body, "table")?;
-        let name = str_field(body, "name")?.to_string();
-        let base = match body.get("hook").and_then(Value::as_str) {
+        let name = str_field(body, "name")?;
+        let base = match body.get("hook").and_then(J::as_str) {
             None => None,
             Some(hook) => {
-                let kind = match body.get("type").and_then(Value::as_str).unwrap_or("filter") {
+                let kind = match body.get("type").and_then(J::as_str).unwrap_or("filter") {
                     "filter" => ChainKind::Filter,
                     "nat" => ChainKind::Nat,
                     "route" => ChainKind::Route,
@@ -174,7 +482,7 @@ impl Reader<'_> {
                 Hook::parse(hook).map(|hook| BaseHook { hook, priority, kind })
             }
         };
-        let policy = match body.get("policy").and_then(Value::as_str) {
+        let policy = match body.get("policy").and_then(J::as_str) {
             None => base.map(|_| Policy::Accept),
             Some("accept") => Some(Policy::Accept),
             Some("drop") => Some(Policy::Drop),
@@ -182,35 +490,36 @@ impl Reader<'_> {
         };
         let t =
             self.find_table(family, table).ok_or_else(|| format!("chain `{name}` names table `{family} {table}`, which is not listed"))?;
+        t.by_name.entry(name).or_insert(t.chains.len());
         t.chains.push(RawChain { name, base, policy: base.and(policy), pos: at, rules: Vec::new() });
         Ok(())
     }
 
-    fn rule(&mut self, body: &Value, index: usize, at: Pos) -> Result<(), String> {
+    fn rule(&mut self, body: &'t J<'t>, index: usize, at: Pos) -> Result<(), String> {
         let family = str_field(body, "family")?;
         if !matches!(family, "ip" | "ip6" | "inet") {
             return Ok(());
         }
         let table = str_field(body, "table")?;
         let chain = str_field(body, "chain")?;
-        let handle = body.get("handle").and_then(Value::as_u64);
+        let handle = body.get("handle").and_then(J::as_u64);
         let t = self.find_table(family, table).ok_or_else(|| format!("rule names table `{family} {table}`, which is not listed"))?;
         let c = t
-            .chains
-            .iter_mut()
-            .find(|c| c.name == chain)
+            .by_name
+            .get(chain)
+            .and_then(|&i| t.chains.get_mut(i))
             .ok_or_else(|| format!("rule names chain `{chain}`, which table `{family} {table}` does not list"))?;
         c.rules.push((index, at, handle));
         Ok(())
     }
 
-    fn finish(self, items: &[Value], errors: &mut Vec<LoadError>) -> NftRuleset {
+    fn finish(self, items: &'t [J<'t>], errors: &mut Vec<LoadError>) -> NftRuleset {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
         let mut origin4 = None;
         let mut origin6 = None;
         for t in &self.tables {
-            let families: &[IpFamily] = match t.family.as_str() {
+            let families: &[IpFamily] = match t.family {
                 "ip" => &[IpFamily::V4],
                 "ip6" => &[IpFamily::V6],
                 _ => &[IpFamily::V4, IpFamily::V6],
@@ -241,7 +550,7 @@ impl Reader<'_> {
     /// The table once per family. A rule is lowered again for the second family (an
     /// `inet` table's IPv6 copy) only when something in it depends on the family;
     /// problems are reported once.
-    fn lower_table(&self, items: &[Value], t: &RawTable, families: &[IpFamily], errors: &mut Vec<LoadError>) -> Vec<Table> {
+    fn lower_table(&self, items: &'t [J<'t>], t: &RawTable<'t>, families: &[IpFamily], errors: &mut Vec<LoadError>) -> Vec<Table> {
         let mut per_family: Vec<Vec<Chain>> = families.iter().map(|_| Vec::new()).collect();
         for c in &t.chains {
             let mut rules: Vec<Vec<Rule>> = families.iter().map(|_| Vec::new()).collect();
@@ -283,7 +592,7 @@ impl Reader<'_> {
             }
             for (chains, rules) in per_family.iter_mut().zip(rules) {
                 chains.push(Chain {
-                    name: c.name.clone(),
+                    name: c.name.to_string(),
                     policy: c.policy,
                     base: c.base,
                     counters: None,
@@ -299,11 +608,42 @@ impl Reader<'_> {
     }
 }
 
+/// What [`priority`] reads of a JSON value, of a `Value` or a [`J`] alike.
+enum PrioValue<'v> {
+    Number(Option<i64>),
+    Text(&'v str),
+    Other,
+}
+
+trait AsPrio {
+    fn as_prio(&self) -> PrioValue<'_>;
+}
+
+impl AsPrio for Value {
+    fn as_prio(&self) -> PrioValue<'_> {
+        match self {
+            Value::Number(n) => PrioValue::Number(n.as_i64()),
+            Value::String(s) => PrioValue::Text(s),
+            _ => PrioValue::Other,
+        }
+    }
+}
+
+impl AsPrio for J<'_> {
+    fn as_prio(&self) -> PrioValue<'_> {
+        match self {
+            J::Number(n) => PrioValue::Number(n.as_i64()),
+            J::String(s) => PrioValue::Text(s),
+            _ => PrioValue::Other,
+        }
+    }
+}
+
 /// nft's priority: a number, or one of the standard names.
-fn priority(v: Option<&Value>) -> Option<i32> {
-    match v? {
-        Value::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
-        Value::String(s) => {
+fn priority<V: AsPrio>(v: Option<&V>) -> Option<i32> {
+    match v?.as_prio() {
+        PrioValue::Number(n) => n.and_then(|n| i32::try_from(n).ok()),
+        PrioValue::Text(s) => {
             let (name, offset) = match s.find(['+', '-']) {
                 Some(i) if i > 0 => {
                     let (n, rest) = s.split_at(i);
@@ -322,15 +662,15 @@ fn priority(v: Option<&Value>) -> Option<i32> {
             };
             Some(base + offset)
         }
-        _ => None,
+        PrioValue::Other => None,
     }
 }
 
 /// Lowers one rule for one address family.
-struct RuleLowering<'r, 's> {
-    reader: &'r Reader<'s>,
+struct RuleLowering<'r, 's, 't> {
+    reader: &'r Reader<'s, 't>,
     family: IpFamily,
-    table: &'r RawTable,
+    table: &'r RawTable<'t>,
     /// Set when the rule lowers differently for the other family.
     family_specific: bool,
 }
@@ -344,51 +684,58 @@ fn undecidable(module: &str, text: String) -> Condition {
     Condition::new(Test::Undecidable { module: module.into(), text })
 }
 
-impl RuleLowering<'_, '_> {
-    fn lower(&mut self, body: &Value) -> Result<(Vec<Condition>, Target, String), String> {
-        let exprs = body.get("expr").and_then(Value::as_array).ok_or("rule has no `expr` list")?;
+impl<'t> RuleLowering<'_, '_, 't> {
+    fn lower(&mut self, body: &'t J<'t>) -> Result<(Vec<Condition>, Target, String), String> {
+        let exprs = body.get("expr").and_then(J::as_array).ok_or("rule has no `expr` list")?;
         let mut conditions = Vec::new();
         let mut target: Option<Target> = None;
-        let mut texts: Vec<String> = Vec::new();
+        // The rule's text: the statements' texts, space-separated (empty ones left out).
+        let mut rule_text = String::new();
         for e in exprs {
-            let Some((key, val)) = e.as_object().and_then(|o| o.iter().next()) else {
+            let Some((key, val)) = e.first_entry() else {
                 return Err("a rule statement is not an object".into());
             };
-            let text = render_stmt(key, val);
-            if !text.is_empty() {
-                texts.push(text.clone());
+            let before = rule_text.len();
+            if !rule_text.is_empty() {
+                rule_text.push(' ');
             }
-            if target.is_some() && !matches!(key.as_str(), "counter" | "comment") {
+            let start = rule_text.len();
+            render_stmt(&mut rule_text, key, val);
+            if rule_text.len() == start {
+                rule_text.truncate(before);
+            }
+            let text = rule_text.get(start..).unwrap_or_default();
+            if target.is_some() && !matches!(key, "counter" | "comment") {
                 // A statement after the verdict never runs.
                 continue;
             }
-            match key.as_str() {
-                "match" => conditions.extend(self.matching(val, &text)?),
+            match key {
+                "match" => conditions.extend(self.matching(val, text)?),
                 "counter" | "log" | "notrack" | "set" | "comment" => {}
                 "mangle" => {
-                    let mark = val.get("key").and_then(|k| k.get("meta")).and_then(|m| m.get("key")).is_some_and(|k| k == "mark");
-                    if let (true, Some(value)) = (mark, val.get("value").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok())) {
+                    let mark = val.get("key").and_then(|k| k.get("meta")).and_then(|m| m.get("key")).is_some_and(|k| k.is("mark"));
+                    if let (true, Some(value)) = (mark, val.get("value").and_then(J::as_u64).and_then(|v| u32::try_from(v).ok())) {
                         target = Some(Target::SetMark { value, mask: u32::MAX });
                     }
                 }
                 "accept" => target = Some(Target::Accept),
                 "drop" => target = Some(Target::Drop),
                 "reject" => {
-                    let with = val.get("expr").and_then(Value::as_str).map(str::to_string);
+                    let with = val.get("expr").and_then(J::as_str).map(str::to_string);
                     target = Some(Target::Reject(with))
                 }
                 "return" => target = Some(Target::Return),
                 "continue" => target = Some(Target::None),
                 "jump" | "goto" => {
-                    let name = val.get("target").and_then(Value::as_str).ok_or_else(|| format!("`{key}` without a target chain"))?;
-                    if !self.table.chains.iter().any(|c| c.name == name) {
+                    let name = val.get("target").and_then(J::as_str).ok_or_else(|| format!("`{key}` without a target chain"))?;
+                    if !self.table.by_name.contains_key(name) {
                         return Err(format!("`{key} {name}`: table `{} {}` has no chain `{name}`", self.table.family, self.table.name));
                     }
                     target = Some(if key == "jump" { Target::Jump(name.into()) } else { Target::Goto(name.into()) });
                 }
                 "dnat" | "snat" => {
                     self.family_specific |= val.get("family").is_some();
-                    if val.get("family").and_then(Value::as_str).is_some_and(|f| (f == "ip") != (self.family == IpFamily::V4)) {
+                    if val.get("family").and_then(J::as_str).is_some_and(|f| (f == "ip") != (self.family == IpFamily::V4)) {
                         conditions.push(never());
                     }
                     let address = val.get("addr").map(|a| scalar_text(a).parse::<IpAddr>());
@@ -418,8 +765,8 @@ impl RuleLowering<'_, '_> {
                 "queue" => target = Some(Target::Opaque("queue".into())),
                 "vmap" => target = Some(Target::Opaque("a verdict map (vmap)".into())),
                 "xt" => {
-                    let kind = val.get("type").and_then(Value::as_str).unwrap_or("match");
-                    let name = val.get("name").and_then(Value::as_str).unwrap_or("unknown");
+                    let kind = val.get("type").and_then(J::as_str).unwrap_or("match");
+                    let name = val.get("name").and_then(J::as_str).unwrap_or("unknown");
                     match (kind, name) {
                         ("match", "comment") => {}
                         ("match", _) => conditions.push(undecidable(
@@ -435,27 +782,30 @@ impl RuleLowering<'_, '_> {
                         (_, other) => target = Some(Target::Opaque(format!("iptables-nft compat target {other}"))),
                     }
                 }
-                "limit" | "quota" | "meter" | "ct count" => conditions.push(undecidable(key, text.clone())),
+                "limit" | "quota" | "meter" | "ct count" => conditions.push(undecidable(key, text.to_string())),
                 other => conditions.push(undecidable(other, format!("statement `{text}`"))),
             }
         }
-        let mut text = texts.join(" ");
-        if let Some(comment) = body.get("comment").and_then(Value::as_str) {
-            text.push_str(&format!(" comment \"{comment}\""));
+        if let Some(comment) = body.get("comment").and_then(J::as_str) {
+            rule_text.push_str(" comment \"");
+            rule_text.push_str(comment);
+            rule_text.push('"');
         }
-        Ok((conditions, target.unwrap_or(Target::None), text.trim().to_string()))
+        let trimmed = rule_text.trim();
+        let text = if trimmed.len() == rule_text.len() { rule_text } else { trimmed.to_string() };
+        Ok((conditions, target.unwrap_or(Target::None), text))
     }
 
     /// One `match` statement: `left op right`.
-    fn matching(&mut self, m: &Value, text: &str) -> Result<Vec<Condition>, String> {
-        let op = m.get("op").and_then(Value::as_str).unwrap_or("==");
+    fn matching(&mut self, m: &'t J<'t>, text: &str) -> Result<Vec<Condition>, String> {
+        let op = m.get("op").and_then(J::as_str).unwrap_or("==");
         let left = m.get("left").ok_or("match without `left`")?;
         let right = m.get("right").ok_or("match without `right`")?;
         let negated = op == "!=";
         let unknown = || Ok(vec![undecidable("nft", format!("match `{text}`"))]);
         let compare = !matches!(op, "==" | "!=" | "in");
-        let payload_family = left.get("payload").and_then(|p| p.get("protocol")).is_some_and(|p| p == "ip" || p == "ip6");
-        let nfproto = left.get("meta").and_then(|m| m.get("key")).is_some_and(|k| k == "nfproto");
+        let payload_family = left.get("payload").and_then(|p| p.get("protocol")).is_some_and(|p| p.is("ip") || p.is("ip6"));
+        let nfproto = left.get("meta").and_then(|m| m.get("key")).is_some_and(|k| k.is("nfproto"));
         self.family_specific |= payload_family || nfproto;
         // Values of the right side, with named sets resolved.
         let values = match self.values(right) {
@@ -477,8 +827,8 @@ impl RuleLowering<'_, '_> {
             }
         };
         if let Some(payload) = left.get("payload") {
-            let proto = payload.get("protocol").and_then(Value::as_str).unwrap_or("");
-            let field = payload.get("field").and_then(Value::as_str).unwrap_or("");
+            let proto = payload.get("protocol").and_then(J::as_str).unwrap_or("");
+            let field = payload.get("field").and_then(J::as_str).unwrap_or("");
             match (proto, field) {
                 ("ip" | "ip6", "saddr" | "daddr") => {
                     if (proto == "ip") != (self.family == IpFamily::V4) {
@@ -529,7 +879,7 @@ impl RuleLowering<'_, '_> {
             return unknown();
         }
         if let Some(meta) = left.get("meta") {
-            let key = meta.get("key").and_then(Value::as_str).unwrap_or("");
+            let key = meta.get("key").and_then(J::as_str).unwrap_or("");
             return match key {
                 "iifname" | "oifname" | "iif" | "oif" => {
                     let input = key.starts_with('i');
@@ -551,7 +901,7 @@ impl RuleLowering<'_, '_> {
                 "l4proto" => build(protocols(&values), Vec::new()),
                 "nfproto" => {
                     let ours = if self.family == IpFamily::V4 { "ipv4" } else { "ipv6" };
-                    let hit = values.iter().any(|v| v.as_str() == Some(ours));
+                    let hit = values.iter().any(|v| v.is(ours));
                     Ok(if hit != negated { Vec::new() } else { vec![never()] })
                 }
                 "mark" => build(
@@ -565,7 +915,7 @@ impl RuleLowering<'_, '_> {
             };
         }
         if let Some(ct) = left.get("ct") {
-            let key = ct.get("key").and_then(Value::as_str).unwrap_or("");
+            let key = ct.get("key").and_then(J::as_str).unwrap_or("");
             if ct.get("dir").is_some() {
                 return unknown();
             }
@@ -577,7 +927,7 @@ impl RuleLowering<'_, '_> {
                 }
                 "status" => {
                     let f = flags(&values);
-                    if f.len() == 1 && f.first().map(String::as_str) == Some("dnat") {
+                    if f.len() == 1 && f.first() == Some(&"dnat") {
                         build(Ok(Some(vec![Test::CtState(vec![CtState::Dnat])])), Vec::new())
                     } else {
                         unknown()
@@ -587,9 +937,8 @@ impl RuleLowering<'_, '_> {
             };
         }
         if let Some(fib) = left.get("fib") {
-            let result = fib.get("result").and_then(Value::as_str).unwrap_or("");
-            let f: Vec<&str> =
-                fib.get("flags").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let result = fib.get("result").and_then(J::as_str).unwrap_or("");
+            let f: Vec<&str> = fib.get("flags").and_then(J::as_array).map(|a| a.iter().filter_map(J::as_str).collect()).unwrap_or_default();
             if result != "type" || f.len() != 1 {
                 return unknown();
             }
@@ -597,10 +946,10 @@ impl RuleLowering<'_, '_> {
             let kinds: Option<Vec<AddrKind>> = flags(&values).iter().map(|k| AddrKind::parse(k)).collect();
             return build(Ok(kinds.map(|kinds| vec![Test::AddrType { destination, kinds }])), Vec::new());
         }
-        if let Some(and) = left.get("&").and_then(Value::as_array) {
+        if let Some(and) = left.get("&").and_then(J::as_array) {
             // `meta mark & 0xff == 0x1`
-            let is_mark = and.first().and_then(|l| l.get("meta")).and_then(|m| m.get("key")).is_some_and(|k| k == "mark");
-            let mask = and.get(1).and_then(Value::as_u64).and_then(|m| u32::try_from(m).ok());
+            let is_mark = and.first().and_then(|l| l.get("meta")).and_then(|m| m.get("key")).is_some_and(|k| k.is("mark"));
+            let mask = and.get(1).and_then(J::as_u64).and_then(|m| u32::try_from(m).ok());
             let value = values.first().and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok());
             if let (true, Some(mask), Some(value), 1) = (is_mark, mask, value, values.len()) {
                 return build(Ok(Some(vec![Test::Mark { value, mask }])), Vec::new());
@@ -610,43 +959,42 @@ impl RuleLowering<'_, '_> {
     }
 
     /// The right side as a list of values: a set's elements, or the one value.
-    fn values<'v>(&'v self, right: &'v Value) -> Result<Vec<&'v Value>, String> {
-        let unwrap = |v: &'v Value| v.get("elem").and_then(|e| e.get("val")).unwrap_or(v);
+    fn values(&self, right: &'t J<'t>) -> Result<Vec<&'t J<'t>>, String> {
+        let unwrap = |v: &'t J<'t>| v.get("elem").and_then(|e| e.get("val")).unwrap_or(v);
         match right {
-            Value::Object(o) if o.contains_key("set") => match o.get("set") {
-                Some(Value::Array(items)) => Ok(items.iter().map(unwrap).collect()),
+            J::Object(_) if right.contains_key("set") => match right.get("set") {
+                Some(J::Array(items)) => Ok(items.iter().map(unwrap).collect()),
                 Some(other) => Ok(vec![unwrap(other)]),
                 None => Ok(Vec::new()),
             },
-            Value::String(s) if s.starts_with('@') => {
+            J::String(s) if s.starts_with('@') => {
                 let name = s.trim_start_matches('@');
-                let key = (self.table.family.clone(), self.table.name.clone(), name.to_string());
-                match self.reader.sets.get(&key) {
+                match self.reader.sets.get(&(self.table.family, self.table.name, name)) {
                     Some(Ok(elems)) => Ok(elems.iter().map(unwrap).collect()),
                     Some(Err(reason)) => Err(reason.clone()),
                     None => Err(format!("set `{s}` is not in the dump")),
                 }
             }
-            Value::Object(o) if o.contains_key("concat") || o.contains_key("map") => Err("a concatenation or map".into()),
+            J::Object(_) if right.contains_key("concat") || right.contains_key("map") => Err("a concatenation or map".into()),
             other => Ok(vec![other]),
         }
     }
 }
 
 /// Flag words of `ct state` and `fib type` values (`["established", "related"]`).
-fn flags(values: &[&Value]) -> Vec<String> {
+fn flags<'t>(values: &[&'t J<'t>]) -> Vec<&'t str> {
     let mut out = Vec::new();
     for v in values {
         match *v {
-            Value::String(s) => out.extend(s.split(',').map(|w| w.trim().to_string())),
-            Value::Array(a) => out.extend(a.iter().filter_map(Value::as_str).map(str::to_string)),
-            _ => out.push(String::new()),
+            J::String(s) => out.extend(s.split(',').map(str::trim)),
+            J::Array(a) => out.extend(a.iter().filter_map(J::as_str)),
+            _ => out.push(""),
         }
     }
     out
 }
 
-fn protocols(values: &[&Value]) -> Result<Option<Vec<Test>>, String> {
+fn protocols(values: &[&J<'_>]) -> Result<Option<Vec<Test>>, String> {
     let mut out = Vec::new();
     for v in values {
         let text = scalar_text(v);
@@ -658,19 +1006,20 @@ fn protocols(values: &[&Value]) -> Result<Option<Vec<Test>>, String> {
     Ok(Some(out))
 }
 
-fn scalar_text(v: &Value) -> String {
+/// A string as it is, anything else as JSON.
+fn scalar_text<'v>(v: &'v J<'_>) -> Cow<'v, str> {
     match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        J::String(s) => Cow::Borrowed(s),
+        other => Cow::Owned(other.to_string()),
     }
 }
 
 /// A port, a `{"range": [a, b]}`, or a service name nft printed.
-fn port_range(v: &Value) -> Option<PortRange> {
-    let one = |v: &Value| -> Option<u16> {
+fn port_range(v: &J<'_>) -> Option<PortRange> {
+    let one = |v: &J<'_>| -> Option<u16> {
         match v {
-            Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-            Value::String(s) => s.parse().ok().or(match s.as_str() {
+            J::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            J::String(s) => s.parse().ok().or(match s.as_ref() {
                 "ssh" => Some(22),
                 "domain" => Some(53),
                 "http" => Some(80),
@@ -680,7 +1029,7 @@ fn port_range(v: &Value) -> Option<PortRange> {
             _ => None,
         }
     };
-    if let Some(r) = v.get("range").and_then(Value::as_array) {
+    if let Some(r) = v.get("range").and_then(J::as_array) {
         let (a, b) = (one(r.first()?)?, one(r.get(1)?)?);
         return Some(PortRange { start: a.min(b), end: a.max(b) });
     }
@@ -688,7 +1037,7 @@ fn port_range(v: &Value) -> Option<PortRange> {
 }
 
 /// `tcp dport < 1024` as a range.
-fn compare_range(op: &str, values: &[&Value]) -> Option<Vec<PortRange>> {
+fn compare_range(op: &str, values: &[&J<'_>]) -> Option<Vec<PortRange>> {
     let [v] = values else { return None };
     let p = port_range(v)?;
     let n = p.start;
@@ -703,16 +1052,17 @@ fn compare_range(op: &str, values: &[&Value]) -> Option<Vec<PortRange>> {
 }
 
 /// An address, prefix or range as address ranges; an error for what is not an address.
-fn nets(v: &Value, text: &str) -> Result<Vec<IpNet>, String> {
+fn nets(v: &J<'_>, text: &str) -> Result<Vec<IpNet>, String> {
     let bad = || format!("`{}` is not an address, prefix or range (in `{text}`)", scalar_text(v));
+    let addr = |a: Option<&J<'_>>| -> Result<IpAddr, String> { a.map(scalar_text).unwrap_or_default().parse().map_err(|_| bad()) };
     if let Some(p) = v.get("prefix") {
-        let addr: IpAddr = p.get("addr").map(scalar_text).unwrap_or_default().parse().map_err(|_| bad())?;
-        let len = p.get("len").and_then(Value::as_u64).and_then(|l| u8::try_from(l).ok()).ok_or_else(bad)?;
+        let addr = addr(p.get("addr"))?;
+        let len = p.get("len").and_then(J::as_u64).and_then(|l| u8::try_from(l).ok()).ok_or_else(bad)?;
         return IpNet::new(addr, len).map(|n| vec![n.trunc()]).map_err(|_| bad());
     }
-    if let Some(r) = v.get("range").and_then(Value::as_array) {
-        let a: IpAddr = r.first().map(scalar_text).unwrap_or_default().parse().map_err(|_| bad())?;
-        let b: IpAddr = r.get(1).map(scalar_text).unwrap_or_default().parse().map_err(|_| bad())?;
+    if let Some(r) = v.get("range").and_then(J::as_array) {
+        let a = addr(r.first())?;
+        let b = addr(r.get(1))?;
         return match (a, b) {
             (IpAddr::V4(a), IpAddr::V4(b)) => Ok(ipnet::Ipv4Subnets::new(a.min(b), a.max(b), 0).map(IpNet::V4).collect()),
             (IpAddr::V6(a), IpAddr::V6(b)) => Ok(ipnet::Ipv6Subnets::new(a.min(b), a.max(b), 0).map(IpNet::V6).collect()),
@@ -723,113 +1073,180 @@ fn nets(v: &Value, text: &str) -> Result<Vec<IpNet>, String> {
     Ok(vec![IpNet::from(addr)])
 }
 
-/// A statement in `nft` syntax, for traces and reports (counters are left out).
-fn render_stmt(key: &str, val: &Value) -> String {
+/// Appends a statement in `nft` syntax, for traces and reports (counters are left out).
+fn render_stmt(out: &mut String, key: &str, val: &J<'_>) {
+    let str_of = |k: &str| val.get(k).and_then(J::as_str);
     match key {
         "match" => {
-            let left = val.get("left").map(render_expr).unwrap_or_default();
+            let start = out.len();
+            if let Some(left) = val.get("left") {
+                render_expr(out, left);
+            }
+            let left = out.get(start..).unwrap_or_default();
             let quote = left.ends_with("ifname") || left.ends_with("iif") || left.ends_with("oif");
-            let right = val.get("right").map(|r| render_value(r, quote)).unwrap_or_default();
-            match val.get("op").and_then(Value::as_str).unwrap_or("==") {
-                "==" | "in" => format!("{left} {right}"),
-                op => format!("{left} {op} {right}"),
+            match str_of("op").unwrap_or("==") {
+                "==" | "in" => {}
+                op => {
+                    out.push(' ');
+                    out.push_str(op);
+                }
+            }
+            out.push(' ');
+            if let Some(right) = val.get("right") {
+                render_value(out, right, quote);
             }
         }
-        "counter" | "comment" => String::new(),
-        "accept" | "drop" | "return" | "continue" | "masquerade" | "notrack" => key.to_string(),
-        "reject" => match val.get("expr").and_then(Value::as_str) {
-            Some(with) => format!("reject with {} {with}", val.get("type").and_then(Value::as_str).unwrap_or("icmp")),
-            None => "reject".into(),
+        "counter" | "comment" => {}
+        "accept" | "drop" | "return" | "continue" | "masquerade" | "notrack" => out.push_str(key),
+        "reject" => match str_of("expr") {
+            Some(with) => {
+                let _ = write!(out, "reject with {} {with}", str_of("type").unwrap_or("icmp"));
+            }
+            None => out.push_str("reject"),
         },
-        "jump" | "goto" => format!("{key} {}", val.get("target").and_then(Value::as_str).unwrap_or("?")),
+        "jump" | "goto" => {
+            let _ = write!(out, "{key} {}", str_of("target").unwrap_or("?"));
+        }
         "dnat" | "snat" => {
-            let addr = val.get("addr").map(|a| render_value(a, false));
-            let port = val.get("port").map(|p| render_value(p, false));
-            match (addr, port) {
-                (Some(a), Some(p)) => format!("{key} to {a}:{p}"),
-                (Some(a), None) => format!("{key} to {a}"),
-                (None, Some(p)) => format!("{key} to :{p}"),
-                (None, None) => key.to_string(),
+            out.push_str(key);
+            let addr = val.get("addr");
+            let port = val.get("port");
+            if addr.is_some() || port.is_some() {
+                out.push_str(" to ");
+            }
+            if let Some(a) = addr {
+                render_value(out, a, false);
+            }
+            if let Some(p) = port {
+                out.push(':');
+                render_value(out, p, false);
             }
         }
         "redirect" => match val.get("port") {
-            Some(p) => format!("redirect to :{}", render_value(p, false)),
-            None => "redirect".into(),
+            Some(p) => {
+                out.push_str("redirect to :");
+                render_value(out, p, false);
+            }
+            None => out.push_str("redirect"),
         },
-        "log" => match val.get("prefix").and_then(Value::as_str) {
-            Some(p) => format!("log prefix \"{p}\""),
-            None => "log".into(),
+        "log" => match str_of("prefix") {
+            Some(p) => {
+                let _ = write!(out, "log prefix \"{p}\"");
+            }
+            None => out.push_str("log"),
         },
-        "xt" => format!(
-            "xt {} {}",
-            val.get("type").and_then(Value::as_str).unwrap_or("match"),
-            val.get("name").and_then(Value::as_str).unwrap_or("?")
-        ),
-        "mangle" => format!(
-            "{} set {}",
-            val.get("key").map(render_expr).unwrap_or_default(),
-            val.get("value").map(|v| render_value(v, false)).unwrap_or_default()
-        ),
-        other => other.to_string(),
-    }
-}
-
-fn render_expr(v: &Value) -> String {
-    if let Some(p) = v.get("payload") {
-        let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("?");
-        let field = p.get("field").and_then(Value::as_str).unwrap_or("?");
-        return format!("{proto} {field}");
-    }
-    if let Some(m) = v.get("meta") {
-        let key = m.get("key").and_then(Value::as_str).unwrap_or("?");
-        return match key {
-            "iifname" | "oifname" | "iif" | "oif" => key.into(),
-            other => format!("meta {other}"),
-        };
-    }
-    if let Some(ct) = v.get("ct") {
-        let key = ct.get("key").and_then(Value::as_str).unwrap_or("?");
-        return match ct.get("dir").and_then(Value::as_str) {
-            Some(dir) => format!("ct {dir} {key}"),
-            None => format!("ct {key}"),
-        };
-    }
-    if let Some(fib) = v.get("fib") {
-        let flags: Vec<&str> =
-            fib.get("flags").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-        return format!("fib {} {}", flags.join(" . "), fib.get("result").and_then(Value::as_str).unwrap_or("?"));
-    }
-    if let Some(and) = v.get("&").and_then(Value::as_array) {
-        return and.iter().map(render_expr).collect::<Vec<_>>().join(" & ");
-    }
-    render_value(v, false)
-}
-
-fn render_value(v: &Value, quote: bool) -> String {
-    match v {
-        Value::String(s) if quote => format!("\"{s}\""),
-        Value::String(s) => s.clone(),
-        Value::Array(a) => a.iter().map(|x| render_value(x, quote)).collect::<Vec<_>>().join(","),
-        Value::Object(o) => {
-            if let Some(p) = o.get("prefix") {
-                format!("{}/{}", p.get("addr").map(scalar_text).unwrap_or_default(), p.get("len").map(scalar_text).unwrap_or_default())
-            } else if let Some(Value::Array(r)) = o.get("range") {
-                r.iter().map(|x| render_value(x, quote)).collect::<Vec<_>>().join("-")
-            } else if let Some(set) = o.get("set") {
-                let items = match set {
-                    Value::Array(a) => a.iter().map(|x| render_value(x, quote)).collect::<Vec<_>>().join(", "),
-                    other => render_value(other, quote),
-                };
-                format!("{{ {items} }}")
-            } else if let Some(elem) = o.get("elem").and_then(|e| e.get("val")) {
-                render_value(elem, quote)
-            } else if o.contains_key("payload") || o.contains_key("meta") || o.contains_key("ct") {
-                render_expr(v)
-            } else {
-                v.to_string()
+        "xt" => {
+            let _ = write!(out, "xt {} {}", str_of("type").unwrap_or("match"), str_of("name").unwrap_or("?"));
+        }
+        "mangle" => {
+            if let Some(k) = val.get("key") {
+                render_expr(out, k);
+            }
+            out.push_str(" set ");
+            if let Some(v) = val.get("value") {
+                render_value(out, v, false);
             }
         }
-        other => other.to_string(),
+        other => out.push_str(other),
+    }
+}
+
+/// Appends an expression (`ip saddr`, `meta mark`, `ct state`, …).
+fn render_expr(out: &mut String, v: &J<'_>) {
+    let str_of = |o: &J<'_>, k: &str| o.get(k).and_then(J::as_str).map(str::to_string);
+    if let Some(p) = v.get("payload") {
+        let proto = p.get("protocol").and_then(J::as_str).unwrap_or("?");
+        let field = p.get("field").and_then(J::as_str).unwrap_or("?");
+        let _ = write!(out, "{proto} {field}");
+        return;
+    }
+    if let Some(m) = v.get("meta") {
+        let key = m.get("key").and_then(J::as_str).unwrap_or("?");
+        if !matches!(key, "iifname" | "oifname" | "iif" | "oif") {
+            out.push_str("meta ");
+        }
+        out.push_str(key);
+        return;
+    }
+    if let Some(ct) = v.get("ct") {
+        let key = ct.get("key").and_then(J::as_str).unwrap_or("?");
+        let _ = match ct.get("dir").and_then(J::as_str) {
+            Some(dir) => write!(out, "ct {dir} {key}"),
+            None => write!(out, "ct {key}"),
+        };
+        return;
+    }
+    if let Some(fib) = v.get("fib") {
+        out.push_str("fib ");
+        for (i, flag) in fib.get("flags").and_then(J::as_array).unwrap_or_default().iter().filter_map(J::as_str).enumerate() {
+            if i > 0 {
+                out.push_str(" . ");
+            }
+            out.push_str(flag);
+        }
+        out.push(' ');
+        out.push_str(str_of(fib, "result").as_deref().unwrap_or("?"));
+        return;
+    }
+    if let Some(and) = v.get("&").and_then(J::as_array) {
+        for (i, x) in and.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" & ");
+            }
+            render_expr(out, x);
+        }
+        return;
+    }
+    render_value(out, v, false);
+}
+
+/// Appends a value: a string (quoted for interface names), a list, a prefix, range or set.
+fn render_value(out: &mut String, v: &J<'_>, quote: bool) {
+    let list = |out: &mut String, items: &[J<'_>], sep: &str| {
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(sep);
+            }
+            render_value(out, x, quote);
+        }
+    };
+    match v {
+        J::String(s) if quote => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
+        J::String(s) => out.push_str(s),
+        J::Array(a) => list(out, a, ","),
+        J::Object(_) => {
+            if let Some(p) = v.get("prefix") {
+                if let Some(addr) = p.get("addr") {
+                    out.push_str(&scalar_text(addr));
+                }
+                out.push('/');
+                if let Some(len) = p.get("len") {
+                    out.push_str(&scalar_text(len));
+                }
+            } else if let Some(J::Array(r)) = v.get("range") {
+                list(out, r, "-");
+            } else if let Some(set) = v.get("set") {
+                out.push_str("{ ");
+                match set {
+                    J::Array(a) => list(out, a, ", "),
+                    other => render_value(out, other, quote),
+                }
+                out.push_str(" }");
+            } else if let Some(elem) = v.get("elem").and_then(|e| e.get("val")) {
+                render_value(out, elem, quote);
+            } else if v.contains_key("payload") || v.contains_key("meta") || v.contains_key("ct") {
+                render_expr(out, v);
+            } else {
+                let _ = write!(out, "{v}");
+            }
+        }
+        other => {
+            let _ = write!(out, "{other}");
+        }
     }
 }
 
