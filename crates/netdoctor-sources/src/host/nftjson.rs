@@ -15,9 +15,9 @@
 //! Every rule is located: its position in the JSON (line and column of the `{"rule": …}`
 //! object; `nft -j` prints one line, so mostly the column) and its handle.
 //!
-//! The dump is read in one pass into a tree that borrows its strings from the text (see
-//! [`J`]); the position of each element of the `nftables` array comes from where serde_json
-//! found it. Anything unusual about the layout (other keys beside `nftables`, a syntax error,
+//! The dump is read onto one flat tape of nodes whose strings borrow from the text (see
+//! [`Node`]); the position of each element of the `nftables` array comes from where
+//! serde_json found it. Anything unusual about the layout (other keys beside `nftables`, a syntax error,
 //! very deep nesting) goes through `serde_json::Value` instead, so errors read as serde_json
 //! reports them and the result is the same either way.
 
@@ -56,7 +56,9 @@ struct Pos {
 
 /// Parses and lowers a ruleset dump; problems go to `errors`, what could be read stays.
 pub fn parse(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> NftRuleset {
-    if let Some((items, positions)) = read_plain(text) {
+    let mut tape = Vec::new();
+    if let Some((roots, positions)) = read_plain(text, &mut tape) {
+        let items: Vec<J<'_>> = roots.into_iter().map(|at| J { tape: &tape, at }).collect();
         return lower(&items, &positions, source, errors);
     }
     // Not the plain layout (or not JSON): `Value` reports errors and reads any other layout.
@@ -73,28 +75,40 @@ pub fn parse(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> N
         errors.push(source.error(1, 1, "expected a JSON object `{\"nftables\": [...]}` as `nft -j list ruleset` prints it"));
         return NftRuleset::default();
     };
-    let items: Vec<J<'_>> = items.iter().map(J::from_value).collect();
+    let mut tape = Vec::new();
+    let roots: Vec<usize> = items
+        .iter()
+        .map(|v| {
+            let at = tape.len();
+            push_value(&mut tape, v);
+            at
+        })
+        .collect();
+    let items: Vec<J<'_>> = roots.into_iter().map(|at| J { tape: &tape, at }).collect();
     lower(&items, &element_positions(text), source, errors)
 }
 
-/// The dump as `nft` prints it, `{"nftables": [...]}` and nothing else, read into borrowed
-/// trees with each element's position. `None` for anything else, which the caller reads
-/// through `Value`: an error then carries serde_json's own message and position.
-fn read_plain(text: &str) -> Option<(Vec<J<'_>>, Vec<Pos>)> {
+/// The dump as `nft` prints it, `{"nftables": [...]}` and nothing else, read onto `tape`:
+/// where each element starts on the tape, and its position in the text. `None` for anything
+/// else, which the caller reads through `Value`: an error then carries serde_json's own
+/// message and position.
+fn read_plain<'a>(text: &'a str, tape: &mut Vec<Node<'a>>) -> Option<(Vec<usize>, Vec<Pos>)> {
     let mut de = serde_json::Deserializer::from_str(text);
     let raw = de::Deserializer::deserialize_map(&mut de, PlainRoot).ok()?;
     de.end().ok()?;
     let positions = raw_positions(text, &raw)?;
-    let items = raw
+    tape.reserve(raw.len() * 16);
+    let roots = raw
         .iter()
         .map(|r| {
+            let at = tape.len();
             let mut de = serde_json::Deserializer::from_str(r.get());
-            let item = Seed { depth: 0 }.deserialize(&mut de).ok()?;
+            TapeSeed { tape: &mut *tape, depth: 0 }.deserialize(&mut de).ok()?;
             de.end().ok()?;
-            Some(item)
+            Some(at)
         })
         .collect::<Option<Vec<_>>>()?;
-    Some((items, positions))
+    Some((roots, positions))
 }
 
 /// The root object when its one key is `nftables` and its value an array: the elements,
@@ -143,193 +157,300 @@ fn raw_positions(text: &str, raw: &[&RawValue]) -> Option<Vec<Pos>> {
     Some(out)
 }
 
-/// A JSON value whose strings borrow from the dump where they can: what `serde_json::Value`
-/// holds, without an allocation per key and string. An object keeps its entries in order;
-/// lookups read a repeated key's last value and [`J::first_entry`] the smallest key, as
-/// `Value`'s sorted map does.
+/// One node of the JSON tape: the dump's values in document order, strings borrowed from
+/// the text where they have no escapes. An array's or object's nodes follow it, up to its
+/// `end`; an object's are each entry's key, then the value's nodes. One vector holds the
+/// whole dump, instead of an allocation per object, array, key and string as in `Value`.
 #[derive(Debug)]
-enum J<'a> {
+enum Node<'a> {
     Null,
     Bool(bool),
     Number(serde_json::Number),
     String(Cow<'a, str>),
-    Array(Vec<J<'a>>),
-    Object(Vec<(Cow<'a, str>, J<'a>)>),
+    Key(Cow<'a, str>),
+    Array { end: usize },
+    Object { end: usize },
 }
 
-impl<'a> J<'a> {
-    fn from_value(v: &'a Value) -> J<'a> {
-        match v {
-            Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(*b),
-            Value::Number(n) => J::Number(n.clone()),
-            Value::String(s) => J::String(Cow::Borrowed(s)),
-            Value::Array(a) => J::Array(a.iter().map(J::from_value).collect()),
-            Value::Object(o) => J::Object(o.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), J::from_value(v))).collect()),
+/// A value on the tape. Read like a `Value`: a repeated key reads as its last value, and
+/// [`J::first_entry`] is the smallest key, as in `Value`'s sorted map.
+#[derive(Debug, Clone, Copy)]
+struct J<'t> {
+    tape: &'t [Node<'t>],
+    at: usize,
+}
+
+/// An array on the tape.
+#[derive(Debug, Clone, Copy)]
+struct Arr<'t> {
+    tape: &'t [Node<'t>],
+    start: usize,
+    end: usize,
+}
+
+impl<'t> Arr<'t> {
+    const EMPTY: Arr<'static> = Arr { tape: &[], start: 0, end: 0 };
+
+    fn iter(self) -> impl Iterator<Item = J<'t>> {
+        let mut at = self.start;
+        std::iter::from_fn(move || {
+            (at < self.end).then(|| {
+                let item = J { tape: self.tape, at };
+                at = item.end();
+                item
+            })
+        })
+    }
+
+    fn first(self) -> Option<J<'t>> {
+        self.iter().next()
+    }
+
+    fn get(self, i: usize) -> Option<J<'t>> {
+        self.iter().nth(i)
+    }
+}
+
+fn push_value<'a>(tape: &mut Vec<Node<'a>>, v: &'a Value) {
+    match v {
+        Value::Null => tape.push(Node::Null),
+        Value::Bool(b) => tape.push(Node::Bool(*b)),
+        Value::Number(n) => tape.push(Node::Number(n.clone())),
+        Value::String(s) => tape.push(Node::String(Cow::Borrowed(s))),
+        Value::Array(a) => {
+            let at = tape.len();
+            tape.push(Node::Array { end: 0 });
+            for v in a {
+                push_value(tape, v);
+            }
+            close(tape, at);
         }
+        Value::Object(o) => {
+            let at = tape.len();
+            tape.push(Node::Object { end: 0 });
+            for (k, v) in o {
+                tape.push(Node::Key(Cow::Borrowed(k)));
+                push_value(tape, v);
+            }
+            close(tape, at);
+        }
+    }
+}
+
+/// Sets the end of the array or object opened at `at` to the tape's end.
+fn close(tape: &mut [Node<'_>], at: usize) {
+    let len = tape.len();
+    if let Some(Node::Array { end } | Node::Object { end }) = tape.get_mut(at) {
+        *end = len;
+    }
+}
+
+impl<'t> J<'t> {
+    fn node(self) -> Option<&'t Node<'t>> {
+        self.tape.get(self.at)
+    }
+
+    /// Where the nodes after this value start.
+    fn end(self) -> usize {
+        match self.node() {
+            Some(Node::Array { end } | Node::Object { end }) => *end,
+            _ => self.at + 1,
+        }
+    }
+
+    /// An object's entries in order (none for anything else).
+    fn entries(self) -> impl Iterator<Item = (&'t str, J<'t>)> {
+        let (mut at, end) = match self.node() {
+            Some(Node::Object { end }) => (self.at + 1, *end),
+            _ => (0, 0),
+        };
+        std::iter::from_fn(move || {
+            if at >= end {
+                return None;
+            }
+            let key = match self.tape.get(at) {
+                Some(Node::Key(k)) => k.as_ref(),
+                _ => "",
+            };
+            let value = J { tape: self.tape, at: at + 1 };
+            at = value.end();
+            Some((key, value))
+        })
     }
 
     /// As a `Value`, for printing it as JSON.
-    fn to_value(&self) -> Value {
-        match self {
-            J::Null => Value::Null,
-            J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => Value::Number(n.clone()),
-            J::String(s) => Value::String(s.to_string()),
-            J::Array(a) => Value::Array(a.iter().map(J::to_value).collect()),
+    fn to_value(self) -> Value {
+        match self.node() {
+            None | Some(Node::Null | Node::Key(_)) => Value::Null,
+            Some(Node::Bool(b)) => Value::Bool(*b),
+            Some(Node::Number(n)) => Value::Number(n.clone()),
+            Some(Node::String(s)) => Value::String(s.to_string()),
+            Some(Node::Array { .. }) => Value::Array(self.as_array().unwrap_or(Arr::EMPTY).iter().map(J::to_value).collect()),
             // Inserted in order: a repeated key keeps its last value.
-            J::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.to_string(), v.to_value())).collect()),
+            Some(Node::Object { .. }) => Value::Object(self.entries().map(|(k, v)| (k.to_string(), v.to_value())).collect()),
         }
     }
 
-    fn get(&self, key: &str) -> Option<&J<'a>> {
-        match self {
-            J::Object(entries) => entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+    fn get(self, key: &str) -> Option<J<'t>> {
+        self.entries().filter(|(k, _)| *k == key).last().map(|(_, v)| v)
+    }
+
+    fn contains_key(self, key: &str) -> bool {
+        self.entries().any(|(k, _)| k == key)
+    }
+
+    fn as_str(self) -> Option<&'t str> {
+        match self.node() {
+            Some(Node::String(s)) => Some(s),
             _ => None,
         }
     }
 
-    fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
-    fn as_str(&self) -> Option<&str> {
-        match self {
-            J::String(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn is(&self, s: &str) -> bool {
+    fn is(self, s: &str) -> bool {
         self.as_str() == Some(s)
     }
 
-    fn as_array(&self) -> Option<&[J<'a>]> {
-        match self {
-            J::Array(a) => Some(a),
+    fn as_array(self) -> Option<Arr<'t>> {
+        match self.node() {
+            Some(Node::Array { end }) => Some(Arr { tape: self.tape, start: self.at + 1, end: *end }),
             _ => None,
         }
     }
 
-    fn as_u64(&self) -> Option<u64> {
-        match self {
-            J::Number(n) => n.as_u64(),
+    fn as_number(self) -> Option<&'t serde_json::Number> {
+        match self.node() {
+            Some(Node::Number(n)) => Some(n),
             _ => None,
         }
+    }
+
+    fn as_u64(self) -> Option<u64> {
+        self.as_number().and_then(serde_json::Number::as_u64)
     }
 
     /// The entry `Value` would iterate first: the smallest key, with its last value.
-    fn first_entry(&self) -> Option<(&str, &J<'a>)> {
-        let J::Object(entries) = self else { return None };
-        let mut first: Option<&(Cow<'a, str>, J<'a>)> = None;
-        for entry in entries {
+    fn first_entry(self) -> Option<(&'t str, J<'t>)> {
+        let mut first: Option<(&'t str, J<'t>)> = None;
+        for (k, v) in self.entries() {
             match first {
-                Some(f) if entry.0 > f.0 => {}
-                _ => first = Some(entry),
+                Some((f, _)) if k > f => {}
+                _ => first = Some((k, v)),
             }
         }
-        first.map(|(k, v)| (k.as_ref(), v))
+        first
     }
 }
 
 /// Compact JSON, as `Value` prints it.
 impl fmt::Display for J<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            J::Null => f.write_str("null"),
-            J::Bool(b) => write!(f, "{b}"),
-            J::Number(n) => write!(f, "{n}"),
-            other => write!(f, "{}", other.to_value()),
+        match self.node() {
+            Some(Node::Null) => f.write_str("null"),
+            Some(Node::Bool(b)) => write!(f, "{b}"),
+            Some(Node::Number(n)) => write!(f, "{n}"),
+            _ => write!(f, "{}", self.to_value()),
         }
     }
 }
 
-/// Nesting an element may have and still be read as [`J`]: well below serde_json's limit
-/// for the whole document (where an element sits two levels down). Deeper elements are read
-/// through `Value`, which reports the limit as it always did.
+/// Nesting an element may have and still be read onto the tape here: well below
+/// serde_json's limit for the whole document (where an element sits two levels down).
+/// Deeper elements are read through `Value`, which reports the limit as it always did.
 const MAX_DEPTH: u32 = 100;
 
-/// Reads a [`J`], at a nesting depth.
-struct Seed {
+/// Reads a value onto the tape, at a nesting depth.
+struct TapeSeed<'x, 'de> {
+    tape: &'x mut Vec<Node<'de>>,
     depth: u32,
 }
 
-impl<'de> DeserializeSeed<'de> for Seed {
-    type Value = J<'de>;
+impl<'de> DeserializeSeed<'de> for TapeSeed<'_, 'de> {
+    type Value = ();
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<J<'de>, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Seed {
-    type Value = J<'de>;
+impl<'de> Visitor<'de> for TapeSeed<'_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<J<'de>, E> {
-        Ok(J::Bool(v))
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.tape.push(Node::Bool(v));
+        Ok(())
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<J<'de>, E> {
-        Ok(J::Number(v.into()))
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.tape.push(Node::Number(v.into()));
+        Ok(())
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<J<'de>, E> {
-        Ok(J::Number(v.into()))
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.tape.push(Node::Number(v.into()));
+        Ok(())
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<J<'de>, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(J::Null, J::Number))
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.tape.push(serde_json::Number::from_f64(v).map_or(Node::Null, Node::Number));
+        Ok(())
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<J<'de>, E> {
-        Ok(J::String(Cow::Owned(v.to_string())))
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.tape.push(Node::String(Cow::Owned(v.to_string())));
+        Ok(())
     }
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<J<'de>, E> {
-        Ok(J::String(Cow::Borrowed(v)))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
+        self.tape.push(Node::String(Cow::Borrowed(v)));
+        Ok(())
     }
 
-    fn visit_string<E>(self, v: String) -> Result<J<'de>, E> {
-        Ok(J::String(Cow::Owned(v)))
+    fn visit_string<E>(self, v: String) -> Result<(), E> {
+        self.tape.push(Node::String(Cow::Owned(v)));
+        Ok(())
     }
 
-    fn visit_unit<E>(self) -> Result<J<'de>, E> {
-        Ok(J::Null)
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.tape.push(Node::Null);
+        Ok(())
     }
 
-    fn visit_none<E>(self) -> Result<J<'de>, E> {
-        Ok(J::Null)
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.tape.push(Node::Null);
+        Ok(())
     }
 
-    fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<J<'de>, D::Error> {
+    fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         self.deserialize(deserializer)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<J<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if self.depth >= MAX_DEPTH {
             return Err(de::Error::custom("nested too deeply"));
         }
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element_seed(Seed { depth: self.depth + 1 })? {
-            out.push(v);
-        }
-        Ok(J::Array(out))
+        let at = self.tape.len();
+        self.tape.push(Node::Array { end: 0 });
+        while seq.next_element_seed(TapeSeed { tape: &mut *self.tape, depth: self.depth + 1 })?.is_some() {}
+        close(self.tape, at);
+        Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<J<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         if self.depth >= MAX_DEPTH {
             return Err(de::Error::custom("nested too deeply"));
         }
-        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        let at = self.tape.len();
+        self.tape.push(Node::Object { end: 0 });
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            let value = map.next_value_seed(Seed { depth: self.depth + 1 })?;
-            out.push((key, value));
+            self.tape.push(Node::Key(key));
+            map.next_value_seed(TapeSeed { tape: &mut *self.tape, depth: self.depth + 1 })?;
         }
-        Ok(J::Object(out))
+        close(self.tape, at);
+        Ok(())
     }
 }
 
@@ -365,7 +486,7 @@ impl<'de> Visitor<'de> for KeySeed {
 }
 
 /// Lowers the elements of the `nftables` array, located by `positions`.
-fn lower<'t>(items: &'t [J<'t>], positions: &[Pos], source: &InputSource, errors: &mut Vec<LoadError>) -> NftRuleset {
+fn lower<'t>(items: &[J<'t>], positions: &[Pos], source: &InputSource, errors: &mut Vec<LoadError>) -> NftRuleset {
     let pos = |i: usize| positions.get(i).copied().unwrap_or(Pos { line: 1, column: 1 });
     let mut reader = Reader { source, sets: HashMap::new(), tables: Vec::new(), list: Vec::new() };
     // Sets first: rules may name a set declared after them.
@@ -395,7 +516,7 @@ fn lower<'t>(items: &'t [J<'t>], positions: &[Pos], source: &InputSource, errors
 }
 
 /// A named set's elements as written, or why they cannot be used.
-type SetElems<'t> = Result<&'t [J<'t>], String>;
+type SetElems<'t> = Result<Arr<'t>, String>;
 
 struct RawTable<'t> {
     family: &'t str,
@@ -423,12 +544,12 @@ struct Reader<'s, 't> {
     list: Vec<NftTable>,
 }
 
-fn str_field<'t>(body: &'t J<'t>, key: &str) -> Result<&'t str, String> {
+fn str_field<'t>(body: J<'t>, key: &str) -> Result<&'t str, String> {
     body.get(key).and_then(J::as_str).ok_or_else(|| format!("missing string field `{key}`"))
 }
 
 impl<'t> Reader<'_, 't> {
-    fn set(&mut self, body: &'t J<'t>, is_map: bool, _at: Pos) {
+    fn set(&mut self, body: J<'t>, is_map: bool, _at: Pos) {
         let (Ok(family), Ok(table), Ok(name)) = (str_field(body, "family"), str_field(body, "table"), str_field(body, "name")) else {
             return;
         };
@@ -437,16 +558,16 @@ impl<'t> Reader<'_, 't> {
         } else if body.get("flags").and_then(J::as_array).is_some_and(|f| f.iter().any(|x| x.is("dynamic"))) {
             Err(format!("set `@{name}` is filled at run time (dynamic)"))
         } else {
-            match body.get("elem") {
-                None => Ok(&[][..]),
-                Some(J::Array(e)) => Ok(e.as_slice()),
-                Some(_) => Err(format!("set `@{name}` has elements netdoctor cannot read")),
+            match body.get("elem").map(J::as_array) {
+                None => Ok(Arr::EMPTY),
+                Some(Some(e)) => Ok(e),
+                Some(None) => Err(format!("set `@{name}` has elements netdoctor cannot read")),
             }
         };
         self.sets.insert((family, table, name), elems);
     }
 
-    fn table(&mut self, body: &'t J<'t>, at: Pos) -> Result<(), String> {
+    fn table(&mut self, body: J<'t>, at: Pos) -> Result<(), String> {
         let family = str_field(body, "family")?;
         let name = str_field(body, "name")?;
         self.list.push(NftTable { family: family.into(), name: name.into(), origin: self.source.origin(at.line, at.column) });
@@ -460,7 +581,7 @@ impl<'t> Reader<'_, 't> {
         self.tables.iter_mut().find(|t| t.family == family && t.name == table)
     }
 
-    fn chain(&mut self, body: &'t J<'t>, at: Pos) -> Result<(), String> {
+    fn chain(&mut self, body: J<'t>, at: Pos) -> Result<(), String> {
         let family = str_field(body, "family")?;
         if !matches!(family, "ip" | "ip6" | "inet") {
             return Ok(());
@@ -476,8 +597,8 @@ impl<'t> Reader<'_, 't> {
                     "route" => ChainKind::Route,
                     other => return Err(format!("chain `{name}` has unknown type `{other}`")),
                 };
-                let priority =
-                    priority(body.get("prio")).ok_or_else(|| format!("chain `{name}` has no priority netdoctor understands (`prio`)"))?;
+                let priority = priority(body.get("prio").as_ref())
+                    .ok_or_else(|| format!("chain `{name}` has no priority netdoctor understands (`prio`)"))?;
                 // ingress/egress hooks run outside the paths traced: the chain is kept as a regular one.
                 Hook::parse(hook).map(|hook| BaseHook { hook, priority, kind })
             }
@@ -495,7 +616,7 @@ impl<'t> Reader<'_, 't> {
         Ok(())
     }
 
-    fn rule(&mut self, body: &'t J<'t>, index: usize, at: Pos) -> Result<(), String> {
+    fn rule(&mut self, body: J<'t>, index: usize, at: Pos) -> Result<(), String> {
         let family = str_field(body, "family")?;
         if !matches!(family, "ip" | "ip6" | "inet") {
             return Ok(());
@@ -513,7 +634,7 @@ impl<'t> Reader<'_, 't> {
         Ok(())
     }
 
-    fn finish(self, items: &'t [J<'t>], errors: &mut Vec<LoadError>) -> NftRuleset {
+    fn finish(self, items: &[J<'t>], errors: &mut Vec<LoadError>) -> NftRuleset {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
         let mut origin4 = None;
@@ -550,7 +671,7 @@ impl<'t> Reader<'_, 't> {
     /// The table once per family. A rule is lowered again for the second family (an
     /// `inet` table's IPv6 copy) only when something in it depends on the family;
     /// problems are reported once.
-    fn lower_table(&self, items: &'t [J<'t>], t: &RawTable<'t>, families: &[IpFamily], errors: &mut Vec<LoadError>) -> Vec<Table> {
+    fn lower_table(&self, items: &[J<'t>], t: &RawTable<'t>, families: &[IpFamily], errors: &mut Vec<LoadError>) -> Vec<Table> {
         let mut per_family: Vec<Vec<Chain>> = families.iter().map(|_| Vec::new()).collect();
         for c in &t.chains {
             let mut rules: Vec<Vec<Rule>> = families.iter().map(|_| Vec::new()).collect();
@@ -631,9 +752,9 @@ impl AsPrio for Value {
 
 impl AsPrio for J<'_> {
     fn as_prio(&self) -> PrioValue<'_> {
-        match self {
-            J::Number(n) => PrioValue::Number(n.as_i64()),
-            J::String(s) => PrioValue::Text(s),
+        match self.node() {
+            Some(Node::Number(n)) => PrioValue::Number(n.as_i64()),
+            Some(Node::String(s)) => PrioValue::Text(s),
             _ => PrioValue::Other,
         }
     }
@@ -685,13 +806,13 @@ fn undecidable(module: &str, text: String) -> Condition {
 }
 
 impl<'t> RuleLowering<'_, '_, 't> {
-    fn lower(&mut self, body: &'t J<'t>) -> Result<(Vec<Condition>, Target, String), String> {
+    fn lower(&mut self, body: J<'t>) -> Result<(Vec<Condition>, Target, String), String> {
         let exprs = body.get("expr").and_then(J::as_array).ok_or("rule has no `expr` list")?;
         let mut conditions = Vec::new();
         let mut target: Option<Target> = None;
         // The rule's text: the statements' texts, space-separated (empty ones left out).
         let mut rule_text = String::new();
-        for e in exprs {
+        for e in exprs.iter() {
             let Some((key, val)) = e.first_entry() else {
                 return Err("a rule statement is not an object".into());
             };
@@ -797,7 +918,7 @@ impl<'t> RuleLowering<'_, '_, 't> {
     }
 
     /// One `match` statement: `left op right`.
-    fn matching(&mut self, m: &'t J<'t>, text: &str) -> Result<Vec<Condition>, String> {
+    fn matching(&mut self, m: J<'t>, text: &str) -> Result<Vec<Condition>, String> {
         let op = m.get("op").and_then(J::as_str).unwrap_or("==");
         let left = m.get("left").ok_or("match without `left`")?;
         let right = m.get("right").ok_or("match without `right`")?;
@@ -839,7 +960,7 @@ impl<'t> RuleLowering<'_, '_, 't> {
                     }
                     let source = field == "saddr";
                     return build(
-                        values.iter().map(|v| nets(v, text)).collect::<Result<Vec<_>, _>>().map(|n| {
+                        values.iter().map(|&v| nets(v, text)).collect::<Result<Vec<_>, _>>().map(|n| {
                             Some(
                                 n.into_iter()
                                     .flatten()
@@ -864,8 +985,11 @@ impl<'t> RuleLowering<'_, '_, 't> {
                         "th" => Vec::new(),
                         p => vec![Condition::new(Test::Protocol(IpProto::parse(p).ok().flatten().ok_or("bad protocol")?))],
                     };
-                    let ranges =
-                        if compare { compare_range(op, &values) } else { values.iter().map(|v| port_range(v)).collect::<Option<Vec<_>>>() };
+                    let ranges = if compare {
+                        compare_range(op, &values)
+                    } else {
+                        values.iter().map(|&v| port_range(v)).collect::<Option<Vec<_>>>()
+                    };
                     let Some(ranges) = ranges else { return unknown() };
                     let test = if field == "dport" { Test::DestPorts(ranges) } else { Test::SourcePorts(ranges) };
                     let mut out = deps;
@@ -959,45 +1083,51 @@ impl<'t> RuleLowering<'_, '_, 't> {
     }
 
     /// The right side as a list of values: a set's elements, or the one value.
-    fn values(&self, right: &'t J<'t>) -> Result<Vec<&'t J<'t>>, String> {
-        let unwrap = |v: &'t J<'t>| v.get("elem").and_then(|e| e.get("val")).unwrap_or(v);
-        match right {
-            J::Object(_) if right.contains_key("set") => match right.get("set") {
-                Some(J::Array(items)) => Ok(items.iter().map(unwrap).collect()),
-                Some(other) => Ok(vec![unwrap(other)]),
+    fn values(&self, right: J<'t>) -> Result<Vec<J<'t>>, String> {
+        let unwrap = |v: J<'t>| v.get("elem").and_then(|e| e.get("val")).unwrap_or(v);
+        let named = right.as_str().filter(|s| s.starts_with('@'));
+        if right.contains_key("set") {
+            match right.get("set") {
+                Some(set) => match set.as_array() {
+                    Some(items) => Ok(items.iter().map(unwrap).collect()),
+                    None => Ok(vec![unwrap(set)]),
+                },
                 None => Ok(Vec::new()),
-            },
-            J::String(s) if s.starts_with('@') => {
-                let name = s.trim_start_matches('@');
-                match self.reader.sets.get(&(self.table.family, self.table.name, name)) {
-                    Some(Ok(elems)) => Ok(elems.iter().map(unwrap).collect()),
-                    Some(Err(reason)) => Err(reason.clone()),
-                    None => Err(format!("set `{s}` is not in the dump")),
-                }
             }
-            J::Object(_) if right.contains_key("concat") || right.contains_key("map") => Err("a concatenation or map".into()),
-            other => Ok(vec![other]),
+        } else if let Some(s) = named {
+            let name = s.trim_start_matches('@');
+            match self.reader.sets.get(&(self.table.family, self.table.name, name)) {
+                Some(Ok(elems)) => Ok(elems.iter().map(unwrap).collect()),
+                Some(Err(reason)) => Err(reason.clone()),
+                None => Err(format!("set `{s}` is not in the dump")),
+            }
+        } else if right.contains_key("concat") || right.contains_key("map") {
+            Err("a concatenation or map".into())
+        } else {
+            Ok(vec![right])
         }
     }
 }
 
 /// Flag words of `ct state` and `fib type` values (`["established", "related"]`).
-fn flags<'t>(values: &[&'t J<'t>]) -> Vec<&'t str> {
+fn flags<'t>(values: &[J<'t>]) -> Vec<&'t str> {
     let mut out = Vec::new();
     for v in values {
-        match *v {
-            J::String(s) => out.extend(s.split(',').map(str::trim)),
-            J::Array(a) => out.extend(a.iter().filter_map(J::as_str)),
-            _ => out.push(""),
+        if let Some(s) = v.as_str() {
+            out.extend(s.split(',').map(str::trim));
+        } else if let Some(a) = v.as_array() {
+            out.extend(a.iter().filter_map(J::as_str));
+        } else {
+            out.push("");
         }
     }
     out
 }
 
-fn protocols(values: &[&J<'_>]) -> Result<Option<Vec<Test>>, String> {
+fn protocols(values: &[J<'_>]) -> Result<Option<Vec<Test>>, String> {
     let mut out = Vec::new();
     for v in values {
-        let text = scalar_text(v);
+        let text = scalar_text(*v);
         match IpProto::parse(&text) {
             Ok(Some(p)) => out.push(Test::Protocol(p)),
             _ => return Ok(None),
@@ -1007,19 +1137,19 @@ fn protocols(values: &[&J<'_>]) -> Result<Option<Vec<Test>>, String> {
 }
 
 /// A string as it is, anything else as JSON.
-fn scalar_text<'v>(v: &'v J<'_>) -> Cow<'v, str> {
-    match v {
-        J::String(s) => Cow::Borrowed(s),
-        other => Cow::Owned(other.to_string()),
+fn scalar_text(v: J<'_>) -> Cow<'_, str> {
+    match v.as_str() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(v.to_string()),
     }
 }
 
 /// A port, a `{"range": [a, b]}`, or a service name nft printed.
-fn port_range(v: &J<'_>) -> Option<PortRange> {
-    let one = |v: &J<'_>| -> Option<u16> {
-        match v {
-            J::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-            J::String(s) => s.parse().ok().or(match s.as_ref() {
+fn port_range(v: J<'_>) -> Option<PortRange> {
+    let one = |v: J<'_>| -> Option<u16> {
+        match v.node()? {
+            Node::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            Node::String(s) => s.parse().ok().or(match s.as_ref() {
                 "ssh" => Some(22),
                 "domain" => Some(53),
                 "http" => Some(80),
@@ -1037,9 +1167,9 @@ fn port_range(v: &J<'_>) -> Option<PortRange> {
 }
 
 /// `tcp dport < 1024` as a range.
-fn compare_range(op: &str, values: &[&J<'_>]) -> Option<Vec<PortRange>> {
+fn compare_range(op: &str, values: &[J<'_>]) -> Option<Vec<PortRange>> {
     let [v] = values else { return None };
-    let p = port_range(v)?;
+    let p = port_range(*v)?;
     let n = p.start;
     let range = match op {
         "<" => PortRange { start: 0, end: n.checked_sub(1)? },
@@ -1052,9 +1182,9 @@ fn compare_range(op: &str, values: &[&J<'_>]) -> Option<Vec<PortRange>> {
 }
 
 /// An address, prefix or range as address ranges; an error for what is not an address.
-fn nets(v: &J<'_>, text: &str) -> Result<Vec<IpNet>, String> {
+fn nets(v: J<'_>, text: &str) -> Result<Vec<IpNet>, String> {
     let bad = || format!("`{}` is not an address, prefix or range (in `{text}`)", scalar_text(v));
-    let addr = |a: Option<&J<'_>>| -> Result<IpAddr, String> { a.map(scalar_text).unwrap_or_default().parse().map_err(|_| bad()) };
+    let addr = |a: Option<J<'_>>| -> Result<IpAddr, String> { a.map(scalar_text).unwrap_or_default().parse().map_err(|_| bad()) };
     if let Some(p) = v.get("prefix") {
         let addr = addr(p.get("addr"))?;
         let len = p.get("len").and_then(J::as_u64).and_then(|l| u8::try_from(l).ok()).ok_or_else(bad)?;
@@ -1074,7 +1204,7 @@ fn nets(v: &J<'_>, text: &str) -> Result<Vec<IpNet>, String> {
 }
 
 /// Appends a statement in `nft` syntax, for traces and reports (counters are left out).
-fn render_stmt(out: &mut String, key: &str, val: &J<'_>) {
+fn render_stmt(out: &mut String, key: &str, val: J<'_>) {
     let str_of = |k: &str| val.get(k).and_then(J::as_str);
     match key {
         "match" => {
@@ -1152,8 +1282,8 @@ fn render_stmt(out: &mut String, key: &str, val: &J<'_>) {
 }
 
 /// Appends an expression (`ip saddr`, `meta mark`, `ct state`, …).
-fn render_expr(out: &mut String, v: &J<'_>) {
-    let str_of = |o: &J<'_>, k: &str| o.get(k).and_then(J::as_str).map(str::to_string);
+fn render_expr(out: &mut String, v: J<'_>) {
+    let str_of = |o: J<'_>, k: &str| o.get(k).and_then(J::as_str).map(str::to_string);
     if let Some(p) = v.get("payload") {
         let proto = p.get("protocol").and_then(J::as_str).unwrap_or("?");
         let field = p.get("field").and_then(J::as_str).unwrap_or("?");
@@ -1178,7 +1308,7 @@ fn render_expr(out: &mut String, v: &J<'_>) {
     }
     if let Some(fib) = v.get("fib") {
         out.push_str("fib ");
-        for (i, flag) in fib.get("flags").and_then(J::as_array).unwrap_or_default().iter().filter_map(J::as_str).enumerate() {
+        for (i, flag) in fib.get("flags").and_then(J::as_array).unwrap_or(Arr::EMPTY).iter().filter_map(J::as_str).enumerate() {
             if i > 0 {
                 out.push_str(" . ");
             }
@@ -1201,8 +1331,8 @@ fn render_expr(out: &mut String, v: &J<'_>) {
 }
 
 /// Appends a value: a string (quoted for interface names), a list, a prefix, range or set.
-fn render_value(out: &mut String, v: &J<'_>, quote: bool) {
-    let list = |out: &mut String, items: &[J<'_>], sep: &str| {
+fn render_value(out: &mut String, v: J<'_>, quote: bool) {
+    let list = |out: &mut String, items: Arr<'_>, sep: &str| {
         for (i, x) in items.iter().enumerate() {
             if i > 0 {
                 out.push_str(sep);
@@ -1210,15 +1340,15 @@ fn render_value(out: &mut String, v: &J<'_>, quote: bool) {
             render_value(out, x, quote);
         }
     };
-    match v {
-        J::String(s) if quote => {
+    match v.node() {
+        Some(Node::String(s)) if quote => {
             out.push('"');
             out.push_str(s);
             out.push('"');
         }
-        J::String(s) => out.push_str(s),
-        J::Array(a) => list(out, a, ","),
-        J::Object(_) => {
+        Some(Node::String(s)) => out.push_str(s),
+        Some(Node::Array { .. }) => list(out, v.as_array().unwrap_or(Arr::EMPTY), ","),
+        Some(Node::Object { .. }) => {
             if let Some(p) = v.get("prefix") {
                 if let Some(addr) = p.get("addr") {
                     out.push_str(&scalar_text(addr));
@@ -1227,13 +1357,13 @@ fn render_value(out: &mut String, v: &J<'_>, quote: bool) {
                 if let Some(len) = p.get("len") {
                     out.push_str(&scalar_text(len));
                 }
-            } else if let Some(J::Array(r)) = v.get("range") {
+            } else if let Some(r) = v.get("range").and_then(J::as_array) {
                 list(out, r, "-");
             } else if let Some(set) = v.get("set") {
                 out.push_str("{ ");
-                match set {
-                    J::Array(a) => list(out, a, ", "),
-                    other => render_value(out, other, quote),
+                match set.as_array() {
+                    Some(a) => list(out, a, ", "),
+                    None => render_value(out, set, quote),
                 }
                 out.push_str(" }");
             } else if let Some(elem) = v.get("elem").and_then(|e| e.get("val")) {
@@ -1244,8 +1374,8 @@ fn render_value(out: &mut String, v: &J<'_>, quote: bool) {
                 let _ = write!(out, "{v}");
             }
         }
-        other => {
-            let _ = write!(out, "{other}");
+        _ => {
+            let _ = write!(out, "{v}");
         }
     }
 }
