@@ -15,9 +15,9 @@
 //! Every rule is located: its position in the JSON (line and column of the `{"rule": …}`
 //! object; `nft -j` prints one line, so mostly the column) and its handle.
 //!
-//! The dump is read onto one flat tape of nodes whose strings borrow from the text (see
-//! [`Node`]); the position of each element of the `nftables` array comes from where
-//! serde_json found it. Anything unusual about the layout (other keys beside `nftables`, a syntax error,
+//! The dump is read in one pass onto one flat tape of nodes whose strings borrow from the
+//! text (see [`Node`]); the position of each element of the `nftables` array comes from
+//! where its first key lies in the text. Anything unusual about the layout (other keys beside `nftables`, a syntax error,
 //! very deep nesting) goes through `serde_json::Value` instead, so errors read as serde_json
 //! reports them and the result is the same either way.
 
@@ -30,7 +30,6 @@ use netdoctor_model::host::{
 };
 use netdoctor_model::PortRange;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -88,35 +87,30 @@ pub fn parse(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> N
     lower(&items, &element_positions(text), source, errors)
 }
 
-/// The dump as `nft` prints it, `{"nftables": [...]}` and nothing else, read onto `tape`:
-/// where each element starts on the tape, and its position in the text. `None` for anything
-/// else, which the caller reads through `Value`: an error then carries serde_json's own
-/// message and position.
+/// The dump as `nft` prints it, `{"nftables": [...]}` and nothing else, read onto `tape` in
+/// one pass: where each element starts on the tape, and its position in the text. `None`
+/// for anything else, which the caller reads through `Value`: an error then carries
+/// serde_json's own message and position.
 fn read_plain<'a>(text: &'a str, tape: &mut Vec<Node<'a>>) -> Option<(Vec<usize>, Vec<Pos>)> {
+    tape.reserve(text.len() / 16);
     let mut de = serde_json::Deserializer::from_str(text);
-    let raw = de::Deserializer::deserialize_map(&mut de, PlainRoot).ok()?;
+    let roots = de::Deserializer::deserialize_map(&mut de, PlainRoot { tape: &mut *tape }).ok()?;
     de.end().ok()?;
-    let positions = raw_positions(text, &raw)?;
-    tape.reserve(raw.len() * 16);
-    let roots = raw
-        .iter()
-        .map(|r| {
-            let at = tape.len();
-            let mut de = serde_json::Deserializer::from_str(r.get());
-            TapeSeed { tape: &mut *tape, depth: 0 }.deserialize(&mut de).ok()?;
-            de.end().ok()?;
-            Some(at)
-        })
-        .collect::<Option<Vec<_>>>()?;
+    let positions = match key_positions(text, tape, &roots) {
+        Some(p) => p,
+        None => element_positions(text),
+    };
     Some((roots, positions))
 }
 
-/// The root object when its one key is `nftables` and its value an array: the elements,
-/// unparsed. Any other shape is an error here (and read through `Value`).
-struct PlainRoot;
+/// The root object when its one key is `nftables` and its value an array: its elements
+/// onto the tape. Any other shape is an error here (and read through `Value`).
+struct PlainRoot<'x, 'de> {
+    tape: &'x mut Vec<Node<'de>>,
+}
 
-impl<'de> Visitor<'de> for PlainRoot {
-    type Value = Vec<&'de RawValue>;
+impl<'de> Visitor<'de> for PlainRoot<'_, 'de> {
+    type Value = Vec<usize>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("{\"nftables\": [...]}")
@@ -126,30 +120,75 @@ impl<'de> Visitor<'de> for PlainRoot {
         if map.next_key_seed(KeySeed)?.as_deref() != Some("nftables") {
             return Err(de::Error::custom("not the plain layout"));
         }
-        let items: Vec<&'de RawValue> = map.next_value()?;
+        let roots = map.next_value_seed(Elements { tape: self.tape })?;
         if map.next_key_seed(KeySeed)?.is_some() {
             return Err(de::Error::custom("not the plain layout"));
         }
-        Ok(items)
+        Ok(roots)
     }
 }
 
-/// Line and column of each element from where its text starts: lines counted by `\n`,
-/// columns in characters, as [`element_positions`] counts them.
-fn raw_positions(text: &str, raw: &[&RawValue]) -> Option<Vec<Pos>> {
-    let chars = |b: &[u8]| b.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
-    let base = text.as_ptr() as usize;
-    let mut out = Vec::with_capacity(raw.len());
-    let (mut at, mut line, mut column) = (0usize, 1usize, 0usize);
-    for r in raw {
-        let offset = (r.get().as_ptr() as usize).checked_sub(base)?;
-        let between = text.as_bytes().get(at..offset)?;
-        match between.iter().rposition(|&b| b == b'\n') {
-            Some(last) => {
-                line += between.iter().filter(|&&b| b == b'\n').count();
-                column = chars(between.get(last + 1..)?);
+/// The `nftables` array: each element onto the tape, where it starts there.
+struct Elements<'x, 'de> {
+    tape: &'x mut Vec<Node<'de>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Elements<'_, 'de> {
+    type Value = Vec<usize>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Vec<usize>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Elements<'_, 'de> {
+    type Value = Vec<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<usize>, A::Error> {
+        let mut roots = Vec::new();
+        loop {
+            let at = self.tape.len();
+            if seq.next_element_seed(TapeSeed { tape: &mut *self.tape, depth: 0 })?.is_none() {
+                return Ok(roots);
             }
-            None => column += chars(between),
+            roots.push(at);
+        }
+    }
+}
+
+/// Line and column of each element, found from its first key: the key's text lies in
+/// `text`, and the element's `{` is the last character before the key's quote that is not
+/// whitespace. Lines are counted by `\n` and columns in characters, as
+/// [`element_positions`] counts them. `None` when an element is not an object starting with
+/// a key read straight from the text (one with escapes): the caller scans the text instead.
+fn key_positions(text: &str, tape: &[Node<'_>], roots: &[usize]) -> Option<Vec<Pos>> {
+    let base = text.as_ptr() as usize;
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(roots.len());
+    let (mut at, mut line, mut column) = (0usize, 1usize, 0usize);
+    for &root in roots {
+        let (Some(Node::Object { .. }), Some(Node::Key(Cow::Borrowed(key)))) = (tape.get(root), tape.get(root + 1)) else {
+            return None;
+        };
+        let quote = (key.as_ptr() as usize).checked_sub(base)?.checked_sub(1)?;
+        if bytes.get(quote) != Some(&b'"') {
+            return None;
+        }
+        let offset = bytes.get(..quote)?.iter().rposition(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
+        if bytes.get(offset) != Some(&b'{') || offset < at {
+            return None;
+        }
+        let between = text.get(at..offset)?;
+        let newlines = between.bytes().filter(|&b| b == b'\n').count();
+        if newlines == 0 {
+            column += between.chars().count();
+        } else {
+            line += newlines;
+            column = between.rsplit('\n').next().unwrap_or_default().chars().count();
         }
         at = offset;
         out.push(Pos { line: u32::try_from(line).ok()?, column: u32::try_from(column + 1).ok()? });
