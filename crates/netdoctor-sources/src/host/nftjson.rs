@@ -183,11 +183,10 @@ fn key_positions(text: &str, tape: &[Node<'_>], roots: &[usize]) -> Option<Vec<P
             return None;
         }
         let between = text.get(at..offset)?;
-        let newlines = between.bytes().filter(|&b| b == b'\n').count();
-        if newlines == 0 {
+        if !between.as_bytes().contains(&b'\n') {
             column += between.chars().count();
         } else {
-            line += newlines;
+            line += between.bytes().filter(|&b| b == b'\n').count();
             column = between.rsplit('\n').next().unwrap_or_default().chars().count();
         }
         at = offset;
