@@ -715,11 +715,18 @@ impl<'t> Reader<'_, 't> {
             let mut rules: Vec<Vec<Rule>> = families.iter().map(|_| Vec::new()).collect();
             for (index, at, handle) in &c.rules {
                 let Some(body) = items.get(*index).and_then(|item| item.get("rule")) else { continue };
-                let mut previous: Option<(Rule, bool)> = None;
+                // Lowered for an earlier family and the same for this one.
+                let mut shared: Option<Rule> = None;
                 for (i, family) in families.iter().enumerate() {
-                    let rule = match &previous {
-                        Some((rule, false)) => Some(rule.clone()),
-                        _ => {
+                    let more = i + 1 < families.len();
+                    let rule = match shared.take() {
+                        Some(rule) => {
+                            if more {
+                                shared = Some(rule.clone());
+                            }
+                            Some(rule)
+                        }
+                        None => {
                             let mut lowering = RuleLowering { reader: self, family: *family, table: t, family_specific: false };
                             match lowering.lower(body) {
                                 Ok((conditions, target, text)) => {
@@ -732,7 +739,9 @@ impl<'t> Reader<'_, 't> {
                                         handle: *handle,
                                         origin: self.source.origin(at.line, at.column),
                                     };
-                                    previous = Some((rule.clone(), lowering.family_specific));
+                                    if more && !lowering.family_specific {
+                                        shared = Some(rule.clone());
+                                    }
                                     Some(rule)
                                 }
                                 Err(message) => {
@@ -1321,11 +1330,10 @@ fn render_stmt(out: &mut String, key: &str, val: J<'_>) {
 
 /// Appends an expression (`ip saddr`, `meta mark`, `ct state`, …).
 fn render_expr(out: &mut String, v: J<'_>) {
-    let str_of = |o: J<'_>, k: &str| o.get(k).and_then(J::as_str).map(str::to_string);
     if let Some(p) = v.get("payload") {
-        let proto = p.get("protocol").and_then(J::as_str).unwrap_or("?");
-        let field = p.get("field").and_then(J::as_str).unwrap_or("?");
-        let _ = write!(out, "{proto} {field}");
+        out.push_str(p.get("protocol").and_then(J::as_str).unwrap_or("?"));
+        out.push(' ');
+        out.push_str(p.get("field").and_then(J::as_str).unwrap_or("?"));
         return;
     }
     if let Some(m) = v.get("meta") {
@@ -1337,11 +1345,12 @@ fn render_expr(out: &mut String, v: J<'_>) {
         return;
     }
     if let Some(ct) = v.get("ct") {
-        let key = ct.get("key").and_then(J::as_str).unwrap_or("?");
-        let _ = match ct.get("dir").and_then(J::as_str) {
-            Some(dir) => write!(out, "ct {dir} {key}"),
-            None => write!(out, "ct {key}"),
-        };
+        out.push_str("ct ");
+        if let Some(dir) = ct.get("dir").and_then(J::as_str) {
+            out.push_str(dir);
+            out.push(' ');
+        }
+        out.push_str(ct.get("key").and_then(J::as_str).unwrap_or("?"));
         return;
     }
     if let Some(fib) = v.get("fib") {
@@ -1353,7 +1362,7 @@ fn render_expr(out: &mut String, v: J<'_>) {
             out.push_str(flag);
         }
         out.push(' ');
-        out.push_str(str_of(fib, "result").as_deref().unwrap_or("?"));
+        out.push_str(fib.get("result").and_then(J::as_str).unwrap_or("?"));
         return;
     }
     if let Some(and) = v.get("&").and_then(J::as_array) {
@@ -1389,11 +1398,11 @@ fn render_value(out: &mut String, v: J<'_>, quote: bool) {
         Some(Node::Object { .. }) => {
             if let Some(p) = v.get("prefix") {
                 if let Some(addr) = p.get("addr") {
-                    out.push_str(&scalar_text(addr));
+                    push_scalar(out, addr);
                 }
                 out.push('/');
                 if let Some(len) = p.get("len") {
-                    out.push_str(&scalar_text(len));
+                    push_scalar(out, len);
                 }
             } else if let Some(r) = v.get("range").and_then(J::as_array) {
                 list(out, r, "-");
@@ -1411,6 +1420,31 @@ fn render_value(out: &mut String, v: J<'_>, quote: bool) {
             } else {
                 let _ = write!(out, "{v}");
             }
+        }
+        _ => push_scalar(out, v),
+    }
+}
+
+/// Appends a string as it is, anything else as JSON (as [`scalar_text`] has it).
+fn push_scalar(out: &mut String, v: J<'_>) {
+    match v.node() {
+        Some(Node::String(s)) => out.push_str(s),
+        Some(Node::Number(n)) if n.is_u64() => {
+            // Digits without the formatting machinery: ports and lengths are most numbers.
+            let mut digits = [0u8; 20];
+            let mut at = digits.len();
+            let mut rest = n.as_u64().unwrap_or_default();
+            loop {
+                at -= 1;
+                if let Some(d) = digits.get_mut(at) {
+                    *d = b'0' + (rest % 10) as u8;
+                }
+                rest /= 10;
+                if rest == 0 {
+                    break;
+                }
+            }
+            out.extend(digits.iter().skip(at).map(|&d| char::from(d)));
         }
         _ => {
             let _ = write!(out, "{v}");
