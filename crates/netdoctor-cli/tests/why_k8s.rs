@@ -13,11 +13,12 @@ fn example() -> PathBuf {
 
 /// Runs `why FROM TO --port PORT examples/k8s-shop --format json`: (exit code, document).
 fn why(from: &str, to: &str, port: &str) -> (i32, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
-        .args(["why", from, to, "--port", port, "--format", "json"])
-        .arg(example())
-        .output()
-        .expect("run netdoctor");
+    json_of(Command::new(env!("CARGO_BIN_EXE_netdoctor")).args(["why", from, to, "--port", port, "--format", "json"]).arg(example()))
+}
+
+/// Runs a `--format json` command: (exit code, document).
+fn json_of(command: &mut Command) -> (i32, Value) {
+    let out = command.output().expect("run netdoctor");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let doc: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{e}: not JSON:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr)));
@@ -140,16 +141,12 @@ fn why_on_node(extra: &str, host_facts: &std::path::Path, from: &str, to: &str, 
         std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
     }
     std::fs::copy(extra, dir.path().join("node.yaml")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
-        .args(["why", from, to, "--port", port, "--format", "json", "--host-facts"])
-        .arg(host_facts)
-        .arg(dir.path())
-        .output()
-        .expect("run netdoctor");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let doc: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{e}: not JSON:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code().unwrap_or(-1), doc)
+    json_of(
+        Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+            .args(["why", from, to, "--port", port, "--format", "json", "--host-facts"])
+            .arg(host_facts)
+            .arg(dir.path()),
+    )
 }
 
 fn fixtures() -> PathBuf {
