@@ -8,7 +8,8 @@
 //! ranges, anonymous and resolvable named sets), `iifname`/`oifname`/`iif`/`oif`
 //! (with `*` wildcards), `meta l4proto`, `ip protocol`, `meta nfproto`, `th`/`tcp`/`udp`/
 //! `sctp` ports (single, ranges, sets, comparisons), `ct state`, `ct status dnat`,
-//! `fib daddr type`, `meta mark`. Anything else (maps, concatenations, other payloads,
+//! `fib daddr type`, `meta mark`; `meta mark set` (before a verdict it becomes a rule of its own,
+//! so the mark and the verdict both take effect). Anything else (maps, concatenations, other payloads,
 //! `limit`, iptables-nft's `xt` compat matches) becomes an undecidable condition, so a
 //! trace that depends on it says so instead of guessing.
 //!
@@ -716,33 +717,50 @@ impl<'t> Reader<'_, 't> {
             for (index, at, handle) in &c.rules {
                 let Some(body) = items.get(*index).and_then(|item| item.get("rule")) else { continue };
                 // Lowered for an earlier family and the same for this one.
-                let mut shared: Option<Rule> = None;
+                let mut shared: Option<Vec<Rule>> = None;
                 for (i, family) in families.iter().enumerate() {
                     let more = i + 1 < families.len();
-                    let rule = match shared.take() {
-                        Some(rule) => {
+                    let lowered = match shared.take() {
+                        Some(lowered) => {
                             if more {
-                                shared = Some(rule.clone());
+                                shared = Some(lowered.clone());
                             }
-                            Some(rule)
+                            Some(lowered)
                         }
                         None => {
                             let mut lowering = RuleLowering { reader: self, family: *family, table: t, family_specific: false };
                             match lowering.lower(body) {
-                                Ok((conditions, target, text)) => {
-                                    let rule = Rule {
+                                Ok(lowered) => {
+                                    let rule = |conditions: Vec<Condition>, target: Target| Rule {
                                         conditions,
                                         target,
                                         counters: None,
-                                        text,
+                                        text: lowered.text.clone(),
                                         line: at.line,
                                         handle: *handle,
                                         origin: self.source.origin(at.line, at.column),
                                     };
+                                    // `meta mark set … accept`: the mark, then the verdict, as two
+                                    // rules of the same handle (the verdict's conditions ran before
+                                    // the mark changed, which a mark test in them cannot express).
+                                    let rules = match lowered.mark {
+                                        Some(mark) => {
+                                            let mut after = lowered.conditions.clone();
+                                            if after.iter().any(|c| matches!(c.test, Test::Mark { .. })) {
+                                                after.push(undecidable(
+                                                    "mark",
+                                                    "the rule tests the mark it also sets: whether its verdict applies is not decided"
+                                                        .into(),
+                                                ));
+                                            }
+                                            vec![rule(lowered.conditions.clone(), mark), rule(after, lowered.target.clone())]
+                                        }
+                                        None => vec![rule(lowered.conditions.clone(), lowered.target.clone())],
+                                    };
                                     if more && !lowering.family_specific {
-                                        shared = Some(rule.clone());
+                                        shared = Some(rules.clone());
                                     }
-                                    Some(rule)
+                                    Some(rules)
                                 }
                                 Err(message) => {
                                     if i == 0 {
@@ -753,8 +771,8 @@ impl<'t> Reader<'_, 't> {
                             }
                         }
                     };
-                    if let (Some(rule), Some(list)) = (rule, rules.get_mut(i)) {
-                        list.push(rule);
+                    if let (Some(lowered), Some(list)) = (lowered, rules.get_mut(i)) {
+                        list.extend(lowered);
                     }
                 }
             }
@@ -852,11 +870,22 @@ fn undecidable(module: &str, text: String) -> Condition {
     Condition::new(Test::Undecidable { module: module.into(), text })
 }
 
+/// A rule lowered: its conditions, a mark it sets before its verdict (if both), the
+/// verdict or action, and its text in `nft` syntax.
+struct Lowered {
+    conditions: Vec<Condition>,
+    mark: Option<Target>,
+    target: Target,
+    text: String,
+}
+
 impl<'t> RuleLowering<'_, '_, 't> {
-    fn lower(&mut self, body: J<'t>) -> Result<(Vec<Condition>, Target, String), String> {
+    fn lower(&mut self, body: J<'t>) -> Result<Lowered, String> {
         let exprs = body.get("expr").and_then(J::as_array).ok_or("rule has no `expr` list")?;
         let mut conditions = Vec::new();
         let mut target: Option<Target> = None;
+        // A mark set before the verdict: not a verdict itself, the rule goes on.
+        let mut mark: Option<Target> = None;
         // The rule's text: the statements' texts, space-separated (empty ones left out).
         let mut rule_text = String::new();
         for e in exprs.iter() {
@@ -881,9 +910,11 @@ impl<'t> RuleLowering<'_, '_, 't> {
                 "match" => conditions.extend(self.matching(val, text)?),
                 "counter" | "log" | "notrack" | "set" | "comment" => {}
                 "mangle" => {
-                    let mark = val.get("key").and_then(|k| k.get("meta")).and_then(|m| m.get("key")).is_some_and(|k| k.is("mark"));
-                    if let (true, Some(value)) = (mark, val.get("value").and_then(J::as_u64).and_then(|v| u32::try_from(v).ok())) {
-                        target = Some(Target::SetMark { value, mask: u32::MAX });
+                    let is_mark = val.get("key").and_then(|k| k.get("meta")).and_then(|m| m.get("key")).is_some_and(|k| k.is("mark"));
+                    match (is_mark, val.get("value").and_then(J::as_u64).and_then(|v| u32::try_from(v).ok())) {
+                        (true, Some(value)) => mark = Some(Target::SetMark { value, mask: u32::MAX }),
+                        (true, None) => mark = Some(Target::Opaque(format!("`{text}`: a computed mark"))),
+                        _ => {}
                     }
                 }
                 "accept" => target = Some(Target::Accept),
@@ -961,7 +992,12 @@ impl<'t> RuleLowering<'_, '_, 't> {
         }
         let trimmed = rule_text.trim();
         let text = if trimmed.len() == rule_text.len() { rule_text } else { trimmed.to_string() };
-        Ok((conditions, target.unwrap_or(Target::None), text))
+        // A mark alone is the rule's action; with a verdict it comes first.
+        let (mark, target) = match (mark, target) {
+            (Some(mark), None | Some(Target::None)) => (None, mark),
+            (mark, target) => (mark, target.unwrap_or(Target::None)),
+        };
+        Ok(Lowered { conditions, mark, target, text })
     }
 
     /// One `match` statement: `left op right`.

@@ -304,3 +304,34 @@ fn a_generated_dump_of_thousands_of_rules_lowers_rule_by_rule() {
         }
     }
 }
+
+#[test]
+fn a_mark_set_before_a_verdict_is_kept_as_its_own_rule() {
+    let dump = r#"{"nftables": [{"table": {"family": "inet", "name": "vpn", "handle": 1}},
+      {"chain": {"family": "inet", "table": "vpn", "name": "out", "handle": 1, "type": "route", "hook": "output", "prio": -150, "policy": "accept"}},
+      {"rule": {"family": "inet", "table": "vpn", "chain": "out", "handle": 2, "expr": [
+        {"match": {"op": "==", "left": {"meta": {"key": "oifname"}}, "right": "eth0"}},
+        {"mangle": {"key": {"meta": {"key": "mark"}}, "value": 51820}}, {"accept": null}]}},
+      {"rule": {"family": "inet", "table": "vpn", "chain": "out", "handle": 3, "expr": [
+        {"match": {"op": "==", "left": {"meta": {"key": "mark"}}, "right": 0}},
+        {"mangle": {"key": {"meta": {"key": "mark"}}, "value": 1}}, {"drop": null}]}},
+      {"rule": {"family": "inet", "table": "vpn", "chain": "out", "handle": 4, "expr": [
+        {"mangle": {"key": {"meta": {"key": "mark"}}, "value": 7}}]}}]}"#;
+    let (parsed, errors) = read(dump);
+    assert!(errors.is_empty(), "{errors:?}");
+    let out = chain(set(&parsed, IpFamily::V4), "inet vpn", "out");
+    let rules: Vec<(Option<u64>, &Target, usize)> = out.rules.iter().map(|r| (r.handle, &r.target, r.conditions.len())).collect();
+    assert_eq!(
+        rules,
+        [
+            (Some(2), &Target::SetMark { value: 51820, mask: u32::MAX }, 1),
+            (Some(2), &Target::Accept, 1),
+            (Some(3), &Target::SetMark { value: 1, mask: u32::MAX }, 1),
+            // Its mark test ran before the mark changed: the verdict's reach is not decided.
+            (Some(3), &Target::Drop, 2),
+            (Some(4), &Target::SetMark { value: 7, mask: u32::MAX }, 0),
+        ]
+    );
+    assert!(matches!(out.rules[3].conditions[1].test, Test::Undecidable { .. }));
+    assert_eq!(out.rules[0].text, out.rules[1].text);
+}
