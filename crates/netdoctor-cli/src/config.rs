@@ -47,6 +47,8 @@ pub struct ConfigFile {
     pub default_address_pools: Option<Vec<PoolEntry>>,
     /// Share of the pools (0–1) in use above which ND601 warns.
     pub pool_usage_threshold: Option<f64>,
+    /// Share of the connection tracking table (0–1) in use at which ND604 warns.
+    pub conntrack_usage_threshold: Option<f64>,
     /// How Kubernetes policies treat `hostNetwork` pods.
     pub host_network: Option<HostNetworkMode>,
     /// NetworkPolicies selecting one pod above which ND602 reports it.
@@ -213,6 +215,9 @@ pub fn resolve(file: ConfigFile, file_path: Option<&Path>, text: &str, flags: Ov
     if let Some(t) = file.pool_usage_threshold {
         rules.pool_usage_threshold = t;
     }
+    if let Some(t) = file.conntrack_usage_threshold {
+        rules.conntrack_usage_threshold = t;
+    }
     if let Some(n) = file.max_policies_per_pod {
         rules.max_policies_per_pod = n;
     }
@@ -294,6 +299,13 @@ mod tests {
         let got: Vec<_> = s.cluster_ranges.iter().map(|r| (r.kind, r.cidr.to_string(), r.origin.span().map(|s| s.line))).collect();
         assert_eq!(got, [(RangeKind::Pods, "10.244.0.0/16".into(), Some(1)), (RangeKind::Services, "10.96.0.0/12".into(), Some(2))]);
         assert_eq!(s.cluster_ranges[0].source, "netdoctor.toml pod_cidrs");
+    }
+
+    #[test]
+    fn conntrack_threshold_comes_from_the_file() {
+        let file: ConfigFile = toml::from_str("conntrack_usage_threshold = 0.5\n").unwrap_or_default();
+        assert_eq!(resolve(file, None, "", Overrides::default()).rules.conntrack_usage_threshold, 0.5);
+        assert_eq!(resolve(ConfigFile::default(), None, "", Overrides::default()).rules.conntrack_usage_threshold, 0.8);
     }
 
     #[test]

@@ -66,22 +66,32 @@ impl Cluster {
         }
     }
 
-    /// Adds a declared range unless the same range of the same kind is already known
-    /// (kubeadm's podSubnet and kube-proxy's clusterCIDR usually agree).
+    /// Adds a declared range unless the same range of the same kind and owner is already
+    /// known (kubeadm's podSubnet and kube-proxy's clusterCIDR usually agree).
     pub fn add_range(&mut self, range: ClusterRange) {
-        if !self.ranges.iter().any(|r| r.kind == range.kind && r.cidr == range.cidr) {
+        if !self.ranges.iter().any(|r| r.kind == range.kind && r.cidr == range.cidr && r.owner == range.owner) {
             self.ranges.push(range);
         }
     }
 
-    /// Every pod and service range: the declared ones, then each node's `podCIDRs`.
+    /// Every pod and service range: the declared ones (each range once, as first declared:
+    /// kubeadm's podSubnet and flannel's Network are usually the same), then each node's
+    /// `podCIDRs`.
     pub fn address_ranges(&self) -> Vec<AddressRange<'_>> {
-        let declared =
-            self.ranges.iter().map(|r| AddressRange { kind: r.kind, cidr: r.cidr, what: r.source.clone(), node: None, origin: &r.origin });
+        let first = |i: usize, r: &ClusterRange| self.ranges.iter().position(|o| o.kind == r.kind && o.cidr == r.cidr) == Some(i);
+        let declared = self.ranges.iter().enumerate().filter(move |(i, r)| first(*i, r)).map(|(_, r)| AddressRange {
+            kind: r.kind,
+            cidr: r.cidr,
+            owner: r.owner,
+            what: r.source.clone(),
+            node: None,
+            origin: &r.origin,
+        });
         let nodes = self.nodes.iter().flat_map(|n| {
             n.pod_cidrs.iter().map(move |c| AddressRange {
                 kind: RangeKind::Pods,
                 cidr: *c,
+                owner: RangeOwner::Cluster,
                 what: format!("podCIDR of node {}", n.name),
                 node: Some(n.name.as_str()),
                 origin: &n.origin,
@@ -404,6 +414,20 @@ impl RangeKind {
     }
 }
 
+/// Who hands out addresses from a range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum RangeOwner {
+    /// The control plane: kubeadm's ClusterConfiguration, kube-proxy's `clusterCIDR`, a
+    /// ServiceCIDR, or `netdoctor.toml` standing for them.
+    Cluster,
+    /// Calico's IPAM, from its IPPools (node podCIDRs unused).
+    Calico,
+    /// flannel, from its `Network` (split into the nodes' podCIDRs).
+    Flannel,
+    /// Cilium's cluster-pool IPAM (node podCIDRs unused).
+    Cilium,
+}
+
 /// A pod or service range declared by the cluster's configuration: a ServiceCIDR object,
 /// kubeadm's ClusterConfiguration, kube-proxy's `clusterCIDR`, a CNI's pool, or
 /// `netdoctor.toml`.
@@ -411,6 +435,7 @@ impl RangeKind {
 pub struct ClusterRange {
     pub kind: RangeKind,
     pub cidr: IpNet,
+    pub owner: RangeOwner,
     /// Where it is declared, for messages: `kubeadm-config networking.podSubnet`.
     pub source: String,
     pub origin: Origin,
@@ -421,6 +446,8 @@ pub struct ClusterRange {
 pub struct AddressRange<'a> {
     pub kind: RangeKind,
     pub cidr: IpNet,
+    /// Who hands out its addresses (the controller manager for a node's podCIDR).
+    pub owner: RangeOwner,
     /// `kubeadm-config networking.podSubnet`, `podCIDR of node worker-1`.
     pub what: String,
     /// The node, for a node's podCIDR.

@@ -38,11 +38,19 @@ pub struct RuleConfig {
     pub max_policies_per_pod: usize,
     /// Rules (ingress plus egress) of one NetworkPolicy above which ND602 reports it.
     pub max_rules_per_policy: usize,
+    /// Share of the connection tracking table in use at which ND604 warns.
+    pub conntrack_usage_threshold: f64,
 }
 
 impl Default for RuleConfig {
     fn default() -> Self {
-        RuleConfig { external_ranges: Vec::new(), pool_usage_threshold: 0.8, max_policies_per_pod: 20, max_rules_per_policy: 50 }
+        RuleConfig {
+            external_ranges: Vec::new(),
+            pool_usage_threshold: 0.8,
+            max_policies_per_pod: 20,
+            max_rules_per_policy: 50,
+            conntrack_usage_threshold: 0.8,
+        }
     }
 }
 

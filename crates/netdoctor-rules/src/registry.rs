@@ -55,11 +55,13 @@ pub const RULES: &[Registered] = &[
     reg("ND503", &cni_firewall::RuntimeIptablesOff),
     reg("ND504", &cni_firewall::IptablesBackendMix),
     reg("ND505", &cni_firewall::OverlayPortBlocked),
+    reg("ND508", &cni_firewall::CniPoolMismatch),
     reg("ND509", &cni_firewall::PublishedPortBypassesFirewall),
     reg("ND510", &cni_firewall::ExposedOnAllInterfaces),
     reg("ND511", &cni_firewall::IccDisabled),
     reg("ND601", &growth::AddressPoolExhaustion),
     reg("ND602", &growth::PolicyBloat),
+    reg("ND604", &growth::ConntrackPressure),
 ];
 
 #[cfg(test)]
@@ -108,11 +110,13 @@ mod tests {
         ("ND503", "runtime-iptables-off"),
         ("ND504", "iptables-backend-mix"),
         ("ND505", "overlay-port-blocked"),
+        ("ND508", "cni-pool-mismatch"),
         ("ND509", "published-port-bypasses-firewall"),
         ("ND510", "exposed-on-all-interfaces"),
         ("ND511", "icc-disabled"),
         ("ND601", "address-pool-exhaustion"),
         ("ND602", "policy-bloat"),
+        ("ND604", "conntrack-pressure"),
     ];
 
     #[test]

@@ -8,7 +8,7 @@ use super::value::{boolean, cidr, error, field, list, mapping, origin, text};
 use crate::error::Result;
 use crate::tree::Node;
 use ipnet::IpNet;
-use netdoctor_model::k8s::{ClusterRange, RangeKind};
+use netdoctor_model::k8s::{ClusterRange, RangeKind, RangeOwner};
 use netdoctor_model::Origin;
 use std::path::Path;
 use std::sync::Arc;
@@ -27,7 +27,10 @@ pub const RANGE_CONFIGMAPS: &[(&str, &str, &[&str])] = &[
 pub(crate) fn service_cidr(node: &Node) -> Result<Vec<ClusterRange>> {
     let name = object_name(node);
     let Some(spec) = mapping(node, "spec")? else { return Ok(Vec::new()) };
-    list(spec, "cidrs")?.iter().map(|c| Ok(range(RangeKind::Services, cidr(c, "cidrs")?, format!("ServiceCIDR {name}"), c))).collect()
+    list(spec, "cidrs")?
+        .iter()
+        .map(|c| Ok(range(RangeKind::Services, RangeOwner::Cluster, cidr(c, "cidrs")?, format!("ServiceCIDR {name}"), c)))
+        .collect()
 }
 
 /// Calico `IPPool`: `spec.cidr`, unless the pool is disabled.
@@ -38,7 +41,7 @@ pub(crate) fn ip_pool(node: &Node) -> Result<Vec<ClusterRange>> {
         return Ok(Vec::new());
     }
     let Some(c) = field(spec, "cidr") else { return Ok(Vec::new()) };
-    Ok(vec![range(RangeKind::Pods, cidr(c, "cidr")?, format!("Calico IPPool {name}"), c)])
+    Ok(vec![range(RangeKind::Pods, RangeOwner::Calico, cidr(c, "cidr")?, format!("Calico IPPool {name}"), c)])
 }
 
 /// The ranges of one of the well-known ConfigMaps; nothing for any other ConfigMap.
@@ -50,33 +53,38 @@ pub(crate) fn config_map(node: &Node) -> Result<Vec<ClusterRange>> {
     }
     let Some(data) = mapping(node, "data")? else { return Ok(Vec::new()) };
     let mut out = Vec::new();
-    let mut add = |kind: RangeKind, source: String, found: Vec<(IpNet, Origin)>| {
-        out.extend(found.into_iter().map(|(cidr, origin)| ClusterRange { kind, cidr, source: source.clone(), origin }));
+    let mut add = |kind: RangeKind, owner: RangeOwner, source: String, found: Vec<(IpNet, Origin)>| {
+        out.extend(found.into_iter().map(|(cidr, origin)| ClusterRange { kind, cidr, owner, source: source.clone(), origin }));
     };
     match name.as_str() {
         "kubeadm-config" => {
             let Some(config) = Embedded::read(data, "ClusterConfiguration")? else { return Ok(out) };
             if let Some(networking) = mapping(&config.root, "networking")? {
                 for (key, kind) in [("podSubnet", RangeKind::Pods), ("serviceSubnet", RangeKind::Services)] {
-                    add(kind, format!("kubeadm-config networking.{key}"), config.cidrs(networking, key)?);
+                    add(kind, RangeOwner::Cluster, format!("kubeadm-config networking.{key}"), config.cidrs(networking, key)?);
                 }
             }
         }
         "kube-proxy" => {
             let Some(config) = Embedded::read(data, "config.conf")? else { return Ok(out) };
-            add(RangeKind::Pods, "kube-proxy clusterCIDR".into(), config.cidrs(&config.root, "clusterCIDR")?);
+            add(RangeKind::Pods, RangeOwner::Cluster, "kube-proxy clusterCIDR".into(), config.cidrs(&config.root, "clusterCIDR")?);
         }
         "cilium-config" => {
             for key in ["cluster-pool-ipv4-cidr", "cluster-pool-ipv6-cidr"] {
                 let Some(value) = field(data, key) else { continue };
                 let found = split_cidrs(value, key, value)?.into_iter().map(|c| (c, origin(value))).collect();
-                add(RangeKind::Pods, format!("cilium-config {key}"), found);
+                add(RangeKind::Pods, RangeOwner::Cilium, format!("cilium-config {key}"), found);
             }
         }
         "kube-flannel-cfg" => {
             let Some(config) = Embedded::read(data, "net-conf.json")? else { return Ok(out) };
             for key in ["Network", "IPv6Network"] {
-                add(RangeKind::Pods, format!("kube-flannel-cfg net-conf.json {key}"), config.cidrs(&config.root, key)?);
+                add(
+                    RangeKind::Pods,
+                    RangeOwner::Flannel,
+                    format!("kube-flannel-cfg net-conf.json {key}"),
+                    config.cidrs(&config.root, key)?,
+                );
             }
         }
         _ => {}
@@ -88,8 +96,8 @@ fn object_name(node: &Node) -> String {
     mapping(node, "metadata").ok().flatten().and_then(|m| text(m, "name").ok().flatten()).unwrap_or_default().to_string()
 }
 
-fn range(kind: RangeKind, cidr: IpNet, source: String, at: &Node) -> ClusterRange {
-    ClusterRange { kind, cidr, source, origin: origin(at) }
+fn range(kind: RangeKind, owner: RangeOwner, cidr: IpNet, source: String, at: &Node) -> ClusterRange {
+    ClusterRange { kind, cidr, owner, source, origin: origin(at) }
 }
 
 /// A configuration file held in a ConfigMap value (YAML or JSON), parsed on its own.
@@ -155,5 +163,5 @@ fn split_cidrs(value: &Node, key: &str, at: &Node) -> Result<Vec<IpNet>> {
 
 /// A range written in `netdoctor.toml`.
 pub fn configured_range(kind: RangeKind, cidr: IpNet, key: &str, origin: Origin) -> ClusterRange {
-    ClusterRange { kind, cidr, source: format!("netdoctor.toml {key}"), origin }
+    ClusterRange { kind, cidr, owner: RangeOwner::Cluster, source: format!("netdoctor.toml {key}"), origin }
 }
