@@ -36,6 +36,25 @@ pub struct HostFacts {
     pub daemon: Option<DaemonConfig>,
     /// Firewall front ends found, with what shows they are there.
     pub frontends: Vec<Frontend>,
+    /// The CNI network configurations (`/etc/cni/net.d`), in the order a runtime reads
+    /// them (by file name).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cni_configs: Vec<CniConfig>,
+}
+
+/// One CNI network configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CniConfig {
+    /// Its file name in the configuration directory (`10-flannel.conflist`).
+    pub file: String,
+    /// The network's `name`.
+    pub name: Option<String>,
+    pub cni_version: Option<String>,
+    /// The plugin types, in order (`flannel`, `portmap`).
+    pub plugins: Vec<String>,
+    /// Why a runtime cannot load it, when it cannot.
+    pub problem: Option<String>,
+    pub origin: Origin,
 }
 
 impl HostFacts {

@@ -3,7 +3,7 @@
 //! texts, not parsed facts, so a newer netdoctor re-reads an old bundle with its own
 //! readers and positions still refer to lines of the captured outputs.
 
-use super::capture::{Capture, CapturedText, InputSource, LAYOUT, MAX_INPUT_BYTES};
+use super::capture::{is_layout_name, Capture, CapturedText, InputSource, MAX_INPUT_BYTES};
 use crate::error::LoadError;
 use netdoctor_model::Origin;
 use serde::{Deserialize, Serialize};
@@ -67,7 +67,7 @@ pub fn read_bundle(path: &Path) -> Result<Capture, LoadError> {
     if bundle.version != VERSION {
         return Err(LoadError::file(path, format!("snapshot format version {} is not supported (expected {VERSION})", bundle.version)));
     }
-    if let Some(unknown) = bundle.files.keys().find(|k| !LAYOUT.contains(&k.as_str())) {
+    if let Some(unknown) = bundle.files.keys().find(|k| !is_layout_name(k)) {
         return Err(LoadError::file(path, format!("snapshot holds `{unknown}`, which is not a file of the host facts layout")));
     }
     let texts = bundle

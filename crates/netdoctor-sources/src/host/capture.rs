@@ -27,6 +27,48 @@ pub const LAYOUT: &[&str] = &[
     "ufw.conf",
 ];
 
+/// The folder of the layout holding CNI configurations (`cni/10-flannel.conflist`).
+pub const CNI_DIR: &str = "cni";
+
+/// Most CNI configuration files read from one directory.
+pub const MAX_CNI_FILES: usize = 64;
+
+/// Whether `name` is a file of the layout: one of `LAYOUT`, or `cni/<config file>`.
+pub fn is_layout_name(name: &str) -> bool {
+    LAYOUT.contains(&name) || name.strip_prefix("cni/").is_some_and(|file| !file.contains('/') && super::cni::is_config_name(file))
+}
+
+/// The CNI configuration files of a directory, by name (the order runtimes read them in),
+/// at most `MAX_CNI_FILES`. A missing directory has none.
+pub fn cni_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(LoadError::file(dir, format!("cannot read the CNI configuration directory: {e}"))),
+    };
+    let mut files: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            super::cni::is_config_name(&name).then(|| (name, e.path()))
+        })
+        .collect();
+    files.sort();
+    files.truncate(MAX_CNI_FILES);
+    Ok(files)
+}
+
+/// Reads one captured file, refusing huge and non-UTF-8 ones.
+pub fn read_text(path: &Path) -> Result<String, LoadError> {
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::file(path, format!("cannot read host facts file: {e}")))?;
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(LoadError::file(path, format!("file is larger than {} MB", MAX_INPUT_BYTES / 1024 / 1024)));
+    }
+    let bytes = std::fs::read(path).map_err(|e| LoadError::file(path, format!("cannot read host facts file: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| LoadError::file(path, format!("not UTF-8 text: {e}")))
+}
+
 /// Captured files larger than this are refused (a 20,000-rule dump is about 2 MB).
 pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -95,16 +137,18 @@ pub fn from_dir(dir: &Path) -> Result<Capture, LoadError> {
     let mut texts = Vec::new();
     for name in LAYOUT {
         let path = dir.join(name);
-        let Ok(meta) = std::fs::metadata(&path) else { continue };
-        if meta.len() > MAX_INPUT_BYTES {
-            return Err(LoadError::file(&path, format!("file is larger than {} MB", MAX_INPUT_BYTES / 1024 / 1024)));
+        if std::fs::metadata(&path).is_err() {
+            continue;
         }
-        let bytes = std::fs::read(&path).map_err(|e| LoadError::file(&path, format!("cannot read host facts file: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| LoadError::file(&path, format!("not UTF-8 text: {e}")))?;
+        let text = read_text(&path)?;
         texts.push(CapturedText { name: (*name).to_string(), text, source: InputSource::File(Arc::from(path.as_path())) });
     }
+    for (file, path) in cni_files(&dir.join(CNI_DIR))? {
+        let text = read_text(&path)?;
+        texts.push(CapturedText { name: format!("{CNI_DIR}/{file}"), text, source: InputSource::File(Arc::from(path.as_path())) });
+    }
     if texts.is_empty() {
-        let listing = LAYOUT.join(", ");
+        let listing = format!("{}, {CNI_DIR}/*.conflist", LAYOUT.join(", "));
         return Err(LoadError::file(dir, format!("no host facts found in the directory (expected any of: {listing})")));
     }
     Ok(Capture { origin: Origin::Logical(format!("{}", dir.display())), texts })

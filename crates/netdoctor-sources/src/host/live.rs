@@ -1,9 +1,9 @@
 //! Reads this host live, in the current network namespace: runs `iptables-save`,
 //! `ip6tables-save`, `nft list tables`, `nft -j list ruleset` and `ip -j …` with a timeout each, and reads
-//! `/proc/sys`, `daemon.json` and `ufw.conf`. Read-only: nothing here changes the
+//! `/proc/sys`, `daemon.json`, `ufw.conf` and the CNI configurations of `/etc/cni/net.d`. Read-only: nothing here changes the
 //! host. Run under `ip netns exec NAME` (or `nsenter -n`) to read another namespace.
 
-use super::capture::{Capture, CapturedText, InputSource};
+use super::capture::{cni_files, read_text, Capture, CapturedText, InputSource, CNI_DIR};
 use super::sysctl;
 use crate::error::LoadError;
 use netdoctor_model::Origin;
@@ -24,6 +24,8 @@ pub struct LiveOptions {
     pub proc_sys: PathBuf,
     /// `/proc/net`, where the legacy backend lists its tables.
     pub proc_net: PathBuf,
+    /// The CNI configuration directory runtimes read (`/etc/cni/net.d`).
+    pub cni_conf_dir: PathBuf,
 }
 
 impl Default for LiveOptions {
@@ -34,6 +36,7 @@ impl Default for LiveOptions {
             ufw_conf: PathBuf::from("/etc/ufw/ufw.conf"),
             proc_sys: PathBuf::from("/proc/sys"),
             proc_net: PathBuf::from("/proc/net"),
+            cni_conf_dir: PathBuf::from("/etc/cni/net.d"),
         }
     }
 }
@@ -91,6 +94,21 @@ pub fn read_live(options: &LiveOptions) -> (Capture, Vec<LoadError>) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => errors.push(LoadError::file(path, format!("cannot read: {e}"))),
         }
+    }
+    match cni_files(&options.cni_conf_dir) {
+        Ok(files) => {
+            for (file, path) in files {
+                match read_text(&path) {
+                    Ok(text) => texts.push(CapturedText {
+                        name: format!("{CNI_DIR}/{file}"),
+                        text,
+                        source: InputSource::File(Arc::from(path.as_path())),
+                    }),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        Err(e) => errors.push(e),
     }
     // Say how to get the privilege once, not for every tool that lacked it.
     let hint = format!("; {PRIVILEGE_HINT}");
@@ -215,5 +233,39 @@ mod tests {
         std::fs::create_dir_all(file.parent().unwrap_or(dir.path())).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(&file, "0\n").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(read_sysctls(dir.path()).as_deref(), Some("net.ipv4.ip_forward = 0\n"));
+    }
+
+    /// The CNI directory is read live, in name order, config files only; a snapshot bundle
+    /// keeps them and reads them back.
+    #[test]
+    fn cni_configurations_are_read_live_and_kept_in_bundles() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cni = dir.path().join("net.d");
+        std::fs::create_dir_all(&cni).unwrap_or_else(|e| panic!("{e}"));
+        for (name, text) in [
+            ("20-calico.conflist", r#"{"name": "k8s-pod-network", "plugins": [{"type": "calico"}]}"#),
+            ("10-flannel.conflist", r#"{"name": "cbr0", "plugins": [{"type": "flannel"}]}"#),
+            ("10-flannel.conflist.bak", "old"),
+        ] {
+            std::fs::write(cni.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let missing = dir.path().join("missing");
+        let options = LiveOptions {
+            timeout: Duration::from_secs(5),
+            daemon_json: missing.clone(),
+            ufw_conf: missing.clone(),
+            proc_sys: missing.clone(),
+            proc_net: missing,
+            cni_conf_dir: cni,
+        };
+        let (capture, _) = read_live(&options);
+        let names: Vec<&str> = capture.texts.iter().map(|t| t.name.as_str()).filter(|n| n.starts_with("cni/")).collect();
+        assert_eq!(names, ["cni/10-flannel.conflist", "cni/20-calico.conflist"]);
+        let bundle_path = dir.path().join("host.json");
+        std::fs::write(&bundle_path, super::super::write_bundle(&capture, &[])).unwrap_or_else(|e| panic!("{e}"));
+        let (facts, errors) = super::super::load_path(&bundle_path);
+        assert!(errors.is_empty(), "{errors:?}");
+        let read: Vec<(&str, Vec<String>)> = facts.cni_configs.iter().map(|c| (c.file.as_str(), c.plugins.clone())).collect();
+        assert_eq!(read, [("10-flannel.conflist", vec!["flannel".to_string()]), ("20-calico.conflist", vec!["calico".to_string()])]);
     }
 }

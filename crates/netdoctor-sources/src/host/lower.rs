@@ -2,7 +2,7 @@
 //! reader, then the firewall front ends recognised from what the rules show.
 
 use super::capture::{Capture, CapturedText};
-use super::{daemon, iproute, iptables, nft, nftjson, sysctl};
+use super::{cni, daemon, iproute, iptables, nft, nftjson, sysctl};
 use crate::error::LoadError;
 use netdoctor_model::host::{Backend, Frontend, FrontendKind, HostFacts, IpFamily, RuleSet, Target};
 use netdoctor_model::Origin;
@@ -87,6 +87,9 @@ pub fn lower(capture: &Capture) -> (HostFacts, Vec<LoadError>) {
         facts.daemon = daemon::parse(&t.text, &t.source, &mut errors);
     }
     facts.frontends = frontends(&facts.rulesets, &facts, capture.get("ufw.conf"));
+    let mut cni_files: Vec<&CapturedText> = capture.texts.iter().filter(|t| t.name.starts_with("cni/")).collect();
+    cni_files.sort_by(|a, b| a.name.cmp(&b.name));
+    facts.cni_configs = cni_files.into_iter().map(cni::parse).collect();
     (facts, errors)
 }
 

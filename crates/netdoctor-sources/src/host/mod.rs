@@ -21,9 +21,11 @@
 //! | `sysctl.txt` | `key = value` lines as `sysctl -a` prints them |
 //! | `daemon.json` | `/etc/docker/daemon.json` |
 //! | `ufw.conf` | `/etc/ufw/ufw.conf` |
+//! | `cni/*.conf`, `cni/*.conflist`, `cni/*.json` | the CNI configurations of `/etc/cni/net.d` |
 
 pub mod bundle;
 pub mod capture;
+pub mod cni;
 pub mod daemon;
 pub mod iproute;
 pub mod iptables;
