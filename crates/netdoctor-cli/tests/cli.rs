@@ -301,3 +301,19 @@ fn colour_only_on_a_terminal_without_no_color() {
     let text = String::from_utf8_lossy(&plain.stdout);
     assert!(text.contains("error[ND302]") && !text.contains('\u{1b}'), "{text}");
 }
+
+/// The README's first command is `cargo run --release -- check examples/…`: with two
+/// binaries in the package, `cargo run` needs `default-run` to pick the CLI, and the
+/// example must exist.
+#[test]
+fn the_readme_first_command_runs_the_cli_on_an_example() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let first = readme.lines().find(|l| l.starts_with("cargo run")).expect("the README starts with a `cargo run` command");
+    let example = first.split_whitespace().find(|w| w.starts_with("examples/")).expect("the command checks an example");
+    assert!(repo().join(example).is_dir(), "{example} does not exist");
+    let manifest = std::fs::read_to_string(repo().join("crates/netdoctor-cli/Cargo.toml")).unwrap();
+    let bins = manifest.matches("[[bin]]").count();
+    assert!(bins < 2 || manifest.contains("default-run = \"netdoctor\""), "`cargo run` cannot choose between {bins} binaries");
+    let out = netdoctor(&["check", example]);
+    assert_eq!(out.status.code(), Some(1), "the example shows a finding: {}", stdout(&out));
+}
