@@ -94,7 +94,7 @@ impl Cluster {
                 owner: RangeOwner::Cluster,
                 what: format!("podCIDR of node {}", n.name),
                 node: Some(n.name.as_str()),
-                origin: &n.origin,
+                origin: n.pod_cidrs_origin.as_ref().unwrap_or(&n.origin),
             })
         });
         declared.chain(nodes).collect()
@@ -468,6 +468,9 @@ pub struct Node {
     pub name: String,
     pub labels: Labels,
     pub pod_cidrs: Vec<IpNet>,
+    /// Where `spec.podCIDR`/`podCIDRs` is written, for findings about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_cidrs_origin: Option<Origin>,
     pub addresses: Vec<IpAddr>,
     pub origin: Origin,
 }

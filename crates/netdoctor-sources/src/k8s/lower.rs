@@ -286,8 +286,10 @@ fn service(node: &Node) -> Result<Service> {
 
 fn k8s_node(node: &Node) -> Result<K8sNode> {
     let mut pod_cidrs = Vec::new();
+    let mut pod_cidrs_origin = None;
     let mut addresses = Vec::new();
     if let Some(spec) = mapping(node, "spec")? {
+        pod_cidrs_origin = field(spec, "podCIDR").or_else(|| field(spec, "podCIDRs")).map(origin);
         if let Some(c) = field(spec, "podCIDR") {
             pod_cidrs.push(cidr(c, "podCIDR")?);
         }
@@ -306,7 +308,7 @@ fn k8s_node(node: &Node) -> Result<K8sNode> {
             }
         }
     }
-    Ok(K8sNode { name: name(node)?, labels: metadata_labels(node)?, pod_cidrs, addresses, origin: origin(node) })
+    Ok(K8sNode { name: name(node)?, labels: metadata_labels(node)?, pod_cidrs, pod_cidrs_origin, addresses, origin: origin(node) })
 }
 
 /// A `networking.k8s.io/v1` backend (`service: {name, port: {number|name}}`), or the

@@ -76,7 +76,8 @@ impl Check for CniPoolMismatch {
                     (!same.iter().any(|c| c.cidr.contains(cidr))).then_some(first)
                 });
                 let Some(range) = outside else { continue };
-                out.report(&node.origin, format!("podCIDR {cidr} of node {} is outside {} ({})", node.name, range.cidr, range.source))
+                let at = node.pod_cidrs_origin.as_ref().unwrap_or(&node.origin);
+                out.report(at, format!("podCIDR {cidr} of node {} is outside {} ({})", node.name, range.cidr, range.source))
                     .subjects([node.name.clone(), cidr.to_string()])
                     .related(&range.origin, "the range is declared here")
                     .help(format!(
