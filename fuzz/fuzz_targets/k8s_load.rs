@@ -1,12 +1,15 @@
 //! Fuzzes the Kubernetes manifest reader on one file: `k8s::load` (byte decoding,
 //! multi-document YAML and JSON, `List`s, lowering to the cluster model), then the
-//! policy engine and the full matrix on what was read, as `netdoctor matrix` runs them.
+//! policy engine and the full matrix on what was read, as `netdoctor matrix` runs them,
+//! and every rule, as `netdoctor check` runs them on manifests.
 //! A panic, a hang or an error that is neither at a line nor about a whole file is a bug.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use netdoctor_engine::policy::{PolicyEngine, PolicyOptions};
+use netdoctor_engine::{Analysis, EngineConfig};
+use netdoctor_rules::{RuleConfig, RuleContext, Selection};
 use netdoctor_sources::k8s;
 use netdoctor_sources::LoadError;
 use std::path::PathBuf;
@@ -40,4 +43,8 @@ fuzz_target!(|data: &[u8]| {
         drop(matrix.conns(c));
     }
     drop(engine.exposures());
+    let model = netdoctor_model::Model { k8s: loaded.cluster, ..netdoctor_model::Model::default() };
+    let analysis = Analysis::new(&model, &EngineConfig::default());
+    let cx = RuleContext { model: &model, analysis: &analysis, config: &RuleConfig::default() };
+    drop(netdoctor_rules::run(&cx, &Selection::default()));
 });
