@@ -93,6 +93,7 @@ const RESOURCES: &[Resource] = &[
     res("policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", "ClusterNetworkPolicy", false, Need::OptionalGroup),
     res("networking.k8s.io/v1", "servicecidrs", "ServiceCIDR", false, Need::Hint),
     res("crd.projectcalico.org/v1", "ippools", "IPPool", false, Need::Hint),
+    res("operator.tigera.io/v1", "installations", "Installation", false, Need::Hint),
 ];
 
 /// ConfigMaps, read one by one by name (never listed): the ones that declare the

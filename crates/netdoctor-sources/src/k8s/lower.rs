@@ -60,6 +60,7 @@ fn lower_object(object: &RawObject, cluster: &mut Cluster) -> Result<()> {
         "ServiceCIDR" if object.api_version.starts_with("networking.k8s.io/") => add_ranges(cluster, ranges::service_cidr(node)?),
         // Antrea and others have an IPPool kind of their own, in another group.
         "IPPool" if object.api_version.contains("projectcalico.org/") => add_ranges(cluster, ranges::ip_pool(node)?),
+        "Installation" if object.api_version.starts_with("operator.tigera.io/") => add_ranges(cluster, ranges::calico_installation(node)?),
         "ConfigMap" if object.api_version == "v1" => add_ranges(cluster, ranges::config_map(node)?),
         // Other resources (Secret, ServiceAccount, RBAC, ...) say nothing about reachability.
         _ => {}

@@ -1,5 +1,6 @@
 //! The cluster's pod and service ranges, from the objects that declare them: ServiceCIDR
-//! (`networking.k8s.io/v1` and `v1beta1`), Calico's IPPool, and the well-known ConfigMaps
+//! (`networking.k8s.io/v1` and `v1beta1`), Calico's IPPool and the Tigera operator's
+//! Installation, and the well-known ConfigMaps
 //! of kubeadm (`kubeadm-config`: `networking.podSubnet`/`serviceSubnet`), kube-proxy
 //! (`clusterCIDR`), Cilium (`cluster-pool-ipv4-cidr`) and flannel (`net-conf.json`
 //! `Network`). Other ConfigMaps, and other keys of these, are never read.
@@ -42,6 +43,22 @@ pub(crate) fn ip_pool(node: &Node) -> Result<Vec<ClusterRange>> {
     }
     let Some(c) = field(spec, "cidr") else { return Ok(Vec::new()) };
     Ok(vec![range(RangeKind::Pods, RangeOwner::Calico, cidr(c, "cidr")?, format!("Calico IPPool {name}"), c)])
+}
+
+/// The Tigera operator's `Installation`: `spec.calicoNetwork.ipPools[].cidr`, the pools it
+/// creates (only the ones written: the operator's default is not assumed).
+pub(crate) fn calico_installation(node: &Node) -> Result<Vec<ClusterRange>> {
+    let name = object_name(node);
+    let Some(network) = mapping(node, "spec")?.map(|spec| mapping(spec, "calicoNetwork")).transpose()?.flatten() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for pool in list(network, "ipPools")? {
+        let Some(c) = field(pool, "cidr") else { continue };
+        let pool_name = text(pool, "name")?.map_or_else(String::new, |n| format!(" pool {n}"));
+        out.push(range(RangeKind::Pods, RangeOwner::Calico, cidr(c, "cidr")?, format!("Calico Installation {name}{pool_name}"), c));
+    }
+    Ok(out)
 }
 
 /// The ranges of one of the well-known ConfigMaps; nothing for any other ConfigMap.

@@ -554,6 +554,14 @@ kind: IPPool
 metadata: {name: pool}
 spec: {cidr: 192.168.0.0/16}
 ---
+apiVersion: operator.tigera.io/v1
+kind: Installation
+metadata: {name: default}
+spec:
+  calicoNetwork:
+    ipPools:
+    - {name: default-ipv4-ippool, blockSize: 26, cidr: 172.20.0.0/16, encapsulation: VXLANCrossSubnet}
+---
 apiVersion: crd.antrea.io/v1beta1
 kind: IPPool
 metadata: {name: not-calico}
@@ -579,6 +587,7 @@ data: {podSubnet: 10.1.0.0/16}
             ("service", "10.112.0.0/16".into(), "ServiceCIDR extra", Some(23)),
             ("service", "fd00:10:96::/112".into(), "ServiceCIDR extra", Some(23)),
             ("pod", "192.168.0.0/16".into(), "Calico IPPool pool", Some(28)),
+            ("pod", "172.20.0.0/16".into(), "Calico Installation default pool default-ipv4-ippool", Some(36)),
         ]
     );
     // The column of a block scalar's embedded key is exact too.

@@ -6,7 +6,7 @@ use netdoctor_model::k8s::{ClusterRange, RangeKind, RangeOwner};
 
 declare_rule! {
     /// ## What it checks
-    /// A CNI plugin's pool (a Calico IPPool, flannel's `Network`, Cilium's
+    /// A CNI plugin's pool (a Calico IPPool or the Tigera operator's Installation pools, flannel's `Network`, Cilium's
     /// `cluster-pool-ipv4-cidr`) that does not lie inside the cluster's pod CIDR (kubeadm's
     /// `podSubnet`, kube-proxy's `clusterCIDR`, or `pod_cidrs` in `netdoctor.toml`), and a
     /// node's `podCIDR` outside the cluster's pod CIDR or outside flannel's `Network` (flannel

@@ -11,7 +11,7 @@ declare_rule! {
     /// overlapping the service range, two nodes given overlapping `podCIDRs`, a node whose own
     /// address lies inside the pod or service range, and a container network over either.
     /// The ranges come from ServiceCIDR objects, kubeadm's `kubeadm-config`, kube-proxy's
-    /// `clusterCIDR`, Calico IPPools, Cilium's and flannel's ConfigMaps, nodes' `podCIDRs`,
+    /// `clusterCIDR`, Calico IPPools and Installation, Cilium's and flannel's ConfigMaps, nodes' `podCIDRs`,
     /// and `pod_cidrs`/`service_cidrs` in `netdoctor.toml`.
     ///
     /// ## Why it matters
