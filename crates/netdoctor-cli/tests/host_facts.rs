@@ -180,3 +180,26 @@ fn cluster_ranges_can_be_declared_in_netdoctor_toml() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("netdoctor.toml:1:") && text.contains("`ten-forty-two` is not a CIDR such as 10.244.0.0/16"), "{text}");
 }
+
+/// A node recorded from the reference CNI plugins (crates/netdoctor-sources/tests/host/
+/// cni-bridge-portmap): a clean host for a kubeadm cluster with that pod range, so every
+/// host and range rule stays quiet.
+#[test]
+fn a_recorded_cni_node_is_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kubeadm-config, namespace: kube-system}\ndata:\n  ClusterConfiguration: |\n    networking:\n      podSubnet: 10.244.0.0/16\n      serviceSubnet: 10.96.0.0/12\n---\napiVersion: v1\nkind: Node\nmetadata: {name: node-b}\nspec: {podCIDR: 10.244.1.0/24}\nstatus: {addresses: [{type: InternalIP, address: 192.0.2.11}]}\n";
+    std::fs::write(dir.path().join("cluster.yaml"), manifest).unwrap();
+    let out = netdoctor(&[
+        "check",
+        dir.path().to_str().unwrap(),
+        "--host-facts",
+        "crates/netdoctor-sources/tests/host/cni-bridge-portmap",
+        "--select",
+        "ND2,ND5,ND6",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["errors"].clone(), report["findings"].clone()), (serde_json::json!([]), serde_json::json!([])), "{report:#}");
+    assert_eq!(out.status.code(), Some(0));
+}

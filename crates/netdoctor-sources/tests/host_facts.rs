@@ -35,6 +35,19 @@ fn recorded_idle_host_with_both_backends() {
 }
 
 #[test]
+fn recorded_cni_node() {
+    let facts = load("cni-bridge-portmap");
+    let set = facts.rulesets_of(IpFamily::V4).find(|s| s.backend == Backend::Nft).expect("the nft dump");
+    let dnat = set.table("nat").and_then(|t| t.chains.iter().find(|c| c.name.starts_with("CNI-DN-"))).map(|c| c.rules[2].target.clone());
+    assert!(matches!(dnat, Some(Target::Dnat(_))), "{dnat:?}");
+    assert!(facts.interfaces.iter().any(|i| i.name == "cni0" && i.kind.as_deref() == Some("bridge")));
+    let cni: Vec<(&str, Vec<String>)> = facts.cni_configs.iter().map(|c| (c.file.as_str(), c.plugins.clone())).collect();
+    assert_eq!(cni, [("10-k8s-pod-network.conflist", vec!["bridge".to_string(), "firewall".to_string(), "portmap".to_string()])]);
+    assert!(facts.cni_configs.iter().all(|c| c.problem.is_none()));
+    insta::assert_yaml_snapshot!("cni-bridge-portmap", facts);
+}
+
+#[test]
 fn a_bundle_reads_back_like_its_directory() {
     let dir = Path::new("tests/host/docker-20.10");
     let captured = capture::from_dir(dir).expect("capture");

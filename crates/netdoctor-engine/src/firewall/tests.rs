@@ -423,3 +423,47 @@ fn too_many_undecidable_matches_give_up_as_too_complex() {
     let t = Firewall::new(&facts).trace(&published());
     assert_eq!((t.verdict.kind, t.verdict.decided_by), (VerdictKind::Unknown, Some(Decider::TooComplex)));
 }
+
+/// The recorded CNI node (`tests/host/cni-bridge-portmap`, the reference bridge, firewall
+/// and portmap plugins as a runtime calls them), with its FORWARD policy set to `policy`.
+fn cni_node(policy: &str) -> HostFacts {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../netdoctor-sources/tests/host/cni-bridge-portmap");
+    let mut capture = netdoctor_sources::host::capture::from_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    for text in capture.texts.iter_mut().filter(|t| t.name == "iptables-nft-save.txt") {
+        text.text = text.text.replace(":FORWARD ACCEPT", &format!(":FORWARD {policy}"));
+    }
+    let (facts, errors) = lower(&capture);
+    assert!(errors.is_empty(), "{errors:?}");
+    facts
+}
+
+/// A hostPort through portmap's chains: DNAT to the pod, then the firewall plugin's
+/// CNI-FORWARD, which accepts only the pod's own outgoing traffic and replies; the new
+/// connection in is left to the FORWARD policy. With Docker's DROP policy on the node,
+/// the hostPort stops working, and the trace names the policy.
+#[test]
+fn recorded_cni_host_port_is_dnatted_to_the_pod() {
+    let host_port = || {
+        Flow::tcp(Endpoint::remote(net("198.51.100.7/32")), Endpoint::new(net("192.0.2.10/32")), 8080)
+            .entering(IfaceName::Named("ndte0".into()))
+    };
+    let t = Firewall::new(&cni_node("ACCEPT")).trace(&host_port());
+    assert_eq!(t.verdict.kind, VerdictKind::Accept, "{}", decided_by(&t));
+    assert!(t.was_dnatted());
+    assert_eq!((t.flow.dst.net, t.flow.dport), (net("10.244.0.2/32"), Some(netdoctor_model::PortRange::single(80))));
+    assert_eq!(t.flow.out_iface, Some(IfaceName::Named("cni0".into())));
+    let steps: Vec<String> = t.steps.iter().map(|s| format!("{} {}", s.table, s.chain)).collect();
+    assert!(steps.starts_with(&["nat PREROUTING".to_string(), "nat CNI-HOSTPORT-DNAT".to_string()]), "{steps:?}");
+    assert!(steps.contains(&"filter CNI-FORWARD".to_string()), "{steps:?}");
+
+    let t = Firewall::new(&cni_node("DROP")).trace(&host_port());
+    assert_eq!(t.verdict.kind, VerdictKind::Drop, "{}", decided_by(&t));
+    assert_eq!(decided_by(&t), "the DROP policy of filter FORWARD");
+    // The pod's own traffic out is accepted by CNI-FORWARD before the policy.
+    let out = Flow::tcp(Endpoint::remote(net("10.244.0.2/32")), Endpoint::anywhere(netdoctor_model::host::IpFamily::V4), 443)
+        .entering(IfaceName::Named("cni0".into()))
+        .leaving(IfaceName::Named("ndte0".into()));
+    let t = Firewall::new(&cni_node("DROP")).trace(&out);
+    assert_eq!(t.verdict.kind, VerdictKind::Accept, "{}", decided_by(&t));
+    assert!(decided_by(&t).starts_with("filter CNI-FORWARD rule 3"), "{}", decided_by(&t));
+}
