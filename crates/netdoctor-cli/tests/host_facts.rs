@@ -203,3 +203,52 @@ fn a_recorded_cni_node_is_quiet() {
     assert_eq!((report["errors"].clone(), report["findings"].clone()), (serde_json::json!([]), serde_json::json!([])), "{report:#}");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// The recorded CNI node with Docker's FORWARD DROP policy: the firewall plugin accepts
+/// each pod it set up by address, so a pod read with its address (a `kubectl get -o yaml`
+/// dump) is judged by its own rule: 10.244.0.2 passes, an address the plugin never
+/// accepted is dropped by the policy, named.
+#[test]
+fn a_pod_read_with_its_address_is_traced_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("host");
+    std::fs::create_dir_all(facts.join("cni")).unwrap();
+    let recorded = repo().join("crates/netdoctor-sources/tests/host/cni-bridge-portmap");
+    for entry in std::fs::read_dir(&recorded).unwrap().chain(std::fs::read_dir(recorded.join("cni")).unwrap()) {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let relative = path.strip_prefix(&recorded).unwrap();
+            let text = std::fs::read_to_string(&path).unwrap().replace(":FORWARD ACCEPT", ":FORWARD DROP");
+            std::fs::write(facts.join(relative), text).unwrap();
+        }
+    }
+    let cluster = |pod_ip: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: kubeadm-config, namespace: kube-system}}\ndata:\n  ClusterConfiguration: |\n    networking:\n      podSubnet: 10.244.0.0/16\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web-1, namespace: shop}}\nspec: {{containers: [{{name: web, image: nginx}}]}}\nstatus: {{podIP: {pod_ip}}}\n"
+        )
+    };
+    let nd501 = |pod_ip: &str| {
+        std::fs::write(dir.path().join("cluster.yaml"), cluster(pod_ip)).unwrap();
+        let out = netdoctor(&[
+            "check",
+            dir.path().join("cluster.yaml").to_str().unwrap(),
+            "--host-facts",
+            facts.to_str().unwrap(),
+            "--select",
+            "ND501",
+            "--format",
+            "json",
+        ]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+        findings_of(&report, "ND501")
+    };
+    assert_eq!(nd501("10.244.0.2"), Vec::<(String, String)>::new());
+    assert_eq!(
+        nd501("10.244.0.9"),
+        [(
+            "error".to_string(),
+            "pod shop/web-1 (10.244.0.9) on `cni0` reaching outside (tcp/443): dropped by the DROP policy of filter FORWARD".to_string()
+        )]
+    );
+}

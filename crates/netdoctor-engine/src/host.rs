@@ -88,6 +88,20 @@ pub struct PodNode {
     pub range_origin: Origin,
     /// Another node's pods, when a node's podCIDR or a route says where they are.
     pub remote: Option<IpNet>,
+    /// A pod read with an address in `subnet` (a live cluster or a dump), standing for this
+    /// node's pods: its address and `namespace/name`.
+    pub sample: Option<(IpNet, String)>,
+}
+
+impl PodNode {
+    /// Where this node's pods' packets come from: a pod's own address when one is known
+    /// (firewall rules are often per pod), else the whole pod subnet.
+    pub fn source(&self) -> (IpNet, String) {
+        match &self.sample {
+            Some((address, name)) => (*address, format!("pod {name} ({}) on `{}`", address.addr(), self.device)),
+            None => (self.subnet, format!("pods on `{}` ({})", self.device, self.subnet)),
+        }
+    }
 }
 
 /// The traces of a published port.
@@ -188,17 +202,22 @@ impl<'m> HostView<'m> {
         let remote = ranges.iter().map(|r| r.cidr).find(|c| elsewhere(c)).or_else(|| {
             self.facts.routes.iter().filter(|r| r.is_main() && r.kind == "unicast").map(|r| r.destination).find(|c| elsewhere(c))
         });
-        Some(PodNode { subnet: local, device, range: range.cidr, range_origin: range.origin.clone(), remote })
+        let sample = model.k8s.pods.iter().filter(|p| !p.host_network).find_map(|p| {
+            let address = p.ips.iter().map(|a| IpNet::from(*a)).find(|a| local.contains(a))?;
+            Some((address, format!("{}/{}", p.namespace, p.name)))
+        });
+        Some(PodNode { subnet: local, device, range: range.cidr, range_origin: range.origin.clone(), remote, sample })
     }
 
     /// Pods on this node reaching pods on another node and reaching outside: new TCP
     /// connections to port 443, from the pod device out of the device the host routes them to.
     pub fn pod_flows(&self, model: &Model) -> Vec<HostFlow> {
         let Some(node) = self.pod_node(model) else { return Vec::new() };
-        let (local, device) = (node.subnet, &node.device);
+        let device = &node.device;
+        let (source, who) = node.source();
         let mut out = Vec::new();
         let mut flow_to = |dst: Endpoint, out_iface: IfaceName, label: String| {
-            let flow = Flow::tcp(Endpoint::remote(local), dst, 443).entering(IfaceName::Named(device.clone())).leaving(out_iface);
+            let flow = Flow::tcp(Endpoint::remote(source), dst, 443).entering(IfaceName::Named(device.clone())).leaving(out_iface);
             out.push(HostFlow {
                 purpose: Purpose::Pods { range: node.range },
                 flow,
@@ -210,16 +229,12 @@ impl<'m> HostView<'m> {
         };
         if let Some(remote) = node.remote {
             if let RouteLookup::Via(iface @ IfaceName::Named(_), _) = self.firewall.router().lookup(&remote) {
-                flow_to(
-                    Endpoint::remote(remote),
-                    iface,
-                    format!("pods on `{device}` ({local}) reaching pods on another node ({remote}, tcp/443)"),
-                );
+                flow_to(Endpoint::remote(remote), iface, format!("{who} reaching pods on another node ({remote}, tcp/443)"));
             }
         }
         if let Some(uplink) = &self.uplink {
-            let label = format!("pods on `{device}` ({local}) reaching outside (tcp/443)");
-            flow_to(Endpoint::anywhere(IpFamily::of(&local)), IfaceName::Named(uplink.iface.clone()), label);
+            let label = format!("{who} reaching outside (tcp/443)");
+            flow_to(Endpoint::anywhere(IpFamily::of(&source)), IfaceName::Named(uplink.iface.clone()), label);
         }
         out
     }
