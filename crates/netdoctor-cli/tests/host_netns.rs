@@ -181,16 +181,6 @@ fn saved_line(ns: &Netns, needle: &str) -> usize {
     saved.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or_else(|| panic!("`{needle}` not in:\n{saved}"))
 }
 
-fn nd502_messages(report: &serde_json::Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "ND502")
-        .map(|f| f["message"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn check_host_names_the_docker_user_rule_that_drops_a_published_port() {
     if !can_run() {
@@ -210,14 +200,14 @@ fn check_host_names_the_docker_user_rule_that_drops_a_published_port() {
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(report["errors"], serde_json::json!([]), "reading the namespace live must work");
     let line = saved_line(&ns, "no public 8080");
-    let messages = nd502_messages(&report);
-    assert_eq!(messages.len(), 1, "{report:#}");
+    let found = messages(&report, "ND502");
+    assert_eq!(found.len(), 1, "{report:#}");
     assert!(
-        messages[0].starts_with(&format!(
+        found[0].starts_with(&format!(
             "tcp/8080 published by `web`: rejected by filter DOCKER-USER rule 1 (line {line}: `-A DOCKER-USER -i ndte0"
         )),
         "{}",
-        messages[0]
+        found[0]
     );
     assert_eq!(out.status.code(), Some(1));
 
@@ -227,13 +217,13 @@ fn check_host_names_the_docker_user_rule_that_drops_a_published_port() {
     assert_eq!(snap.status.code(), Some(0), "{}", String::from_utf8_lossy(&snap.stderr));
     let offline = run(&[bin, "check", compose_arg, "--host-facts", bundle.to_str().unwrap(), "--select", "ND5", "--format", "json"], None);
     let offline: serde_json::Value = serde_json::from_slice(&offline.stdout).unwrap();
-    assert_eq!(nd502_messages(&offline), messages);
+    assert_eq!(messages(&offline, "ND502"), found);
 
     // Take the rule out: the published port passes and the finding goes away.
     ns.ok(&["iptables", "-D", "DOCKER-USER", "1"], None);
     let out = ns.exec(&[bin, "check", compose_arg, "--host", "--select", "ND5", "--format", "json"], None);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(nd502_messages(&report), Vec::<String>::new(), "{report:#}");
+    assert_eq!(messages(&report, "ND502"), Vec::<String>::new(), "{report:#}");
 }
 
 #[test]
@@ -248,33 +238,14 @@ fn check_host_reports_a_forward_drop_when_nothing_accepts_the_bridge() {
         &["iptables-restore"],
         Some("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -i ndte0 -o ndte0 -j ACCEPT\nCOMMIT\n"),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let compose = dir.path().join("compose.yaml");
-    std::fs::write(&compose, COMPOSE).unwrap();
-    let out = ns.exec(
-        &[
-            env!("CARGO_BIN_EXE_netdoctor"),
-            "check",
-            compose.to_str().unwrap(),
-            "-p",
-            "shop",
-            "--host",
-            "--select",
-            "ND501",
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let findings = report["findings"].as_array().unwrap();
-    let messages: Vec<&str> = findings.iter().map(|f| f["message"].as_str().unwrap()).collect();
+    let compose = TempFile::new("compose.yaml", COMPOSE);
+    let report = host_report(&ns, &compose, Some("shop"), "ND501");
     assert_eq!(
-        messages,
+        messages(&report, "ND501"),
         ["containers on `shop_app` reaching outside (tcp/443): dropped by the DROP policy of filter FORWARD"],
         "{report:#}"
     );
-    assert!(findings[0].get("location").is_none(), "live facts have no file location");
+    assert!(report["findings"][0].get("location").is_none(), "live facts have no file location");
 }
 
 #[test]
@@ -314,37 +285,16 @@ fn recorded_docker_rules_traced_live() {
         .replace("br-5609df62fb74", "ndtbr1")
         .replace("docker0", "ndtd0");
     ns.ok(&["iptables-restore"], Some(&recorded));
-    let dir = tempfile::tempdir().unwrap();
-    let compose = dir.path().join("compose.yaml");
-    std::fs::write(&compose, COMPOSE).unwrap();
-    let check = || {
-        let out = ns.exec(
-            &[
-                env!("CARGO_BIN_EXE_netdoctor"),
-                "check",
-                compose.to_str().unwrap(),
-                "-p",
-                "ndtapp",
-                "--host",
-                "--select",
-                "ND5",
-                "--format",
-                "json",
-            ],
-            None,
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
+    let compose = TempFile::new("compose.yaml", COMPOSE);
+    let check = || host_report(&ns, &compose, Some("ndtapp"), "ND5");
     // As Docker left it: the published port is DNATed to web and accepted.
     let report = check();
-    assert_eq!(report["errors"], serde_json::json!([]));
-    assert_eq!(nd502_messages(&report), Vec::<String>::new(), "{report:#}");
+    assert_eq!(messages(&report, "ND502"), Vec::<String>::new(), "{report:#}");
     // DNAT has rewritten the port to 80 by the time DOCKER-USER sees the packet.
     ns.ok(&["iptables", "-I", "DOCKER-USER", "-p", "tcp", "--dport", "80", "-j", "DROP"], None);
     let line = saved_line(&ns, "-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP");
-    let messages = nd502_messages(&check());
     assert_eq!(
-        messages,
+        messages(&check(), "ND502"),
         [format!("tcp/8080 published by `web`: dropped by filter DOCKER-USER rule 1 (line {line}: `-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP`)")]
     );
 }
@@ -373,23 +323,41 @@ fn nft_handle(ns: &Netns, needle: &str) -> u64 {
         .unwrap_or_else(|| panic!("`{needle}` not in:\n{listed}"))
 }
 
-fn check_json(ns: &Netns, compose: &Path, select: &str) -> serde_json::Value {
-    let out = ns.exec(
-        &[
-            env!("CARGO_BIN_EXE_netdoctor"),
-            "check",
-            compose.to_str().unwrap(),
-            "-p",
-            "shop",
-            "--host",
-            "--select",
-            select,
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+/// A file in a temporary directory that lives as long as the value.
+struct TempFile {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl TempFile {
+    fn new(name: &str, text: &str) -> TempFile {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        TempFile { _dir: dir, path }
+    }
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// `check INPUT --host [-p PROJECT] --select SELECT --format json` inside the namespace;
+/// the namespace must read without errors.
+fn host_report(ns: &Netns, input: &Path, project: Option<&str>, select: &str) -> serde_json::Value {
+    let mut args = vec![env!("CARGO_BIN_EXE_netdoctor"), "check", input.to_str().unwrap()];
+    if let Some(project) = project {
+        args.extend(["-p", project]);
+    }
+    args.extend(["--host", "--select", select, "--format", "json"]);
+    let out = ns.exec(&args, None);
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(report["errors"], serde_json::json!([]), "reading the namespace live must work: {report:#}");
+    report
 }
 
 fn messages(report: &serde_json::Value, rule: &str) -> Vec<String> {
@@ -417,11 +385,8 @@ fn native_nftables_forward_drop_is_traced_live() {
             "table inet ndtfw {\n chain forward {\n  type filter hook forward priority filter; policy drop;\n  iifname \"ndte0\" oifname \"ndte0\" accept\n }\n}\n",
         ),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let compose = dir.path().join("compose.yaml");
-    std::fs::write(&compose, COMPOSE).unwrap();
-    let report = check_json(&ns, &compose, "ND501");
-    assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+    let compose = TempFile::new("compose.yaml", COMPOSE);
+    let report = host_report(&ns, &compose, Some("shop"), "ND501");
     assert_eq!(
         messages(&report, "ND501"),
         ["containers on `shop_app` reaching outside (tcp/443): dropped by the drop policy of nftables inet ndtfw chain forward"],
@@ -432,7 +397,7 @@ fn native_nftables_forward_drop_is_traced_live() {
     ns.ok(&["nft", "insert", "rule", "inet", "ndtfw", "forward", "iifname", "ndtbr0", "accept"], None);
     ns.ok(&["nft", "insert", "rule", "inet", "ndtfw", "forward", "iifname", "ndtbr0", "tcp", "dport", "443", "drop"], None);
     let handle = nft_handle(&ns, "tcp dport 443 drop");
-    let report = check_json(&ns, &compose, "ND501");
+    let report = host_report(&ns, &compose, Some("shop"), "ND501");
     assert_eq!(
         messages(&report, "ND501"),
         [format!(
@@ -442,7 +407,7 @@ fn native_nftables_forward_drop_is_traced_live() {
     );
 
     // The same host from a bundle, read offline: the bundle carries nft.json.
-    let bundle = dir.path().join("host.json");
+    let bundle = compose.with_file_name("host.json");
     let bin = env!("CARGO_BIN_EXE_netdoctor");
     let snap = ns.exec(&[bin, "snapshot", "--host", "-o", bundle.to_str().unwrap()], None);
     assert_eq!(snap.status.code(), Some(0), "{}", String::from_utf8_lossy(&snap.stderr));
@@ -467,7 +432,7 @@ fn native_nftables_forward_drop_is_traced_live() {
 
     // Delete the drop: nothing left to report.
     ns.ok(&["nft", "delete", "rule", "inet", "ndtfw", "forward", "handle", &handle.to_string()], None);
-    assert_eq!(messages(&check_json(&ns, &compose, "ND501"), "ND501"), Vec::<String>::new());
+    assert_eq!(messages(&host_report(&ns, &compose, Some("shop"), "ND501"), "ND501"), Vec::<String>::new());
 }
 
 /// Docker's iptables(-nft) rules publish 8080 → web:80, and an nftables table of the
@@ -487,11 +452,8 @@ fn native_nftables_drop_beside_dockers_rules_is_nd502() {
         Some("table inet ndtguard {\n chain early {\n  type filter hook forward priority filter - 5; policy accept;\n  iifname \"ndte0\" tcp dport 80 drop\n }\n}\n"),
     );
     let handle = nft_handle(&ns, "tcp dport 80 drop");
-    let dir = tempfile::tempdir().unwrap();
-    let compose = dir.path().join("compose.yaml");
-    std::fs::write(&compose, COMPOSE).unwrap();
-    let report = check_json(&ns, &compose, "ND5");
-    assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+    let compose = TempFile::new("compose.yaml", COMPOSE);
+    let report = host_report(&ns, &compose, Some("shop"), "ND5");
     assert_eq!(
         messages(&report, "ND502"),
         [format!(
@@ -504,7 +466,7 @@ fn native_nftables_drop_beside_dockers_rules_is_nd502() {
     assert!(nd504.iter().any(|m| m.starts_with("nftables table `inet ndtguard` (1 rule)")), "{nd504:?}");
     // Without the table, Docker's rules alone let the port through.
     ns.ok(&["nft", "delete", "table", "inet", "ndtguard"], None);
-    let report = check_json(&ns, &compose, "ND5");
+    let report = host_report(&ns, &compose, Some("shop"), "ND5");
     assert_eq!(messages(&report, "ND502"), Vec::<String>::new(), "{report:#}");
 }
 
@@ -526,11 +488,8 @@ fn policy_routing_that_captures_a_container_subnet_is_nd202() {
         "ip route add 172.16.0.0/12 dev ndtvpn0 table 200",
         "ip rule add to 172.16.0.0/12 lookup 200 priority 100",
     ]);
-    let dir = tempfile::tempdir().unwrap();
-    let compose = dir.path().join("compose.yaml");
-    std::fs::write(&compose, COMPOSE).unwrap();
-    let report = check_json(&ns, &compose, "ND202");
-    assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+    let compose = TempFile::new("compose.yaml", COMPOSE);
+    let report = host_report(&ns, &compose, Some("shop"), "ND202");
     assert_eq!(
         messages(&report, "ND202"),
         ["subnet 172.30.0.0/24 of network `shop_app` (bridge ndtbr0) is sent to `172.16.0.0/12 dev ndtvpn0` in table 200 by policy routing rule `100: from all to 172.16.0.0/12 lookup 200`: the containers' traffic back from the host never reaches the bridge"],
@@ -538,7 +497,7 @@ fn policy_routing_that_captures_a_container_subnet_is_nd202() {
     );
     // The exemption the finding suggests, before the VPN's rule: quiet again.
     ns.ok(&["ip", "rule", "add", "to", "172.30.0.0/24", "lookup", "main", "priority", "99"], None);
-    assert_eq!(messages(&check_json(&ns, &compose, "ND202"), "ND202"), Vec::<String>::new());
+    assert_eq!(messages(&host_report(&ns, &compose, Some("shop"), "ND202"), "ND202"), Vec::<String>::new());
 }
 
 /// A kubeadm cluster's ranges and node `node-b` (192.0.2.11), for the node tests.
@@ -558,17 +517,6 @@ metadata: {name: node-b}
 spec: {podCIDRs: [10.244.1.0/24]}
 status: {addresses: [{type: InternalIP, address: 192.0.2.11}]}
 ";
-
-/// `check MANIFEST --host --select SELECT --format json` inside the namespace; the host
-/// must read without errors.
-fn check_manifest_json(ns: &Netns, manifest: &Path, select: &str) -> serde_json::Value {
-    let netdoctor = env!("CARGO_BIN_EXE_netdoctor");
-    let out = ns.exec(&[netdoctor, "check", manifest.to_str().unwrap(), "--host", "--select", select, "--format", "json"], None);
-    let report: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
-    report
-}
 
 /// A Kubernetes node in a namespace: its pods on bridge `cni0` (10.244.0.1/24), node-b's
 /// pods through node-b, and a VPN `tun0` device. A VPN route over 10.0.0.0/8 covers the
@@ -590,10 +538,8 @@ fn a_kubernetes_node_with_a_vpn_over_the_pod_range_is_nd202() {
         "ip link set tun0 up",
         "ip route add 10.0.0.0/8 dev tun0",
     ]);
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = dir.path().join("cluster.yaml");
-    std::fs::write(&manifest, KUBEADM).unwrap();
-    let report = check_manifest_json(&ns, &manifest, "ND201,ND202");
+    let manifest = TempFile::new("cluster.yaml", KUBEADM);
+    let report = host_report(&ns, &manifest, None, "ND201,ND202");
     let severities: Vec<&str> =
         report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "ND202").map(|f| f["severity"].as_str().unwrap()).collect();
     assert_eq!(
@@ -610,16 +556,16 @@ fn a_kubernetes_node_with_a_vpn_over_the_pod_range_is_nd202() {
     // Split tunnelling: the VPN keeps only its own network. Quiet.
     ns.ok(&["ip", "route", "del", "10.0.0.0/8", "dev", "tun0"], None);
     ns.ok(&["ip", "route", "add", "10.20.0.0/16", "dev", "tun0"], None);
-    assert_eq!(messages(&check_manifest_json(&ns, &manifest, "ND201,ND202"), "ND202"), Vec::<String>::new());
+    assert_eq!(messages(&host_report(&ns, &manifest, None, "ND201,ND202"), "ND202"), Vec::<String>::new());
 
     // A VPN client that captures the range with a policy rule above `main` instead.
     ns.run_all(&["ip route add 10.0.0.0/8 dev tun0 table 200", "ip rule add to 10.0.0.0/8 lookup 200 priority 100"]);
     assert_eq!(
-        messages(&check_manifest_json(&ns, &manifest, "ND201,ND202"), "ND202"),
+        messages(&host_report(&ns, &manifest, None, "ND201,ND202"), "ND202"),
         ["pod range 10.244.0.0/16 (kubeadm-config networking.podSubnet) is sent to `10.0.0.0/8 dev tun0` in table 200 by policy routing rule `100: from all to 10.0.0.0/8 lookup 200`: the node's replies to pods leave by the wrong device"]
     );
     ns.ok(&["ip", "rule", "add", "to", "10.244.0.0/16", "lookup", "main", "priority", "99"], None);
-    assert_eq!(messages(&check_manifest_json(&ns, &manifest, "ND201,ND202"), "ND202"), Vec::<String>::new());
+    assert_eq!(messages(&host_report(&ns, &manifest, None, "ND201,ND202"), "ND202"), Vec::<String>::new());
 }
 
 /// Real VXLAN and bridge devices of a flannel-style node: `flannel.1` forced to MTU 1500
@@ -640,10 +586,8 @@ fn tunnel_and_pod_bridge_mtus_are_read_from_the_kernel() {
         "ip link add cni0 type bridge",
         "ip link set cni0 up",
     ]);
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = dir.path().join("cluster.yaml");
-    std::fs::write(&manifest, KUBEADM).unwrap();
-    let nd206 = |ns: &Netns| messages(&check_manifest_json(ns, &manifest, "ND206"), "ND206");
+    let manifest = TempFile::new("cluster.yaml", KUBEADM);
+    let nd206 = |ns: &Netns| messages(&host_report(ns, &manifest, None, "ND206"), "ND206");
     assert_eq!(
         nd206(&ns),
         ["tunnel `flannel.1` (VXLAN) has MTU 1500, but the host's default route leaves through `ndte0` with MTU 1500, which carries 1450 after VXLAN's 50 bytes: larger packets are dropped or fragmented"]
@@ -678,10 +622,8 @@ fn docker_forward_drop_on_a_kubernetes_node_is_nd501() {
         "ip route add 10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink",
     ]);
     ns.ok(&["iptables-restore"], Some(RULES));
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = dir.path().join("cluster.yaml");
-    std::fs::write(&manifest, KUBEADM).unwrap();
-    let nd501 = |ns: &Netns| check_manifest_json(ns, &manifest, "ND501");
+    let manifest = TempFile::new("cluster.yaml", KUBEADM);
+    let nd501 = |ns: &Netns| host_report(ns, &manifest, None, "ND501");
     let report = nd501(&ns);
     assert_eq!(
         messages(&report, "ND501"),
