@@ -9,22 +9,36 @@ use netdoctor_model::host::{Address, Interface, IpFamily, Route, RoutingRule};
 use serde_json::Value;
 use std::net::IpAddr;
 
-/// Parses the top-level JSON array of an `ip -j` capture, with each element's position.
-fn elements(text: &str, source: &InputSource) -> Result<Vec<(Value, u32, u32)>, LoadError> {
-    let values: Vec<Value> = serde_json::from_str(text).map_err(|e| {
-        let line = u32::try_from(e.line()).unwrap_or(0);
-        let column = u32::try_from(e.column()).unwrap_or(0);
-        source.error(line, column, format!("not an `ip -j` JSON array: {e}"))
-    })?;
+/// Parses the top-level JSON array of an `ip -j` capture, with each element's position;
+/// a capture that is not one is reported and reads as empty.
+fn elements(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> Vec<(Value, u32, u32)> {
+    let values: Vec<Value> = match serde_json::from_str(text) {
+        Ok(values) => values,
+        Err(e) => {
+            let line = u32::try_from(e.line()).unwrap_or(0);
+            let column = u32::try_from(e.column()).unwrap_or(0);
+            errors.push(source.error(line, column, format!("not an `ip -j` JSON array: {e}")));
+            return Vec::new();
+        }
+    };
     let positions = element_positions(text);
-    Ok(values
+    values
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
             let (line, column) = positions.get(i).copied().unwrap_or((1, 1));
             (v, line, column)
         })
-        .collect())
+        .collect()
+}
+
+/// The `table` of a route or rule, a name or a number.
+fn table_field(v: &Value) -> Option<String> {
+    match v.get("table") {
+        Some(Value::String(t)) => Some(t.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// The 1-based line and column where each element of a top-level array starts.
@@ -84,14 +98,7 @@ fn u32_field(v: &Value, key: &str) -> Option<u32> {
 /// Interfaces from `ip -j -d link show`.
 pub fn links(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> Vec<Interface> {
     let mut out = Vec::new();
-    let items = match elements(text, source) {
-        Ok(items) => items,
-        Err(e) => {
-            errors.push(e);
-            return out;
-        }
-    };
-    for (v, line, column) in items {
+    for (v, line, column) in elements(text, source, errors) {
         let Some(name) = str_field(&v, "ifname") else {
             errors.push(source.error(line, column, "link without `ifname`"));
             continue;
@@ -123,14 +130,7 @@ pub fn links(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> V
 /// Addresses from `ip -j addr show`.
 pub fn addresses(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> Vec<Address> {
     let mut out = Vec::new();
-    let items = match elements(text, source) {
-        Ok(items) => items,
-        Err(e) => {
-            errors.push(e);
-            return out;
-        }
-    };
-    for (v, line, column) in items {
+    for (v, line, column) in elements(text, source, errors) {
         let Some(name) = str_field(&v, "ifname") else {
             errors.push(source.error(line, column, "address entry without `ifname`"));
             continue;
@@ -154,14 +154,7 @@ pub fn addresses(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) 
 /// Routes from `ip -j route show table all` (`family` says what `default` means).
 pub fn routes(text: &str, family: IpFamily, source: &InputSource, errors: &mut Vec<LoadError>) -> Vec<Route> {
     let mut out = Vec::new();
-    let items = match elements(text, source) {
-        Ok(items) => items,
-        Err(e) => {
-            errors.push(e);
-            return out;
-        }
-    };
-    for (v, line, column) in items {
+    for (v, line, column) in elements(text, source, errors) {
         let Some(dst) = str_field(&v, "dst") else {
             errors.push(source.error(line, column, "route without a `dst` string"));
             continue;
@@ -174,11 +167,7 @@ pub fn routes(text: &str, family: IpFamily, source: &InputSource, errors: &mut V
                 continue;
             }
         };
-        let table = match v.get("table") {
-            Some(Value::String(t)) => t.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => "main".to_string(),
-        };
+        let table = table_field(&v).unwrap_or_else(|| "main".to_string());
         out.push(Route {
             destination,
             gateway,
@@ -196,14 +185,7 @@ pub fn routes(text: &str, family: IpFamily, source: &InputSource, errors: &mut V
 /// Parses `ip -j rule show` (or `ip -j -6 rule show`).
 pub fn rules(text: &str, family: IpFamily, source: &InputSource, errors: &mut Vec<LoadError>) -> Vec<RoutingRule> {
     let mut out = Vec::new();
-    let items = match elements(text, source) {
-        Ok(items) => items,
-        Err(e) => {
-            errors.push(e);
-            return out;
-        }
-    };
-    for (v, line, column) in items {
+    for (v, line, column) in elements(text, source, errors) {
         let mut bad = |what: String| errors.push(source.error(line, column, what));
         let Some(priority) = u32_field(&v, "priority") else {
             bad("rule without a numeric `priority`".into());
@@ -240,11 +222,7 @@ pub fn rules(text: &str, family: IpFamily, source: &InputSource, errors: &mut Ve
                 continue;
             }
         };
-        let table = match v.get("table") {
-            Some(Value::String(t)) => Some(t.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
+        let table = table_field(&v);
         // `ip -j rule` prints a goto as `"goto": N` and a nop as `"nop": null`, not as `action`.
         let goto = v.get("goto").map(|g| g.as_u64().and_then(|n| u32::try_from(n).ok()));
         let action = if goto.is_some() {
