@@ -242,7 +242,7 @@ impl<'m> HostView<'m> {
     /// This node's pod subnet and the device its pods hang off.
     fn local_pod_subnet(&self, ranges: &[netdoctor_model::k8s::AddressRange<'_>]) -> Option<(IpNet, String)> {
         let in_pod_range = |net: &IpNet| ranges.iter().any(|r| r.cidr.contains(net));
-        let is_tunnel = |name: &str| self.facts.interface(name).and_then(|i| i.kind.as_deref()).is_some_and(|k| TUNNEL_KINDS.contains(&k));
+        let is_tunnel = |name: &str| self.facts.interface(name).and_then(|i| i.kind.as_deref()).and_then(encapsulation).is_some();
         // A pod bridge with an address in the pod range (flannel's cni0, kubenet's cbr0).
         let bridge = self.facts.addresses.iter().find(|a| {
             a.network.prefix_len() < a.network.max_prefix_len()
@@ -512,7 +512,6 @@ pub fn is_pod_network_device(device: &str) -> bool {
         "flannel",
         "cilium",
         "weave",
-        "vethwe",
         "kube-",
         "vxlan",
         "tunl0",
@@ -530,19 +529,29 @@ pub fn is_pod_network_device(device: &str) -> bool {
 /// Whether a route over a pod range is the pod network's own: through a pod network
 /// device, to another node's pods through that node (a node address as gateway), announced
 /// by a BGP daemon, or, for pod ranges, a gateway route inside the range (host-gw).
-pub fn is_pod_network_route(route: &Route, range: &IpNet, pods: bool, node_addresses: &[IpAddr]) -> bool {
+pub fn is_pod_network_route(route: &Route, range: &IpNet, kind: RangeKind, node_addresses: &[IpAddr]) -> bool {
     if route.device.as_deref().is_some_and(is_pod_network_device) {
         return true;
     }
     let inside = range.contains(&route.destination);
     let through_node = route.gateway.is_some_and(|gw| node_addresses.contains(&gw));
     let announced = matches!(route.protocol.as_deref(), Some("bird" | "bgp" | "zebra" | "babel"));
-    let per_node = pods && route.gateway.is_some() && route.destination.prefix_len() > range.prefix_len();
+    let per_node = kind == RangeKind::Pods && route.gateway.is_some() && route.destination.prefix_len() > range.prefix_len();
     inside && (through_node || announced || per_node)
 }
 
-/// Link kinds that carry packets to other hosts inside another packet.
-pub const TUNNEL_KINDS: &[&str] = &["vxlan", "geneve", "ipip", "gre", "gretap", "wireguard"];
+/// For a link kind that carries packets to other hosts inside another packet: the bytes
+/// it adds over an IPv4 underlay, and its name.
+pub fn encapsulation(kind: &str) -> Option<(u32, &'static str)> {
+    match kind {
+        "vxlan" => Some((50, "VXLAN")),
+        "geneve" => Some((50, "Geneve")),
+        "ipip" => Some((20, "IPIP")),
+        "gre" | "gretap" => Some((24, "GRE")),
+        "wireguard" => Some((60, "WireGuard")),
+        _ => None,
+    }
+}
 
 /// Whether a device looks like a VPN tunnel: `tun`/`tap`, WireGuard, PPP, IPsec.
 pub fn is_vpn_device(device: &str, facts: &HostFacts) -> bool {

@@ -182,7 +182,7 @@ impl<'c> K8sWalk<'_, 'c> {
                     None => format!("dev {dev}"),
                 };
                 let foreign = in_pod_range
-                    && route.as_ref().is_none_or(|r| !is_pod_network_route(r, &node.range, true, &node_addresses))
+                    && route.as_ref().is_none_or(|r| !is_pod_network_route(r, &node.range, RangeKind::Pods, &node_addresses))
                     && !is_pod_network_device(dev);
                 if foreign {
                     ip.fail(

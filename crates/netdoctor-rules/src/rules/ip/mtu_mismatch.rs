@@ -1,7 +1,7 @@
 //! ND206: MTUs that do not fit the path a packet takes.
 
 use crate::prelude::*;
-use netdoctor_engine::host::{is_pod_network_device, HostView};
+use netdoctor_engine::host::{encapsulation, is_pod_network_device, HostView};
 
 /// The MTU the engine gives a network without an explicit one.
 const DEFAULT_MTU: u32 = 1500;
@@ -144,18 +144,6 @@ fn egress_mtu(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnostics) 
             "set com.docker.network.driver.mtu to {uplink_mtu} or less on `{}`; daemon.json's \"mtu\" covers only the default bridge, `\"default-network-opts\": {{\"bridge\": {{\"com.docker.network.driver.mtu\": \"{uplink_mtu}\"}}}}` covers new networks",
             info.name
         ));
-    }
-}
-
-/// Bytes a tunnel of this link kind adds to each packet over an IPv4 underlay.
-fn encapsulation(kind: &str) -> Option<(u32, &'static str)> {
-    match kind {
-        "vxlan" => Some((50, "VXLAN")),
-        "geneve" => Some((50, "Geneve")),
-        "ipip" => Some((20, "IPIP")),
-        "gre" | "gretap" => Some((24, "GRE")),
-        "wireguard" => Some((60, "WireGuard")),
-        _ => None,
     }
 }
 

@@ -164,7 +164,7 @@ fn cluster_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnosti
                 && r.kind == "unicast"
                 && r.destination.prefix_len() > 0
                 && range.overlaps(&r.destination)
-                && !is_pod_network_route(r, &range.cidr, range.kind == RangeKind::Pods, &node_addresses)
+                && !is_pod_network_route(r, &range.cidr, range.kind, &node_addresses)
         });
         for route in foreign {
             let vpn = route.device.as_deref().is_some_and(|d| is_vpn_device(d, host.facts));
@@ -172,14 +172,15 @@ fn cluster_routes(cx: &RuleContext<'_>, host: &HostView<'_>, out: &mut Diagnosti
             let diagnostic = out.report(range.origin, format!("{} overlaps {what} `{}`", describe_range(&range), route_text(route)));
             diagnostic
                 .subjects([range.cidr.to_string(), route.destination.to_string()])
-                .related(&route.origin, "the node routes this range elsewhere")
-                .help(route_help(&range, route, vpn));
+                .related(&route.origin, "the node routes this range elsewhere");
             if range.kind == RangeKind::Services {
                 diagnostic.severity(Severity::Warning).help(format!(
                     "kube-proxy rewrites ClusterIPs before routing, but the hosts behind `{}` that share the range are unreachable from pods: {}",
                     route_text(route),
                     route_help(&range, route, vpn)
                 ));
+            } else {
+                diagnostic.help(route_help(&range, route, vpn));
             }
         }
     }

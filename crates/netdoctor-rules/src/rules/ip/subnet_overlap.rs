@@ -130,14 +130,20 @@ fn cluster_overlaps(cx: &RuleContext<'_>, out: &mut Diagnostics) {
                 ));
         }
     }
-    let node_ranges: Vec<&AddressRange<'_>> = ranges.iter().filter(|r| r.node.is_some()).collect();
-    for (i, a) in node_ranges.iter().enumerate() {
-        for b in node_ranges.iter().skip(i + 1).filter(|b| b.node != a.node && b.overlaps(&a.cidr)) {
+    // Nodes' podCIDRs in address order: a range overlaps an earlier one only if that one
+    // contains its first address, so only the ranges still open need comparing.
+    let mut node_ranges: Vec<&AddressRange<'_>> = ranges.iter().filter(|r| r.node.is_some()).collect();
+    node_ranges.sort_by_key(|r| (r.cidr.network(), r.cidr.prefix_len()));
+    let mut open: Vec<&AddressRange<'_>> = Vec::new();
+    for b in node_ranges {
+        open.retain(|a| a.cidr.contains(&b.cidr.network()));
+        for a in open.iter().filter(|a| a.node != b.node) {
             out.report(b.origin, format!("{} overlaps {}", describe(b), describe(a)))
                 .subjects([b.cidr.to_string(), a.cidr.to_string()])
                 .related(a.origin, format!("node {} has it here", a.node.unwrap_or_default()))
                 .help("each node needs its own podCIDR: let the controller manager allocate them (--allocate-node-cidrs) or fix the one set by hand");
         }
+        open.push(b);
     }
     node_addresses_in_ranges(cx, &ranges, out);
     container_networks_in_ranges(cx, &ranges, out);
