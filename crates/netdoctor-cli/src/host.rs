@@ -58,25 +58,14 @@ pub fn snapshot(output: Option<&Path>) -> u8 {
     }
     let code = if all.is_empty() { 0 } else { 2 };
     let text = Bundle::of(&capture, &errors).to_json();
-    match output {
-        Some(path) => match std::fs::write(path, text) {
-            Ok(()) => {
-                let rules: usize = facts.rulesets.iter().map(|s| s.rule_count()).sum();
-                eprintln!(
-                    "wrote {} ({} files: {} rule sets with {rules} rules, {} routes, {} interfaces)",
-                    path.display(),
-                    capture.texts.len(),
-                    facts.rulesets.len(),
-                    facts.routes.len(),
-                    facts.interfaces.len()
-                );
-                code
-            }
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
-                2
-            }
-        },
-        None => crate::print(&text, code),
-    }
+    crate::emit_snapshot(&text, output, code, || {
+        let rules: usize = facts.rulesets.iter().map(|s| s.rule_count()).sum();
+        format!(
+            "{} files: {} rule sets with {rules} rules, {} routes, {} interfaces",
+            capture.texts.len(),
+            facts.rulesets.len(),
+            facts.routes.len(),
+            facts.interfaces.len()
+        )
+    })
 }

@@ -166,24 +166,13 @@ pub fn snapshot(input: &KubeInput, output: Option<&Path>, verbose: bool) -> u8 {
         eprintln!("warning: {w}");
     }
     let text = snapshot.to_json();
-    match output {
-        Some(path) => match std::fs::write(path, text) {
-            Ok(()) => {
-                eprintln!(
-                    "wrote {} ({} objects of context {}: {} pods, {} network policies; environment values redacted)",
-                    path.display(),
-                    snapshot.objects.len(),
-                    snapshot.context,
-                    snapshot.count("Pod"),
-                    snapshot.count("NetworkPolicy")
-                );
-                0
-            }
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
-                2
-            }
-        },
-        None => crate::print(&text, 0),
-    }
+    crate::emit_snapshot(&text, output, 0, || {
+        format!(
+            "{} objects of context {}: {} pods, {} network policies; environment values redacted",
+            snapshot.objects.len(),
+            snapshot.context,
+            snapshot.count("Pod"),
+            snapshot.count("NetworkPolicy")
+        )
+    })
 }

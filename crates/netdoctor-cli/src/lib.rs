@@ -19,9 +19,24 @@ use std::io::Write;
 /// Writes `text` to `output`, or to stdout when there is none, and returns `code`
 /// (2 when the file cannot be written).
 pub fn emit(text: &str, output: Option<&std::path::Path>, code: u8) -> u8 {
+    emit_described(text, output, code, None::<fn() -> String>)
+}
+
+/// Writes a snapshot like `emit`; when it went to a file, says so on stderr with
+/// `describe`'s summary of what it holds: `wrote FILE (SUMMARY)`.
+pub fn emit_snapshot(text: &str, output: Option<&std::path::Path>, code: u8, describe: impl FnOnce() -> String) -> u8 {
+    emit_described(text, output, code, Some(describe))
+}
+
+fn emit_described(text: &str, output: Option<&std::path::Path>, code: u8, describe: Option<impl FnOnce() -> String>) -> u8 {
     match output {
         Some(path) => match std::fs::write(path, text) {
-            Ok(()) => code,
+            Ok(()) => {
+                if let Some(describe) = describe {
+                    eprintln!("wrote {} ({})", path.display(), describe());
+                }
+                code
+            }
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
                 2

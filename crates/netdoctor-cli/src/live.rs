@@ -142,22 +142,7 @@ pub fn snapshot(input: &DockerInput, output: Option<&std::path::Path>) -> u8 {
         }
     };
     let text = snapshot.to_json();
-    match output {
-        Some(path) => match std::fs::write(path, text) {
-            Ok(()) => {
-                eprintln!(
-                    "wrote {} ({} containers, {} networks; environment values redacted)",
-                    path.display(),
-                    snapshot.containers.len(),
-                    snapshot.networks.len()
-                );
-                0
-            }
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display());
-                2
-            }
-        },
-        None => crate::print(&text, 0),
-    }
+    crate::emit_snapshot(&text, output, 0, || {
+        format!("{} containers, {} networks; environment values redacted", snapshot.containers.len(), snapshot.networks.len())
+    })
 }
