@@ -21,7 +21,7 @@ fn elements(text: &str, source: &InputSource, errors: &mut Vec<LoadError>) -> Ve
             return Vec::new();
         }
     };
-    let positions = element_positions(text);
+    let positions = array_element_positions(text, 1);
     values
         .into_iter()
         .enumerate()
@@ -41,8 +41,10 @@ fn table_field(v: &Value) -> Option<String> {
     }
 }
 
-/// The 1-based line and column where each element of a top-level array starts.
-fn element_positions(text: &str) -> Vec<(u32, u32)> {
+/// The 1-based line and column where each element of the arrays opened at `array_depth`
+/// starts: 1 for a top-level array (`ip -j`), 2 for an array that is a value of the root
+/// object (`{"nftables": [...]}`). serde_json does not report where values start.
+pub(super) fn array_element_positions(text: &str, array_depth: u32) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     let (mut depth, mut in_string, mut escaped) = (0u32, false, false);
     let (mut line, mut column) = (1u32, 0u32);
@@ -67,7 +69,7 @@ fn element_positions(text: &str) -> Vec<(u32, u32)> {
         if c.is_whitespace() {
             continue;
         }
-        if depth == 1 && expect_element && c != ']' {
+        if depth == array_depth && expect_element && c != ']' {
             out.push((line, column));
             expect_element = false;
         }
@@ -75,12 +77,12 @@ fn element_positions(text: &str) -> Vec<(u32, u32)> {
             '"' => in_string = true,
             '[' | '{' => {
                 depth += 1;
-                if depth == 1 {
+                if c == '[' && depth == array_depth {
                     expect_element = true;
                 }
             }
             ']' | '}' => depth = depth.saturating_sub(1),
-            ',' if depth == 1 => expect_element = true,
+            ',' if depth == array_depth => expect_element = true,
             _ => {}
         }
     }

@@ -1489,51 +1489,9 @@ fn push_scalar(out: &mut String, v: J<'_>) {
 }
 
 /// Line and column of each element of the top-level `nftables` array, by scanning the
-/// text (serde_json does not report where values start).
+/// text.
 fn element_positions(text: &str) -> Vec<Pos> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut line = 1u32;
-    let mut column = 0u32;
-    let mut expect_element = false;
-    for ch in text.chars() {
-        column += 1;
-        if ch == '\n' {
-            line += 1;
-            column = 0;
-            continue;
-        }
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if ch == '\\' {
-                escaped = true;
-            } else if ch == '"' {
-                in_string = false;
-            }
-            continue;
-        }
-        if expect_element && !ch.is_whitespace() && ch != ']' {
-            out.push(Pos { line, column });
-            expect_element = false;
-        }
-        match ch {
-            '"' => in_string = true,
-            '{' | '[' => {
-                depth += 1;
-                // The array of the root object: depth 2 once its `[` is open.
-                if ch == '[' && depth == 2 {
-                    expect_element = true;
-                }
-            }
-            '}' | ']' => depth = depth.saturating_sub(1),
-            ',' if depth == 2 => expect_element = true,
-            _ => {}
-        }
-    }
-    out
+    super::iproute::array_element_positions(text, 2).into_iter().map(|(line, column)| Pos { line, column }).collect()
 }
 
 #[cfg(test)]
