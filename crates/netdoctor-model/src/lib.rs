@@ -2,6 +2,7 @@
 //! workloads, the networks they join, the names they answer to, the peers they refer
 //! to, and where each fact came from. Plain data only: no I/O, no evaluation.
 
+pub mod calico;
 pub mod docker;
 pub mod host;
 pub mod k8s;

@@ -7,6 +7,7 @@
 //! answers one connection and `matrix` all of them. Connections are sets of port
 //! intervals per protocol (`ConnSet`).
 
+mod calico_selector;
 mod classset;
 mod dns;
 mod engine;
@@ -19,6 +20,7 @@ mod ports;
 mod selector;
 mod trace;
 
+pub use calico_selector::matches_expr;
 pub use dns::{is_cluster_dns, with_cluster_dns, DnsAccess, CLUSTER_DNS_LABEL, CLUSTER_DNS_NAMESPACE, STAND_IN_ORIGIN};
 pub use engine::{
     ClassId, EngineWarning, HostNetwork, NamespaceInfo, PodClass, PolicyEngine, PolicyOptions, Workload, INGRESS_CONTROLLER,

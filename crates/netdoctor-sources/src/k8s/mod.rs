@@ -11,6 +11,7 @@
 //! through the same lowering, with `kube:<context>/<kind>/...` origins.
 
 pub mod api;
+pub mod calico_selector;
 mod detect;
 mod files;
 #[cfg(feature = "kube-live")]
