@@ -32,6 +32,20 @@ pub struct Row {
     pub src: u32,
     pub dst: u32,
     pub set: u32,
+    /// A policy that is not evaluated can change this connection.
+    pub uncertain: bool,
+}
+
+/// A policy (or part of one) that is not evaluated, and which verdicts it makes unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownNote {
+    /// `projectcalico.org/v3 NetworkPolicy shop/allow-web`.
+    pub what: String,
+    pub reason: String,
+    /// `flows to or from pods in namespace `shop``.
+    pub affects: String,
+    /// Where it is written.
+    pub at: String,
 }
 
 /// The outcome of a run: peers and connection sets rendered once, the rows (sorted by
@@ -46,6 +60,9 @@ pub struct MatrixRun {
     pub rows: Vec<Row>,
     pub workloads: Vec<String>,
     pub warnings: Vec<String>,
+    /// What is not evaluated: the rows marked uncertain, and the pairs left out as denied
+    /// that involve the same pods, may be decided otherwise.
+    pub unknown: Vec<UnknownNote>,
     pub errors: Vec<LoadError>,
     /// A live cluster or snapshot could not be read at all: there is no matrix to show.
     pub read_failed: bool,
@@ -54,8 +71,18 @@ pub struct MatrixRun {
 impl MatrixRun {
     /// The rows as (source, destination, connections) text.
     pub fn lines(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.marked_lines().map(|(src, dst, conns, _)| (src, dst, conns))
+    }
+
+    /// The rows as text, with whether each is uncertain.
+    pub fn marked_lines(&self) -> impl Iterator<Item = (&str, &str, &str, bool)> {
         let name = |i: u32| self.peers.get(i as usize).map_or("", String::as_str);
-        self.rows.iter().map(move |r| (name(r.src), name(r.dst), self.sets.get(r.set as usize).map_or("", String::as_str)))
+        self.rows.iter().map(move |r| (name(r.src), name(r.dst), self.sets.get(r.set as usize).map_or("", String::as_str), r.uncertain))
+    }
+
+    /// One line per unevaluated policy: what it is, where, and which verdicts it makes unknown.
+    fn unknown_lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.unknown.iter().map(|u| format!("{} ({}): {}; {} are unknown", u.what, u.at, u.reason, u.affects))
     }
 }
 
@@ -98,7 +125,8 @@ pub fn run_with(paths: &[PathBuf], kube: Option<&crate::kube::KubeInput>, verbos
             names.len() - 1
         })
     };
-    let raw: Vec<(usize, usize, usize)> = matrix.connections.iter().map(|c| (id_of(c.src), id_of(c.dst), c.set)).collect();
+    let raw: Vec<(usize, usize, usize, bool)> =
+        matrix.connections.iter().map(|c| (id_of(c.src), id_of(c.dst), c.set, c.uncertain)).collect();
     let mut order: Vec<usize> = (0..names.len()).collect();
     order.sort_unstable_by(|&a, &b| names.get(a).cmp(&names.get(b)));
     let mut rank = vec![0u32; names.len()];
@@ -108,7 +136,12 @@ pub fn run_with(paths: &[PathBuf], kube: Option<&crate::kube::KubeInput>, verbos
         }
     }
     let rank_of = |i: usize| rank.get(i).copied().unwrap_or(u32::MAX);
-    out.rows = raw.into_iter().map(|(s, d, set)| Row { src: rank_of(s), dst: rank_of(d), set: index(set) }).collect();
+    out.rows = raw.into_iter().map(|(s, d, set, uncertain)| Row { src: rank_of(s), dst: rank_of(d), set: index(set), uncertain }).collect();
+    out.unknown = engine
+        .uncertainties
+        .iter()
+        .map(|u| UnknownNote { what: u.what.clone(), reason: u.reason.clone(), affects: u.scope_text(), at: u.origin.to_string() })
+        .collect();
     out.rows.sort_unstable();
     out.peers = order.into_iter().map(|i| names.get(i).cloned().unwrap_or_default()).collect();
     out.sets = matrix.sets.iter().map(ToString::to_string).collect();
@@ -139,8 +172,13 @@ pub fn render(run: &MatrixRun, format: MatrixFormat) -> String {
     }
 }
 
+/// netpol-analyzer's lines; when something is not evaluated, comment lines first say
+/// what, since the format has no place for it on a line.
 fn connlist(run: &MatrixRun) -> String {
     let mut out = String::with_capacity(run.rows.len() * 96);
+    for line in run.unknown_lines() {
+        let _ = writeln!(out, "# unknown: {line}");
+    }
     for (src, dst, conns) in run.lines() {
         for part in [src, " => ", dst, " : ", conns, "\n"] {
             out.push_str(part);
@@ -149,29 +187,68 @@ fn connlist(run: &MatrixRun) -> String {
     out
 }
 
+/// The marker after an uncertain row's connections.
+const UNKNOWN_MARK: &str = " (unknown)";
+
+/// The text and Markdown footer: what is not evaluated and what that means for the rows.
+fn unknown_footer(run: &MatrixRun, out: &mut String) {
+    if run.unknown.is_empty() {
+        return;
+    }
+    let marked = run.rows.iter().filter(|r| r.uncertain).count();
+    let _ = writeln!(
+        out,
+        "\n{marked} connection{} marked (unknown) may be decided otherwise, and pairs left out as denied that involve the same pods may be allowed:",
+        if marked == 1 { "" } else { "s" }
+    );
+    for line in run.unknown_lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+}
+
 fn text(run: &MatrixRun) -> String {
-    if run.rows.is_empty() {
-        return "no allowed connections\n".to_string();
-    }
-    let (src_w, dst_w) = run.lines().fold((6, 11), |(s, d), (src, dst, _)| (s.max(src.len()), d.max(dst.len())));
-    let mut out = format!("{:src_w$}  {:dst_w$}  {}\n", "SOURCE", "DESTINATION", "ALLOWED");
-    for (src, dst, conns) in run.lines() {
-        let _ = writeln!(out, "{src:src_w$}  {dst:dst_w$}  {conns}");
-    }
-    let n = run.rows.len();
-    let _ = writeln!(out, "\n{n} allowed connection{}", if n == 1 { "" } else { "s" });
+    let mut out = if run.rows.is_empty() {
+        "no allowed connections\n".to_string()
+    } else {
+        let (src_w, dst_w) = run.lines().fold((6, 11), |(s, d), (src, dst, _)| (s.max(src.len()), d.max(dst.len())));
+        let mut out = format!("{:src_w$}  {:dst_w$}  {}\n", "SOURCE", "DESTINATION", "ALLOWED");
+        for (src, dst, conns, uncertain) in run.marked_lines() {
+            let mark = if uncertain { UNKNOWN_MARK } else { "" };
+            let _ = writeln!(out, "{src:src_w$}  {dst:dst_w$}  {conns}{mark}");
+        }
+        let n = run.rows.len();
+        let _ = writeln!(out, "\n{n} allowed connection{}", if n == 1 { "" } else { "s" });
+        out
+    };
+    unknown_footer(run, &mut out);
     out
 }
 
 fn json(run: &MatrixRun) -> String {
-    let connections: Vec<serde_json::Value> =
-        run.lines().map(|(src, dst, conns)| serde_json::json!({"src": src, "dst": dst, "conn": conns})).collect();
+    let connections: Vec<serde_json::Value> = run
+        .marked_lines()
+        .map(|(src, dst, conns, uncertain)| {
+            if uncertain {
+                serde_json::json!({"src": src, "dst": dst, "conn": conns, "unknown": true})
+            } else {
+                serde_json::json!({"src": src, "dst": dst, "conn": conns})
+            }
+        })
+        .collect();
     let errors: Vec<serde_json::Value> = run
         .errors
         .iter()
         .map(|e| serde_json::json!({"file": e.file.display().to_string(), "line": e.line, "column": e.column, "message": e.message}))
         .collect();
-    let doc = serde_json::json!({"version": 1, "connections": connections, "warnings": run.warnings, "errors": errors});
+    let mut doc = serde_json::json!({"version": 1, "connections": connections, "warnings": run.warnings, "errors": errors});
+    if let (false, Some(map)) = (run.unknown.is_empty(), doc.as_object_mut()) {
+        let unknown: Vec<serde_json::Value> = run
+            .unknown
+            .iter()
+            .map(|u| serde_json::json!({"resource": u.what, "at": u.at, "reason": u.reason, "affects": u.affects}))
+            .collect();
+        map.insert("unknown".into(), serde_json::Value::Array(unknown));
+    }
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
     out
@@ -186,10 +263,17 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// CSV; an `unknown` column is added only when something is not evaluated, so the
+/// columns stay as they were for clusters netdoctor evaluates whole.
 fn csv(run: &MatrixRun) -> String {
-    let mut out = String::from("src,dst,conn\n");
-    for (src, dst, conns) in run.lines() {
-        let _ = writeln!(out, "{},{},{}", csv_field(src), csv_field(dst), csv_field(conns));
+    let with_unknown = !run.unknown.is_empty();
+    let mut out = String::from(if with_unknown { "src,dst,conn,unknown\n" } else { "src,dst,conn\n" });
+    for (src, dst, conns, uncertain) in run.marked_lines() {
+        let _ = write!(out, "{},{},{}", csv_field(src), csv_field(dst), csv_field(conns));
+        if with_unknown {
+            out.push_str(if uncertain { ",true" } else { ",false" });
+        }
+        out.push('\n');
     }
     out
 }
@@ -197,9 +281,11 @@ fn csv(run: &MatrixRun) -> String {
 fn markdown(run: &MatrixRun) -> String {
     let mut out = String::from("| src | dst | conn |\n|-----|-----|------|\n");
     let esc = |s: &str| s.replace('|', "\\|");
-    for (src, dst, conns) in run.lines() {
-        let _ = writeln!(out, "| {} | {} | {} |", esc(src), esc(dst), esc(conns));
+    for (src, dst, conns, uncertain) in run.marked_lines() {
+        let mark = if uncertain { UNKNOWN_MARK } else { "" };
+        let _ = writeln!(out, "| {} | {} | {}{mark} |", esc(src), esc(dst), esc(conns));
     }
+    unknown_footer(run, &mut out);
     out
 }
 
@@ -220,8 +306,10 @@ fn dot(run: &MatrixRun) -> String {
         };
         let _ = writeln!(out, "\t{} [label={} shape={shape}]", quote(n), quote(n));
     }
-    for (src, dst, conns) in run.lines() {
-        let _ = writeln!(out, "\t{} -> {} [label={}]", quote(src), quote(dst), quote(conns));
+    for (src, dst, conns, uncertain) in run.marked_lines() {
+        // Uncertain edges are dashed, and say so in their label.
+        let (mark, style) = if uncertain { (UNKNOWN_MARK, " style=dashed") } else { ("", "") };
+        let _ = writeln!(out, "\t{} -> {} [label={}{style}]", quote(src), quote(dst), quote(&format!("{conns}{mark}")));
     }
     out.push_str("}\n");
     out
@@ -236,7 +324,7 @@ mod tests {
         MatrixRun {
             peers: names.iter().map(ToString::to_string).collect(),
             sets: vec!["All Connections".into(), "TCP 80,UDP 53".into()],
-            rows: vec![Row { src: 0, dst: 1, set: 0 }, Row { src: 1, dst: 2, set: 1 }],
+            rows: vec![Row { src: 0, dst: 1, set: 0, uncertain: false }, Row { src: 1, dst: 2, set: 1, uncertain: false }],
             workloads: vec!["ns/a[Deployment]".into(), "ns/b[Pod]".into()],
             ..MatrixRun::default()
         }

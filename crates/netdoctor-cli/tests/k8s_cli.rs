@@ -33,7 +33,8 @@ fn cluster_network_policy_tiers_in_the_matrix() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert_eq!(
         text(&out.stdout),
-        "0.0.0.0-255.255.255.255[External] => ops/monitor[Pod] : All Connections\n\
+        "# unknown: ClusterNetworkPolicy `ops-access` (cluster-network-policy.yaml:35:1): rule `api` has `domainNames` peers (api.example.com; matched by DNS answers), which are not evaluated; flows from the policy's pods to addresses outside the cluster are unknown\n\
+         0.0.0.0-255.255.255.255[External] => ops/monitor[Pod] : All Connections\n\
          0.0.0.0-255.255.255.255[External] => shop/db[Deployment] : All Connections\n\
          0.0.0.0-255.255.255.255[External] => shop/web[Deployment] : TCP 8080\n\
          ops/monitor[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
@@ -46,9 +47,24 @@ fn cluster_network_policy_tiers_in_the_matrix() {
          shop/web[Deployment] => ops/monitor[Pod] : All Connections\n\
          shop/web[Deployment] => shop/db[Deployment] : TCP 5432\n"
     );
-    // The domain-name peer is not guessed at: a warning at its rule, nothing else.
+    // The domain-name peer is not guessed at: a warning at its rule, and the flows it can
+    // change (ops/monitor to outside addresses) marked unknown.
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("warning: cluster-network-policy.yaml:55:5: rule `api`: `domainNames` peers (api.example.com)"), "{err}");
+    assert!(err.contains("warning: cluster-network-policy.yaml:55:5: rule `api` has `domainNames` peers (api.example.com;"), "{err}");
+    let json = text(&netdoctor(&["matrix", "cluster-network-policy.yaml", "--format", "json"], dir.path()).stdout);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let unknown: Vec<String> = doc["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["unknown"] == true)
+        .map(|c| format!("{} => {}", c["src"].as_str().unwrap(), c["dst"].as_str().unwrap()))
+        .collect();
+    // Its subject is shop: shop's pods to outside addresses.
+    assert_eq!(
+        unknown,
+        ["shop/db[Deployment] => 0.0.0.0-255.255.255.255[External]", "shop/web[Deployment] => 0.0.0.0-255.255.255.255[External]"]
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! BaselineAdminNetworkPolicy v1alpha1, ClusterNetworkPolicy v1alpha2/v1beta1), as
 //! read from manifests or a live cluster. Plain data: selectors are matched in the engine.
 
+use crate::calico_policy::{CalicoPolicy, CalicoTier, NetworkSet};
 use crate::{Origin, Protocol};
 use ipnet::IpNet;
 use serde::Serialize;
@@ -48,6 +49,19 @@ pub struct Cluster {
     /// The cluster's pod and service ranges, as its configuration declares them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ranges: Vec<ClusterRange>,
+    /// Calico NetworkPolicies and GlobalNetworkPolicies.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub calico_policies: Vec<CalicoPolicy>,
+    /// Calico Tiers (the `default` tier is implied when absent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub calico_tiers: Vec<CalicoTier>,
+    /// Calico NetworkSets and GlobalNetworkSets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub network_sets: Vec<NetworkSet>,
+    /// Policy resources read but not evaluated (another CNI's or a service mesh's): every
+    /// verdict they could change is unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unevaluated: Vec<UnevaluatedPolicy>,
 }
 
 impl Cluster {
@@ -61,6 +75,10 @@ impl Cluster {
         self.ingresses.extend(other.ingresses);
         self.network_policies.extend(other.network_policies);
         self.admin_policies.extend(other.admin_policies);
+        self.unevaluated.extend(other.unevaluated);
+        self.calico_policies.extend(other.calico_policies);
+        self.calico_tiers.extend(other.calico_tiers);
+        self.network_sets.extend(other.network_sets);
         for range in other.ranges {
             self.add_range(range);
         }
@@ -111,6 +129,10 @@ impl Cluster {
             && self.network_policies.is_empty()
             && self.admin_policies.is_empty()
             && self.ranges.is_empty()
+            && self.unevaluated.is_empty()
+            && self.calico_policies.is_empty()
+            && self.calico_tiers.is_empty()
+            && self.network_sets.is_empty()
     }
 
     /// The namespace called `name`, if it was declared.
@@ -228,6 +250,9 @@ pub struct Pod {
     pub dns_policy: Option<String>,
     /// Ports of all containers, in declaration order.
     pub ports: Vec<ContainerPort>,
+    /// `serviceAccountName` (Calico policies select by it); `None` means `default`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
     pub owner: Owner,
     /// How many pods this one stands for (a template's replicas; 1 for a bare pod).
     pub replicas: u32,
@@ -249,6 +274,7 @@ impl Pod {
             host_network: false,
             dns_policy: None,
             ports: Vec::new(),
+            service_account: None,
             owner: Owner { kind: WorkloadKind::Pod, name },
             replicas: 1,
             from_template: false,
@@ -838,4 +864,78 @@ pub enum AdminPort {
     Number { protocol: Protocol, port: u16 },
     Named(String),
     Range { protocol: Protocol, start: u16, end: u16 },
+}
+
+/// A resource's API group, version and kind, as `apiVersion` and `kind` give them.
+/// Resources are told apart by group and kind: Calico, Antrea and Kubernetes each have a
+/// `NetworkPolicy`, and only one of them is `networking.k8s.io`'s.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct GroupVersionKind {
+    /// Empty for the core group (`apiVersion: v1`).
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+impl GroupVersionKind {
+    /// Splits `apiVersion` (`projectcalico.org/v3`, or `v1` for the core group).
+    pub fn new(api_version: &str, kind: &str) -> GroupVersionKind {
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        GroupVersionKind { group: group.to_string(), version: version.to_string(), kind: kind.to_string() }
+    }
+
+    /// `kind.group` as kubectl names resource types (`NetworkPolicy.projectcalico.org`),
+    /// the bare kind for the core group.
+    pub fn group_kind(&self) -> String {
+        if self.group.is_empty() {
+            self.kind.clone()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
+    }
+}
+
+impl fmt::Display for GroupVersionKind {
+    /// `projectcalico.org/v3 NetworkPolicy`, as `apiVersion` and `kind` are written.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.group.is_empty() {
+            write!(f, "{} {}", self.version, self.kind)
+        } else {
+            write!(f, "{}/{} {}", self.group, self.version, self.kind)
+        }
+    }
+}
+
+/// A policy resource netdoctor reads but does not evaluate: another CNI's policies, a
+/// service mesh's authorization, or an unknown kind named like a policy. What it could
+/// change (flows to or from pods of `namespace`, or of every namespace when it is
+/// cluster-wide) is reported unknown rather than allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnevaluatedPolicy {
+    pub gvk: GroupVersionKind,
+    /// `None` when it applies cluster-wide (a cluster-scoped kind, or a mesh policy in the
+    /// mesh's root namespace).
+    pub namespace: Option<String>,
+    pub name: String,
+    /// What enforces it and why it is not evaluated, for messages.
+    pub reason: String,
+    /// It can only refuse traffic, never allow what the evaluated policies deny (a service
+    /// mesh's authorization, an egress firewall behind NetworkPolicy).
+    pub restricts_only: bool,
+    pub origin: Origin,
+}
+
+impl UnevaluatedPolicy {
+    /// `projectcalico.org/v3 NetworkPolicy shop/allow-web`.
+    pub fn display_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.gvk, self.name),
+            None => format!("{} {}", self.gvk, self.name),
+        }
+    }
+
+    /// Whether it can change what pods of `namespace` may send or receive.
+    pub fn affects_namespace(&self, namespace: &str) -> bool {
+        self.namespace.as_deref().is_none_or(|ns| ns == namespace)
+    }
 }

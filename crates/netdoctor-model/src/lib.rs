@@ -3,6 +3,7 @@
 //! to, and where each fact came from. Plain data only: no I/O, no evaluation.
 
 pub mod calico;
+pub mod calico_policy;
 pub mod docker;
 pub mod host;
 pub mod k8s;

@@ -11,6 +11,8 @@ use super::classset::ClassSet;
 use super::ip::{Ipv4Partition, Ipv4Range, Ipv4Set};
 use super::ports::{ConnSet, PortSet};
 use super::selector::matches;
+use super::tiered::{Tier, TieredPolicy};
+use super::unknown::{UncertainScope, Uncertainty};
 use netdoctor_model::k8s::{
     AdminAction, AdminKind, AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, AdminTier, Cluster, ContainerPort, LabelSelector,
     Labels, NetworkPolicy, Owner, PolicyPeer, PolicyRule, PolicyType, PortRef, PortSpec, NAMESPACE_NAME_LABEL,
@@ -60,6 +62,8 @@ pub struct PodClass {
     pub labels: Labels,
     pub ports: Vec<ContainerPort>,
     pub host_network: bool,
+    /// `serviceAccountName` (Calico policies select by it); `None` is `default`.
+    pub service_account: Option<String>,
 }
 
 /// A reported unit: a workload and the pods that stand for it.
@@ -129,6 +133,8 @@ pub(crate) struct Rule {
     pub peers: PeerMatch,
     pub ports: RulePorts,
     pub action: AdminAction,
+    /// Peers of the rule that are not evaluated (they match nothing here), said for a person.
+    pub unevaluated: Option<String>,
 }
 
 /// A policy compiled against the classes.
@@ -149,6 +155,9 @@ pub(crate) struct Applies {
     pub admin: Vec<usize>,
     /// Baseline policies selecting it, in order (indices into `PolicyEngine::baseline`).
     pub baseline: Vec<usize>,
+    /// Tiered policies selecting it, in evaluation order (indices into
+    /// `PolicyEngine::tiered`); only in a cluster evaluated in tiers (Calico's).
+    pub tiered: Vec<usize>,
 }
 
 /// The cluster's policies, compiled for evaluation.
@@ -168,6 +177,10 @@ pub struct PolicyEngine<'c> {
     pub egress_ips: Ipv4Partition,
     /// Things in the input the engine could not evaluate.
     pub warnings: Vec<EngineWarning>,
+    /// What can change the engine's verdicts without being evaluated.
+    pub uncertainties: Vec<Uncertainty>,
+    /// Per class, indices into `uncertainties` of those that touch it.
+    pub(crate) uncertain_by_class: Vec<Vec<u32>>,
     pub(crate) network: Vec<Compiled>,
     /// Admin policies by priority.
     pub(crate) admin: Vec<Compiled>,
@@ -175,6 +188,10 @@ pub struct PolicyEngine<'c> {
     pub(crate) baseline: Vec<Compiled>,
     pub(crate) ingress_applies: Vec<Applies>,
     pub(crate) egress_applies: Vec<Applies>,
+    /// Calico's tiers (and `default`), in evaluation order, in a tiered cluster.
+    pub tiers: Vec<Tier>,
+    /// Calico policies and NetworkPolicies in tier order, in a tiered cluster.
+    pub(crate) tiered: Vec<TieredPolicy>,
 }
 
 /// Something the engine skipped or had to guess.
@@ -184,7 +201,7 @@ pub struct EngineWarning {
     pub message: String,
 }
 
-type ClassKey = (usize, Labels, Vec<ContainerPort>, bool);
+type ClassKey = (usize, Labels, Vec<ContainerPort>, bool, Option<String>);
 
 impl<'c> PolicyEngine<'c> {
     /// Compiles every policy of `cluster`.
@@ -193,7 +210,7 @@ impl<'c> PolicyEngine<'c> {
         b.namespaces(cluster);
         b.pods(cluster);
         if !cluster.ingresses.is_empty() {
-            b.ingress_controller = Some(b.class(INGRESS_CONTROLLER_NAMESPACE, Labels::new(), Vec::new(), false));
+            b.ingress_controller = Some(b.class(INGRESS_CONTROLLER_NAMESPACE, Labels::new(), Vec::new(), false, None));
         }
         let mut engine = PolicyEngine {
             cluster,
@@ -205,13 +222,18 @@ impl<'c> PolicyEngine<'c> {
             ingress_ips: Ipv4Partition::new([]),
             egress_ips: Ipv4Partition::new([]),
             warnings: Vec::new(),
+            uncertainties: Vec::new(),
+            uncertain_by_class: Vec::new(),
             network: Vec::new(),
             admin: Vec::new(),
             baseline: Vec::new(),
             ingress_applies: Vec::new(),
             egress_applies: Vec::new(),
+            tiers: Vec::new(),
+            tiered: Vec::new(),
         };
         engine.compile();
+        engine.collect_unevaluated();
         engine
     }
 
@@ -227,7 +249,7 @@ impl<'c> PolicyEngine<'c> {
     }
 
     /// Whether a class takes part in selection (host-network pods may not).
-    fn selectable(&self, class: &PodClass) -> bool {
+    pub(crate) fn selectable(&self, class: &PodClass) -> bool {
         !(class.host_network && self.options.host_network == HostNetwork::Bypass)
     }
 
@@ -294,14 +316,31 @@ impl<'c> PolicyEngine<'c> {
         let admin: Vec<Compiled> = admin.into_iter().map(|(_, c)| c).collect();
         let baseline: Vec<Compiled> = baseline.into_iter().map(|(_, c)| c).collect();
         let (ingress_applies, egress_applies) = cx.applies(&admin, &baseline);
-        self.ingress_ips = Ipv4Partition::new(&ingress_sets);
-        self.egress_ips = Ipv4Partition::new(&egress_sets);
+        let mut uncertainties = cx.rule_uncertainties(&admin);
+        uncertainties.extend(cx.rule_uncertainties(&baseline));
         self.network = network;
         self.admin = admin;
         self.baseline = baseline;
         self.ingress_applies = ingress_applies;
         self.egress_applies = egress_applies;
         self.warnings.extend(warnings);
+        self.uncertainties.extend(uncertainties);
+        if self.is_tiered() {
+            let build = self.build_tiered();
+            for (applies, lists) in [(&mut self.ingress_applies, build.ingress), (&mut self.egress_applies, build.egress)] {
+                for (a, list) in applies.iter_mut().zip(lists) {
+                    a.tiered = list;
+                }
+            }
+            ingress_sets.extend(build.ingress_sets);
+            egress_sets.extend(build.egress_sets);
+            self.tiers = build.tiers;
+            self.tiered = build.policies;
+            self.warnings.extend(build.warnings);
+            self.uncertainties.extend(build.uncertainties);
+        }
+        self.ingress_ips = Ipv4Partition::new(&ingress_sets);
+        self.egress_ips = Ipv4Partition::new(&egress_sets);
     }
 
     /// The workload called `ns/name[Kind]`, `ns/name` or `name` (in `default`).
@@ -356,14 +395,27 @@ impl Builder {
         self.namespaces.len() - 1
     }
 
-    fn class(&mut self, namespace: &str, labels: Labels, ports: Vec<ContainerPort>, host_network: bool) -> ClassId {
+    fn class(
+        &mut self,
+        namespace: &str,
+        labels: Labels,
+        ports: Vec<ContainerPort>,
+        host_network: bool,
+        service_account: Option<String>,
+    ) -> ClassId {
         let ns = self.namespace(namespace);
-        let key = (ns, labels, ports, host_network);
+        let key = (ns, labels, ports, host_network, service_account);
         if let Some(&id) = self.class_index.get(&key) {
             return id;
         }
         let id = self.classes.len();
-        self.classes.push(PodClass { namespace: ns, labels: key.1.clone(), ports: key.2.clone(), host_network });
+        self.classes.push(PodClass {
+            namespace: ns,
+            labels: key.1.clone(),
+            ports: key.2.clone(),
+            host_network,
+            service_account: key.4.clone(),
+        });
         self.class_index.insert(key, id);
         id
     }
@@ -378,7 +430,7 @@ impl Builder {
                 }
                 continue;
             }
-            let class = self.class(&pod.namespace, pod.labels.clone(), pod.ports.clone(), pod.host_network);
+            let class = self.class(&pod.namespace, pod.labels.clone(), pod.ports.clone(), pod.host_network, pod.service_account.clone());
             self.workload_index.insert(key, self.workloads.len());
             self.workloads.push(Workload {
                 namespace: pod.namespace.clone(),
@@ -473,7 +525,7 @@ impl CompileCx<'_, '_> {
                 }
             }
         }
-        Rule { peers, ports: network_ports(&rule.ports), action: AdminAction::Allow }
+        Rule { peers, ports: network_ports(&rule.ports), action: AdminAction::Allow, unevaluated: None }
     }
 
     /// Classes an admin subject or peer selector pair matches.
@@ -495,6 +547,7 @@ impl CompileCx<'_, '_> {
 
     fn admin_rule(&self, rule: &AdminRule, mut egress_sets: Option<&mut Vec<Ipv4Set>>, warnings: &mut Vec<EngineWarning>) -> Rule {
         let mut peers = self.empty_peers();
+        let mut unevaluated = Vec::new();
         for peer in &rule.peers {
             match peer {
                 AdminPeer::Namespaces(sel) => self.admin_classes(&mut peers.classes, sel, None),
@@ -510,21 +563,50 @@ impl CompileCx<'_, '_> {
                         }
                     }
                 }
-                AdminPeer::Nodes(_) => {
-                    let message = format!("rule `{}`: `nodes` peers are not evaluated yet; they match nothing", rule.name);
-                    warnings.push(EngineWarning { origin: rule.origin.clone(), message });
-                }
+                AdminPeer::Nodes(_) => unevaluated.push("`nodes` peers (node addresses are not part of the analysis)".to_string()),
                 AdminPeer::DomainNames(names) => {
-                    let message = format!(
-                        "rule `{}`: `domainNames` peers ({}) need DNS resolution and are not evaluated; they match nothing, so traffic to those names is left to the rules after it",
-                        rule.name,
-                        names.join(", ")
-                    );
-                    warnings.push(EngineWarning { origin: rule.origin.clone(), message });
+                    unevaluated.push(format!("`domainNames` peers ({}; matched by DNS answers)", names.join(", ")));
                 }
             }
         }
-        Rule { peers, ports: admin_ports(rule.ports.as_deref()), action: rule.action }
+        let unevaluated = (!unevaluated.is_empty()).then(|| {
+            let what = format!("rule `{}` has {}, which are not evaluated", rule.name, unevaluated.join(" and "));
+            let message = format!("{what}; flows from the policy's pods to addresses outside the cluster are reported unknown");
+            warnings.push(EngineWarning { origin: rule.origin.clone(), message });
+            what
+        });
+        Rule { peers, ports: admin_ports(rule.ports.as_deref()), action: rule.action, unevaluated }
+    }
+
+    /// The classes an admin policy's subject selects.
+    fn admin_subject(&self, policy: &AdminPolicy) -> ClassSet {
+        let mut selected = ClassSet::with_len(self.engine.classes.len());
+        match &policy.subject {
+            AdminSubject::Namespaces(sel) => self.admin_classes(&mut selected, sel, None),
+            AdminSubject::Pods { namespace_selector, pod_selector } => {
+                self.admin_classes(&mut selected, namespace_selector, Some(pod_selector))
+            }
+        }
+        selected
+    }
+
+    /// Admin rules with peers that are not evaluated: each can change flows between its
+    /// policy's pods and outside addresses.
+    fn rule_uncertainties(&self, compiled: &[Compiled]) -> Vec<Uncertainty> {
+        let mut out = Vec::new();
+        for c in compiled {
+            let Some(policy) = self.engine.cluster.admin_policies.get(c.source) else { continue };
+            for reason in c.ingress.iter().chain(&c.egress).filter_map(|r| r.unevaluated.as_ref()) {
+                out.push(Uncertainty {
+                    what: format!("{} `{}`", policy.kind, policy.name),
+                    reason: reason.clone(),
+                    origin: policy.origin.clone(),
+                    scope: UncertainScope::ClassesToOutside(self.admin_subject(policy)),
+                    restricts_only: false,
+                });
+            }
+        }
+        out
     }
 
     /// Which policies apply to each class, per direction.
@@ -550,16 +632,7 @@ impl CompileCx<'_, '_> {
                 }
             }
         }
-        let subject = |policy: &AdminPolicy| {
-            let mut selected = ClassSet::with_len(n);
-            match &policy.subject {
-                AdminSubject::Namespaces(sel) => self.admin_classes(&mut selected, sel, None),
-                AdminSubject::Pods { namespace_selector, pod_selector } => {
-                    self.admin_classes(&mut selected, namespace_selector, Some(pod_selector))
-                }
-            }
-            selected
-        };
+        let subject = |policy: &AdminPolicy| self.admin_subject(policy);
         for (ai, compiled) in admin.iter().enumerate() {
             let Some(policy) = cluster.admin_policies.get(compiled.source) else { continue };
             for c in subject(policy).iter() {

@@ -75,12 +75,12 @@ impl PolicyEngine<'_> {
             Endpoint::Class(d) => self.classes.get(d),
             Endpoint::External(_) => None,
         };
-        self.direction(self.egress_applies.get(src), dst, dst_class, PolicyType::Egress)
+        self.direction(src, self.egress_applies.get(src), dst, dst_class, PolicyType::Egress)
     }
 
     /// What the ingress side of `dst` allows from `src`.
     pub fn ingress(&self, src: Endpoint, dst: ClassId) -> TierResult {
-        self.direction(self.ingress_applies.get(dst), src, self.classes.get(dst), PolicyType::Ingress)
+        self.direction(dst, self.ingress_applies.get(dst), src, self.classes.get(dst), PolicyType::Ingress)
     }
 
     /// Whether any policy of any tier applies to `class` in `direction`.
@@ -99,17 +99,16 @@ impl PolicyEngine<'_> {
         let baseline = applies.baseline.iter().filter_map(|&i| self.baseline.get(i));
         let mut bits = 0u128;
         let mut named = false;
-        let mut bit = 0u32;
-        for compiled in admin.chain(network).chain(baseline) {
-            for rule in Self::rules(compiled, direction) {
-                if bit >= u128::BITS {
-                    return None;
-                }
-                if rule.peers.matches(other) {
-                    bits |= 1 << bit;
-                    named |= !rule.ports.named.is_empty();
-                }
-                bit += 1;
+        let compiled_rules = admin.chain(network).chain(baseline).flat_map(|c| Self::rules(c, direction)).map(|r| (&r.peers, &r.ports));
+        let tiered = applies.tiered.iter().filter_map(|&i| self.tiered.get(i));
+        let tiered_rules = tiered.flat_map(|p| p.rules(direction)).map(|r| (&r.peers, &r.ports));
+        for (bit, (peers, ports)) in compiled_rules.chain(tiered_rules).enumerate() {
+            if bit >= u128::BITS as usize {
+                return None;
+            }
+            if peers.matches(other) {
+                bits |= 1 << bit;
+                named |= !ports.named.is_empty();
             }
         }
         Some((bits, named))
@@ -121,7 +120,7 @@ impl PolicyEngine<'_> {
             PolicyType::Ingress => self.ingress_applies.get(class),
             PolicyType::Egress => self.egress_applies.get(class),
         };
-        applies.filter(|a| !a.network.is_empty() || !a.admin.is_empty() || !a.baseline.is_empty())
+        applies.filter(|a| !a.network.is_empty() || !a.admin.is_empty() || !a.baseline.is_empty() || !a.tiered.is_empty())
     }
 
     /// One direction of one connection, for a subject class.
@@ -139,9 +138,16 @@ impl PolicyEngine<'_> {
         }
     }
 
-    /// One direction through the tiers. `other` is the peer the rules must match, and
-    /// `dst` the destination pod named ports resolve against.
-    fn direction(&self, applies: Option<&Applies>, other: Endpoint, dst: Option<&PodClass>, direction: PolicyType) -> TierResult {
+    /// One direction through the tiers for `subject`. `other` is the peer the rules must
+    /// match, and `dst` the destination pod named ports resolve against.
+    fn direction(
+        &self,
+        subject: ClassId,
+        applies: Option<&Applies>,
+        other: Endpoint,
+        dst: Option<&PodClass>,
+        direction: PolicyType,
+    ) -> TierResult {
         let mut out = TierResult::default();
         let Some(applies) = applies else {
             out.allowed = ConnSet::all();
@@ -170,6 +176,21 @@ impl PolicyEngine<'_> {
             }
         }
         let rest = ConnSet::all().subtract(&out.admin_allowed).subtract(&out.admin_denied);
+        if self.is_tiered() {
+            // Calico's tiers (NetworkPolicies in `default`), then the baseline for what
+            // every tier passed; the namespace's profile allows the rest.
+            let (allowed, denied, open) = self.tiered_direction(subject, &applies.tiered, &rest, other, dst, direction);
+            out.network_isolated = !applies.tiered.is_empty();
+            out.network_allowed = allowed.clone();
+            let _ = denied;
+            out.baseline_denied = if open.is_empty() || applies.baseline.is_empty() {
+                ConnSet::none()
+            } else {
+                self.baseline_denied(&applies.baseline, other, dst, direction).intersect(&open)
+            };
+            out.allowed = out.admin_allowed.union(&allowed).union(&open.subtract(&out.baseline_denied));
+            return out;
+        }
         let lower = if rest.is_empty() {
             ConnSet::none()
         } else if !applies.network.is_empty() {

@@ -30,6 +30,9 @@ pub struct Connection {
     pub dst: Peer,
     /// Index into `Matrix::sets`.
     pub set: usize,
+    /// A policy the engine does not evaluate can change it (`PolicyEngine::uncertain`
+    /// says which).
+    pub uncertain: bool,
 }
 
 /// Every allowed connection; denied pairs are left out, and so is each workload's
@@ -189,14 +192,16 @@ impl PolicyEngine<'_> {
         }
         for (src_class, src_members) in &members {
             for (dst_class, dst_members) in &members {
-                let set = memo.connection(Endpoint::Class(*src_class), Endpoint::Class(*dst_class));
+                let (src, dst) = (Endpoint::Class(*src_class), Endpoint::Class(*dst_class));
+                let set = memo.connection(src, dst);
                 if set == memo.none {
                     continue;
                 }
+                let uncertain = self.is_uncertain(src, dst);
                 for &s in src_members {
                     for &d in dst_members {
                         if s != d {
-                            connections.push(Connection { src: Peer::Workload(s), dst: Peer::Workload(d), set });
+                            connections.push(Connection { src: Peer::Workload(s), dst: Peer::Workload(d), set, uncertain });
                         }
                     }
                 }
@@ -204,22 +209,40 @@ impl PolicyEngine<'_> {
         }
         for part in self.ingress_ips.parts() {
             for (class, list) in &members {
-                let set = memo.connection(Endpoint::External(*part), Endpoint::Class(*class));
+                let (src, dst) = (Endpoint::External(*part), Endpoint::Class(*class));
+                let set = memo.connection(src, dst);
                 if set != memo.none {
-                    connections.extend(list.iter().map(|&d| Connection { src: Peer::External(*part), dst: Peer::Workload(d), set }));
+                    let uncertain = self.is_uncertain(src, dst);
+                    connections.extend(list.iter().map(|&d| Connection {
+                        src: Peer::External(*part),
+                        dst: Peer::Workload(d),
+                        set,
+                        uncertain,
+                    }));
                 }
             }
         }
         for part in self.egress_ips.parts() {
             for (class, list) in &members {
-                let set = memo.connection(Endpoint::Class(*class), Endpoint::External(*part));
+                let (src, dst) = (Endpoint::Class(*class), Endpoint::External(*part));
+                let set = memo.connection(src, dst);
                 if set != memo.none {
-                    connections.extend(list.iter().map(|&s| Connection { src: Peer::Workload(s), dst: Peer::External(*part), set }));
+                    let uncertain = self.is_uncertain(src, dst);
+                    connections.extend(list.iter().map(|&s| Connection {
+                        src: Peer::Workload(s),
+                        dst: Peer::External(*part),
+                        set,
+                        uncertain,
+                    }));
                 }
             }
         }
         for (workload, set) in memo.controller() {
-            connections.push(Connection { src: Peer::IngressController, dst: Peer::Workload(workload), set });
+            let uncertain = match (self.ingress_controller, self.workloads.get(workload)) {
+                (Some(controller), Some(w)) => self.is_uncertain(Endpoint::Class(controller), Endpoint::Class(w.class)),
+                _ => false,
+            };
+            connections.push(Connection { src: Peer::IngressController, dst: Peer::Workload(workload), set, uncertain });
         }
         Matrix { sets: memo.sets.sets, connections }
     }

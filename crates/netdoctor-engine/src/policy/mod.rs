@@ -18,7 +18,9 @@ mod ip;
 mod matrix;
 mod ports;
 mod selector;
+mod tiered;
 mod trace;
+mod unknown;
 
 pub use calico_selector::matches_expr;
 pub use dns::{is_cluster_dns, with_cluster_dns, DnsAccess, CLUSTER_DNS_LABEL, CLUSTER_DNS_NAMESPACE, STAND_IN_ORIGIN};
@@ -33,7 +35,9 @@ pub use ip::{Ipv4Partition, Ipv4Range, Ipv4Set};
 pub use matrix::{Connection, Evaluator, Matrix, Peer};
 pub use ports::{ConnSet, PortSet, PROTOCOLS};
 pub use selector::{matches, unmet_requirements};
+pub use tiered::{Tier, TieredSource, DEFAULT_TIER_ORDER};
 pub use trace::{DirectionTrace, PolicyRef, PolicyTier, RuleRef};
+pub use unknown::{UncertainScope, Uncertainty};
 
 #[cfg(test)]
 mod inspect_tests;

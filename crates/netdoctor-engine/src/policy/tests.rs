@@ -552,7 +552,7 @@ fn cluster_network_policy_warnings() {
     let engine = PolicyEngine::new(&cluster, PolicyOptions::default());
     let warnings: Vec<&str> = engine.warnings.iter().map(|w| w.message.as_str()).collect();
     let has = |needle: &str| warnings.iter().any(|w| w.contains(needle));
-    assert!(has("`domainNames` peers (api.example.com) need DNS resolution"), "{warnings:?}");
+    assert!(has("rule `Allow` has `domainNames` peers (api.example.com; matched by DNS answers), which are not evaluated; flows from the policy's pods to addresses outside the cluster are reported unknown"), "{warnings:?}");
     assert!(has("ClusterNetworkPolicy `names` and ClusterNetworkPolicy `twin` share priority 1"), "{warnings:?}");
     assert!(has("ClusterNetworkPolicy `b1` and ClusterNetworkPolicy `b2` share priority 3"), "{warnings:?}");
     assert!(has("BaselineAdminNetworkPolicy `default` and baseline-tier ClusterNetworkPolicies are both present"), "{warnings:?}");
@@ -655,4 +655,47 @@ fn exposure_through_ingress_and_routes() {
         .map(|c| format!("{} => {} : {}", engine.peer_name(&c.src), engine.peer_name(&c.dst), m.conns(c)))
         .collect();
     assert_eq!(from_controller, ["{ingress-controller} => a/web[Pod] : TCP 8080"]);
+}
+
+#[test]
+fn unevaluated_policies_make_their_flows_uncertain() {
+    use netdoctor_model::k8s::{GroupVersionKind, UnevaluatedPolicy};
+    let mut cluster = Cluster {
+        pods: vec![
+            Pod::new("shop", "web", labels(&[("app", "web")]), o()),
+            Pod::new("shop", "db", labels(&[("app", "db")]), o()),
+            Pod::new("ops", "mon", labels(&[("app", "mon")]), o()),
+            Pod::new("ops", "log", labels(&[("app", "log")]), o()),
+        ],
+        ..Cluster::default()
+    };
+    let policy = |namespace: Option<&str>| UnevaluatedPolicy {
+        gvk: GroupVersionKind::new("crd.antrea.io/v1beta1", "NetworkPolicy"),
+        namespace: namespace.map(str::to_string),
+        name: "p".into(),
+        reason: "not evaluated".into(),
+        restricts_only: false,
+        origin: o(),
+    };
+    cluster.unevaluated.push(policy(Some("shop")));
+    let engine = PolicyEngine::new(&cluster, PolicyOptions::default());
+    let class = |name: &str| {
+        let w = engine.find_workload(name).unwrap_or_else(|| panic!("{name}"));
+        Endpoint::Class(engine.workloads[w].class)
+    };
+    let outside = Endpoint::External(Ipv4Range::single(Ipv4Addr::new(192, 0, 2, 1)));
+    assert!(engine.is_uncertain(class("shop/web"), class("ops/mon")));
+    assert!(engine.is_uncertain(class("ops/mon"), class("shop/db")));
+    assert!(engine.is_uncertain(outside, class("shop/db")));
+    assert!(!engine.is_uncertain(class("ops/mon"), class("ops/log")), "a namespaced policy leaves other namespaces' flows alone");
+    assert_eq!(engine.uncertain(class("shop/web"), class("shop/db")).len(), 1);
+    let in_shop = |p: &Peer| engine.peer_name(p).starts_with("shop/");
+    let matrix = engine.matrix();
+    assert!(matrix.connections.iter().any(|c| !c.uncertain));
+    assert!(matrix.connections.iter().all(|c| c.uncertain == (in_shop(&c.src) || in_shop(&c.dst))));
+
+    cluster.unevaluated = vec![policy(None)];
+    let engine = PolicyEngine::new(&cluster, PolicyOptions::default());
+    assert!(engine.matrix().connections.iter().all(|c| c.uncertain), "a cluster-wide one touches every flow");
+    assert!(engine.warnings.iter().any(|w| w.message.contains("crd.antrea.io/v1beta1 NetworkPolicy p is not evaluated")));
 }

@@ -5,6 +5,7 @@
 
 use super::engine::{ClassId, Compiled, PolicyEngine};
 use super::eval::Endpoint;
+use netdoctor_model::calico_policy::{CalicoAction, TierDefault};
 use netdoctor_model::k8s::{AdminAction, AdminTier, PolicyType};
 use netdoctor_model::Protocol;
 
@@ -17,10 +18,12 @@ pub enum PolicyTier {
     Network,
     /// BaselineAdminNetworkPolicy (or a Baseline-tier ClusterNetworkPolicy).
     Baseline,
+    /// A Calico NetworkPolicy or GlobalNetworkPolicy (in the tier it names).
+    Calico,
 }
 
-/// A policy: its tier and its index into the cluster's `network_policies` (Network) or
-/// `admin_policies` (Admin, Baseline).
+/// A policy: its tier and its index into the cluster's `network_policies` (Network),
+/// `admin_policies` (Admin, Baseline) or `calico_policies` (Calico).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PolicyRef {
     pub tier: PolicyTier,
@@ -54,6 +57,9 @@ pub struct DirectionTrace {
     /// The tier that decided; `None` when no policy applies (allowed by default).
     pub decided_in: Option<PolicyTier>,
     pub allowed: bool,
+    /// In a cluster evaluated in tiers (Calico's): the tier whose default action denied
+    /// the port, when no rule decided it.
+    pub denied_at_end_of: Option<String>,
 }
 
 impl PolicyEngine<'_> {
@@ -61,8 +67,16 @@ impl PolicyEngine<'_> {
     pub fn policies_selecting(&self, class: ClassId, direction: PolicyType) -> Vec<PolicyRef> {
         let Some(applies) = self.applies(class, direction) else { return Vec::new() };
         let admin = applies.admin.iter().filter_map(|&i| self.admin.get(i)).map(|c| self.admin_ref(c));
-        let network =
-            applies.network.iter().filter_map(|&i| self.network.get(i)).map(|c| PolicyRef { tier: PolicyTier::Network, index: c.source });
+        let network: Vec<PolicyRef> = if self.is_tiered() {
+            applies.tiered.iter().filter_map(|&i| self.tiered.get(i)).map(|p| p.source.policy_ref()).collect()
+        } else {
+            applies
+                .network
+                .iter()
+                .filter_map(|&i| self.network.get(i))
+                .map(|c| PolicyRef { tier: PolicyTier::Network, index: c.source })
+                .collect()
+        };
         let baseline = applies
             .baseline
             .iter()
@@ -100,6 +114,7 @@ impl PolicyEngine<'_> {
             deciding: Vec::new(),
             decided_in: None,
             allowed: true,
+            denied_at_end_of: None,
         };
         let Some(applies) = self.applies(subject, direction) else { return out };
         // The rules of one policy whose peers match `other`, in order.
@@ -130,7 +145,12 @@ impl PolicyEngine<'_> {
         if out.decided_in.is_some() {
             return out;
         }
-        if !applies.network.is_empty() {
+        if self.is_tiered() {
+            self.trace_tiers(&mut out, subject, &applies.tiered, other, dst_class, protocol, port);
+            if out.decided_in.is_some() {
+                return out;
+            }
+        } else if !applies.network.is_empty() {
             out.decided_in = Some(PolicyTier::Network);
             out.allowed = false;
             for compiled in applies.network.iter().filter_map(|&i| self.network.get(i)) {
@@ -160,6 +180,68 @@ impl PolicyEngine<'_> {
             }
         }
         out
+    }
+
+    /// Calico's tiers for one port: in each tier that selects the pod, the first rule
+    /// matching peer and port decides (Pass skips to the next tier); a port no rule
+    /// decides meets the tier's default action.
+    #[allow(clippy::too_many_arguments)]
+    fn trace_tiers(
+        &self,
+        out: &mut DirectionTrace,
+        subject: ClassId,
+        list: &[usize],
+        other: Endpoint,
+        dst_class: Option<&super::engine::PodClass>,
+        protocol: Protocol,
+        port: u16,
+    ) {
+        let direction = out.direction;
+        let mut rest = list;
+        while let Some(first) = rest.first().and_then(|&i| self.tiered.get(i)) {
+            let tier = first.tier;
+            let len = rest.iter().position(|&i| self.tiered.get(i).is_none_or(|p| p.tier != tier)).unwrap_or(rest.len());
+            let (in_tier, after) = rest.split_at(len);
+            rest = after;
+            let mut passed = false;
+            for policy in in_tier.iter().filter_map(|&i| self.tiered.get(i)) {
+                let policy_ref = policy.source.policy_ref();
+                for (i, rule) in policy.rules(direction).iter().enumerate() {
+                    let action = match rule.action {
+                        CalicoAction::Allow => AdminAction::Allow,
+                        CalicoAction::Deny => AdminAction::Deny,
+                        CalicoAction::Pass => AdminAction::Pass,
+                        CalicoAction::Log => continue,
+                    };
+                    if !rule.applies_to(subject) || !rule.peers.matches(other) {
+                        continue;
+                    }
+                    let port_matches = rule.ports.resolve(dst_class).contains(protocol, port);
+                    let found = RuleRef { policy: policy_ref, rule: i, action, port_matches };
+                    out.matching.push(found);
+                    if port_matches && out.decided_in.is_none() && !passed {
+                        out.deciding.push(found);
+                        match action {
+                            AdminAction::Pass => passed = true,
+                            _ => {
+                                out.allowed = action == AdminAction::Allow;
+                                out.decided_in = Some(policy_ref.tier);
+                            }
+                        }
+                    }
+                }
+            }
+            if out.decided_in.is_some() {
+                return;
+            }
+            let info = self.tiers.get(tier);
+            if !passed && info.is_none_or(|t| t.default_action == TierDefault::Deny) {
+                out.allowed = false;
+                out.decided_in = Some(first.source.policy_ref().tier);
+                out.denied_at_end_of = Some(info.map_or_else(String::new, |t| t.name.clone()));
+                return;
+            }
+        }
     }
 }
 

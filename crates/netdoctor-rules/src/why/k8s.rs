@@ -12,6 +12,7 @@ use crate::RuleContext;
 use ipnet::IpNet;
 use netdoctor_engine::firewall::{Decider, Endpoint as FlowEndpoint, Flow, IfaceName, RouteLookup, RouteQuery, VerdictKind};
 use netdoctor_engine::host::{is_pod_network_device, is_pod_network_route, HostView};
+use netdoctor_engine::policy::Uncertainty;
 use netdoctor_engine::policy::{
     unmet_requirements, with_cluster_dns, ClassId, DirectionTrace, Endpoint, PolicyEngine, PolicyRef, PolicyTier, CLUSTER_DNS_LABEL,
     CLUSTER_DNS_NAMESPACE,
@@ -649,6 +650,12 @@ impl<'c> K8sWalk<'_, 'c> {
                     format!("{kind} {}{}", ap.name, at(&ap.origin))
                 })
                 .unwrap_or_default(),
+            PolicyTier::Calico => self
+                .cluster
+                .calico_policies
+                .get(p.index)
+                .map(|cp| format!("{} (tier {}){}", cp.display_name(), cp.tier, at(&cp.origin)))
+                .unwrap_or_default(),
         }
     }
 
@@ -658,6 +665,11 @@ impl<'c> K8sWalk<'_, 'c> {
                 let np = self.cluster.network_policies.get(p.index);
                 let rules = np.map(|np| if direction == PolicyType::Ingress { &np.ingress } else { &np.egress });
                 rules.and_then(|r| r.get(rule)).map(|r| at(&r.origin)).unwrap_or_default()
+            }
+            PolicyTier::Calico => {
+                let cp = self.cluster.calico_policies.get(p.index);
+                let rules = cp.map(|cp| if direction == PolicyType::Ingress { &cp.ingress } else { &cp.egress });
+                rules.and_then(|r| r.get(rule)).map(|r| format!(" {}{}", rule + 1, at(&r.origin))).unwrap_or_default()
             }
             _ => {
                 let ap = self.cluster.admin_policies.get(p.index);
@@ -689,7 +701,9 @@ impl<'c> K8sWalk<'_, 'c> {
                 .collect(),
         };
         step.status = Status::Pass;
+        let mut uncertain: Vec<&Uncertainty> = Vec::new();
         for (dst, dst_class, dst_name, port) in ends {
+            uncertain.extend(self.engine.uncertain(Endpoint::Class(src_class), dst));
             let egress = self.engine.trace(src_class, dst, PolicyType::Egress, dst_class, protocol, port);
             self.direction(step, &egress, src, &dst_name, dst, dst_class, protocol, port);
             if let Some(d) = dst_class {
@@ -697,6 +711,7 @@ impl<'c> K8sWalk<'_, 'c> {
                 self.direction(step, &ingress, src, &dst_name, dst, dst_class, protocol, port);
             }
         }
+        unevaluated(step, uncertain);
         if step.status == Status::Fail {
             step.rules.push("ND401");
         }
@@ -764,10 +779,38 @@ impl<'c> K8sWalk<'_, 'c> {
                 ),
                 match rule.policy.tier {
                     PolicyTier::Admin => "ask a cluster admin to add an Allow (or Pass) rule for this flow ahead of that rule, with a lower priority number or earlier in the policy".to_string(),
+                    PolicyTier::Calico => format!(
+                        "in that policy, put this rule before rule {} (or give a policy with it a lower `order` in the same tier):\n  {}",
+                        rule.rule + 1,
+                        self.calico_allow_rule(trace.direction, src, dst, dst_class, protocol, port)
+                    ),
                     _ => format!("a NetworkPolicy selecting {subject} that allows this flow overrides the baseline's deny"),
                 },
             );
             return;
+        }
+        if let Some(tier) = &trace.denied_at_end_of {
+            let in_tier: Vec<PolicyRef> =
+                trace.applying.iter().copied().filter(|p| self.policy_tier_name(*p) == Some(tier.as_str())).collect();
+            let calico = in_tier.iter().copied().find(|p| p.tier == PolicyTier::Calico);
+            if let Some(first) = calico {
+                let evidence = format!(
+                    "{side} of {subject} on {what} is denied at the end of Calico tier `{tier}`: {} {} it and no rule allows {} on {what}, so the tier's default action (Deny) decides",
+                    self.policy_names(&in_tier).join(", "),
+                    if in_tier.len() == 1 { "selects" } else { "select" },
+                    match trace.direction {
+                        PolicyType::Egress => format!("traffic to {dst_name}"),
+                        PolicyType::Ingress => format!("traffic from {src_name}"),
+                    }
+                );
+                let fix = format!(
+                    "add this rule to {}:\n  {}",
+                    self.policy_name(first),
+                    self.calico_allow_rule(trace.direction, src, dst, dst_class, protocol, port)
+                );
+                step.fail(evidence, fix);
+                return;
+            }
         }
         let isolating: Vec<PolicyRef> = trace.applying.iter().copied().filter(|p| p.tier == PolicyTier::Network).collect();
         let names = self.policy_names(&isolating);
@@ -862,6 +905,53 @@ impl<'c> K8sWalk<'_, 'c> {
             protocol_name(protocol)
         );
         (None, fix)
+    }
+
+    /// The tier a policy is evaluated in, in a cluster evaluated in tiers.
+    fn policy_tier_name(&self, p: PolicyRef) -> Option<&str> {
+        match p.tier {
+            PolicyTier::Calico => self.cluster.calico_policies.get(p.index).map(|cp| cp.tier.as_str()),
+            PolicyTier::Network => Some(netdoctor_model::calico_policy::DEFAULT_TIER),
+            _ => None,
+        }
+    }
+
+    /// A Calico rule allowing this flow, in the policy's own syntax: the peer by its
+    /// labels and namespace (or by address), the destination port.
+    fn calico_allow_rule(
+        &self,
+        direction: PolicyType,
+        src: usize,
+        dst: Endpoint,
+        dst_class: Option<ClassId>,
+        protocol: Protocol,
+        port: u16,
+    ) -> String {
+        let selector = |labels: &Labels, ns: &str| {
+            let terms: Vec<String> = labels.iter().map(|(k, v)| format!("{k} == '{v}'")).collect();
+            let pods = if terms.is_empty() { "all()".to_string() } else { terms.join(" && ") };
+            format!("selector: \"{pods}\", namespaceSelector: \"projectcalico.org/name == '{ns}'\"")
+        };
+        let proto = protocol_name(protocol).to_uppercase();
+        match direction {
+            PolicyType::Ingress => format!(
+                "- {{action: Allow, protocol: {proto}, source: {{{}}}, destination: {{ports: [{port}]}}}}",
+                selector(&self.labels_of(src), self.namespace_of(src))
+            ),
+            PolicyType::Egress => {
+                let peer = match (dst, dst_class.and_then(|c| self.engine.classes.get(c))) {
+                    (Endpoint::Class(_), Some(class)) => {
+                        let ns = self.engine.namespaces.get(class.namespace).map_or("", |n| n.name.as_str());
+                        selector(&class.labels, ns)
+                    }
+                    _ => match self.address {
+                        Some(addr) => format!("nets: [{addr}/32]"),
+                        None => "nets: [0.0.0.0/0]".into(),
+                    },
+                };
+                format!("- {{action: Allow, protocol: {proto}, destination: {{{peer}, ports: [{port}]}}}}")
+            }
+        }
     }
 
     fn peer_snippet(&self, ns: Option<&str>, labels: &Labels, dst: Endpoint) -> String {
@@ -1079,6 +1169,35 @@ impl<'c> K8sWalk<'_, 'c> {
 }
 
 /// Names a typo away: one edit (a swap counts as one), two for longer names.
+/// Policies that are not evaluated but can change the flow: an allowed flow becomes
+/// unknown, and so does a denied one unless every such policy can only refuse traffic.
+fn unevaluated(step: &mut Step, mut uncertain: Vec<&Uncertainty>) {
+    uncertain.sort_by(|a, b| a.what.cmp(&b.what));
+    uncertain.dedup_by(|a, b| a.what == b.what && a.reason == b.reason);
+    if uncertain.is_empty() {
+        return;
+    }
+    let can_allow = uncertain.iter().any(|u| !u.restricts_only);
+    let names: Vec<String> = uncertain.iter().map(|u| format!("{}{}", u.what, at(&u.origin))).collect();
+    let reasons = uncertain.iter().map(|u| format!("{}: {}", u.what, u.reason));
+    let lead =
+        |verdict: &str| format!("the evaluated policies {verdict} it, but what is not evaluated can change that: {}", names.join(", "));
+    match step.status {
+        Status::Pass => {
+            step.status = Status::Unknown;
+            step.evidence.insert(0, lead("allow"));
+            let names: Vec<&str> = uncertain.iter().map(|u| u.what.as_str()).collect();
+            step.fix = Some(format!("read {} to see whether it refuses this flow, or test it live with --probe", names.join(", ")));
+        }
+        Status::Fail if can_allow => {
+            step.status = Status::Unknown;
+            step.evidence.insert(0, lead("deny"));
+        }
+        _ => {}
+    }
+    step.evidence.extend(reasons);
+}
+
 fn is_close(candidate: &str, wanted: &str) -> bool {
     strsim::osa_distance(candidate, wanted) <= if wanted.len() >= 6 { 2 } else { 1 }
 }

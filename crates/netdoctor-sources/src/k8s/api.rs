@@ -387,10 +387,12 @@ pub fn lower_snapshot(snapshot: &KubeSnapshot) -> Loaded {
         let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
         objects.objects.push(RawObject { kind: kind.to_string(), api_version, node: json_to_node(&object, &span) });
     }
-    let (cluster, errors) = lower::lower(&objects);
+    let lowered = lower::lower(&objects);
     let source = PathBuf::from(format!("kube:{}", snapshot.context));
-    let warnings = snapshot.warnings.iter().map(|w| Warning { file: source.clone(), line: 0, column: 0, message: w.clone() }).collect();
-    Loaded { cluster, warnings, errors }
+    let mut warnings: Vec<Warning> =
+        snapshot.warnings.iter().map(|w| Warning { file: source.clone(), line: 0, column: 0, message: w.clone() }).collect();
+    warnings.extend(lowered.warnings);
+    Loaded { cluster: lowered.cluster, warnings, errors: lowered.errors }
 }
 
 #[cfg(test)]

@@ -94,6 +94,19 @@ const RESOURCES: &[Resource] = &[
     res("networking.k8s.io/v1", "servicecidrs", "ServiceCIDR", false, Need::Hint),
     res("crd.projectcalico.org/v1", "ippools", "IPPool", false, Need::Hint),
     res("operator.tigera.io/v1", "installations", "Installation", false, Need::Hint),
+    // Policies of CNIs and meshes: read so that the flows they decide are reported
+    // unknown (or evaluated, for the kinds netdoctor evaluates) rather than allowed.
+    res("crd.projectcalico.org/v1", "networkpolicies", "NetworkPolicy", true, Need::OptionalGroup),
+    res("crd.projectcalico.org/v1", "globalnetworkpolicies", "GlobalNetworkPolicy", false, Need::OptionalGroup),
+    res("cilium.io/v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", true, Need::OptionalGroup),
+    res("cilium.io/v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", false, Need::OptionalGroup),
+    res("crd.antrea.io/v1beta1", "networkpolicies", "NetworkPolicy", true, Need::OptionalGroup),
+    res("crd.antrea.io/v1beta1", "clusternetworkpolicies", "ClusterNetworkPolicy", false, Need::OptionalGroup),
+    res("security.istio.io/v1", "authorizationpolicies", "AuthorizationPolicy", true, Need::OptionalGroup),
+    res("security.istio.io/v1", "peerauthentications", "PeerAuthentication", true, Need::OptionalGroup),
+    res("policy.linkerd.io/v1beta3", "servers", "Server", true, Need::OptionalGroup),
+    res("policy.linkerd.io/v1alpha1", "authorizationpolicies", "AuthorizationPolicy", true, Need::OptionalGroup),
+    res("k8s.ovn.org/v1", "egressfirewalls", "EgressFirewall", true, Need::OptionalGroup),
 ];
 
 /// ConfigMaps, read one by one by name (never listed): the ones that declare the

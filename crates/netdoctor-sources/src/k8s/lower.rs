@@ -7,65 +7,103 @@
 //! Endpoints (one entry per subset) and EndpointSlices (joined to their service by the
 //! `kubernetes.io/service-name` label) become `Cluster::endpoints`.
 
+use super::calico;
+use super::kinds::{self, Kind, Scope};
 use super::ranges;
 use super::raw::{RawObject, RawObjects};
 use super::value::{
     address, boolean, cidr, error, field, integer, labels, list, mapping, number, optional_list, origin, path, port_number, port_ref,
     present_mapping, protocol, text,
 };
+use super::Warning;
 use crate::error::{LoadError, Result};
 use crate::tree::Node;
 use netdoctor_model::k8s::{
     AdminAction, AdminPeer, AdminPolicy, AdminPort, AdminRule, AdminSubject, AdminTier, Backend, Cluster, ClusterTier, ContainerPort,
-    EndpointAddress, EndpointPort, EndpointsKind, Ingress, IngressKind, IpBlock, LabelRequirement, LabelSelector, Namespace, NetworkPolicy,
-    Node as K8sNode, Owner, Pod, PodRef, PolicyPeer, PolicyRule, PolicyType, PortRef, PortSpec, SelectorOperator, Service,
-    ServiceEndpoints, ServicePort, ServiceType, WorkloadKind, DEFAULT_NAMESPACE, SERVICE_NAME_LABEL,
+    EndpointAddress, EndpointPort, EndpointsKind, GroupVersionKind, Ingress, IngressKind, IpBlock, LabelRequirement, LabelSelector,
+    Namespace, NetworkPolicy, Node as K8sNode, Owner, Pod, PodRef, PolicyPeer, PolicyRule, PolicyType, PortRef, PortSpec, SelectorOperator,
+    Service, ServiceEndpoints, ServicePort, ServiceType, UnevaluatedPolicy, WorkloadKind, DEFAULT_NAMESPACE, SERVICE_NAME_LABEL,
 };
 use netdoctor_model::Protocol;
 use std::net::IpAddr;
 
-/// Lowers every object; the ones that fail are left out and their errors returned.
-pub(crate) fn lower(objects: &RawObjects) -> (Cluster, Vec<LoadError>) {
-    let mut cluster = Cluster::default();
-    let mut errors = Vec::new();
-    for object in &objects.objects {
-        if let Err(e) = lower_object(object, &mut cluster) {
-            errors.push(e);
-        }
-    }
-    (cluster, errors)
+/// What lowering gave: the cluster, the objects that failed, and what was read but
+/// set aside (policies that are not enforced).
+#[derive(Debug, Default)]
+pub(crate) struct Lowered {
+    pub cluster: Cluster,
+    pub errors: Vec<LoadError>,
+    pub warnings: Vec<Warning>,
 }
 
-fn lower_object(object: &RawObject, cluster: &mut Cluster) -> Result<()> {
+/// Lowers every object; the ones that fail are left out and their errors returned.
+pub(crate) fn lower(objects: &RawObjects) -> Lowered {
+    let mut out = Lowered::default();
+    for object in &objects.objects {
+        if let Err(e) = lower_object(object, &mut out) {
+            out.errors.push(e);
+        }
+    }
+    out
+}
+
+fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
     let node = &object.node;
-    match object.kind.as_str() {
-        "Namespace" => cluster.namespaces.push(namespace(node)?),
-        "Pod" => cluster.pods.push(pod(node)?),
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "ReplicationController" => {
-            cluster.pods.push(workload(node, WorkloadKind::from_kind(&object.kind))?);
+    let gvk = GroupVersionKind::new(&object.api_version, &object.kind);
+    let cluster = &mut out.cluster;
+    match kinds::classify(&gvk) {
+        Kind::Namespace => cluster.namespaces.push(namespace(node)?),
+        Kind::Pod => cluster.pods.push(pod(node)?),
+        Kind::Workload => cluster.pods.push(workload(node, WorkloadKind::from_kind(&object.kind))?),
+        Kind::Service => cluster.services.push(service(node)?),
+        Kind::Endpoints => cluster.endpoints.extend(endpoints(node)?),
+        Kind::EndpointSlice => cluster.endpoints.extend(endpoint_slice(node)?),
+        Kind::Node => cluster.nodes.push(k8s_node(node)?),
+        Kind::Ingress => cluster.ingresses.push(ingress(node)?),
+        Kind::Route => cluster.ingresses.push(route(node)?),
+        Kind::NetworkPolicy => cluster.network_policies.push(network_policy(node)?),
+        Kind::AdminNetworkPolicy => cluster.admin_policies.push(admin_policy(node, false)?),
+        Kind::BaselineAdminNetworkPolicy => cluster.admin_policies.push(admin_policy(node, true)?),
+        Kind::ClusterNetworkPolicy => cluster.admin_policies.push(cluster_network_policy(node)?),
+        Kind::ServiceCidr => add_ranges(cluster, ranges::service_cidr(node)?),
+        Kind::CalicoIpPool => add_ranges(cluster, ranges::ip_pool(node)?),
+        Kind::TigeraInstallation => add_ranges(cluster, ranges::calico_installation(node)?),
+        Kind::ConfigMap => add_ranges(cluster, ranges::config_map(node)?),
+        Kind::CalicoPolicy(kind) => cluster.calico_policies.push(calico::network_policy(node, kind, &object.api_version)?),
+        Kind::CalicoTier => cluster.calico_tiers.push(calico::tier(node)?),
+        Kind::CalicoNetworkSet(global) => cluster.network_sets.push(calico::network_set(node, global)?),
+        Kind::Unevaluated(how) => cluster.unevaluated.push(unevaluated(node, gvk, &how)?),
+        Kind::NotEnforced(why) => {
+            let span = &node.span;
+            let message = format!("{gvk} `{}` is read but not evaluated: {why}", name(node)?);
+            out.warnings.push(Warning { file: span.file.to_path_buf(), line: span.line, column: span.column, message });
         }
-        "Service" => cluster.services.push(service(node)?),
-        "Endpoints" => cluster.endpoints.extend(endpoints(node)?),
-        "EndpointSlice" => cluster.endpoints.extend(endpoint_slice(node)?),
-        "Node" => cluster.nodes.push(k8s_node(node)?),
-        "Ingress" => cluster.ingresses.push(ingress(node)?),
-        "Route" => cluster.ingresses.push(route(node)?),
-        "NetworkPolicy" => cluster.network_policies.push(network_policy(node)?),
-        "AdminNetworkPolicy" => cluster.admin_policies.push(admin_policy(node, false)?),
-        "BaselineAdminNetworkPolicy" => cluster.admin_policies.push(admin_policy(node, true)?),
-        // Other projects (Antrea) have a ClusterNetworkPolicy kind of their own, in another group.
-        "ClusterNetworkPolicy" if is_network_policy_api(&object.api_version) => {
-            cluster.admin_policies.push(cluster_network_policy(node)?);
-        }
-        "ServiceCIDR" if object.api_version.starts_with("networking.k8s.io/") => add_ranges(cluster, ranges::service_cidr(node)?),
-        // Antrea and others have an IPPool kind of their own, in another group.
-        "IPPool" if object.api_version.contains("projectcalico.org/") => add_ranges(cluster, ranges::ip_pool(node)?),
-        "Installation" if object.api_version.starts_with("operator.tigera.io/") => add_ranges(cluster, ranges::calico_installation(node)?),
-        "ConfigMap" if object.api_version == "v1" => add_ranges(cluster, ranges::config_map(node)?),
         // Other resources (Secret, ServiceAccount, RBAC, ...) say nothing about reachability.
-        _ => {}
+        Kind::Other => {}
     }
     Ok(())
+}
+
+/// A policy resource that is read but not evaluated, scoped as its kind is.
+fn unevaluated(node: &Node, gvk: GroupVersionKind, how: &kinds::Unevaluated) -> Result<UnevaluatedPolicy> {
+    let written = match mapping(node, "metadata")? {
+        Some(meta) => text(meta, "namespace")?.filter(|n| !n.is_empty()).map(str::to_string),
+        None => None,
+    };
+    let namespace = match how.scope {
+        Scope::Cluster => None,
+        Scope::Namespaced => Some(written.unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())),
+        Scope::MeshRoot(root) => written.filter(|ns| ns != root),
+        Scope::Guess => written,
+    };
+    Ok(UnevaluatedPolicy {
+        gvk,
+        namespace,
+        name: name(node)?,
+        reason: how.reason.to_string(),
+        restricts_only: how.restricts_only,
+        origin: origin(node),
+    })
 }
 
 fn add_ranges(cluster: &mut Cluster, ranges: Vec<netdoctor_model::k8s::ClusterRange>) {
@@ -121,6 +159,16 @@ fn container_ports(spec: Option<&Node>) -> Result<Vec<ContainerPort>> {
     Ok(ports)
 }
 
+/// `serviceAccountName` (or the deprecated `serviceAccount`), when set.
+fn service_account(spec: Option<&Node>) -> Result<Option<String>> {
+    let Some(spec) = spec else { return Ok(None) };
+    let name = match text(spec, "serviceAccountName")? {
+        Some(n) => Some(n),
+        None => text(spec, "serviceAccount")?,
+    };
+    Ok(name.filter(|n| !n.is_empty()).map(str::to_string))
+}
+
 fn host_network(spec: Option<&Node>) -> Result<bool> {
     Ok(match spec {
         Some(spec) => boolean(spec, "hostNetwork")?.unwrap_or(false),
@@ -157,6 +205,7 @@ fn pod(node: &Node) -> Result<Pod> {
         host_network: host_network(spec)?,
         dns_policy: dns_policy(spec)?,
         ports: container_ports(spec)?,
+        service_account: service_account(spec)?,
         owner,
         replicas: 1,
         from_template: false,
@@ -229,6 +278,7 @@ fn workload(node: &Node, kind: WorkloadKind) -> Result<Pod> {
         host_network: host_network(template_spec)?,
         dns_policy: dns_policy(template_spec)?,
         ports: container_ports(template_spec)?,
+        service_account: service_account(template_spec)?,
         owner: Owner { kind, name: workload_name },
         replicas,
         from_template: true,
@@ -609,12 +659,6 @@ fn exactly_one<T>(mut items: Vec<T>) -> Option<T> {
         1 => items.pop(),
         _ => None,
     }
-}
-
-/// Whether `api_version` is a version of the ClusterNetworkPolicy API of
-/// sigs.k8s.io/network-policy-api whose shape is read here.
-fn is_network_policy_api(api_version: &str) -> bool {
-    matches!(api_version, "policy.networking.k8s.io/v1alpha2" | "policy.networking.k8s.io/v1beta1")
 }
 
 /// Highest ClusterNetworkPolicy priority the API accepts.

@@ -11,9 +11,11 @@
 //! through the same lowering, with `kube:<context>/<kind>/...` origins.
 
 pub mod api;
+mod calico;
 pub mod calico_selector;
 mod detect;
 mod files;
+mod kinds;
 #[cfg(feature = "kube-live")]
 pub mod live;
 mod lower;
@@ -72,9 +74,10 @@ pub fn load(path: &Path) -> Loaded {
             Err(e) => loaded.errors.push(e),
         }
     }
-    let (cluster, errors) = lower::lower(&objects);
-    loaded.cluster = cluster;
-    loaded.errors.extend(errors);
+    let lowered = lower::lower(&objects);
+    loaded.cluster = lowered.cluster;
+    loaded.errors.extend(lowered.errors);
+    loaded.warnings.extend(lowered.warnings);
     loaded
 }
 
@@ -85,9 +88,10 @@ pub fn load_text(text: &str, file: &Path) -> Loaded {
     match raw::read_text(text, file) {
         Ok(read) => {
             loaded.warnings = read.warnings;
-            let (cluster, errors) = lower::lower(&read.objects);
-            loaded.cluster = cluster;
-            loaded.errors = errors;
+            let lowered = lower::lower(&read.objects);
+            loaded.cluster = lowered.cluster;
+            loaded.errors = lowered.errors;
+            loaded.warnings.extend(lowered.warnings);
         }
         Err(e) => loaded.errors.push(e),
     }

@@ -609,3 +609,55 @@ fn bad_cluster_ranges_are_reported_where_they_are_written() {
     let e = first_error("apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: s}\nspec: {cidrs: [10.96.0.0/40]}\n");
     assert_eq!((e.line, e.column), (4, 16), "{e}");
 }
+
+#[test]
+fn policies_are_known_by_group_and_kind() {
+    let text = r#"
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: calico-allow, namespace: shop}
+spec: {selector: "app == 'web'", ingress: [{action: Allow}]}
+---
+apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: acnp}
+spec: {priority: 1}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: root, namespace: istio-system}
+spec: {}
+---
+apiVersion: projectcalico.org/v3
+kind: StagedNetworkPolicy
+metadata: {name: preview, namespace: shop}
+spec: {}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: k8s, namespace: shop}
+spec: {podSelector: {}}
+"#;
+    let loaded = load(text);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let cluster = loaded.cluster;
+    // Only networking.k8s.io's NetworkPolicy is read as one.
+    assert_eq!(cluster.network_policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["k8s"]);
+    assert!(cluster.admin_policies.is_empty(), "Antrea's ClusterNetworkPolicy is not sig-network's");
+    // Calico's is Calico's.
+    assert_eq!(cluster.calico_policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["calico-allow"]);
+    let names: Vec<String> = cluster.unevaluated.iter().map(|u| u.display_name()).collect();
+    assert_eq!(
+        names,
+        [
+            "crd.antrea.io/v1beta1 ClusterNetworkPolicy acnp",
+            // In the mesh's root namespace, Istio policies apply mesh-wide.
+            "security.istio.io/v1 AuthorizationPolicy root",
+        ]
+    );
+    assert!(cluster.unevaluated.iter().all(|u| matches!(u.origin, netdoctor_model::Origin::File(_))));
+    assert!(cluster.unevaluated.get(1).is_some_and(|u| u.restricts_only && u.namespace.is_none()));
+    // Staged policies are not enforced: a warning, not an unknown.
+    assert_eq!(loaded.warnings.len(), 1);
+    assert!(loaded.warnings.iter().all(|w| w.line == 17 && w.message.contains("StagedNetworkPolicy `preview`")), "{:?}", loaded.warnings);
+}

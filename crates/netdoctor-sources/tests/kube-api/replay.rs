@@ -195,6 +195,7 @@ fn answer(method: &str, target: &str, authorization: Option<&str>, behaviour: &B
         ("/apis/networking.k8s.io/v1/networkpolicies", _) => "networkpolicies.json",
         ("/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies", _) => "adminnetworkpolicies.json",
         ("/apis/networking.k8s.io/v1/servicecidrs", _) => "servicecidrs.json",
+        ("/apis/cilium.io/v2/ciliumnetworkpolicies", _) => "ciliumnetworkpolicies.json",
         // Routes, BaselineAdminNetworkPolicies, ClusterNetworkPolicies and Calico's IPPools are not served here.
         _ => return status(404, "NotFound", "the server could not find the requested resource", "{}"),
     };

@@ -83,6 +83,10 @@ impl Check for DnsEgressBlocked {
                     Some(p) => (format!("admin policy `{}`", p.name), &p.origin),
                     None => continue,
                 },
+                PolicyTier::Calico => match cluster.calico_policies.get(policy.index) {
+                    Some(p) => (p.display_name(), &p.origin),
+                    None => continue,
+                },
             };
             if !no_udp.is_empty() {
                 out.report(

@@ -6,6 +6,7 @@ mod ipblock_matches_pods;
 mod named_port_unresolved;
 mod overly_permissive;
 mod policy_not_enforced;
+mod policy_not_evaluated;
 mod rule_shadowed;
 mod selector_matches_nothing;
 
@@ -15,5 +16,6 @@ pub use ipblock_matches_pods::IpblockMatchesPods;
 pub use named_port_unresolved::NamedPortUnresolved;
 pub use overly_permissive::OverlyPermissive;
 pub use policy_not_enforced::PolicyNotEnforced;
+pub use policy_not_evaluated::PolicyNotEvaluated;
 pub use rule_shadowed::RuleShadowed;
 pub use selector_matches_nothing::SelectorMatchesNothing;

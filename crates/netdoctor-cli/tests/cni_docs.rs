@@ -1,0 +1,143 @@
+//! The policy examples of Calico's and Cilium's own documentation
+//! (`tests/fixtures/cni-docs/`, see its README), with the verdicts the documentation
+//! states, through the policy engine as `why` and `matrix` use it.
+//!
+//! Calico: every verdict must be the documented one, except flows listed in
+//! `CALICO_DIFFERENCES` with the reason. Cilium policies are not evaluated yet, so there
+//! a verdict must be the documented one or `unknown`: never a confident wrong answer.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+use netdoctor_engine::policy::{Endpoint, Ipv4Range, PolicyEngine, PolicyOptions};
+use netdoctor_model::Protocol;
+use netdoctor_sources::k8s;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+/// Flows where netdoctor knowingly answers otherwise: case, from, to, port, and why.
+const CALICO_DIFFERENCES: &[(&str, &str, &str, &str, &str)] = &[
+    // The page protects hosts: its policies set `doNotTrack`, which Calico's
+    // GlobalNetworkPolicy reference limits to host endpoints. The fixture applies them to a
+    // pod; netdoctor reads them as host-endpoint policies (with a warning) that select no pod.
+    ("globalnetworkset-deny-list", "203.0.113.9", "default/protected", "tcp/80", "doNotTrack policies select host endpoints only"),
+    ("globalnetworkset-deny-list", "192.0.2.55", "default/protected", "tcp/80", "doNotTrack policies select host endpoints only"),
+    // ICMP is outside the analysis (TCP, UDP and SCTP ports are evaluated): unknown, not a guess.
+    ("icmp-block-all", "default/a", "default/b", "icmp", "ICMP is not evaluated"),
+    ("icmp-block-all", "203.0.113.7", "default/a", "icmp", "ICMP is not evaluated"),
+    ("icmp-block-all", "default/a", "203.0.113.7", "icmp", "ICMP is not evaluated"),
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cni-docs")
+}
+
+#[derive(Debug)]
+struct Flow {
+    from: String,
+    to: String,
+    port: String,
+    verdict: String,
+}
+
+/// The flows of `expect.yaml` (a list of flat mappings; read line by line, as the file is
+/// written in one shape).
+fn flows(path: &Path) -> Vec<Flow> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out: Vec<Flow> = Vec::new();
+    let value = |line: &str| line.split_once(':').map(|(_, v)| v.trim().trim_matches('"').to_string()).unwrap_or_default();
+    for line in text.lines() {
+        let t = line.trim_start_matches("- ").trim();
+        if line.starts_with("- from:") {
+            out.push(Flow { from: value(t), to: String::new(), port: String::new(), verdict: String::new() });
+        } else if let Some(f) = out.last_mut() {
+            if t.starts_with("to:") {
+                f.to = value(t);
+            } else if t.starts_with("port:") {
+                f.port = value(t);
+            } else if t.starts_with("verdict:") {
+                f.verdict = value(t).split_whitespace().next().unwrap_or_default().to_string();
+            }
+        }
+    }
+    assert!(!out.is_empty() && out.iter().all(|f| !f.to.is_empty() && !f.port.is_empty()), "{}: {out:?}", path.display());
+    out
+}
+
+/// netdoctor's verdict on one flow: `unknown` where something not evaluated can change
+/// it, or where the protocol is outside the analysis (ICMP).
+fn verdict(engine: &PolicyEngine<'_>, flow: &Flow) -> String {
+    let end = |name: &str, ingress_side: bool| -> Endpoint {
+        if let Ok(ip) = name.parse::<Ipv4Addr>() {
+            let parts = if ingress_side { &engine.ingress_ips } else { &engine.egress_ips };
+            return Endpoint::External(parts.part_of(ip).unwrap_or_else(|| Ipv4Range::single(ip)));
+        }
+        let w = engine.find_workload(name).unwrap_or_else(|| panic!("no workload {name}"));
+        Endpoint::Class(engine.workloads[w].class)
+    };
+    let (src, dst) = (end(&flow.from, true), end(&flow.to, false));
+    if !engine.uncertain(src, dst).is_empty() {
+        return "unknown".into();
+    }
+    let Some((proto, port)) = flow.port.split_once('/') else { return "unknown".into() };
+    let protocol: Protocol = proto.parse().unwrap();
+    let port: u16 = port.parse().unwrap();
+    if engine.allowed(src, dst).contains(protocol, port) { "allowed" } else { "denied" }.into()
+}
+
+fn cases(cni: &str) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join(cni)).unwrap().map(|e| e.unwrap().path()).collect();
+    dirs.sort();
+    assert!(!dirs.is_empty());
+    dirs
+}
+
+/// Loads a case (both manifests) and answers every flow: (flow, documented, netdoctor's).
+fn run(dir: &Path) -> Vec<(Flow, String)> {
+    let mut cluster = netdoctor_model::k8s::Cluster::default();
+    for file in ["cluster.yaml", "policy.yaml"] {
+        let loaded = k8s::load(&dir.join(file));
+        assert!(loaded.errors.is_empty(), "{}: {:?}", dir.display(), loaded.errors);
+        cluster.extend(loaded.cluster);
+    }
+    let engine = PolicyEngine::new(&cluster, PolicyOptions::default());
+    flows(&dir.join("expect.yaml")).into_iter().map(|f| (verdict(&engine, &f), f)).map(|(v, f)| (f, v)).collect()
+}
+
+#[test]
+fn calico_documentation_examples_give_the_documented_verdicts() {
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for dir in cases("calico") {
+        let case = dir.file_name().unwrap().to_string_lossy().to_string();
+        for (flow, got) in run(&dir) {
+            checked += 1;
+            let listed = CALICO_DIFFERENCES.iter().any(|d| d.0 == case && d.1 == flow.from && d.2 == flow.to && d.3 == flow.port);
+            // A listed difference must still differ, and an ICMP one must be unknown, not a guess.
+            let honest = got == flow.verdict || (listed && (flow.port != "icmp" || got == "unknown"));
+            if !honest || (listed && got == flow.verdict) {
+                wrong.push(format!("{case}: {} -> {} {}: documented {}, netdoctor {got}", flow.from, flow.to, flow.port, flow.verdict));
+            }
+        }
+    }
+    eprintln!("Calico documentation examples: {checked} flows, {} wrong", wrong.len());
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn cilium_documentation_examples_are_never_answered_wrongly() {
+    let mut wrong = Vec::new();
+    let (mut exact, mut unknown) = (0, 0);
+    for dir in cases("cilium") {
+        let case = dir.file_name().unwrap().to_string_lossy().to_string();
+        for (flow, got) in run(&dir) {
+            match got.as_str() {
+                g if g == flow.verdict => exact += 1,
+                "unknown" => unknown += 1,
+                _ => {
+                    wrong.push(format!("{case}: {} -> {} {}: documented {}, netdoctor {got}", flow.from, flow.to, flow.port, flow.verdict))
+                }
+            }
+        }
+    }
+    eprintln!("Cilium documentation examples: {exact} as documented, {unknown} unknown, {} wrong", wrong.len());
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -1,0 +1,710 @@
+//! Tiered evaluation, as Calico enforces policy: Calico NetworkPolicies and
+//! GlobalNetworkPolicies in their tiers, with Kubernetes NetworkPolicies as policies of
+//! the `default` tier at order 1000.
+//!
+//! Per direction, after the admin tier (AdminNetworkPolicies), tiers are read by order
+//! (lower first, unordered last, ties by name). In a tier that has a policy selecting the
+//! pod, its policies are read by order (lower first, unordered last, ties by name) and
+//! their rules in order; the first rule matching peer and port decides it: Allow, Deny,
+//! or Pass (the rest of the tier is skipped for that port). Log rules go on. A port the
+//! tier's policies leave undecided meets the tier's default action: Deny, or Pass to the
+//! next tier. What every tier passes goes to the baseline tier, and is allowed after it
+//! (the namespace's profile allows everything).
+//! References: docs.tigera.io "Get started with Calico network policy", "Tier" and
+//! "NetworkPolicy" resource pages.
+//!
+//! What Calico matches that the analysis cannot see is reported unknown (see
+//! `unknown.rs`): pod addresses in `nets` of the policy's own side, source ports, HTTP
+//! match criteria, service-account labels.
+
+use super::calico_selector::matches_expr;
+use super::classset::ClassSet;
+use super::engine::{ClassId, EngineWarning, PeerMatch, PolicyEngine, RulePorts};
+use super::ip::{Ipv4Range, Ipv4Set};
+use super::ports::{ConnSet, PortSet, PROTOCOLS};
+use super::unknown::{UncertainScope, Uncertainty};
+use netdoctor_model::calico::SelectorExpr;
+use netdoctor_model::calico_policy::{
+    CalicoAction, CalicoPolicy, CalicoPort, CalicoProtocol, CalicoRule, EntityRule, TierDefault, DEFAULT_TIER, K8S_POLICY_ORDER,
+};
+use netdoctor_model::k8s::{Labels, PolicyType};
+use netdoctor_model::{Origin, Protocol};
+use std::cmp::Ordering;
+
+/// The order of the `default` tier when no Tier object says otherwise (Calico creates
+/// it with this order).
+pub const DEFAULT_TIER_ORDER: f64 = 1_000_000.0;
+
+/// The labels Calico gives every pod besides its own.
+const NAMESPACE_LABEL: &str = "projectcalico.org/namespace";
+const ORCHESTRATOR_LABEL: &str = "projectcalico.org/orchestrator";
+const SERVICE_ACCOUNT_LABEL: &str = "projectcalico.org/serviceaccount";
+/// The label Calico gives every namespace, holding its name.
+const NAMESPACE_NAME_LABEL: &str = "projectcalico.org/name";
+
+/// A tier, as evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tier {
+    pub name: String,
+    pub order: Option<f64>,
+    pub default_action: TierDefault,
+}
+
+/// Where a tiered policy comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TieredSource {
+    /// Index into the cluster's `calico_policies`.
+    Calico(usize),
+    /// Index into the cluster's `network_policies`.
+    Kubernetes(usize),
+}
+
+impl TieredSource {
+    /// The policy as traces name it.
+    pub fn policy_ref(self) -> super::trace::PolicyRef {
+        use super::trace::{PolicyRef, PolicyTier};
+        match self {
+            TieredSource::Calico(index) => PolicyRef { tier: PolicyTier::Calico, index },
+            TieredSource::Kubernetes(index) => PolicyRef { tier: PolicyTier::Network, index },
+        }
+    }
+}
+
+/// One compiled rule of a tiered policy.
+#[derive(Debug, Clone)]
+pub(crate) struct TieredRule {
+    /// The other end: the source for ingress, the destination for egress.
+    pub peers: PeerMatch,
+    /// The pods of the policy's own side the rule is limited to (`None`: all it selects).
+    pub local: Option<ClassSet>,
+    pub ports: RulePorts,
+    pub action: CalicoAction,
+}
+
+/// A policy compiled for tiered evaluation.
+#[derive(Debug, Clone)]
+pub(crate) struct TieredPolicy {
+    pub source: TieredSource,
+    /// Index into `PolicyEngine::tiers`.
+    pub tier: usize,
+    pub ingress: Vec<TieredRule>,
+    pub egress: Vec<TieredRule>,
+}
+
+/// Compares two orders: lower first, none last.
+fn by_order(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+/// What compiling the tiered policies gave the engine.
+pub(crate) struct TieredBuild {
+    pub tiers: Vec<Tier>,
+    pub policies: Vec<TieredPolicy>,
+    /// Per class, per direction: indices into `policies` of those selecting it, in
+    /// evaluation order.
+    pub ingress: Vec<Vec<usize>>,
+    pub egress: Vec<Vec<usize>>,
+    pub ingress_sets: Vec<Ipv4Set>,
+    pub egress_sets: Vec<Ipv4Set>,
+    pub warnings: Vec<EngineWarning>,
+    pub uncertainties: Vec<Uncertainty>,
+}
+
+impl PolicyEngine<'_> {
+    /// Whether policies are evaluated in tiers (the cluster has Calico policies).
+    pub fn is_tiered(&self) -> bool {
+        !self.cluster.calico_policies.is_empty()
+    }
+
+    /// A pod class's labels as Calico selectors see them.
+    fn calico_labels(&self, class: ClassId) -> Labels {
+        let Some(c) = self.classes.get(class) else { return Labels::new() };
+        let mut labels = c.labels.clone();
+        if let Some(ns) = self.namespaces.get(c.namespace) {
+            labels.insert(NAMESPACE_LABEL.into(), ns.name.clone());
+            // The namespace's profile applies its labels to the pod, prefixed.
+            for (k, v) in &ns.labels {
+                labels.insert(format!("pcns.{k}"), v.clone());
+            }
+        }
+        labels.insert(ORCHESTRATOR_LABEL.into(), "k8s".into());
+        labels.insert(SERVICE_ACCOUNT_LABEL.into(), c.service_account.clone().unwrap_or_else(|| "default".into()));
+        labels
+    }
+
+    fn namespace_calico_labels(&self, ns: usize) -> Labels {
+        let Some(info) = self.namespaces.get(ns) else { return Labels::new() };
+        let mut labels = info.labels.clone();
+        labels.insert(NAMESPACE_NAME_LABEL.into(), info.name.clone());
+        labels
+    }
+
+    /// Compiles Calico's policies and the cluster's NetworkPolicies into tiers.
+    pub(crate) fn build_tiered(&self) -> TieredBuild {
+        let mut b = TieredBuilder::new(self);
+        b.tiers();
+        let cluster = self.cluster;
+        for (i, p) in cluster.calico_policies.iter().enumerate() {
+            b.calico_policy(i, p);
+        }
+        for (i, p) in cluster.network_policies.iter().enumerate() {
+            b.kubernetes_policy(i, p);
+        }
+        b.finish()
+    }
+
+    /// One direction through the tiers, for the ports the admin tier left `open`:
+    /// (allowed, denied, still open after every tier passed them, whether a tier
+    /// selected the pod).
+    pub(crate) fn tiered_direction(
+        &self,
+        subject: ClassId,
+        list: &[usize],
+        open: &ConnSet,
+        other: super::eval::Endpoint,
+        dst: Option<&super::engine::PodClass>,
+        direction: PolicyType,
+    ) -> (ConnSet, ConnSet, ConnSet) {
+        let mut allowed = ConnSet::none();
+        let mut denied = ConnSet::none();
+        let mut open = open.clone();
+        let mut rest = list;
+        while let Some(first) = rest.first().and_then(|&i| self.tiered.get(i)) {
+            let tier = first.tier;
+            let len = rest.iter().position(|&i| self.tiered.get(i).is_none_or(|p| p.tier != tier)).unwrap_or(rest.len());
+            let (in_tier, after) = rest.split_at(len);
+            rest = after;
+            let mut passed = ConnSet::none();
+            for policy in in_tier.iter().filter_map(|&i| self.tiered.get(i)) {
+                for rule in policy.rules(direction) {
+                    if rule.action == CalicoAction::Log || !rule.applies_to(subject) || !rule.peers.matches(other) {
+                        continue;
+                    }
+                    let conns = rule.ports.resolve(dst).intersect(&open).subtract(&passed);
+                    if conns.is_empty() {
+                        continue;
+                    }
+                    match rule.action {
+                        CalicoAction::Allow => {
+                            allowed.add_all(&conns);
+                            open = open.subtract(&conns);
+                        }
+                        CalicoAction::Deny => {
+                            denied.add_all(&conns);
+                            open = open.subtract(&conns);
+                        }
+                        CalicoAction::Pass => passed.add_all(&conns),
+                        CalicoAction::Log => {}
+                    }
+                }
+            }
+            if self.tiers.get(tier).is_none_or(|t| t.default_action == TierDefault::Deny) {
+                denied.add_all(&open.subtract(&passed));
+                open = open.intersect(&passed);
+            }
+            if open.is_empty() {
+                break;
+            }
+        }
+        (allowed, denied, open)
+    }
+}
+
+impl TieredPolicy {
+    pub(crate) fn rules(&self, direction: PolicyType) -> &[TieredRule] {
+        match direction {
+            PolicyType::Ingress => &self.ingress,
+            PolicyType::Egress => &self.egress,
+        }
+    }
+}
+
+impl TieredRule {
+    /// Whether the rule applies to pods of `class` on its own side.
+    pub(crate) fn applies_to(&self, class: ClassId) -> bool {
+        self.local.as_ref().is_none_or(|set| set.contains(class))
+    }
+}
+
+/// A compiled policy waiting to be sorted: (tier, order, name) to sort by, and the
+/// classes it selects for ingress and for egress.
+struct Pending {
+    key: (usize, Option<f64>, String),
+    policy: TieredPolicy,
+    ingress: ClassSet,
+    egress: ClassSet,
+}
+
+struct TieredBuilder<'e, 'c> {
+    engine: &'e PolicyEngine<'c>,
+    /// Calico's view of each class's labels.
+    class_labels: Vec<Labels>,
+    /// And of each namespace's.
+    ns_labels: Vec<Labels>,
+    tiers: Vec<Tier>,
+    policies: Vec<Pending>,
+    ingress_sets: Vec<Ipv4Set>,
+    egress_sets: Vec<Ipv4Set>,
+    warnings: Vec<EngineWarning>,
+    uncertainties: Vec<Uncertainty>,
+}
+
+impl<'e, 'c> TieredBuilder<'e, 'c> {
+    fn new(engine: &'e PolicyEngine<'c>) -> TieredBuilder<'e, 'c> {
+        TieredBuilder {
+            engine,
+            class_labels: (0..engine.classes.len()).map(|c| engine.calico_labels(c)).collect(),
+            ns_labels: (0..engine.namespaces.len()).map(|n| engine.namespace_calico_labels(n)).collect(),
+            tiers: Vec::new(),
+            policies: Vec::new(),
+            ingress_sets: Vec::new(),
+            egress_sets: Vec::new(),
+            warnings: Vec::new(),
+            uncertainties: Vec::new(),
+        }
+    }
+
+    fn warn(&mut self, origin: &Origin, message: String) {
+        self.warnings.push(EngineWarning { origin: origin.clone(), message });
+    }
+
+    fn no_classes(&self) -> ClassSet {
+        ClassSet::with_len(self.engine.classes.len())
+    }
+
+    /// The declared tiers, plus `default` and any tier a policy names.
+    fn tiers(&mut self) {
+        for t in &self.engine.cluster.calico_tiers {
+            if self.tiers.iter().any(|o| o.name == t.name) {
+                self.warn(&t.origin, format!("Tier `{}` is declared twice; the first is used", t.name));
+                continue;
+            }
+            self.tiers.push(Tier { name: t.name.clone(), order: t.order, default_action: t.default_action });
+        }
+        if !self.tiers.iter().any(|t| t.name == DEFAULT_TIER) {
+            self.tiers.push(Tier { name: DEFAULT_TIER.into(), order: Some(DEFAULT_TIER_ORDER), default_action: TierDefault::Deny });
+        }
+        for p in &self.engine.cluster.calico_policies {
+            if !self.tiers.iter().any(|t| t.name == p.tier) {
+                let message = format!(
+                    "{} is in tier `{}`, which no Tier object declares (Calico refuses such a policy); it is evaluated as if the tier had no order",
+                    p.display_name(),
+                    p.tier
+                );
+                self.warnings.push(EngineWarning { origin: p.origin.clone(), message });
+                self.tiers.push(Tier { name: p.tier.clone(), order: None, default_action: TierDefault::Deny });
+            }
+        }
+        self.tiers.sort_by(|a, b| by_order(a.order, b.order).then_with(|| a.name.cmp(&b.name)));
+    }
+
+    fn tier_index(&self, name: &str) -> usize {
+        self.tiers.iter().position(|t| t.name == name).unwrap_or(usize::MAX)
+    }
+
+    /// Namespaces (indices) a Calico namespace selector matches.
+    fn namespaces_matching(&self, sel: &SelectorExpr) -> Vec<usize> {
+        (0..self.ns_labels.len()).filter(|&n| self.ns_labels.get(n).is_some_and(|l| matches_expr(sel, l, true))).collect()
+    }
+
+    /// Selectable classes of `namespaces` (all when `None`) whose labels match `sel`.
+    fn classes_matching(&self, namespaces: Option<&[usize]>, sel: &SelectorExpr) -> ClassSet {
+        let mut set = self.no_classes();
+        for (id, class) in self.engine.classes.iter().enumerate() {
+            if !self.engine.selectable(class) || namespaces.is_some_and(|list| !list.contains(&class.namespace)) {
+                continue;
+            }
+            if self.class_labels.get(id).is_some_and(|l| matches_expr(sel, l, true)) {
+                set.insert(id);
+            }
+        }
+        set
+    }
+
+    fn calico_policy(&mut self, index: usize, policy: &CalicoPolicy) {
+        let engine = self.engine;
+        let own_ns = policy.namespace.as_deref().and_then(|n| engine.namespaces.iter().position(|ns| ns.name == n));
+        if policy.namespace.is_some() && own_ns.is_none() {
+            // A namespace with no pods: nothing to select.
+            return;
+        }
+        if let Some(field) = policy.unevaluated.iter().find(|f| matches!(f.as_str(), "preDNAT" | "doNotTrack")) {
+            let message = format!(
+                "{} sets `{field}`, which applies only to host endpoints: it does not select pods and is not evaluated for host traffic",
+                policy.display_name()
+            );
+            self.warn(&policy.origin, message);
+            return;
+        }
+        // Whom it selects.
+        let scope: Option<Vec<usize>> = match (own_ns, &policy.namespace_selector) {
+            (Some(ns), _) => Some(vec![ns]),
+            (None, Some(sel)) => Some(self.namespaces_matching(sel)),
+            (None, None) => None,
+        };
+        let mut subject = self.classes_matching(scope.as_deref(), &policy.selector);
+        if let Some(sel) = &policy.service_account_selector {
+            if *sel != SelectorExpr::All {
+                self.unknown_for(
+                    &subject,
+                    policy,
+                    "its `serviceAccountSelector` matches service-account labels, which are not read: it is taken to select no pod".into(),
+                );
+                subject = self.no_classes();
+            }
+        }
+        let tier = self.tier_index(&policy.tier);
+        let ingress: Vec<TieredRule> = policy.ingress.iter().map(|r| self.rule(r, policy, own_ns, PolicyType::Ingress, &subject)).collect();
+        let egress: Vec<TieredRule> = policy.egress.iter().map(|r| self.rule(r, policy, own_ns, PolicyType::Egress, &subject)).collect();
+        let (ing, eg) = (
+            if policy.affects(PolicyType::Ingress) { subject.clone() } else { self.no_classes() },
+            if policy.affects(PolicyType::Egress) { subject } else { self.no_classes() },
+        );
+        let key = (tier, policy.order, policy.name.clone());
+        let policy = TieredPolicy { source: TieredSource::Calico(index), tier, ingress, egress };
+        self.policies.push(Pending { key, policy, ingress: ing, egress: eg });
+    }
+
+    fn kubernetes_policy(&mut self, index: usize, policy: &netdoctor_model::k8s::NetworkPolicy) {
+        let engine = self.engine;
+        let Some(compiled) = engine.network.iter().find(|c| c.source == index) else { return };
+        let Some(ns) = engine.namespaces.iter().position(|n| n.name == policy.namespace) else { return };
+        let mut subject = self.no_classes();
+        for (id, class) in engine.classes.iter().enumerate() {
+            if class.namespace == ns && engine.selectable(class) && super::selector::matches(&policy.pod_selector, &class.labels) {
+                subject.insert(id);
+            }
+        }
+        let rule = |r: &super::engine::Rule| TieredRule {
+            peers: r.peers.clone(),
+            local: None,
+            ports: r.ports.clone(),
+            action: CalicoAction::Allow,
+        };
+        let ingress: Vec<TieredRule> = compiled.ingress.iter().map(rule).collect();
+        let egress: Vec<TieredRule> = compiled.egress.iter().map(rule).collect();
+        let ing = if policy.affects(PolicyType::Ingress) { subject.clone() } else { self.no_classes() };
+        let eg = if policy.affects(PolicyType::Egress) { subject } else { self.no_classes() };
+        // Calico names the policies it makes of NetworkPolicies `knp.default.<name>`.
+        let tier = self.tier_index(DEFAULT_TIER);
+        let key = (tier, Some(K8S_POLICY_ORDER), format!("knp.default.{}", policy.name));
+        let policy = TieredPolicy { source: TieredSource::Kubernetes(index), tier, ingress, egress };
+        self.policies.push(Pending { key, policy, ingress: ing, egress: eg });
+    }
+
+    /// Records that `subject`'s flows are unknown because of a part of `policy`.
+    fn unknown_for(&mut self, subject: &ClassSet, policy: &CalicoPolicy, reason: String) {
+        let message = format!("{}: {reason}; flows of the pods it may select are reported unknown", policy.display_name());
+        self.warn(&policy.origin, message);
+        self.uncertainties.push(Uncertainty {
+            what: policy.display_name(),
+            reason,
+            origin: policy.origin.clone(),
+            scope: UncertainScope::Classes(subject.clone()),
+            restricts_only: false,
+        });
+    }
+
+    /// Compiles one rule. For ingress the peer is `source` and the pod's own side is
+    /// `destination`; for egress the other way round. Ports are the destination's.
+    fn rule(
+        &mut self,
+        rule: &CalicoRule,
+        policy: &CalicoPolicy,
+        own_ns: Option<usize>,
+        direction: PolicyType,
+        subject: &ClassSet,
+    ) -> TieredRule {
+        let (peer, local) = match direction {
+            PolicyType::Ingress => (&rule.source, &rule.destination),
+            PolicyType::Egress => (&rule.destination, &rule.source),
+        };
+        let mut unknown: Vec<String> =
+            rule.unevaluated.iter().map(|f| format!("rule field `{f}` (match criteria beyond addresses and ports)")).collect();
+        if !local.nets.is_empty() || !local.not_nets.is_empty() {
+            unknown.push("`nets` on the pod's own side (pod addresses are not part of the analysis)".into());
+        }
+        let source_ports = match direction {
+            PolicyType::Ingress => peer,
+            PolicyType::Egress => local,
+        };
+        if !source_ports.ports.is_empty() || !source_ports.not_ports.is_empty() {
+            unknown.push("source ports".into());
+        }
+        if peer.service_account_selector.is_some() || local.service_account_selector.is_some() {
+            unknown.push("`serviceAccounts.selector` (service-account labels are not read)".into());
+        }
+        if peer.service.is_some() || local.service.is_some() {
+            unknown.push("`services` peers".into());
+        }
+        if rule.ip_version == Some(6) {
+            unknown.push("`ipVersion: 6` (IPv6 is not evaluated)".into());
+        }
+        if !unknown.is_empty() {
+            self.unknown_for(
+                subject,
+                policy,
+                format!(
+                    "a rule at {} uses {}, which {} not evaluated",
+                    rule.origin,
+                    unknown.join(", "),
+                    if unknown.len() == 1 { "is" } else { "are" }
+                ),
+            );
+        }
+        let peers = self.peer(peer, policy, own_ns, direction);
+        let local_set = self.local(local, policy, own_ns);
+        let ports = self.ports(
+            rule,
+            match direction {
+                PolicyType::Ingress => local,
+                PolicyType::Egress => peer,
+            },
+        );
+        TieredRule { peers, local: local_set, ports, action: rule.action }
+    }
+
+    /// The namespaces a side's selectors look in: the namespace selector's, else the
+    /// policy's own namespace (a GlobalNetworkPolicy's: all, `None`).
+    fn side_scope(&self, side: &EntityRule, own_ns: Option<usize>) -> Option<Vec<usize>> {
+        match (&side.namespace_selector, own_ns) {
+            (Some(sel), _) => Some(self.namespaces_matching(sel)),
+            (None, Some(ns)) => Some(vec![ns]),
+            (None, None) => None,
+        }
+    }
+
+    /// Pods a side's selectors and service-account names match (without nets).
+    fn side_classes(&self, side: &EntityRule, own_ns: Option<usize>) -> ClassSet {
+        let scope = self.side_scope(side, own_ns);
+        let sel = side.selector.clone().unwrap_or(SelectorExpr::All);
+        let mut set = self.classes_matching(scope.as_deref(), &sel);
+        if !side.service_account_names.is_empty() {
+            let mut kept = self.no_classes();
+            for c in set.iter() {
+                let sa = self.engine.classes.get(c).and_then(|k| k.service_account.clone()).unwrap_or_else(|| "default".into());
+                if side.service_account_names.contains(&sa) {
+                    kept.insert(c);
+                }
+            }
+            set = kept;
+        }
+        if let Some(not) = &side.not_selector {
+            let excluded = self.classes_matching(None, not);
+            let mut kept = self.no_classes();
+            for c in set.iter().filter(|&c| !excluded.contains(c)) {
+                kept.insert(c);
+            }
+            set = kept;
+        }
+        set
+    }
+
+    /// Addresses of the network sets a selector matches, in the side's scope.
+    fn network_set_ips(&self, sel: &SelectorExpr, scope: Option<&[usize]>, global_policy: bool) -> Ipv4Set {
+        let mut ips = Ipv4Set::empty();
+        for set in &self.engine.cluster.network_sets {
+            let in_scope = match (&set.namespace, scope) {
+                (None, _) => global_policy || scope.is_none(),
+                (Some(ns), Some(list)) => self.engine.namespaces.iter().position(|n| &n.name == ns).is_some_and(|i| list.contains(&i)),
+                (Some(_), None) => true,
+            };
+            if in_scope && matches_expr(sel, &set.labels, set.namespace.is_some()) {
+                for net in &set.nets {
+                    if let Some(r) = Ipv4Range::from_net(net) {
+                        ips = ips.union_range(r);
+                    }
+                }
+            }
+        }
+        ips
+    }
+
+    fn nets(&mut self, nets: &[ipnet::IpNet], origin: &Origin) -> Ipv4Set {
+        let mut ips = Ipv4Set::empty();
+        for net in nets {
+            match Ipv4Range::from_net(net) {
+                Some(r) => ips = ips.union_range(r),
+                None => self.warn(origin, format!("IPv6 range {net} is not evaluated yet; the rule is read as if it did not name it")),
+            }
+        }
+        ips
+    }
+
+    /// The peer side of a rule: pods (by selectors) and outside addresses (by nets and
+    /// network sets). All given criteria must hold.
+    fn peer(&mut self, side: &EntityRule, policy: &CalicoPolicy, own_ns: Option<usize>, direction: PolicyType) -> PeerMatch {
+        let mut out = PeerMatch { any: false, classes: self.no_classes(), ips: Ipv4Set::empty() };
+        let selects = side.selector.is_some() || side.namespace_selector.is_some() || !side.service_account_names.is_empty();
+        let nothing_named = !selects
+            && side.nets.is_empty()
+            && side.not_nets.is_empty()
+            && side.not_selector.is_none()
+            && side.service_account_selector.is_none();
+        if nothing_named {
+            out.any = true;
+            return out;
+        }
+        let scope = self.side_scope(side, own_ns);
+        let global_policy = policy.namespace.is_none();
+        // Pods: addresses are not part of the analysis, so a side naming nets matches no
+        // pod (as Network Config Analyzer reads it too).
+        if side.nets.is_empty() {
+            out.classes = self.side_classes(side, own_ns);
+        }
+        // Outside addresses.
+        let mut ips = if side.nets.is_empty() { Ipv4Set::from_range(Ipv4Range::ALL) } else { self.nets(&side.nets, &policy.origin) };
+        if selects {
+            let sel = side.selector.clone().unwrap_or(SelectorExpr::All);
+            let named = if side.service_account_names.is_empty() {
+                self.network_set_ips(&sel, scope.as_deref(), global_policy)
+            } else {
+                Ipv4Set::empty()
+            };
+            ips = intersect(&ips, &named);
+        }
+        let not_nets = self.nets(&side.not_nets, &policy.origin);
+        for r in not_nets.ranges() {
+            ips = ips.subtract_range(*r);
+        }
+        if let Some(not) = &side.not_selector {
+            let excluded = self.network_set_ips(not, None, true);
+            for r in excluded.ranges() {
+                ips = ips.subtract_range(*r);
+            }
+        }
+        let sets = match direction {
+            PolicyType::Ingress => &mut self.ingress_sets,
+            PolicyType::Egress => &mut self.egress_sets,
+        };
+        for r in ips.ranges().iter().chain(not_nets.ranges()) {
+            sets.push(Ipv4Set::from_range(*r));
+        }
+        out.ips = ips;
+        out
+    }
+
+    /// The pod's own side: which of the selected pods the rule is limited to.
+    fn local(&mut self, side: &EntityRule, _policy: &CalicoPolicy, own_ns: Option<usize>) -> Option<ClassSet> {
+        let selects = side.selector.is_some()
+            || side.namespace_selector.is_some()
+            || !side.service_account_names.is_empty()
+            || side.not_selector.is_some();
+        if !selects {
+            return None;
+        }
+        Some(self.side_classes(side, own_ns))
+    }
+
+    /// The connections a rule covers: its protocol (or all but `notProtocol`), its
+    /// destination ports minus `notPorts`. Protocols other than TCP, UDP and SCTP are
+    /// outside the analysis (a rule only for ICMP covers none of it).
+    fn ports(&mut self, rule: &CalicoRule, side: &EntityRule) -> RulePorts {
+        let modelled = |p: CalicoProtocol| match p {
+            CalicoProtocol::Tcp => Some(Protocol::Tcp),
+            CalicoProtocol::Udp => Some(Protocol::Udp),
+            CalicoProtocol::Sctp => Some(Protocol::Sctp),
+            CalicoProtocol::Number(6) => Some(Protocol::Tcp),
+            CalicoProtocol::Number(17) => Some(Protocol::Udp),
+            CalicoProtocol::Number(132) => Some(Protocol::Sctp),
+            _ => None,
+        };
+        let mut protocols: Vec<Protocol> = match rule.protocol {
+            Some(p) => modelled(p).into_iter().collect(),
+            None => PROTOCOLS.to_vec(),
+        };
+        if rule.icmp.is_some() {
+            protocols.clear();
+        }
+        if let Some(not) = rule.not_protocol.and_then(modelled) {
+            protocols.retain(|p| *p != not);
+        }
+        let mut ports = PortSet::empty();
+        let mut named = Vec::new();
+        if side.ports.is_empty() {
+            ports = PortSet::all();
+        }
+        for port in &side.ports {
+            match port {
+                CalicoPort::Range(a, b) => ports = ports.union(&PortSet::range(*a, *b)),
+                CalicoPort::Named(name) => named.push(name.clone()),
+            }
+        }
+        for port in &side.not_ports {
+            match port {
+                CalicoPort::Range(a, b) => ports = ports.subtract(&PortSet::range(*a, *b)),
+                CalicoPort::Named(name) => {
+                    let message = format!("a rule's `notPorts` names port `{name}`: named ports in notPorts are not evaluated; the rule is read as if it did not name it");
+                    self.warn(&rule.origin, message);
+                }
+            }
+        }
+        let mut fixed = ConnSet::none();
+        for p in &protocols {
+            fixed.add(*p, &ports);
+        }
+        let named = named
+            .into_iter()
+            .flat_map(|name| {
+                // A named port takes the container port's protocol, among the rule's.
+                let single = (protocols.len() == 1).then(|| protocols.first().copied()).flatten();
+                if protocols.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![(single, name)]
+                }
+            })
+            .collect();
+        RulePorts { fixed, named }
+    }
+
+    fn finish(mut self) -> TieredBuild {
+        // Stable: policies equal in tier, order and name keep input order.
+        self.policies.sort_by(|a, b| {
+            let (a, b) = (&a.key, &b.key);
+            a.0.cmp(&b.0).then_with(|| by_order(a.1, b.1)).then_with(|| a.2.cmp(&b.2))
+        });
+        let n = self.engine.classes.len();
+        let mut ingress = vec![Vec::new(); n];
+        let mut egress = vec![Vec::new(); n];
+        let mut policies = Vec::with_capacity(self.policies.len());
+        for (i, Pending { policy, ingress: ing, egress: eg, .. }) in self.policies.into_iter().enumerate() {
+            for (set, lists) in [(&ing, &mut ingress), (&eg, &mut egress)] {
+                for c in set.iter() {
+                    if let Some(list) = lists.get_mut(c) {
+                        list.push(i);
+                    }
+                }
+            }
+            policies.push(policy);
+        }
+        TieredBuild {
+            tiers: self.tiers,
+            policies,
+            ingress,
+            egress,
+            ingress_sets: self.ingress_sets,
+            egress_sets: self.egress_sets,
+            warnings: self.warnings,
+            uncertainties: self.uncertainties,
+        }
+    }
+}
+
+/// Addresses in both sets.
+fn intersect(a: &Ipv4Set, b: &Ipv4Set) -> Ipv4Set {
+    let mut out = a.clone();
+    let mut complement = Ipv4Set::from_range(Ipv4Range::ALL);
+    for r in b.ranges() {
+        complement = complement.subtract_range(*r);
+    }
+    for r in complement.ranges() {
+        out = out.subtract_range(*r);
+    }
+    out
+}
