@@ -5,6 +5,7 @@
 //! read from manifests or a live cluster. Plain data: selectors are matched in the engine.
 
 use crate::calico_policy::{CalicoPolicy, CalicoTier, NetworkSet};
+use crate::cilium::{CidrGroup, CiliumPolicy};
 use crate::{Origin, Protocol};
 use ipnet::IpNet;
 use serde::Serialize;
@@ -58,6 +59,12 @@ pub struct Cluster {
     /// Calico NetworkSets and GlobalNetworkSets.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub network_sets: Vec<NetworkSet>,
+    /// CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cilium_policies: Vec<CiliumPolicy>,
+    /// CiliumCIDRGroups.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cidr_groups: Vec<CidrGroup>,
     /// Policy resources read but not evaluated (another CNI's or a service mesh's): every
     /// verdict they could change is unknown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -79,6 +86,8 @@ impl Cluster {
         self.calico_policies.extend(other.calico_policies);
         self.calico_tiers.extend(other.calico_tiers);
         self.network_sets.extend(other.network_sets);
+        self.cilium_policies.extend(other.cilium_policies);
+        self.cidr_groups.extend(other.cidr_groups);
         for range in other.ranges {
             self.add_range(range);
         }
@@ -133,6 +142,8 @@ impl Cluster {
             && self.calico_policies.is_empty()
             && self.calico_tiers.is_empty()
             && self.network_sets.is_empty()
+            && self.cilium_policies.is_empty()
+            && self.cidr_groups.is_empty()
     }
 
     /// The namespace called `name`, if it was declared.

@@ -4,6 +4,7 @@
 
 pub mod calico;
 pub mod calico_policy;
+pub mod cilium;
 pub mod docker;
 pub mod host;
 pub mod k8s;
