@@ -427,7 +427,7 @@ fn route(node: &Node) -> Result<Ingress> {
 }
 
 /// A label selector; `matchExpressions` are checked as the API server does.
-fn selector(node: &Node) -> Result<LabelSelector> {
+pub(super) fn selector(node: &Node) -> Result<LabelSelector> {
     let mut sel = LabelSelector { match_labels: labels(node, "matchLabels")?, match_expressions: Vec::new() };
     for expr in list(node, "matchExpressions")? {
         let key = text(expr, "key")?.filter(|k| !k.is_empty()).ok_or_else(|| error(expr, "a match expression needs `key`"))?;

@@ -13,6 +13,7 @@
 pub mod api;
 mod calico;
 pub mod calico_selector;
+mod cilium;
 mod detect;
 mod files;
 mod kinds;
