@@ -239,3 +239,92 @@ fn policy(out: &mut String, p: usize, deployments: usize, namespaces: usize) {
     out.push_str(&spec);
     out.push_str("---\n");
 }
+
+/// `calico` Calico policies (NetworkPolicy and GlobalNetworkPolicy, in two tiers and the
+/// default one, Allow/Deny/Pass rules with selector expressions, nets and port ranges)
+/// and `cilium` Cilium policies (CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy,
+/// endpoint, entity and CIDR peers, deny rules, port ranges), for a cluster `cluster_with`
+/// made with the same `deployments` and `namespaces`. Calico and Cilium policies are
+/// made for benchmarks of the engine's tiers; a real cluster runs one CNI.
+pub fn cni_policies(calico: usize, cilium: usize, deployments: usize, namespaces: usize) -> String {
+    let deployments = deployments.max(1);
+    let namespaces = namespaces.clamp(1, deployments);
+    let mut out = String::with_capacity((calico + cilium) * 600);
+    if calico > 0 {
+        out.push_str("apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: security}\nspec: {order: 100}\n---\n");
+        out.push_str(
+            "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: platform}\nspec: {order: 200, defaultAction: Pass}\n---\n",
+        );
+    }
+    for p in 0..calico {
+        let d = (p * 11 + p / 6) % deployments;
+        let (ns, app) = (d % namespaces, d / 3);
+        let tier = TIERS.get(p % 4).unwrap_or(&"web");
+        let order = 10 + p;
+        let _ = match p % 6 {
+            0 => write!(
+                out,
+                "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: cal{p}, namespace: ns{ns}}}\nspec:\n  order: {order}\n  selector: app == 'app{app}'\n  ingress:\n  - action: Allow\n    protocol: TCP\n    source: {{selector: tier in {{'web', 'api'}} && !has(debug)}}\n    destination: {{ports: [http, '9000:9100']}}\n  - action: Deny\n---\n"
+            ),
+            1 => write!(
+                out,
+                "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: security.cal{p}, namespace: ns{ns}}}\nspec:\n  tier: security\n  order: {order}\n  selector: tier == '{tier}'\n  types: [Egress]\n  egress:\n  - action: Deny\n    destination: {{nets: [10.{o}.0.0/16]}}\n  - action: Pass\n---\n",
+                o = p % 250
+            ),
+            2 => write!(
+                out,
+                "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {{name: platform.gcal{p}}}\nspec:\n  tier: platform\n  order: {order}\n  selector: app == 'app{app}' || version == 'v{v}'\n  namespaceSelector: env != 'dev'\n  ingress:\n  - action: Allow\n    protocol: UDP\n    destination: {{ports: [53]}}\n  - action: Pass\n    source: {{namespaceSelector: team == 't{t}'}}\n---\n",
+                v = p % 3,
+                t = p % 10
+            ),
+            3 => write!(
+                out,
+                "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: cal{p}, namespace: ns{ns}}}\nspec:\n  order: {order}\n  selector: version in {{'v0', 'v1'}}\n  ingress:\n  - action: Allow\n    source: {{nets: [172.{b}.0.0/16], notNets: [172.{b}.{s}.0/24]}}\n    protocol: TCP\n    destination: {{ports: [443]}}\n  egress:\n  - action: Allow\n    protocol: TCP\n    destination: {{selector: tier == 'db', ports: [5432]}}\n---\n",
+                b = 16 + p % 16,
+                s = p % 250
+            ),
+            4 => write!(
+                out,
+                "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {{name: security.gcal{p}}}\nspec:\n  tier: security\n  order: {order}\n  selector: tier == '{tier}' && app starts with 'app{a}'\n  ingress:\n  - action: Deny\n    protocol: TCP\n    source: {{namespaceSelector: env == 'dev'}}\n    destination: {{ports: ['1:1023']}}\n  - action: Pass\n---\n",
+                a = app % 10
+            ),
+            _ => write!(
+                out,
+                "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: cal{p}, namespace: ns{ns}}}\nspec:\n  order: {order}\n  selector: all()\n  types: [Ingress, Egress]\n  ingress:\n  - action: Allow\n    source: {{selector: app == 'app{app}'}}\n  egress:\n  - action: Allow\n    protocol: UDP\n    destination: {{ports: [53]}}\n  - action: Allow\n    destination: {{namespaceSelector: env == 'prod'}}\n---\n"
+            ),
+        };
+    }
+    for p in 0..cilium {
+        let d = (p * 13 + p / 5) % deployments;
+        let (ns, app) = (d % namespaces, d / 3);
+        let tier = TIERS.get(p % 4).unwrap_or(&"web");
+        let _ = match p % 5 {
+            0 => write!(
+                out,
+                "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: cil{p}, namespace: ns{ns}}}\nspec:\n  endpointSelector: {{matchLabels: {{app: app{app}}}}}\n  ingress:\n  - fromEndpoints: [{{matchLabels: {{tier: {tier}}}}}]\n    toPorts: [{{ports: [{{port: '8000', endPort: 8099, protocol: TCP}}]}}]\n---\n"
+            ),
+            1 => write!(
+                out,
+                "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: cil{p}, namespace: ns{ns}}}\nspec:\n  endpointSelector: {{matchLabels: {{'k8s:tier': {tier}}}}}\n  egress:\n  - toEndpoints: [{{matchLabels: {{io.kubernetes.pod.namespace: ns{o}}}}}]\n  - toCIDRSet: [{{cidr: 10.{b}.0.0/16, except: [10.{b}.1.0/24]}}]\n    toPorts: [{{ports: [{{port: '443', protocol: TCP}}]}}]\n  egressDeny:\n  - toEntities: [world]\n    toPorts: [{{ports: [{{port: '25', protocol: TCP}}]}}]\n---\n",
+                o = (ns + 1) % namespaces,
+                b = p % 250
+            ),
+            2 => write!(
+                out,
+                "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {{name: ccnp{p}}}\nspec:\n  endpointSelector: {{matchExpressions: [{{key: app, operator: In, values: [app{app}]}}]}}\n  ingressDeny:\n  - fromEntities: [world]\n  ingress:\n  - fromEntities: [cluster]\n---\n"
+            ),
+            3 => write!(
+                out,
+                "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: cil{p}, namespace: ns{ns}}}\nspec:\n  endpointSelector: {{matchLabels: {{version: v{v}}}}}\n  ingress:\n  - fromEndpoints: [{{}}]\n  - fromCIDR: [172.{b}.0.0/16]\n    toPorts: [{{ports: [{{port: '443'}}]}}]\n  enableDefaultDeny: {{egress: false}}\n  egress:\n  - toEntities: [world]\n---\n",
+                v = p % 3,
+                b = 16 + p % 16
+            ),
+            _ => write!(
+                out,
+                "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: cil{p}, namespace: ns{ns}}}\nspec:\n  endpointSelector: {{}}\n  ingress:\n  - fromEndpoints: [{{matchLabels: {{io.kubernetes.pod.namespace: ns{o}, tier: api}}}}]\n    toPorts: [{{ports: [{{port: http, protocol: TCP}}, {{port: '9090'}}]}}]\n---\n",
+                o = (ns + 3) % namespaces
+            ),
+        };
+    }
+    out
+}

@@ -65,6 +65,27 @@ fn bench_matrix(c: &mut Criterion) {
         b.iter(|| PolicyEngine::new(&cluster, PolicyOptions::default()).matrix().connections.len())
     });
 
+    // The same cluster with 1,000 Calico and 1,000 Cilium policies beside its 1,000
+    // NetworkPolicies: tiers, deny rules and selector expressions.
+    let opts = k8s_generate::Options::new(10_000, 1_000, 1_000);
+    let mut cni_text = k8s_generate::cluster_with(&opts);
+    cni_text.push_str(&k8s_generate::cni_policies(1_000, 1_000, opts.deployments, opts.namespaces));
+    let cni_files: Vec<PathBuf> =
+        k8s_generate::split(&cni_text, 5_000).iter().enumerate().map(|(i, t)| write(&dir, &format!("cni-{i}.yaml"), t)).collect();
+    let run = matrix::run(&cni_files, PolicyOptions::default());
+    assert!(run.errors.is_empty(), "generated CNI cluster must load: {:?}", run.errors.first());
+    eprintln!("10k-pod CNI matrix: {} allowed connections, {} warnings", run.rows.len(), run.warnings.len());
+    group.bench_function("matrix 10k pods / 1k NetworkPolicies + 1k Calico + 1k Cilium (load + matrix + connlist)", |b| {
+        b.iter(|| {
+            let run = matrix::run(&cni_files, PolicyOptions::default());
+            matrix::render(&run, matrix::MatrixFormat::Connlist).len()
+        })
+    });
+    let cni_cluster = load(&cni_text);
+    group.bench_function("matrix 10k pods / 1k NetworkPolicies + 1k Calico + 1k Cilium (engine + matrix only)", |b| {
+        b.iter(|| PolicyEngine::new(&cni_cluster, PolicyOptions::default()).matrix().connections.len())
+    });
+
     // The naive evaluation against the engine on a smaller input, same answers.
     let small = load(&k8s_generate::cluster(1_000, 100, 200));
     let expected = engine_pairs(&small);

@@ -1,10 +1,11 @@
 //! Prints a synthetic Kubernetes cluster as multi-document YAML:
 //! `cargo run --example generate_cluster -- PODS DEPLOYMENTS POLICIES [--changed]
-//! [--bare-pods] [--namespaces N] [--out DIR]`.
+//! [--bare-pods] [--namespaces N] [--calico N] [--cilium N] [--out DIR]`.
 //! `--changed` prints the same cluster with one policy changed, for trying `diff`;
 //! `--bare-pods` writes each pod as a `kind: Pod` of its own (DEPLOYMENTS is then the
 //! number of distinct pod templates); `--namespaces N` spreads them over N namespaces
-//! instead of one per 20; `--out DIR` writes files of 2,000 objects each into DIR
+//! instead of one per 20; `--calico N` and `--cilium N` add N Calico and N Cilium
+//! policies (for benchmarks: a real cluster runs one CNI); `--out DIR` writes files of 2,000 objects each into DIR
 //! instead, since the manifest reader caps the number of YAML nodes per file.
 
 #[path = "../benches/k8s_generate.rs"]
@@ -20,15 +21,21 @@ fn main() -> ExitCode {
     let value_of = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1));
     let out_dir = value_of("--out");
     let namespaces = value_of("--namespaces").map(|n| n.parse::<usize>());
+    let count = |flag: &str| value_of(flag).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+    let (calico, cilium) = (count("--calico"), count("--cilium"));
     // Sizes are the numbers that are not the value of a flag.
     let sizes: Vec<usize> = args
         .iter()
         .enumerate()
-        .filter(|(i, _)| *i == 0 || !matches!(args.get(i - 1).map(String::as_str), Some("--out" | "--namespaces")))
+        .filter(|(i, _)| {
+            *i == 0 || !matches!(args.get(i - 1).map(String::as_str), Some("--out" | "--namespaces" | "--calico" | "--cilium"))
+        })
         .filter_map(|(_, a)| a.parse().ok())
         .collect();
     let ([pods, deployments, policies], None | Some(Ok(_))) = (sizes.as_slice(), &namespaces) else {
-        eprintln!("usage: generate_cluster PODS DEPLOYMENTS POLICIES [--changed] [--bare-pods] [--namespaces N] [--out DIR]");
+        eprintln!(
+            "usage: generate_cluster PODS DEPLOYMENTS POLICIES [--changed] [--bare-pods] [--namespaces N] [--calico N] [--cilium N] [--out DIR]"
+        );
         return ExitCode::from(2);
     };
     let mut opts = k8s_generate::Options::new(*pods, *deployments, *policies);
@@ -36,7 +43,8 @@ fn main() -> ExitCode {
     if let Some(Ok(n)) = namespaces {
         opts.namespaces = n;
     }
-    let text = k8s_generate::cluster_with(&opts);
+    let mut text = k8s_generate::cluster_with(&opts);
+    text.push_str(&k8s_generate::cni_policies(calico, cilium, opts.deployments, opts.namespaces));
     let text = if changed { k8s_generate::changed(&text) } else { text };
     if let Some(dir) = out_dir {
         return match write_files(std::path::Path::new(dir), &text) {

@@ -65,7 +65,7 @@ fn matrix_reads_the_cluster_through_its_api() {
     assert!(!stdout.contains("migrate"), "{stdout}");
     // -v says what was skipped.
     assert!(stderr.contains("note: skipped route.openshift.io/v1 routes: the API server does not serve this group (404)"), "{stderr}");
-    assert!(stderr.contains(&format!("note: read 24 objects from context ndt-replay at {}", server.url())), "{stderr}");
+    assert!(stderr.contains(&format!("note: read 25 objects from context ndt-replay at {}", server.url())), "{stderr}");
     // Pagination was followed.
     assert!(server.requests().iter().any(|r| r.target.ends_with(&format!("continue={}", replay::PODS_CONTINUE))));
 
@@ -85,7 +85,7 @@ fn a_snapshot_of_the_cluster_answers_offline() {
     no_secrets(&snap);
     assert_eq!(snap.status.code(), Some(0), "{}", text(&snap.stderr));
     assert!(
-        text(&snap.stderr).starts_with("wrote cluster.json (24 objects of context ndt-replay: 5 pods, 3 network policies"),
+        text(&snap.stderr).starts_with("wrote cluster.json (25 objects of context ndt-replay: 5 pods, 3 network policies"),
         "{}",
         text(&snap.stderr)
     );

@@ -12,8 +12,7 @@
 //! `generated_clusters_are_read_by_nca` runs everything but the comparison: `nca` accepts
 //! every generated cluster (it aborts the whole run on one error), its output parses,
 //! names only workloads netdoctor knows, and no case is all open or all closed.
-//! `agrees_with_network_config_analyzer` compares; it is ignored until the tiered policy
-//! engine, which evaluates Calico policies, lands (run it with `--ignored`).
+//! `agrees_with_network_config_analyzer` compares, on every generated case.
 //! `NCA_CALICO_KEEP=DIR` keeps the generated clusters and nca's output in DIR.
 //!
 //! Without `nca` on PATH both are skipped with the reason; under CI=true they fail.
@@ -395,7 +394,6 @@ fn compare(run: &Run) -> Result<String, String> {
 }
 
 #[test]
-#[ignore = "Calico evaluation lands with the tiered policy engine"]
 fn agrees_with_network_config_analyzer() {
     if !nca::require_nca() {
         return;

@@ -100,28 +100,46 @@ pub(crate) struct RulePorts {
     pub fixed: ConnSet,
     /// Named ports and, for NetworkPolicy, the protocol the container port must have.
     pub named: Vec<(Option<Protocol>, String)>,
+    /// Named ports taken out again (Calico's `notPorts`), resolved the same way.
+    pub except_named: Vec<(Option<Protocol>, String)>,
 }
 
 impl RulePorts {
     fn all() -> RulePorts {
-        RulePorts { fixed: ConnSet::all(), named: Vec::new() }
+        RulePorts::fixed(ConnSet::all())
+    }
+
+    /// Numbered ports only.
+    pub(crate) fn fixed(fixed: ConnSet) -> RulePorts {
+        RulePorts { fixed, named: Vec::new(), except_named: Vec::new() }
+    }
+
+    /// Whether the answer depends on the destination's named ports.
+    pub(crate) fn has_named(&self) -> bool {
+        !self.named.is_empty() || !self.except_named.is_empty()
     }
 
     /// The connections the ports stand for when the destination is `dst` (`None` for an
     /// address outside the cluster, where names match nothing).
     pub fn resolve(&self, dst: Option<&PodClass>) -> ConnSet {
-        if self.named.is_empty() {
+        if !self.has_named() {
             return self.fixed.clone();
         }
         let mut out = self.fixed.clone();
         let Some(dst) = dst else { return out };
-        for (protocol, name) in &self.named {
-            let found = dst.ports.iter().find(|p| p.name.as_deref() == Some(name.as_str()));
-            if let Some(cp) = found {
-                if protocol.is_none_or(|p| p == cp.protocol) {
-                    out.add(cp.protocol, &PortSet::single(cp.port));
+        let lookup = |list: &[(Option<Protocol>, String)]| {
+            let mut found = ConnSet::none();
+            for (protocol, name) in list {
+                let port = dst.ports.iter().find(|p| p.name.as_deref() == Some(name.as_str()));
+                if let Some(cp) = port.filter(|cp| protocol.is_none_or(|p| p == cp.protocol)) {
+                    found.add(cp.protocol, &PortSet::single(cp.port));
                 }
             }
+            found
+        };
+        out.add_all(&lookup(&self.named));
+        if !self.except_named.is_empty() {
+            out = out.subtract(&lookup(&self.except_named));
         }
         out
     }
@@ -597,13 +615,12 @@ impl CompileCx<'_, '_> {
         for c in compiled {
             let Some(policy) = self.engine.cluster.admin_policies.get(c.source) else { continue };
             for reason in c.ingress.iter().chain(&c.egress).filter_map(|r| r.unevaluated.as_ref()) {
-                out.push(Uncertainty {
-                    what: format!("{} `{}`", policy.kind, policy.name),
-                    reason: reason.clone(),
-                    origin: policy.origin.clone(),
-                    scope: UncertainScope::ClassesToOutside(self.admin_subject(policy)),
-                    restricts_only: false,
-                });
+                out.push(Uncertainty::new(
+                    format!("{} `{}`", policy.kind, policy.name),
+                    reason.clone(),
+                    policy.origin.clone(),
+                    UncertainScope::ClassesToOutside(self.admin_subject(policy)),
+                ));
             }
         }
         out
@@ -674,7 +691,7 @@ fn network_ports(ports: &[PortSpec]) -> RulePorts {
     if ports.is_empty() {
         return RulePorts::all();
     }
-    let mut out = RulePorts { fixed: ConnSet::none(), named: Vec::new() };
+    let mut out = RulePorts::fixed(ConnSet::none());
     for spec in ports {
         match &spec.port {
             None => out.fixed.add(spec.protocol, &PortSet::all()),
@@ -689,7 +706,7 @@ fn network_ports(ports: &[PortSpec]) -> RulePorts {
 /// the container port it names.
 fn admin_ports(ports: Option<&[AdminPort]>) -> RulePorts {
     let Some(ports) = ports else { return RulePorts::all() };
-    let mut out = RulePorts { fixed: ConnSet::none(), named: Vec::new() };
+    let mut out = RulePorts::fixed(ConnSet::none());
     for port in ports {
         match port {
             AdminPort::Number { protocol, port } => out.fixed.add(*protocol, &PortSet::single(*port)),

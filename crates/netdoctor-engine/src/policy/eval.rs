@@ -108,7 +108,7 @@ impl PolicyEngine<'_> {
             }
             if peers.matches(other) {
                 bits |= 1 << bit;
-                named |= !ports.named.is_empty();
+                named |= ports.has_named();
             }
         }
         Some((bits, named))

@@ -8,6 +8,7 @@
 //! intervals per protocol (`ConnSet`).
 
 mod calico_selector;
+mod cilium;
 mod classset;
 mod dns;
 mod engine;
@@ -23,6 +24,7 @@ mod trace;
 mod unknown;
 
 pub use calico_selector::matches_expr;
+pub use cilium::POD_NAMESPACE_LABEL;
 pub use dns::{is_cluster_dns, with_cluster_dns, DnsAccess, CLUSTER_DNS_LABEL, CLUSTER_DNS_NAMESPACE, STAND_IN_ORIGIN};
 pub use engine::{
     ClassId, EngineWarning, HostNetwork, NamespaceInfo, PodClass, PolicyEngine, PolicyOptions, Workload, INGRESS_CONTROLLER,
@@ -35,7 +37,7 @@ pub use ip::{Ipv4Partition, Ipv4Range, Ipv4Set};
 pub use matrix::{Connection, Evaluator, Matrix, Peer};
 pub use ports::{ConnSet, PortSet, PROTOCOLS};
 pub use selector::{matches, unmet_requirements};
-pub use tiered::{Tier, TieredSource, DEFAULT_TIER_ORDER};
+pub use tiered::{Tier, TieredSource, CILIUM_ALLOW_TIER, CILIUM_DENY_TIER, DEFAULT_TIER_ORDER};
 pub use trace::{DirectionTrace, PolicyRef, PolicyTier, RuleRef};
 pub use unknown::{UncertainScope, Uncertainty};
 

@@ -35,6 +35,11 @@ use std::cmp::Ordering;
 /// it with this order).
 pub const DEFAULT_TIER_ORDER: f64 = 1_000_000.0;
 
+/// Cilium's deny rules, evaluated before its allow rules (deny wins).
+pub const CILIUM_DENY_TIER: &str = "cilium deny rules";
+/// Cilium's allow rules and the NetworkPolicies it enforces beside them.
+pub const CILIUM_ALLOW_TIER: &str = "cilium allow rules";
+
 /// The labels Calico gives every pod besides its own.
 const NAMESPACE_LABEL: &str = "projectcalico.org/namespace";
 const ORCHESTRATOR_LABEL: &str = "projectcalico.org/orchestrator";
@@ -57,6 +62,8 @@ pub enum TieredSource {
     Calico(usize),
     /// Index into the cluster's `network_policies`.
     Kubernetes(usize),
+    /// Index into the cluster's `cilium_policies`.
+    Cilium(usize),
 }
 
 impl TieredSource {
@@ -66,6 +73,7 @@ impl TieredSource {
         match self {
             TieredSource::Calico(index) => PolicyRef { tier: PolicyTier::Calico, index },
             TieredSource::Kubernetes(index) => PolicyRef { tier: PolicyTier::Network, index },
+            TieredSource::Cilium(index) => PolicyRef { tier: PolicyTier::Cilium, index },
         }
     }
 }
@@ -89,6 +97,10 @@ pub(crate) struct TieredPolicy {
     pub tier: usize,
     pub ingress: Vec<TieredRule>,
     pub egress: Vec<TieredRule>,
+    /// Whether selecting a pod makes its tier's default action apply to it, per
+    /// direction (a Cilium policy with `enableDefaultDeny: false` does not).
+    pub isolates_ingress: bool,
+    pub isolates_egress: bool,
 }
 
 /// Compares two orders: lower first, none last.
@@ -116,9 +128,9 @@ pub(crate) struct TieredBuild {
 }
 
 impl PolicyEngine<'_> {
-    /// Whether policies are evaluated in tiers (the cluster has Calico policies).
+    /// Whether policies are evaluated in tiers (the cluster has Calico or Cilium policies).
     pub fn is_tiered(&self) -> bool {
-        !self.cluster.calico_policies.is_empty()
+        !self.cluster.calico_policies.is_empty() || !self.cluster.cilium_policies.is_empty()
     }
 
     /// A pod class's labels as Calico selectors see them.
@@ -152,6 +164,9 @@ impl PolicyEngine<'_> {
         for (i, p) in cluster.calico_policies.iter().enumerate() {
             b.calico_policy(i, p);
         }
+        for (i, p) in cluster.cilium_policies.iter().enumerate() {
+            b.cilium_policy(i, p);
+        }
         for (i, p) in cluster.network_policies.iter().enumerate() {
             b.kubernetes_policy(i, p);
         }
@@ -180,6 +195,7 @@ impl PolicyEngine<'_> {
             let (in_tier, after) = rest.split_at(len);
             rest = after;
             let mut passed = ConnSet::none();
+            let isolating = in_tier.iter().filter_map(|&i| self.tiered.get(i)).any(|p| p.isolates(direction));
             for policy in in_tier.iter().filter_map(|&i| self.tiered.get(i)) {
                 for rule in policy.rules(direction) {
                     if rule.action == CalicoAction::Log || !rule.applies_to(subject) || !rule.peers.matches(other) {
@@ -203,7 +219,7 @@ impl PolicyEngine<'_> {
                     }
                 }
             }
-            if self.tiers.get(tier).is_none_or(|t| t.default_action == TierDefault::Deny) {
+            if isolating && self.tiers.get(tier).is_none_or(|t| t.default_action == TierDefault::Deny) {
                 denied.add_all(&open.subtract(&passed));
                 open = open.intersect(&passed);
             }
@@ -216,6 +232,14 @@ impl PolicyEngine<'_> {
 }
 
 impl TieredPolicy {
+    /// Whether selecting a pod in `direction` subjects it to the tier's default action.
+    pub(crate) fn isolates(&self, direction: PolicyType) -> bool {
+        match direction {
+            PolicyType::Ingress => self.isolates_ingress,
+            PolicyType::Egress => self.isolates_egress,
+        }
+    }
+
     pub(crate) fn rules(&self, direction: PolicyType) -> &[TieredRule] {
         match direction {
             PolicyType::Ingress => &self.ingress,
@@ -233,25 +257,25 @@ impl TieredRule {
 
 /// A compiled policy waiting to be sorted: (tier, order, name) to sort by, and the
 /// classes it selects for ingress and for egress.
-struct Pending {
-    key: (usize, Option<f64>, String),
-    policy: TieredPolicy,
-    ingress: ClassSet,
-    egress: ClassSet,
+pub(super) struct Pending {
+    pub key: (usize, Option<f64>, String),
+    pub policy: TieredPolicy,
+    pub ingress: ClassSet,
+    pub egress: ClassSet,
 }
 
-struct TieredBuilder<'e, 'c> {
-    engine: &'e PolicyEngine<'c>,
+pub(super) struct TieredBuilder<'e, 'c> {
+    pub engine: &'e PolicyEngine<'c>,
     /// Calico's view of each class's labels.
-    class_labels: Vec<Labels>,
+    pub class_labels: Vec<Labels>,
     /// And of each namespace's.
-    ns_labels: Vec<Labels>,
-    tiers: Vec<Tier>,
-    policies: Vec<Pending>,
-    ingress_sets: Vec<Ipv4Set>,
-    egress_sets: Vec<Ipv4Set>,
-    warnings: Vec<EngineWarning>,
-    uncertainties: Vec<Uncertainty>,
+    pub ns_labels: Vec<Labels>,
+    pub tiers: Vec<Tier>,
+    pub policies: Vec<Pending>,
+    pub ingress_sets: Vec<Ipv4Set>,
+    pub egress_sets: Vec<Ipv4Set>,
+    pub warnings: Vec<EngineWarning>,
+    pub uncertainties: Vec<Uncertainty>,
 }
 
 impl<'e, 'c> TieredBuilder<'e, 'c> {
@@ -269,11 +293,11 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         }
     }
 
-    fn warn(&mut self, origin: &Origin, message: String) {
+    pub(super) fn warn(&mut self, origin: &Origin, message: String) {
         self.warnings.push(EngineWarning { origin: origin.clone(), message });
     }
 
-    fn no_classes(&self) -> ClassSet {
+    pub(super) fn no_classes(&self) -> ClassSet {
         ClassSet::with_len(self.engine.classes.len())
     }
 
@@ -286,8 +310,14 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
             }
             self.tiers.push(Tier { name: t.name.clone(), order: t.order, default_action: t.default_action });
         }
-        if !self.tiers.iter().any(|t| t.name == DEFAULT_TIER) {
+        if !self.engine.cluster.calico_policies.is_empty() && !self.tiers.iter().any(|t| t.name == DEFAULT_TIER) {
             self.tiers.push(Tier { name: DEFAULT_TIER.into(), order: Some(DEFAULT_TIER_ORDER), default_action: TierDefault::Deny });
+        }
+        if !self.engine.cluster.cilium_policies.is_empty() {
+            // Deny wins over allow: every deny rule first (a port none denies goes on),
+            // then every allow rule, with default deny for the pods a policy isolates.
+            self.tiers.push(Tier { name: CILIUM_DENY_TIER.into(), order: Some(f64::MIN), default_action: TierDefault::Pass });
+            self.tiers.push(Tier { name: CILIUM_ALLOW_TIER.into(), order: Some(f64::MIN / 2.0), default_action: TierDefault::Deny });
         }
         for p in &self.engine.cluster.calico_policies {
             if !self.tiers.iter().any(|t| t.name == p.tier) {
@@ -303,7 +333,7 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         self.tiers.sort_by(|a, b| by_order(a.order, b.order).then_with(|| a.name.cmp(&b.name)));
     }
 
-    fn tier_index(&self, name: &str) -> usize {
+    pub(super) fn tier_index(&self, name: &str) -> usize {
         self.tiers.iter().position(|t| t.name == name).unwrap_or(usize::MAX)
     }
 
@@ -366,7 +396,8 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
             if policy.affects(PolicyType::Egress) { subject } else { self.no_classes() },
         );
         let key = (tier, policy.order, policy.name.clone());
-        let policy = TieredPolicy { source: TieredSource::Calico(index), tier, ingress, egress };
+        let policy =
+            TieredPolicy { source: TieredSource::Calico(index), tier, ingress, egress, isolates_ingress: true, isolates_egress: true };
         self.policies.push(Pending { key, policy, ingress: ing, egress: eg });
     }
 
@@ -391,9 +422,12 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         let ing = if policy.affects(PolicyType::Ingress) { subject.clone() } else { self.no_classes() };
         let eg = if policy.affects(PolicyType::Egress) { subject } else { self.no_classes() };
         // Calico names the policies it makes of NetworkPolicies `knp.default.<name>`.
-        let tier = self.tier_index(DEFAULT_TIER);
+        // Calico enforces NetworkPolicies in its default tier; Cilium beside its own allows.
+        let tier =
+            if self.engine.cluster.calico_policies.is_empty() { self.tier_index(CILIUM_ALLOW_TIER) } else { self.tier_index(DEFAULT_TIER) };
         let key = (tier, Some(K8S_POLICY_ORDER), format!("knp.default.{}", policy.name));
-        let policy = TieredPolicy { source: TieredSource::Kubernetes(index), tier, ingress, egress };
+        let policy =
+            TieredPolicy { source: TieredSource::Kubernetes(index), tier, ingress, egress, isolates_ingress: true, isolates_egress: true };
         self.policies.push(Pending { key, policy, ingress: ing, egress: eg });
     }
 
@@ -401,13 +435,12 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
     fn unknown_for(&mut self, subject: &ClassSet, policy: &CalicoPolicy, reason: String) {
         let message = format!("{}: {reason}; flows of the pods it may select are reported unknown", policy.display_name());
         self.warn(&policy.origin, message);
-        self.uncertainties.push(Uncertainty {
-            what: policy.display_name(),
+        self.uncertainties.push(Uncertainty::new(
+            policy.display_name(),
             reason,
-            origin: policy.origin.clone(),
-            scope: UncertainScope::Classes(subject.clone()),
-            restricts_only: false,
-        });
+            policy.origin.clone(),
+            UncertainScope::Classes(subject.clone()),
+        ));
     }
 
     /// Compiles one rule. For ingress the peer is `source` and the pod's own side is
@@ -525,7 +558,7 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         ips
     }
 
-    fn nets(&mut self, nets: &[ipnet::IpNet], origin: &Origin) -> Ipv4Set {
+    pub(super) fn nets(&mut self, nets: &[ipnet::IpNet], origin: &Origin) -> Ipv4Set {
         let mut ips = Ipv4Set::empty();
         for net in nets {
             match Ipv4Range::from_net(net) {
@@ -626,6 +659,7 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         }
         let mut ports = PortSet::empty();
         let mut named = Vec::new();
+        let mut except_named = Vec::new();
         if side.ports.is_empty() {
             ports = PortSet::all();
         }
@@ -638,29 +672,23 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         for port in &side.not_ports {
             match port {
                 CalicoPort::Range(a, b) => ports = ports.subtract(&PortSet::range(*a, *b)),
-                CalicoPort::Named(name) => {
-                    let message = format!("a rule's `notPorts` names port `{name}`: named ports in notPorts are not evaluated; the rule is read as if it did not name it");
-                    self.warn(&rule.origin, message);
-                }
+                CalicoPort::Named(name) => except_named.push(name.clone()),
             }
         }
         let mut fixed = ConnSet::none();
         for p in &protocols {
             fixed.add(*p, &ports);
         }
-        let named = named
-            .into_iter()
-            .flat_map(|name| {
-                // A named port takes the container port's protocol, among the rule's.
-                let single = (protocols.len() == 1).then(|| protocols.first().copied()).flatten();
-                if protocols.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![(single, name)]
-                }
-            })
-            .collect();
-        RulePorts { fixed, named }
+        // A named port takes the container port's protocol, among the rule's.
+        let single = if protocols.len() == 1 { protocols.first().copied() } else { None };
+        let with_protocol = |names: Vec<String>| -> Vec<(Option<Protocol>, String)> {
+            if protocols.is_empty() {
+                Vec::new()
+            } else {
+                names.into_iter().map(|n| (single, n)).collect()
+            }
+        };
+        RulePorts { fixed, named: with_protocol(named), except_named: with_protocol(except_named) }
     }
 
     fn finish(mut self) -> TieredBuild {

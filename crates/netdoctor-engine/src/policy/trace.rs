@@ -20,6 +20,8 @@ pub enum PolicyTier {
     Baseline,
     /// A Calico NetworkPolicy or GlobalNetworkPolicy (in the tier it names).
     Calico,
+    /// A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy.
+    Cilium,
 }
 
 /// A policy: its tier and its index into the cluster's `network_policies` (Network),
@@ -204,6 +206,7 @@ impl PolicyEngine<'_> {
             let (in_tier, after) = rest.split_at(len);
             rest = after;
             let mut passed = false;
+            let isolating = in_tier.iter().filter_map(|&i| self.tiered.get(i)).any(|p| p.isolates(direction));
             for policy in in_tier.iter().filter_map(|&i| self.tiered.get(i)) {
                 let policy_ref = policy.source.policy_ref();
                 for (i, rule) in policy.rules(direction).iter().enumerate() {
@@ -235,7 +238,7 @@ impl PolicyEngine<'_> {
                 return;
             }
             let info = self.tiers.get(tier);
-            if !passed && info.is_none_or(|t| t.default_action == TierDefault::Deny) {
+            if isolating && !passed && info.is_none_or(|t| t.default_action == TierDefault::Deny) {
                 out.allowed = false;
                 out.decided_in = Some(first.source.policy_ref().tier);
                 out.denied_at_end_of = Some(info.map_or_else(String::new, |t| t.name.clone()));

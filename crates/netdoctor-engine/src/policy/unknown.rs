@@ -8,12 +8,15 @@
 //! decide them: an unevaluated policy may deny what they allow, or allow what they deny.
 
 use super::classset::ClassSet;
-use super::engine::{ClassId, EngineWarning, PolicyEngine};
+use super::engine::{ClassId, EngineWarning, PeerMatch, PolicyEngine};
 use super::eval::Endpoint;
-use netdoctor_model::Origin;
+use super::ip::Ipv4Set;
+use super::ports::ConnSet;
+use netdoctor_model::k8s::PolicyType;
+use netdoctor_model::{Origin, Protocol};
 
 /// Something that can change verdicts the engine gives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Uncertainty {
     /// What it is: `projectcalico.org/v3 NetworkPolicy shop/allow-web`, or a rule.
     pub what: String,
@@ -24,6 +27,20 @@ pub struct Uncertainty {
     pub scope: UncertainScope,
     /// It can only refuse flows the evaluated policies allow, never allow denied ones.
     pub restricts_only: bool,
+    /// The connections it can change; `None` for all.
+    pub conns: Option<ConnSet>,
+    /// For one rule: its direction and peers; flows of the rule's pods with other peers
+    /// are not affected.
+    pub(crate) rule: Option<(PolicyType, PeerMatch)>,
+    /// The outside addresses it concerns (node addresses, when known); `None` for all.
+    pub(crate) outside: Option<Ipv4Set>,
+}
+
+impl Uncertainty {
+    /// Something that can change every flow in `scope`.
+    pub fn new(what: String, reason: String, origin: Origin, scope: UncertainScope) -> Uncertainty {
+        Uncertainty { what, reason, origin, scope, restricts_only: false, conns: None, rule: None, outside: None }
+    }
 }
 
 /// Which flows an uncertainty can change.
@@ -37,6 +54,8 @@ pub enum UncertainScope {
     Classes(ClassSet),
     /// Flows from these pod classes to addresses outside the cluster.
     ClassesToOutside(ClassSet),
+    /// Flows from addresses outside the cluster to these pod classes.
+    OutsideToClasses(ClassSet),
 }
 
 impl Uncertainty {
@@ -47,6 +66,7 @@ impl Uncertainty {
             UncertainScope::Namespace(ns) => format!("flows to or from pods in namespace `{ns}`"),
             UncertainScope::Classes(_) => "flows to or from the pods it may select".to_string(),
             UncertainScope::ClassesToOutside(_) => "flows from the policy's pods to addresses outside the cluster".to_string(),
+            UncertainScope::OutsideToClasses(_) => "flows from addresses outside the cluster to the policy's pods".to_string(),
         }
     }
 }
@@ -54,9 +74,29 @@ impl Uncertainty {
 impl Uncertainty {
     /// Whether it can change the flow from `src` to `dst`.
     fn touches(&self, src: Endpoint, dst: Endpoint) -> bool {
+        let in_outside = |e: Endpoint| match (e, &self.outside) {
+            (Endpoint::External(r), Some(set)) => set.overlaps(&r),
+            _ => true,
+        };
+        if !in_outside(src) || !in_outside(dst) {
+            return false;
+        }
+        if let Some((direction, peers)) = &self.rule {
+            let (subject, other) = match direction {
+                PolicyType::Ingress => (dst, src),
+                PolicyType::Egress => (src, dst),
+            };
+            let in_scope = match (&self.scope, subject) {
+                (UncertainScope::Classes(set), Endpoint::Class(c)) => set.contains(c),
+                _ => false,
+            };
+            return in_scope && peers.matches(other);
+        }
         match (&self.scope, src, dst) {
             (UncertainScope::ClassesToOutside(set), Endpoint::Class(c), Endpoint::External(_)) => set.contains(c),
             (UncertainScope::ClassesToOutside(_), _, _) => false,
+            (UncertainScope::OutsideToClasses(set), Endpoint::External(_), Endpoint::Class(c)) => set.contains(c),
+            (UncertainScope::OutsideToClasses(_), _, _) => false,
             // The per-class index already limits the others to flows of their pods.
             _ => true,
         }
@@ -71,13 +111,8 @@ impl PolicyEngine<'_> {
                 Some(ns) => UncertainScope::Namespace(ns.clone()),
                 None => UncertainScope::Cluster,
             };
-            let u = Uncertainty {
-                what: policy.display_name(),
-                reason: policy.reason.clone(),
-                origin: policy.origin.clone(),
-                scope,
-                restricts_only: policy.restricts_only,
-            };
+            let mut u = Uncertainty::new(policy.display_name(), policy.reason.clone(), policy.origin.clone(), scope);
+            u.restricts_only = policy.restricts_only;
             let message = format!("{} is not evaluated ({}); {} are reported unknown", u.what, u.reason, u.scope_text());
             self.warnings.push(EngineWarning { origin: u.origin.clone(), message });
             self.uncertainties.push(u);
@@ -94,7 +129,9 @@ impl PolicyEngine<'_> {
                 let touches = match &u.scope {
                     UncertainScope::Cluster => true,
                     UncertainScope::Namespace(ns) => self.namespaces.get(class.namespace).is_some_and(|n| &n.name == ns),
-                    UncertainScope::Classes(set) | UncertainScope::ClassesToOutside(set) => set.contains(c),
+                    UncertainScope::Classes(set) | UncertainScope::ClassesToOutside(set) | UncertainScope::OutsideToClasses(set) => {
+                        set.contains(c)
+                    }
                 };
                 if let (true, Some(list)) = (touches, by_class.get_mut(c)) {
                     list.push(id);
@@ -116,6 +153,13 @@ impl PolicyEngine<'_> {
         ids.sort_unstable();
         ids.dedup();
         ids.into_iter().filter_map(|i| self.uncertainties.get(i as usize)).filter(|u| u.touches(src, dst)).collect()
+    }
+
+    /// The uncertainties that can change the flow from `src` to `dst` on one port.
+    pub fn uncertain_on(&self, src: Endpoint, dst: Endpoint, protocol: Protocol, port: u16) -> Vec<&Uncertainty> {
+        let mut out = self.uncertain(src, dst);
+        out.retain(|u| u.conns.as_ref().is_none_or(|c| c.contains(protocol, port)));
+        out
     }
 
     /// Whether anything unevaluated can change the verdict from `src` to `dst` (what

@@ -656,15 +656,38 @@ impl<'c> K8sWalk<'_, 'c> {
                 .get(p.index)
                 .map(|cp| format!("{} (tier {}){}", cp.display_name(), cp.tier, at(&cp.origin)))
                 .unwrap_or_default(),
+            PolicyTier::Cilium => {
+                self.cluster.cilium_policies.get(p.index).map(|cp| format!("{}{}", cp.display_name(), at(&cp.origin))).unwrap_or_default()
+            }
         }
     }
 
     fn rule_origin(&self, p: PolicyRef, rule: usize, direction: PolicyType) -> String {
+        self.rule_origin_of(p, rule, direction, AdminAction::Allow)
+    }
+
+    /// ` N (file:line)` of a rule; `action` tells a Cilium deny rule from an allow rule.
+    fn rule_origin_of(&self, p: PolicyRef, rule: usize, direction: PolicyType, action: AdminAction) -> String {
         match p.tier {
             PolicyTier::Network => {
                 let np = self.cluster.network_policies.get(p.index);
                 let rules = np.map(|np| if direction == PolicyType::Ingress { &np.ingress } else { &np.egress });
                 rules.and_then(|r| r.get(rule)).map(|r| at(&r.origin)).unwrap_or_default()
+            }
+            PolicyTier::Cilium => {
+                // Rules are numbered within their section; a policy with several `specs`
+                // is pointed at by the first section long enough.
+                let Some(cp) = self.cluster.cilium_policies.get(p.index) else { return String::new() };
+                let section = |r: &netdoctor_model::cilium::CiliumRule| match (direction, action) {
+                    (PolicyType::Ingress, AdminAction::Deny) => r.ingress_deny.clone(),
+                    (PolicyType::Ingress, _) => r.ingress.clone(),
+                    (PolicyType::Egress, AdminAction::Deny) => r.egress_deny.clone(),
+                    (PolicyType::Egress, _) => r.egress.clone(),
+                };
+                cp.rules
+                    .iter()
+                    .find_map(|r| section(r).and_then(|list| list.get(rule).map(|x| format!(" {}{}", rule + 1, at(&x.origin)))))
+                    .unwrap_or_default()
             }
             PolicyTier::Calico => {
                 let cp = self.cluster.calico_policies.get(p.index);
@@ -703,7 +726,7 @@ impl<'c> K8sWalk<'_, 'c> {
         step.status = Status::Pass;
         let mut uncertain: Vec<&Uncertainty> = Vec::new();
         for (dst, dst_class, dst_name, port) in ends {
-            uncertain.extend(self.engine.uncertain(Endpoint::Class(src_class), dst));
+            uncertain.extend(self.engine.uncertain_on(Endpoint::Class(src_class), dst, protocol, port));
             let egress = self.engine.trace(src_class, dst, PolicyType::Egress, dst_class, protocol, port);
             self.direction(step, &egress, src, &dst_name, dst, dst_class, protocol, port);
             if let Some(d) = dst_class {
@@ -775,9 +798,10 @@ impl<'c> K8sWalk<'_, 'c> {
                 format!(
                     "{side} of {subject} on {what} is denied by {} rule{}{tier_note}",
                     self.policy_name(rule.policy),
-                    self.rule_origin(rule.policy, rule.rule, trace.direction)
+                    self.rule_origin_of(rule.policy, rule.rule, trace.direction, rule.action)
                 ),
                 match rule.policy.tier {
+                    PolicyTier::Cilium => "Cilium deny rules win over every allow rule: narrow that deny rule (its peers or `toPorts`) so it leaves this flow out".to_string(),
                     PolicyTier::Admin => "ask a cluster admin to add an Allow (or Pass) rule for this flow ahead of that rule, with a lower priority number or earlier in the policy".to_string(),
                     PolicyTier::Calico => format!(
                         "in that policy, put this rule before rule {} (or give a policy with it a lower `order` in the same tier):\n  {}",
@@ -792,6 +816,24 @@ impl<'c> K8sWalk<'_, 'c> {
         if let Some(tier) = &trace.denied_at_end_of {
             let in_tier: Vec<PolicyRef> =
                 trace.applying.iter().copied().filter(|p| self.policy_tier_name(*p) == Some(tier.as_str())).collect();
+            if let Some(first) = in_tier.iter().copied().find(|p| p.tier == PolicyTier::Cilium) {
+                let evidence = format!(
+                    "{side} of {subject} on {what} is denied: {} {} it, which puts it in default deny, and no allow rule (of those or of a NetworkPolicy) allows {} on {what}",
+                    self.policy_names(&in_tier).join(", "),
+                    if in_tier.len() == 1 { "selects" } else { "select" },
+                    match trace.direction {
+                        PolicyType::Egress => format!("traffic to {dst_name}"),
+                        PolicyType::Ingress => format!("traffic from {src_name}"),
+                    }
+                );
+                let fix = format!(
+                    "add to {}:\n  {}",
+                    self.policy_name(first),
+                    self.cilium_allow_rule(trace.direction, src, dst, dst_class, protocol, port).replace('\n', "\n  ")
+                );
+                step.fail(evidence, fix);
+                return;
+            }
             let calico = in_tier.iter().copied().find(|p| p.tier == PolicyTier::Calico);
             if let Some(first) = calico {
                 let evidence = format!(
@@ -911,8 +953,44 @@ impl<'c> K8sWalk<'_, 'c> {
     fn policy_tier_name(&self, p: PolicyRef) -> Option<&str> {
         match p.tier {
             PolicyTier::Calico => self.cluster.calico_policies.get(p.index).map(|cp| cp.tier.as_str()),
+            PolicyTier::Network if self.cluster.calico_policies.is_empty() => Some(netdoctor_engine::policy::CILIUM_ALLOW_TIER),
             PolicyTier::Network => Some(netdoctor_model::calico_policy::DEFAULT_TIER),
+            PolicyTier::Cilium => Some(netdoctor_engine::policy::CILIUM_ALLOW_TIER),
             _ => None,
+        }
+    }
+
+    /// A Cilium rule allowing this flow: the peer by labels and namespace (or address),
+    /// the destination port.
+    fn cilium_allow_rule(
+        &self,
+        direction: PolicyType,
+        src: usize,
+        dst: Endpoint,
+        dst_class: Option<ClassId>,
+        protocol: Protocol,
+        port: u16,
+    ) -> String {
+        let endpoints = |labels: &Labels, ns: &str| {
+            let mut pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            pairs.push(format!("{}: {ns}", netdoctor_engine::policy::POD_NAMESPACE_LABEL));
+            format!("[{{matchLabels: {{{}}}}}]", pairs.join(", "))
+        };
+        let ports = format!("toPorts: [{{ports: [{{port: \"{port}\", protocol: {}}}]}}]", protocol_name(protocol));
+        match direction {
+            PolicyType::Ingress => {
+                format!("ingress:\n  - fromEndpoints: {}\n    {ports}", endpoints(&self.labels_of(src), self.namespace_of(src)))
+            }
+            PolicyType::Egress => {
+                let peer = match (dst, dst_class.and_then(|c| self.engine.classes.get(c))) {
+                    (Endpoint::Class(_), Some(class)) => {
+                        let ns = self.engine.namespaces.get(class.namespace).map_or("", |n| n.name.as_str());
+                        format!("toEndpoints: {}", endpoints(&class.labels, ns))
+                    }
+                    _ => format!("toCIDR: [{}/32]", self.address.map_or_else(|| "0.0.0.0".to_string(), |a| a.to_string())),
+                };
+                format!("egress:\n  - {peer}\n    {ports}")
+            }
         }
     }
 

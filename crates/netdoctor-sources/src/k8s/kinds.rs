@@ -36,6 +36,10 @@ pub(crate) enum Kind {
     CalicoTier,
     /// A NetworkSet (false) or GlobalNetworkSet (true).
     CalicoNetworkSet(bool),
+    CiliumPolicy {
+        clusterwide: bool,
+    },
+    CiliumCidrGroup,
     /// A policy that decides traffic but is not evaluated.
     Unevaluated(Unevaluated),
     /// A policy that is recorded but not enforced (Calico's staged policies).
@@ -72,8 +76,6 @@ const UNEVALUATED: &[(&str, &str, Scope, &str)] = &[
     ("projectcalico.org", "HostEndpoint", Scope::Cluster, "Calico host endpoint policies are not evaluated yet"),
     ("crd.projectcalico.org", "Profile", Scope::Cluster, "Calico profiles are not evaluated yet"),
     ("crd.projectcalico.org", "HostEndpoint", Scope::Cluster, "Calico host endpoint policies are not evaluated yet"),
-    ("cilium.io", "CiliumNetworkPolicy", Scope::Namespaced, "Cilium policies are not evaluated yet"),
-    ("cilium.io", "CiliumClusterwideNetworkPolicy", Scope::Cluster, "Cilium policies are not evaluated yet"),
     ("crd.antrea.io", "NetworkPolicy", Scope::Namespaced, "Antrea-native policies are not evaluated"),
     ("crd.antrea.io", "ClusterNetworkPolicy", Scope::Cluster, "Antrea-native policies are not evaluated"),
     ("security.antrea.tanzu.vmware.com", "NetworkPolicy", Scope::Namespaced, "Antrea-native policies are not evaluated"),
@@ -169,6 +171,9 @@ pub(crate) fn classify(gvk: &GroupVersionKind) -> Kind {
         (g, "Tier") if is_calico_group(g) => Kind::CalicoTier,
         (g, "NetworkSet") if is_calico_group(g) => Kind::CalicoNetworkSet(false),
         (g, "GlobalNetworkSet") if is_calico_group(g) => Kind::CalicoNetworkSet(true),
+        ("cilium.io", "CiliumNetworkPolicy") => Kind::CiliumPolicy { clusterwide: false },
+        ("cilium.io", "CiliumClusterwideNetworkPolicy") => Kind::CiliumPolicy { clusterwide: true },
+        ("cilium.io", "CiliumCIDRGroup") => Kind::CiliumCidrGroup,
         ("operator.tigera.io", "Installation") => Kind::TigeraInstallation,
         ("", "ConfigMap") => Kind::ConfigMap,
         (g, k) if is_calico_group(g) && STAGED.contains(&k) => Kind::NotEnforced("Calico staged policies are previews and are not enforced"),
@@ -225,8 +230,8 @@ mod tests {
             Kind::Unevaluated(u) => Some(u.scope),
             _ => None,
         };
-        assert_eq!(scope("cilium.io/v2", "CiliumNetworkPolicy"), Some(Scope::Namespaced));
-        assert_eq!(scope("cilium.io/v2", "CiliumClusterwideNetworkPolicy"), Some(Scope::Cluster));
+        assert_eq!(kind("cilium.io/v2", "CiliumNetworkPolicy"), Kind::CiliumPolicy { clusterwide: false });
+        assert_eq!(kind("cilium.io/v2", "CiliumClusterwideNetworkPolicy"), Kind::CiliumPolicy { clusterwide: true });
         assert_eq!(scope("projectcalico.org/v3", "HostEndpoint"), Some(Scope::Cluster));
         assert_eq!(scope("security.istio.io/v1", "AuthorizationPolicy"), Some(Scope::MeshRoot("istio-system")));
         assert_eq!(scope("example.com/v1", "TrafficPolicy"), Some(Scope::Guess));

@@ -100,6 +100,7 @@ const RESOURCES: &[Resource] = &[
     res("crd.projectcalico.org/v1", "globalnetworkpolicies", "GlobalNetworkPolicy", false, Need::OptionalGroup),
     res("cilium.io/v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", true, Need::OptionalGroup),
     res("cilium.io/v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", false, Need::OptionalGroup),
+    res("cilium.io/v2alpha1", "ciliumcidrgroups", "CiliumCIDRGroup", false, Need::OptionalGroup),
     res("crd.antrea.io/v1beta1", "networkpolicies", "NetworkPolicy", true, Need::OptionalGroup),
     res("crd.antrea.io/v1beta1", "clusternetworkpolicies", "ClusterNetworkPolicy", false, Need::OptionalGroup),
     res("security.istio.io/v1", "authorizationpolicies", "AuthorizationPolicy", true, Need::OptionalGroup),

@@ -8,6 +8,7 @@
 //! `kubernetes.io/service-name` label) become `Cluster::endpoints`.
 
 use super::calico;
+use super::cilium;
 use super::kinds::{self, Kind, Scope};
 use super::ranges;
 use super::raw::{RawObject, RawObjects};
@@ -72,6 +73,8 @@ fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
         Kind::CalicoPolicy(kind) => cluster.calico_policies.push(calico::network_policy(node, kind, &object.api_version)?),
         Kind::CalicoTier => cluster.calico_tiers.push(calico::tier(node)?),
         Kind::CalicoNetworkSet(global) => cluster.network_sets.push(calico::network_set(node, global)?),
+        Kind::CiliumPolicy { clusterwide } => cluster.cilium_policies.push(cilium::policy(node, clusterwide)?),
+        Kind::CiliumCidrGroup => cluster.cidr_groups.push(cilium::cidr_group(node)?),
         Kind::Unevaluated(how) => cluster.unevaluated.push(unevaluated(node, gvk, &how)?),
         Kind::NotEnforced(why) => {
             let span = &node.span;

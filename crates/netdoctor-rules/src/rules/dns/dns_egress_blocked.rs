@@ -87,6 +87,10 @@ impl Check for DnsEgressBlocked {
                     Some(p) => (p.display_name(), &p.origin),
                     None => continue,
                 },
+                PolicyTier::Cilium => match cluster.cilium_policies.get(policy.index) {
+                    Some(p) => (p.display_name(), &p.origin),
+                    None => continue,
+                },
             };
             if !no_udp.is_empty() {
                 out.report(
