@@ -127,7 +127,11 @@ fn policy_key<T: serde::Serialize>(policy: &T) -> String {
 fn same_class(old: &PolicyEngine<'_>, a: ClassId, new: &PolicyEngine<'_>, b: ClassId) -> bool {
     let (Some(x), Some(y)) = (old.classes.get(a), new.classes.get(b)) else { return false };
     let ns = |e: &PolicyEngine<'_>, i: usize| e.namespaces.get(i).map(|n| (n.name.clone(), n.labels.clone()));
-    x.labels == y.labels && x.ports == y.ports && x.host_network == y.host_network && ns(old, x.namespace) == ns(new, y.namespace)
+    x.labels == y.labels
+        && x.ports == y.ports
+        && x.host_network == y.host_network
+        && x.service_account == y.service_account
+        && ns(old, x.namespace) == ns(new, y.namespace)
 }
 
 /// Per group, whether a pair with it at either end may have changed. `None` means
@@ -142,7 +146,20 @@ fn touched(old: &PolicyEngine<'_>, new: &PolicyEngine<'_>, groups: &Groups) -> O
     };
     // Nodes feed host-network handling, so they must match too.
     let nodes = |e: &PolicyEngine<'_>| policy_key(&e.cluster.nodes);
-    if admin(old) != admin(new) || namespaces(old) != namespaces(new) || nodes(old) != nodes(new) {
+    // Calico's and Cilium's policies (and what they name) decide across namespaces and
+    // tiers: any change there, and every pair is compared.
+    let cni = |e: &PolicyEngine<'_>| {
+        let c = e.cluster;
+        [
+            policy_key(&c.calico_policies),
+            policy_key(&c.calico_tiers),
+            policy_key(&c.network_sets),
+            policy_key(&c.cilium_policies),
+            policy_key(&c.cidr_groups),
+            policy_key(&c.unevaluated),
+        ]
+    };
+    if admin(old) != admin(new) || namespaces(old) != namespaces(new) || nodes(old) != nodes(new) || cni(old) != cni(new) {
         return None;
     }
     for &(a, b) in groups.keys() {
@@ -513,6 +530,26 @@ spec:
             compare(&old, &new, PolicyOptions::default(), false, &mut full);
             assert!(!full.changes.is_empty(), "edit {i} must change something");
             assert_eq!(pruned.changes, full.changes, "edit {i}");
+        }
+    }
+
+    /// A change to a Calico or Cilium policy is found, pruned or not.
+    #[test]
+    fn cni_policy_changes_are_found() {
+        let calico = format!(
+            "{APP}---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {{name: deny-web}}\nspec:\n  order: 10\n  selector: app == 'web'\n  ingress: [{{action: Deny, protocol: TCP, destination: {{ports: [7000]}}}}, {{action: Pass}}]\n"
+        );
+        let cilium = format!(
+            "{APP}---\napiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {{name: deny-web}}\nspec:\n  endpointSelector: {{matchLabels: {{app: web}}}}\n  ingressDeny: [{{toPorts: [{{ports: [{{port: '7000', protocol: TCP}}]}}]}}]\n  ingress: [{{fromEntities: [all]}}]\n"
+        );
+        for text in [calico, cilium] {
+            let old = cluster(&text);
+            let new = cluster(&text.replace("7000", "7001"));
+            let (mut pruned, mut full) = (DiffRun::default(), DiffRun::default());
+            compare(&old, &new, PolicyOptions::default(), true, &mut pruned);
+            compare(&old, &new, PolicyOptions::default(), false, &mut full);
+            assert!(!full.changes.is_empty(), "moving the denied port must change something:\n{text}");
+            assert_eq!(pruned.changes, full.changes);
         }
     }
 
