@@ -124,18 +124,35 @@ pub fn add_expected_flows(model: &mut Model, flows: &[(ExpectedFlow, Origin)]) -
 pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) -> Report {
     let (mut model, load_errors) = load(inputs);
     errors.extend(load_errors);
+    let mut nodes = Vec::new();
     if let Some(host) = &inputs.host {
-        let (facts, host_errors) = crate::host::load(host);
+        let (facts, host_errors) = crate::host::load_nodes(host);
         errors.extend(host_errors);
-        model.host = Some(facts);
+        nodes = facts;
     }
     errors.extend(add_expected_flows(&mut model, &settings.expected_flows));
     for range in &settings.cluster_ranges {
         model.k8s.add_range(range.clone());
     }
-    let analysis = Analysis::new(&model, &settings.engine);
-    let cx = RuleContext { model: &model, analysis: &analysis, config: &settings.rules };
-    let findings = netdoctor_rules::run(&cx, &settings.selection);
+    let findings = if nodes.len() > 1 {
+        // Several nodes: the project is checked on each; what every run finds alike (the
+        // project's own findings, ND506's comparison of all nodes) is reported once.
+        let mut findings = Vec::new();
+        for facts in nodes {
+            model.host = Some(facts);
+            let analysis = Analysis::new(&model, &settings.engine);
+            let cx = RuleContext { model: &model, analysis: &analysis, config: &settings.rules };
+            findings.extend(netdoctor_rules::run(&cx, &settings.selection));
+        }
+        netdoctor_rules::sort(&mut findings);
+        findings.dedup();
+        findings
+    } else {
+        model.host = nodes.pop();
+        let analysis = Analysis::new(&model, &settings.engine);
+        let cx = RuleContext { model: &model, analysis: &analysis, config: &settings.rules };
+        netdoctor_rules::run(&cx, &settings.selection)
+    };
     let mut report = Report { findings, errors, sensitive: model.sensitive.clone(), sources: HashMap::new() };
     report.sources = read_sources(&report);
     report

@@ -1,6 +1,8 @@
 //! The host inputs of `check` and `snapshot`: `--host` reads this host live (in the
 //! current network namespace), `--host-facts PATH` reads a directory of captured files
-//! or a bundle written by `netdoctor snapshot --host`.
+//! or a bundle written by `netdoctor snapshot --host`. `check` also reads several nodes
+//! (`--host-facts` once per node, or a directory holding `nodes/<node-name>/`) and checks
+//! the project against each.
 
 use netdoctor_model::host::HostFacts;
 use netdoctor_report::InputError;
@@ -15,6 +17,8 @@ pub enum HostInput {
     Live(LiveOptions),
     /// A directory in the host facts layout, or a snapshot bundle.
     Path(PathBuf),
+    /// Several nodes' facts, one path each.
+    Nodes(Vec<PathBuf>),
 }
 
 impl HostInput {
@@ -26,9 +30,32 @@ impl HostInput {
             (None, false) => None,
         }
     }
+
+    /// The input for `check`'s `--host` / `--host-facts PATH…` (the paths win).
+    pub fn from_node_flags(live: bool, mut paths: Vec<PathBuf>) -> Option<HostInput> {
+        match paths.len() {
+            0 | 1 => HostInput::from_flags(live, paths.pop()),
+            _ => Some(HostInput::Nodes(paths)),
+        }
+    }
 }
 
-/// Reads and lowers the host facts; each problem is an input error.
+/// Reads every node of the input: one host, or each node of a multi-node input (each
+/// with every node's CNI configurations); each problem is an input error.
+pub fn load_nodes(input: &HostInput) -> (Vec<HostFacts>, Vec<InputError>) {
+    let (nodes, errors) = match input {
+        HostInput::Nodes(paths) => host::load_nodes(paths),
+        HostInput::Path(path) if host::is_multi_node(path) => host::load_nodes(std::slice::from_ref(path)),
+        _ => {
+            let (facts, errors) = load(input);
+            return (vec![facts], errors);
+        }
+    };
+    (nodes, errors.into_iter().map(input_error).collect())
+}
+
+/// Reads and lowers the host facts (of the first node, for several); each problem is an
+/// input error.
 pub fn load(input: &HostInput) -> (HostFacts, Vec<InputError>) {
     let (facts, errors) = match input {
         HostInput::Live(options) => {
@@ -38,6 +65,10 @@ pub fn load(input: &HostInput) -> (HostFacts, Vec<InputError>) {
             (facts, errors)
         }
         HostInput::Path(path) => host::load_path(path),
+        HostInput::Nodes(paths) => {
+            let (nodes, errors) = host::load_nodes(paths);
+            (nodes.into_iter().next().unwrap_or_default(), errors)
+        }
     };
     (facts, errors.into_iter().map(input_error).collect())
 }

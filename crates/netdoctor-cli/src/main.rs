@@ -146,8 +146,9 @@ struct CheckArgs {
     #[arg(long)]
     host: bool,
     /// Apply host facts captured earlier: a directory of files or a `snapshot --host` bundle.
+    /// Several nodes: give it once per node, or a directory holding `nodes/<node-name>/`.
     #[arg(long, value_name = "PATH", conflicts_with = "host")]
-    host_facts: Option<PathBuf>,
+    host_facts: Vec<PathBuf>,
     #[command(flatten)]
     host_network: HostNetworkArg,
     /// `--kube` checks a live Kubernetes cluster.
@@ -258,7 +259,7 @@ fn run_check(args: CheckArgs) -> u8 {
         false => (None, Default::default()),
     };
     let inputs = check::Inputs {
-        host: host::HostInput::from_flags(args.host, args.host_facts),
+        host: host::HostInput::from_node_flags(args.host, args.host_facts),
         docker,
         selection,
         paths: args.paths,

@@ -40,6 +40,31 @@ pub struct HostFacts {
     /// them (by file name).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cni_configs: Vec<CniConfig>,
+    /// The node's name, when several nodes were read together (`nodes/<name>/`, or
+    /// `--host-facts` given more than once); `None` for a single host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The CNI configurations of every node read together, this one included, by node
+    /// name; empty for a single host. Nodes whose facts could not be read are left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cluster_cni: Vec<NodeCni>,
+}
+
+/// One node's CNI configuration directory, as compared across nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeCni {
+    pub node: String,
+    /// Its configurations in the order a runtime reads them.
+    pub configs: Vec<CniConfig>,
+    /// Where the node's facts came from (its directory or bundle).
+    pub origin: Origin,
+}
+
+impl NodeCni {
+    /// The configuration the runtime uses: the first by file name that loads.
+    pub fn in_effect(&self) -> Option<&CniConfig> {
+        self.configs.iter().find(|c| c.problem.is_none())
+    }
 }
 
 /// One CNI network configuration file.
@@ -54,6 +79,38 @@ pub struct CniConfig {
     pub plugins: Vec<String>,
     /// Why a runtime cannot load it, when it cannot.
     pub problem: Option<String>,
+    pub origin: Origin,
+    /// Where `cniVersion` is written.
+    #[serde(skip)]
+    pub cni_version_origin: Option<Origin>,
+    /// The plugins with the settings compared across nodes, in order; empty when the file
+    /// does not parse. Not serialized, so the model's serialized form stays as it was.
+    #[serde(skip)]
+    pub chain: Vec<CniPlugin>,
+}
+
+/// One plugin of a CNI configuration, with the settings that should match across nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CniPlugin {
+    /// Its `type` (`calico`, `portmap`).
+    pub kind: String,
+    /// Where its `type` is written.
+    pub origin: Origin,
+    /// A version its entry states (`cniVersion` or `version` inside the plugin).
+    pub version: Option<Located<String>>,
+    /// `mtu`, as written.
+    pub mtu: Option<Located<String>>,
+    pub ipam: Option<CniIpam>,
+}
+
+/// A plugin's `ipam` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CniIpam {
+    /// Its `type` (`host-local`, `calico-ipam`).
+    pub kind: Option<String>,
+    /// Subnets and ranges as written: `subnet`, each `ranges` entry (`10.244.1.0/24`, with
+    /// `rangeStart-rangeEnd` when given), Calico's `ipv4_pools`/`ipv6_pools`.
+    pub ranges: Vec<Located<String>>,
     pub origin: Origin,
 }
 

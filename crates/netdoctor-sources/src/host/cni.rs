@@ -3,8 +3,12 @@
 //! the host holds, and ND507 reports it.
 
 use super::capture::CapturedText;
-use netdoctor_model::host::CniConfig;
+use crate::tree::Node;
+use netdoctor_model::host::{CniConfig, CniIpam, CniPlugin};
+use netdoctor_model::{Located, Origin};
 use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
 
 /// The extensions libcni reads; other files in the directory are ignored by runtimes.
 pub const EXTENSIONS: &[&str] = &["conf", "conflist", "json"];
@@ -27,6 +31,8 @@ pub fn parse(captured: &CapturedText) -> CniConfig {
         plugins: Vec::new(),
         problem: None,
         origin: captured.source.origin(1, 1),
+        cni_version_origin: None,
+        chain: Vec::new(),
     };
     let value: Value = match serde_json::from_str(&captured.text) {
         Ok(v) => v,
@@ -41,6 +47,9 @@ pub fn parse(captured: &CapturedText) -> CniConfig {
     config.name = text("name");
     config.cni_version = text("cniVersion");
     let list = file.ends_with(".conflist");
+    let positions = Positions::of(captured);
+    config.cni_version_origin = config.cni_version.as_ref().map(|_| positions.at(&[Key::Field("cniVersion")]));
+    config.chain = chain(&value, list, &positions);
     let plugins = value.get("plugins").and_then(Value::as_array);
     config.problem = match (list, plugins) {
         (true, Some(plugins)) => {
@@ -71,6 +80,104 @@ pub fn parse(captured: &CapturedText) -> CniConfig {
         }
     }
     config
+}
+
+/// A step of the path to a value: a mapping key or a list index.
+#[derive(Debug, Clone, Copy)]
+enum Key<'k> {
+    Field(&'k str),
+    Index(usize),
+}
+
+/// Positions of the values of a captured file. JSON is read again as YAML (a JSON document
+/// is one), whose tree keeps positions; when that fails, every value is at the file's start.
+struct Positions<'c> {
+    tree: Option<Node>,
+    captured: &'c CapturedText,
+}
+
+impl<'c> Positions<'c> {
+    fn of(captured: &'c CapturedText) -> Self {
+        let file: Arc<Path> = Arc::from(Path::new(captured.name.as_str()));
+        Positions { tree: crate::yaml::parse(&captured.text, file).ok(), captured }
+    }
+
+    /// Where the value at `path` starts.
+    fn at(&self, path: &[Key<'_>]) -> Origin {
+        let mut node = self.tree.as_ref();
+        for key in path {
+            node = node.and_then(|n| match key {
+                Key::Field(k) => n.get(k),
+                Key::Index(i) => n.as_seq().and_then(|items| items.get(*i)),
+            });
+        }
+        match node {
+            Some(n) => self.captured.source.origin(n.span.line, n.span.column),
+            None => self.captured.source.origin(1, 1),
+        }
+    }
+}
+
+/// A scalar as text: strings as they are, numbers and booleans as JSON prints them.
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The plugins of a configuration with the settings ND506 compares: a `.conflist`'s
+/// `plugins`, or the `.conf` document itself.
+fn chain(value: &Value, list: bool, positions: &Positions<'_>) -> Vec<CniPlugin> {
+    let plugins: Vec<(Vec<Key<'static>>, &Value)> = if list {
+        let Some(items) = value.get("plugins").and_then(Value::as_array) else { return Vec::new() };
+        items.iter().enumerate().map(|(i, p)| (vec![Key::Field("plugins"), Key::Index(i)], p)).collect()
+    } else {
+        vec![(Vec::new(), value)]
+    };
+    let mut out = Vec::new();
+    for (base, plugin) in plugins {
+        let Some(kind) = plugin.get("type").and_then(Value::as_str) else { continue };
+        let at = |keys: &[Key<'_>]| {
+            let mut path = base.clone();
+            path.extend_from_slice(keys);
+            positions.at(&path)
+        };
+        // In a `.conf` file the document's `cniVersion` is the configuration's, not the plugin's.
+        let version_keys: &[&str] = if list { &["cniVersion", "version"] } else { &["version"] };
+        let version = version_keys.iter().find_map(|k| plugin.get(*k).and_then(scalar).map(|v| Located::new(v, at(&[Key::Field(k)]))));
+        let mtu = plugin.get("mtu").and_then(scalar).map(|v| Located::new(v, at(&[Key::Field("mtu")])));
+        let ipam = plugin.get("ipam").filter(|i| i.is_object()).map(|ipam| {
+            let mut ranges = Vec::new();
+            if let Some(subnet) = ipam.get("subnet").and_then(scalar) {
+                ranges.push(Located::new(subnet, at(&[Key::Field("ipam"), Key::Field("subnet")])));
+            }
+            for (i, set) in ipam.get("ranges").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                for (j, range) in set.as_array().into_iter().flatten().enumerate() {
+                    let Some(subnet) = range.get("subnet").and_then(scalar) else { continue };
+                    let bounds = range.get("rangeStart").and_then(scalar).zip(range.get("rangeEnd").and_then(scalar));
+                    let text = match bounds {
+                        Some((start, end)) => format!("{subnet} ({start}-{end})"),
+                        None => subnet,
+                    };
+                    let path = [Key::Field("ipam"), Key::Field("ranges"), Key::Index(i), Key::Index(j), Key::Field("subnet")];
+                    ranges.push(Located::new(text, at(&path)));
+                }
+            }
+            for pools in ["ipv4_pools", "ipv6_pools"] {
+                for (i, pool) in ipam.get(pools).and_then(Value::as_array).into_iter().flatten().enumerate() {
+                    if let Some(pool) = scalar(pool) {
+                        ranges.push(Located::new(pool, at(&[Key::Field("ipam"), Key::Field(pools), Key::Index(i)])));
+                    }
+                }
+            }
+            CniIpam { kind: ipam.get("type").and_then(scalar), ranges, origin: at(&[Key::Field("ipam")]) }
+        });
+        out.push(CniPlugin { kind: kind.to_string(), origin: at(&[Key::Field("type")]), version, mtu, ipam });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -104,5 +211,53 @@ mod tests {
         let version = read("10-x.conflist", r#"{"name": "x", "cniVersion": "2.0.0", "plugins": [{"type": "bridge"}]}"#);
         assert!(version.problem.as_deref().is_some_and(|p| p.contains("`cniVersion` 2.0.0")), "{version:?}");
         assert!(is_config_name("10-flannel.conflist") && !is_config_name("10-flannel.conflist.bak") && !is_config_name(".hidden.conf"));
+    }
+
+    #[test]
+    fn reads_the_chain_with_versions_mtu_and_ipam_at_their_lines() {
+        let text = r#"{
+  "name": "k8s-pod-network",
+  "cniVersion": "0.3.1",
+  "plugins": [
+    {
+      "type": "calico",
+      "mtu": 1440,
+      "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.1.0/24"}], [{"subnet": "fd00::/64", "rangeStart": "fd00::10", "rangeEnd": "fd00::ff"}]]}
+    },
+    {"type": "bandwidth", "cniVersion": "1.0.0"},
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+"#;
+        let config = read("10-calico.conflist", text);
+        assert_eq!(config.problem, None);
+        assert_eq!(config.cni_version_origin.map(|o| o.to_string()).as_deref(), Some("10-calico.conflist:3:17"));
+        let kinds: Vec<(&str, String)> = config.chain.iter().map(|p| (p.kind.as_str(), p.origin.to_string())).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("calico", "10-calico.conflist:6:15".to_string()),
+                ("bandwidth", "10-calico.conflist:10:14".to_string()),
+                ("portmap", "10-calico.conflist:11:14".to_string())
+            ]
+        );
+        let calico = &config.chain[0];
+        let mtu = calico.mtu.as_ref().map(|m| (m.value.as_str(), m.origin.to_string()));
+        assert_eq!(mtu, Some(("1440", "10-calico.conflist:7:14".to_string())));
+        let ipam = calico.ipam.as_ref().expect("ipam read");
+        assert_eq!(ipam.kind.as_deref(), Some("host-local"));
+        let ranges: Vec<&str> = ipam.ranges.iter().map(|r| r.value.as_str()).collect();
+        assert_eq!(ranges, ["10.244.1.0/24", "fd00::/64 (fd00::10-fd00::ff)"]);
+        assert_eq!(ipam.ranges[0].origin.to_string().split(':').nth(1), Some("8"));
+        assert_eq!(config.chain[1].version.as_ref().map(|v| v.value.as_str()), Some("1.0.0"));
+        // A `.conf` file is one plugin; its `cniVersion` is the configuration's.
+        let single = read(
+            "10-bridge.conf",
+            r#"{"cniVersion": "1.0.0", "name": "b", "type": "bridge", "ipam": {"type": "host-local", "subnet": "10.1.0.0/16"}}"#,
+        );
+        assert_eq!(single.chain.len(), 1);
+        assert_eq!((single.chain[0].version.clone(), single.chain[0].ipam.as_ref().map(|i| i.ranges.len())), (None, Some(1)));
+        // Invalid JSON has no chain.
+        assert!(read("05-x.conf", "{").chain.is_empty());
     }
 }

@@ -22,6 +22,9 @@
 //! | `daemon.json` | `/etc/docker/daemon.json` |
 //! | `ufw.conf` | `/etc/ufw/ufw.conf` |
 //! | `cni/*.conf`, `cni/*.conflist`, `cni/*.json` | the CNI configurations of `/etc/cni/net.d` |
+//!
+//! Several nodes: a directory holding only `nodes/<node-name>/`, each node's directory in
+//! the layout above (see `nodes`), or `--host-facts` given once per node.
 
 pub mod bundle;
 pub mod capture;
@@ -33,19 +36,27 @@ pub mod live;
 pub mod lower;
 pub mod nft;
 pub mod nftjson;
+pub mod nodes;
 pub mod sysctl;
 
 pub use bundle::{read_bundle, write_bundle, Bundle};
 pub use capture::{Capture, CapturedText, InputSource};
 pub use live::{read_live, LiveOptions};
 pub use lower::lower;
+pub use nodes::{is_multi_node, load_nodes};
 
 use crate::error::LoadError;
 use netdoctor_model::host::HostFacts;
 use std::path::Path;
 
-/// Reads host facts from a directory of captured files or a snapshot bundle file.
+/// Reads host facts from a directory of captured files or a snapshot bundle file. A
+/// directory of several nodes (`nodes/`) gives the first node by name, with every node's
+/// CNI configurations in `cluster_cni`; `load_nodes` gives them all.
 pub fn load_path(path: &Path) -> (HostFacts, Vec<LoadError>) {
+    if is_multi_node(path) {
+        let (nodes, errors) = load_nodes(&[path.to_path_buf()]);
+        return (nodes.into_iter().next().unwrap_or_default(), errors);
+    }
     let capture = if path.is_dir() { capture::from_dir(path) } else { read_bundle(path) };
     match capture {
         Ok(capture) => lower(&capture),

@@ -2,6 +2,7 @@
 //! exists only when host facts were given (`--host`, `--host-facts`): without them they
 //! stay quiet.
 
+mod cni_config_drift;
 mod cni_config_shadowed;
 mod cni_pool_mismatch;
 mod docker_user_drop;
@@ -13,6 +14,7 @@ mod overlay_port_blocked;
 mod published_port_bypasses_firewall;
 mod runtime_iptables_off;
 
+pub use cni_config_drift::CniConfigDrift;
 pub use cni_config_shadowed::CniConfigShadowed;
 pub use cni_pool_mismatch::CniPoolMismatch;
 pub use docker_user_drop::DockerUserDrop;
