@@ -252,6 +252,7 @@ impl TieredBuilder<'_, '_> {
                 _ => {}
             }
         }
+        let mut cidr_ranges = Vec::new();
         for cidr in &rule.cidrs {
             let mut nets: Vec<ipnet::IpNet> = cidr.cidr.into_iter().collect();
             if let Some(group) = &cidr.group {
@@ -274,8 +275,9 @@ impl TieredBuilder<'_, '_> {
             for r in ips.ranges() {
                 sets.push(Ipv4Set::from_range(*r));
             }
-            peers.ips = peers.ips.union(&ips);
+            cidr_ranges.extend_from_slice(ips.ranges());
         }
+        peers.ips = peers.ips.union(&Ipv4Set::from_ranges(cidr_ranges));
         if !rule.fqdns.is_empty() {
             let reason = format!("`toFQDNs` ({}) matches the addresses DNS answers with", rule.fqdns.join(", "));
             self.cilium_unknown(policy, outside.clone(), reason);

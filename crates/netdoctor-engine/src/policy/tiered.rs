@@ -540,7 +540,7 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
 
     /// Addresses of the network sets a selector matches, in the side's scope.
     fn network_set_ips(&self, sel: &SelectorExpr, scope: Option<&[usize]>, global_policy: bool) -> Ipv4Set {
-        let mut ips = Ipv4Set::empty();
+        let mut ranges = Vec::new();
         for set in &self.engine.cluster.network_sets {
             let in_scope = match (&set.namespace, scope) {
                 (None, _) => global_policy || scope.is_none(),
@@ -548,25 +548,21 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
                 (Some(_), None) => true,
             };
             if in_scope && matches_expr(sel, &set.labels, set.namespace.is_some()) {
-                for net in &set.nets {
-                    if let Some(r) = Ipv4Range::from_net(net) {
-                        ips = ips.union_range(r);
-                    }
-                }
+                ranges.extend(set.nets.iter().filter_map(Ipv4Range::from_net));
             }
         }
-        ips
+        Ipv4Set::from_ranges(ranges)
     }
 
     pub(super) fn nets(&mut self, nets: &[ipnet::IpNet], origin: &Origin) -> Ipv4Set {
-        let mut ips = Ipv4Set::empty();
+        let mut ranges = Vec::with_capacity(nets.len());
         for net in nets {
             match Ipv4Range::from_net(net) {
-                Some(r) => ips = ips.union_range(r),
+                Some(r) => ranges.push(r),
                 None => self.warn(origin, format!("IPv6 range {net} is not evaluated yet; the rule is read as if it did not name it")),
             }
         }
-        ips
+        Ipv4Set::from_ranges(ranges)
     }
 
     /// The peer side of a rule: pods (by selectors) and outside addresses (by nets and
