@@ -6,7 +6,7 @@
 
 use crate::calico_policy::{CalicoPolicy, CalicoTier, NetworkSet};
 use crate::cilium::{CidrGroup, CiliumPolicy};
-use crate::{Origin, Protocol};
+use crate::{Located, Origin, Protocol};
 use ipnet::IpNet;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -50,6 +50,9 @@ pub struct Cluster {
     /// The cluster's pod and service ranges, as its configuration declares them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ranges: Vec<ClusterRange>,
+    /// flannel's backend (`Backend` in `kube-flannel-cfg`'s `net-conf.json`), when read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flannel_backend: Option<FlannelBackend>,
     /// Calico NetworkPolicies and GlobalNetworkPolicies.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub calico_policies: Vec<CalicoPolicy>,
@@ -91,6 +94,7 @@ impl Cluster {
         for range in other.ranges {
             self.add_range(range);
         }
+        self.flannel_backend = self.flannel_backend.take().or(other.flannel_backend);
     }
 
     /// Adds a declared range unless the same range of the same kind and owner is already
@@ -510,6 +514,42 @@ pub struct Node {
     pub pod_cidrs_origin: Option<Origin>,
     pub addresses: Vec<IpAddr>,
     pub origin: Origin,
+}
+
+/// flannel's backend: how it carries pod traffic between nodes, as `net-conf.json` says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlannelBackend {
+    /// `Type`, lower-cased as flannel matches it (`vxlan`, `host-gw`, `wireguard`, `udp`,
+    /// `ipip`, `alloc`, …); `udp` when `Backend` is absent, as flannel defaults; empty when
+    /// `Backend` has no `Type` (flannel then fails to start).
+    pub kind: String,
+    /// `Port` (vxlan, udp) or `ListenPort` (wireguard), as written; 0 means the default.
+    pub port: Option<Located<u16>>,
+    /// `VNI` (vxlan), as written.
+    pub vni: Option<Located<u32>>,
+    /// Where `Backend` is written (`net-conf.json` when it is absent).
+    pub origin: Origin,
+}
+
+impl FlannelBackend {
+    /// The UDP port peers send to, with flannel's defaults: vxlan 8472 (the Linux kernel's
+    /// default, not IANA's 4789), udp 8285, wireguard 51820; `None` for backends without one
+    /// (host-gw routes plain packets).
+    pub fn udp_port(&self) -> Option<u16> {
+        let written = self.port.as_ref().map(|p| p.value).filter(|p| *p != 0);
+        let default = match self.kind.as_str() {
+            "vxlan" => 8472,
+            "udp" => 8285,
+            "wireguard" => 51820,
+            _ => return None,
+        };
+        Some(written.unwrap_or(default))
+    }
+
+    /// The VXLAN network identifier: `VNI`, 1 by default; `None` for other backends.
+    pub fn vxlan_vni(&self) -> Option<u32> {
+        (self.kind == "vxlan").then(|| self.vni.as_ref().map_or(1, |v| v.value))
+    }
 }
 
 /// Which object exposes services through the ingress controller.

@@ -69,7 +69,12 @@ fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
         Kind::ServiceCidr => add_ranges(cluster, ranges::service_cidr(node)?),
         Kind::CalicoIpPool => add_ranges(cluster, ranges::ip_pool(node)?),
         Kind::TigeraInstallation => add_ranges(cluster, ranges::calico_installation(node)?),
-        Kind::ConfigMap => add_ranges(cluster, ranges::config_map(node)?),
+        Kind::ConfigMap => {
+            add_ranges(cluster, ranges::config_map(node)?);
+            if let Some(backend) = ranges::flannel_backend(node)? {
+                cluster.flannel_backend.get_or_insert(backend);
+            }
+        }
         Kind::CalicoPolicy(kind) => cluster.calico_policies.push(calico::network_policy(node, kind, &object.api_version)?),
         Kind::CalicoTier => cluster.calico_tiers.push(calico::tier(node)?),
         Kind::CalicoNetworkSet(global) => cluster.network_sets.push(calico::network_set(node, global)?),

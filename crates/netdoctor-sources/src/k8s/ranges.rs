@@ -3,14 +3,15 @@
 //! Installation, and the well-known ConfigMaps
 //! of kubeadm (`kubeadm-config`: `networking.podSubnet`/`serviceSubnet`), kube-proxy
 //! (`clusterCIDR`), Cilium (`cluster-pool-ipv4-cidr`) and flannel (`net-conf.json`
-//! `Network`). Other ConfigMaps, and other keys of these, are never read.
+//! `Network`, and its `Backend`: type, port, VNI). Other ConfigMaps, and other keys of
+//! these, are never read.
 
-use super::value::{boolean, cidr, error, field, list, mapping, origin, text};
+use super::value::{boolean, cidr, error, field, list, mapping, number, origin, text};
 use crate::error::Result;
 use crate::tree::Node;
 use ipnet::IpNet;
-use netdoctor_model::k8s::{ClusterRange, RangeKind, RangeOwner};
-use netdoctor_model::Origin;
+use netdoctor_model::k8s::{ClusterRange, FlannelBackend, RangeKind, RangeOwner};
+use netdoctor_model::{Located, Origin};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -107,6 +108,46 @@ pub(crate) fn config_map(node: &Node) -> Result<Vec<ClusterRange>> {
         _ => {}
     }
     Ok(out)
+}
+
+/// flannel's `Backend` from `kube-flannel-cfg`'s `net-conf.json`; nothing for any other
+/// ConfigMap. Read as flannel reads it (`pkg/subnet/config.go`): no `Backend` is `udp`.
+pub(crate) fn flannel_backend(node: &Node) -> Result<Option<FlannelBackend>> {
+    let name = object_name(node);
+    let namespace = mapping(node, "metadata")?.map(|m| text(m, "namespace")).transpose()?.flatten().unwrap_or("kube-system");
+    if name != "kube-flannel-cfg" || !RANGE_CONFIGMAPS.iter().any(|(ns, n, _)| *ns == namespace && *n == name) {
+        return Ok(None);
+    }
+    let Some(data) = mapping(node, "data")? else { return Ok(None) };
+    let Some(config) = Embedded::read(data, "net-conf.json")? else { return Ok(None) };
+    // Errors and origins at the manifest's position of an embedded node.
+    let at = |inner: &Node| match config.origin(inner) {
+        Origin::File(span) => Node::new(inner.value.clone(), span),
+        Origin::Logical(_) => Node::new(inner.value.clone(), config.outer.span.clone()),
+    };
+    let Some(backend) = field(&config.root, "Backend") else {
+        return Ok(Some(FlannelBackend { kind: "udp".into(), port: None, vni: None, origin: origin(config.outer) }));
+    };
+    let backend = at(backend);
+    if backend.as_map().is_none() {
+        return Err(error(&backend, format!("`Backend` must be a mapping such as {{\"Type\": \"vxlan\"}}, found {}", backend.kind_name())));
+    }
+    let value = |key: &str| field(&backend, key).map(&at);
+    let kind = match value("Type") {
+        Some(n) => {
+            n.as_scalar().ok_or_else(|| error(&n, format!("`Type` must be a string, found {}", n.kind_name())))?.to_ascii_lowercase()
+        }
+        None => String::new(),
+    };
+    let port = match value("Port").or_else(|| value("ListenPort")) {
+        Some(n) => Some(Located::new(number::<u16>(&n, "Port", "a port number (0-65535)")?, origin(&n))),
+        None => None,
+    };
+    let vni = match value("VNI") {
+        Some(n) => Some(Located::new(number::<u32>(&n, "VNI", "a VXLAN network identifier")?, origin(&n))),
+        None => None,
+    };
+    Ok(Some(FlannelBackend { kind, port, vni, origin: origin(&backend) }))
 }
 
 fn object_name(node: &Node) -> String {

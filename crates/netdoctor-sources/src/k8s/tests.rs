@@ -661,3 +661,38 @@ spec: {podSelector: {}}
     assert_eq!(loaded.warnings.len(), 1);
     assert!(loaded.warnings.iter().all(|w| w.line == 17 && w.message.contains("StagedNetworkPolicy `preview`")), "{:?}", loaded.warnings);
 }
+
+#[test]
+fn flannel_backend_is_read_from_net_conf_json() {
+    let text = r#"apiVersion: v1
+kind: ConfigMap
+metadata: {name: kube-flannel-cfg, namespace: kube-flannel}
+data:
+  net-conf.json: |
+    {
+      "Network": "10.244.0.0/16",
+      "Backend": {"Type": "VXLAN", "Port": 4789, "VNI": 4096}
+    }
+"#;
+    let backend = ok(text).flannel_backend.expect("backend read");
+    assert_eq!((backend.kind.as_str(), backend.udp_port(), backend.vxlan_vni()), ("vxlan", Some(4789), Some(4096)));
+    assert_eq!(backend.port.as_ref().and_then(|p| p.origin.span()).map(|s| (s.line, s.column)), Some((8, 44)));
+    // flannel's defaults: vxlan on the kernel's 8472 with VNI 1, udp without `Backend`.
+    let defaults = |conf: &str| {
+        let text = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: kube-flannel-cfg, namespace: kube-system}}\ndata:\n  net-conf.json: '{conf}'\n"
+        );
+        let backend = ok(&text).flannel_backend.expect("backend read");
+        (backend.kind.clone(), backend.udp_port(), backend.vxlan_vni())
+    };
+    assert_eq!(defaults(r#"{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}"#), ("vxlan".into(), Some(8472), Some(1)));
+    assert_eq!(defaults(r#"{"Network": "10.244.0.0/16"}"#), ("udp".into(), Some(8285), None));
+    assert_eq!(defaults(r#"{"Backend": {"Type": "host-gw"}}"#), ("host-gw".into(), None, None));
+    assert_eq!(defaults(r#"{"Backend": {"Type": "wireguard", "ListenPort": 51830}}"#), ("wireguard".into(), Some(51830), None));
+    // Other ConfigMaps have no backend; a bad one is an error where it is written.
+    assert!(ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\ndata: {net-conf.json: '{}'}\n").flannel_backend.is_none());
+    let e = first_error(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-flannel-cfg, namespace: kube-flannel}\ndata:\n  net-conf.json: |\n    {\"Backend\": {\"Type\": \"vxlan\", \"VNI\": \"x\"}}\n",
+    );
+    assert_eq!((e.line, e.message.contains("VNI")), (6, true), "{e:?}");
+}
