@@ -23,7 +23,8 @@ pub fn is_multi_node(path: &Path) -> bool {
 /// Reads every node of the given paths: a multi-node directory gives its nodes, any other
 /// path is one node. Each node's facts name the node and carry every node's CNI
 /// configurations (`cluster_cni`); a node that could not be read is reported and left
-/// out of the comparison.
+/// out of the comparison, and so is a node whose capture holds no CNI files (unless it
+/// has an empty `cni/` directory).
 pub fn load_nodes(paths: &[PathBuf]) -> (Vec<HostFacts>, Vec<LoadError>) {
     let mut errors = Vec::new();
     let mut bundles: Vec<(String, PathBuf)> = Vec::new();
@@ -38,22 +39,25 @@ pub fn load_nodes(paths: &[PathBuf]) -> (Vec<HostFacts>, Vec<LoadError>) {
         }
     }
     let mut nodes = Vec::new();
+    let mut cluster = Vec::new();
     for (name, path) in bundles {
         let capture = if path.is_dir() { capture::from_dir(&path) } else { read_bundle(&path) };
         match capture {
             Ok(capture) => {
                 let (mut facts, node_errors) = lower(&capture);
                 errors.extend(node_errors);
+                // A node without CNI files is compared only when its `cni/` directory was
+                // captured empty: files left out of a capture are not an empty directory.
+                if !facts.cni_configs.is_empty() || path.join(capture::CNI_DIR).is_dir() {
+                    let origin = facts.origin.clone().unwrap_or_else(|| capture.origin.clone());
+                    cluster.push(NodeCni { node: name.clone(), configs: facts.cni_configs.clone(), origin });
+                }
                 facts.node = Some(name);
                 nodes.push(facts);
             }
             Err(e) => errors.push(e),
         }
     }
-    let cluster: Vec<NodeCni> = nodes
-        .iter()
-        .filter_map(|f| Some(NodeCni { node: f.node.clone()?, configs: f.cni_configs.clone(), origin: f.origin.clone()? }))
-        .collect();
     for facts in &mut nodes {
         facts.cluster_cni = cluster.clone();
     }
@@ -194,6 +198,20 @@ mod tests {
                 ("nodes/bad/cni/20-broken.conf".to_string(), "not UTF-8 text"),
             ]
         );
+        // A node captured without `cni/` is not compared; one with an empty `cni/` is.
+        let partial = tempfile::tempdir().unwrap();
+        let dir = partial.path().join(NODES_DIR);
+        node(&dir, "full");
+        for name in ["no-cni", "empty-cni"] {
+            std::fs::create_dir_all(dir.join(name)).unwrap();
+            std::fs::write(dir.join(name).join("sysctl.txt"), "net.ipv4.ip_forward = 1\n").unwrap();
+        }
+        std::fs::create_dir(dir.join("empty-cni/cni")).unwrap();
+        let (nodes, errors) = load_nodes(&[partial.path().to_path_buf()]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(names(&nodes), ["empty-cni", "full", "no-cni"]);
+        let compared: Vec<&str> = nodes[0].cluster_cni.iter().map(|n| n.node.as_str()).collect();
+        assert_eq!(compared, ["empty-cni", "full"]);
         // An empty `nodes/` says so.
         let empty = tempfile::tempdir().unwrap();
         std::fs::create_dir(empty.path().join(NODES_DIR)).unwrap();

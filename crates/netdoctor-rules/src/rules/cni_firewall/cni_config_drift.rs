@@ -41,8 +41,9 @@ declare_rule! {
     /// objects read), and, for a node whose podCIDR is unknown, when no other node has the
     /// same range; only its prefix length is then compared. Two nodes given the same range
     /// look alike here (ND201 reports overlapping podCIDRs). Files other than the one in effect
-    /// are compared by name only, as runtimes ignore their content; nodes whose facts could
-    /// not be read are left out of the comparison.
+    /// are compared by name only, as runtimes ignore their content. Nodes whose facts could
+    /// not be read are left out, and so are nodes captured without CNI files (an empty
+    /// `cni/` directory counts as an empty `/etc/cni/net.d`; a bundle cannot say).
     pub struct CniConfigDrift => Warning;
 }
 
@@ -98,7 +99,7 @@ impl Check for CniConfigDrift {
                     None => Entry {
                         node: &n.node,
                         key: String::new(),
-                        shown: "none (no configuration loads)".into(),
+                        shown: if n.configs.is_empty() { "none (the directory is empty)" } else { "none (no configuration loads)" }.into(),
                         origin: n.configs.first().map_or_else(|| n.origin.clone(), |c| c.origin.clone()),
                         chain: &[],
                         configs: &[],
