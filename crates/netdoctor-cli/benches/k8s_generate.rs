@@ -264,7 +264,7 @@ pub fn cni_policies(calico: usize, cilium: usize, deployments: usize, namespaces
         let _ = match p % 6 {
             0 => write!(
                 out,
-                "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: cal{p}, namespace: ns{ns}}}\nspec:\n  order: {order}\n  selector: app == 'app{app}'\n  ingress:\n  - action: Allow\n    protocol: TCP\n    source: {{selector: tier in {{'web', 'api'}} && !has(debug)}}\n    destination: {{ports: [http, '9000:9100']}}\n  - action: Deny\n---\n"
+                "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: cal{p}, namespace: ns{ns}}}\nspec:\n  order: {order}\n  selector: app == 'app{app}'\n  ingress:\n  - action: Allow\n    protocol: TCP\n    source: {{selector: \"tier in {{'web', 'api'}} && !has(debug)\"}}\n    destination: {{ports: [http, '9000:9100']}}\n  - action: Deny\n---\n"
             ),
             1 => write!(
                 out,

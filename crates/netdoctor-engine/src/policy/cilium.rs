@@ -16,7 +16,7 @@
 //! addresses are not part of the analysis), `fromRequires`/`toRequires`, `toServices`.
 
 use super::classset::ClassSet;
-use super::engine::{PeerMatch, RulePorts};
+use super::engine::{PeerMatch, PolicyEngine, RulePorts};
 use super::ip::{Ipv4Range, Ipv4Set};
 use super::ports::{ConnSet, PortSet, PROTOCOLS};
 use super::selector::matches;
@@ -61,21 +61,21 @@ fn names_namespace(sel: &LabelSelector) -> bool {
     sel.match_labels.keys().any(|k| is_ns(k)) || sel.match_expressions.iter().any(|e| is_ns(&e.key))
 }
 
-impl TieredBuilder<'_, '_> {
-    /// A pod class's labels as Cilium's selectors see them.
-    fn cilium_labels(&self, class: usize) -> Labels {
-        let Some(c) = self.engine.classes.get(class) else { return Labels::new() };
-        let mut labels = c.labels.clone();
-        if let Some(ns) = self.engine.namespaces.get(c.namespace) {
-            labels.insert(POD_NAMESPACE_LABEL.into(), ns.name.clone());
-            for (k, v) in &ns.labels {
-                labels.insert(format!("{NAMESPACE_LABELS_PREFIX}{k}"), v.clone());
-            }
+/// A pod class's labels as Cilium's selectors see them.
+pub(super) fn cilium_labels(engine: &PolicyEngine<'_>, class: usize) -> Labels {
+    let Some(c) = engine.classes.get(class) else { return Labels::new() };
+    let mut labels = c.labels.clone();
+    if let Some(ns) = engine.namespaces.get(c.namespace) {
+        labels.insert(POD_NAMESPACE_LABEL.into(), ns.name.clone());
+        for (k, v) in &ns.labels {
+            labels.insert(format!("{NAMESPACE_LABELS_PREFIX}{k}"), v.clone());
         }
-        labels.insert(SERVICE_ACCOUNT_LABEL.into(), c.service_account.clone().unwrap_or_else(|| "default".into()));
-        labels
     }
+    labels.insert(SERVICE_ACCOUNT_LABEL.into(), c.service_account.clone().unwrap_or_else(|| "default".into()));
+    labels
+}
 
+impl TieredBuilder<'_, '_> {
     /// Selectable pod classes a Cilium selector matches, limited to `namespace` unless the
     /// selector names one.
     fn cilium_classes(&self, sel: &LabelSelector, namespace: Option<&str>) -> ClassSet {
@@ -89,7 +89,7 @@ impl TieredBuilder<'_, '_> {
             if limit.is_some_and(|ns| self.engine.namespaces.get(class.namespace).is_none_or(|n| n.name != ns)) {
                 continue;
             }
-            if matches(&sel, &self.cilium_labels(id)) {
+            if self.cilium_labels.get(id).is_some_and(|labels| matches(&sel, labels)) {
                 set.insert(id);
             }
         }

@@ -86,7 +86,7 @@ impl Workload {
 }
 
 /// Which peers a rule matches.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PeerMatch {
     /// Every pod and every address (a rule without peers).
     pub any: bool,
@@ -176,6 +176,12 @@ pub(crate) struct Applies {
     /// Tiered policies selecting it, in evaluation order (indices into
     /// `PolicyEngine::tiered`); only in a cluster evaluated in tiers (Calico's).
     pub tiered: Vec<usize>,
+    /// The distinct peers of every rule above (indices into `PolicyEngine::peer_table`),
+    /// leaving out rules that match every peer: which of them match decides the answer
+    /// for a peer, so the matrix computes it once per combination.
+    pub peers: Vec<u32>,
+    /// Whether a rule above names ports (resolved on the destination).
+    pub named: bool,
 }
 
 /// The cluster's policies, compiled for evaluation.
@@ -208,6 +214,8 @@ pub struct PolicyEngine<'c> {
     pub(crate) egress_applies: Vec<Applies>,
     /// Calico's tiers (and `default`), in evaluation order, in a tiered cluster.
     pub tiers: Vec<Tier>,
+    /// Every distinct rule peer (see `Applies::peers`).
+    pub(crate) peer_table: Vec<PeerMatch>,
     /// Calico policies and NetworkPolicies in tier order, in a tiered cluster.
     pub(crate) tiered: Vec<TieredPolicy>,
 }
@@ -249,6 +257,7 @@ impl<'c> PolicyEngine<'c> {
             egress_applies: Vec::new(),
             tiers: Vec::new(),
             tiered: Vec::new(),
+            peer_table: Vec::new(),
         };
         engine.compile();
         engine.collect_unevaluated();
@@ -359,6 +368,70 @@ impl<'c> PolicyEngine<'c> {
         }
         self.ingress_ips = Ipv4Partition::new(&ingress_sets);
         self.egress_ips = Ipv4Partition::new(&egress_sets);
+        self.index_peers();
+    }
+
+    /// Fills `Applies::peers` and `named` for every class and direction.
+    fn index_peers(&mut self) {
+        let (table, lists) = self.peer_lists();
+        self.peer_table = table;
+        for (class, [ingress, egress]) in lists.into_iter().enumerate() {
+            if let Some(a) = self.ingress_applies.get_mut(class) {
+                (a.peers, a.named) = ingress;
+            }
+            if let Some(a) = self.egress_applies.get_mut(class) {
+                (a.peers, a.named) = egress;
+            }
+        }
+    }
+
+    /// The distinct rule peers, and per class the ids of its rules' peers per direction
+    /// (ingress, egress) with whether a rule names ports.
+    #[allow(clippy::type_complexity)]
+    fn peer_lists(&self) -> (Vec<PeerMatch>, Vec<[(Vec<u32>, bool); 2]>) {
+        let mut ids: HashMap<&PeerMatch, u32> = HashMap::new();
+        let mut table: Vec<PeerMatch> = Vec::new();
+        let mut lists: Vec<[(Vec<u32>, bool); 2]> = Vec::with_capacity(self.classes.len());
+        for class in 0..self.classes.len() {
+            let mut both: [(Vec<u32>, bool); 2] = Default::default();
+            for (slot, direction) in both.iter_mut().zip([PolicyType::Ingress, PolicyType::Egress]) {
+                let applies = match direction {
+                    PolicyType::Ingress => self.ingress_applies.get(class),
+                    PolicyType::Egress => self.egress_applies.get(class),
+                };
+                let Some(a) = applies else { continue };
+                let compiled = a
+                    .admin
+                    .iter()
+                    .filter_map(|&i| self.admin.get(i))
+                    .chain(a.network.iter().filter_map(|&i| self.network.get(i)))
+                    .chain(a.baseline.iter().filter_map(|&i| self.baseline.get(i)))
+                    .flat_map(|c| Self::rules(c, direction))
+                    .map(|r| (&r.peers, r.ports.has_named()));
+                let tiered = a
+                    .tiered
+                    .iter()
+                    .filter_map(|&i| self.tiered.get(i))
+                    .flat_map(|p| p.rules(direction))
+                    .map(|r| (&r.peers, r.ports.has_named()));
+                for (peers, named) in compiled.chain(tiered) {
+                    slot.1 |= named;
+                    if peers.any {
+                        continue;
+                    }
+                    let next = u32::try_from(table.len()).unwrap_or(u32::MAX);
+                    let id = *ids.entry(peers).or_insert_with(|| {
+                        table.push(peers.clone());
+                        next
+                    });
+                    slot.0.push(id);
+                }
+                slot.0.sort_unstable();
+                slot.0.dedup();
+            }
+            lists.push(both);
+        }
+        (table, lists)
     }
 
     /// The workload called `ns/name[Kind]`, `ns/name` or `name` (in `default`).

@@ -15,6 +15,13 @@ use super::ip::Ipv4Range;
 use super::ports::ConnSet;
 use netdoctor_model::k8s::{AdminAction, PolicyType};
 
+/// Which of a class's rule peers match another end (see `PolicyEngine::pattern`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum PeerBits {
+    Small(u128),
+    Large(Box<[u64]>),
+}
+
 /// One end of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
@@ -88,30 +95,28 @@ impl PolicyEngine<'_> {
         self.applies(class, direction).is_some()
     }
 
-    /// Which of the rules that apply in `direction` match `other`, one bit per rule in
-    /// evaluation order (admin, network, baseline), and whether a matching rule names
-    /// ports. Two peers with the same bits get the same answer (given the same
-    /// destination ports), which lets the matrix compute each answer once. `None` when
-    /// more than 128 rules apply.
-    pub(crate) fn pattern(&self, applies: &Applies, other: Endpoint, direction: PolicyType) -> Option<(u128, bool)> {
-        let admin = applies.admin.iter().filter_map(|&i| self.admin.get(i));
-        let network = applies.network.iter().filter_map(|&i| self.network.get(i));
-        let baseline = applies.baseline.iter().filter_map(|&i| self.baseline.get(i));
-        let mut bits = 0u128;
-        let mut named = false;
-        let compiled_rules = admin.chain(network).chain(baseline).flat_map(|c| Self::rules(c, direction)).map(|r| (&r.peers, &r.ports));
-        let tiered = applies.tiered.iter().filter_map(|&i| self.tiered.get(i));
-        let tiered_rules = tiered.flat_map(|p| p.rules(direction)).map(|r| (&r.peers, &r.ports));
-        for (bit, (peers, ports)) in compiled_rules.chain(tiered_rules).enumerate() {
-            if bit >= u128::BITS as usize {
-                return None;
+    /// Which of the distinct peers of the rules that apply match `other`, one bit per
+    /// peer (`Applies::peers`), and whether a rule names ports. Two peers with the same
+    /// bits get the same answer (given the same destination ports), which lets the
+    /// matrix compute each answer once.
+    pub(crate) fn pattern(&self, applies: &Applies, other: Endpoint) -> (PeerBits, bool) {
+        let matched = |id: &u32| self.peer_table.get(*id as usize).is_some_and(|p| p.matches(other));
+        if applies.peers.len() <= 128 {
+            let mut bits = 0u128;
+            for (bit, id) in applies.peers.iter().enumerate() {
+                if matched(id) {
+                    bits |= 1 << bit;
+                }
             }
-            if peers.matches(other) {
-                bits |= 1 << bit;
-                named |= ports.has_named();
+            return (PeerBits::Small(bits), applies.named);
+        }
+        let mut words = vec![0u64; applies.peers.len().div_ceil(64)];
+        for (bit, id) in applies.peers.iter().enumerate() {
+            if let (true, Some(w)) = (matched(id), words.get_mut(bit / 64)) {
+                *w |= 1 << (bit % 64);
             }
         }
-        Some((bits, named))
+        (PeerBits::Large(words.into_boxed_slice()), applies.named)
     }
 
     /// The policies that apply to `class` in `direction`, if any does.

@@ -6,7 +6,7 @@
 //! workloads of each class, so the cost follows the number of distinct label sets.
 
 use super::engine::{ClassId, PolicyEngine};
-use super::eval::Endpoint;
+use super::eval::{Endpoint, PeerBits};
 use super::ip::Ipv4Range;
 use super::ports::ConnSet;
 use netdoctor_model::k8s::PolicyType;
@@ -85,7 +85,7 @@ struct Memo<'a, 'c> {
     none: usize,
     /// Per class, an id of its container ports (classes with equal ports share it).
     ports_ids: Vec<u32>,
-    directions: HashMap<(ClassId, bool, u128, u32), usize>,
+    directions: HashMap<(ClassId, bool, PeerBits, u32), usize>,
     meets: HashMap<(usize, usize), usize>,
 }
 
@@ -106,9 +106,7 @@ impl<'a, 'c> Memo<'a, 'c> {
     /// One direction's answer for `subject` towards/from `other`.
     fn direction(&mut self, subject: ClassId, other: Endpoint, direction: PolicyType) -> usize {
         let Some(applies) = self.engine.applies(subject, direction) else { return self.all };
-        let Some((bits, named)) = self.engine.pattern(applies, other, direction) else {
-            return self.sets.intern(self.engine.evaluate(subject, other, direction));
-        };
+        let (bits, named) = self.engine.pattern(applies, other);
         // Named ports resolve on the destination: the subject itself on ingress.
         let dst_ports = match (named, direction, other) {
             (true, PolicyType::Egress, Endpoint::Class(d)) => self.ports_ids.get(d).map_or(0, |p| p + 1),

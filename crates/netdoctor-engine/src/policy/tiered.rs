@@ -270,6 +270,8 @@ pub(super) struct TieredBuilder<'e, 'c> {
     pub class_labels: Vec<Labels>,
     /// And of each namespace's.
     pub ns_labels: Vec<Labels>,
+    /// Cilium's view of each class's labels (empty without Cilium policies).
+    pub cilium_labels: Vec<Labels>,
     pub tiers: Vec<Tier>,
     pub policies: Vec<Pending>,
     pub ingress_sets: Vec<Ipv4Set>,
@@ -284,6 +286,11 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
             engine,
             class_labels: (0..engine.classes.len()).map(|c| engine.calico_labels(c)).collect(),
             ns_labels: (0..engine.namespaces.len()).map(|n| engine.namespace_calico_labels(n)).collect(),
+            cilium_labels: if engine.cluster.cilium_policies.is_empty() {
+                Vec::new()
+            } else {
+                (0..engine.classes.len()).map(|c| super::cilium::cilium_labels(engine, c)).collect()
+            },
             tiers: Vec::new(),
             policies: Vec::new(),
             ingress_sets: Vec::new(),
