@@ -224,31 +224,62 @@ fn text(run: &MatrixRun) -> String {
     out
 }
 
+/// One connection of the JSON document (keys in the document's sorted order).
+#[derive(serde::Serialize)]
+struct JsonConnection<'a> {
+    conn: &'a str,
+    dst: &'a str,
+    src: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    unknown: bool,
+}
+
+/// One unevaluated policy of the JSON document.
+#[derive(serde::Serialize)]
+struct JsonUnknown<'a> {
+    affects: &'a str,
+    at: &'a str,
+    reason: &'a str,
+    resource: &'a str,
+}
+
+/// One input error of the JSON document.
+#[derive(serde::Serialize)]
+struct JsonError<'a> {
+    column: u32,
+    file: String,
+    line: u32,
+    message: &'a str,
+}
+
+/// The JSON document: written from borrowed rows, since a tree of values per
+/// connection costs gigabytes on a large cluster.
+#[derive(serde::Serialize)]
+struct JsonDocument<'a> {
+    connections: Vec<JsonConnection<'a>>,
+    errors: Vec<JsonError<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unknown: Vec<JsonUnknown<'a>>,
+    version: u32,
+    warnings: &'a [String],
+}
+
 fn json(run: &MatrixRun) -> String {
-    let connections: Vec<serde_json::Value> = run
-        .marked_lines()
-        .map(|(src, dst, conns, uncertain)| {
-            if uncertain {
-                serde_json::json!({"src": src, "dst": dst, "conn": conns, "unknown": true})
-            } else {
-                serde_json::json!({"src": src, "dst": dst, "conn": conns})
-            }
-        })
-        .collect();
-    let errors: Vec<serde_json::Value> = run
-        .errors
-        .iter()
-        .map(|e| serde_json::json!({"file": e.file.display().to_string(), "line": e.line, "column": e.column, "message": e.message}))
-        .collect();
-    let mut doc = serde_json::json!({"version": 1, "connections": connections, "warnings": run.warnings, "errors": errors});
-    if let (false, Some(map)) = (run.unknown.is_empty(), doc.as_object_mut()) {
-        let unknown: Vec<serde_json::Value> = run
+    let doc = JsonDocument {
+        connections: run.marked_lines().map(|(src, dst, conn, unknown)| JsonConnection { conn, dst, src, unknown }).collect(),
+        errors: run
+            .errors
+            .iter()
+            .map(|e| JsonError { column: e.column, file: e.file.display().to_string(), line: e.line, message: &e.message })
+            .collect(),
+        unknown: run
             .unknown
             .iter()
-            .map(|u| serde_json::json!({"resource": u.what, "at": u.at, "reason": u.reason, "affects": u.affects}))
-            .collect();
-        map.insert("unknown".into(), serde_json::Value::Array(unknown));
-    }
+            .map(|u| JsonUnknown { affects: &u.affects, at: &u.at, reason: &u.reason, resource: &u.what })
+            .collect(),
+        version: 1,
+        warnings: &run.warnings,
+    };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
     out
