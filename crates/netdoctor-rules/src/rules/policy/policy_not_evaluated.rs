@@ -5,9 +5,10 @@ use crate::prelude::*;
 declare_rule! {
     /// ## What it checks
     /// Policy resources that netdoctor reads but does not evaluate: another CNI's own
-    /// policies (Antrea, and kinds of Calico or Cilium not evaluated yet), a service
-    /// mesh's authorization (Istio, Linkerd, Kuma), egress firewalls (OVN-Kubernetes,
-    /// OpenShift SDN), or an unknown kind whose name ends in `Policy`. Resources are told
+    /// policies (Antrea's, Calico's HostEndpoints and Profiles), a service mesh's
+    /// authorization (Istio, Linkerd, Kuma), egress firewalls (OVN-Kubernetes, OpenShift
+    /// SDN), or an unknown kind whose name ends in `Policy`. Calico's and Cilium's
+    /// NetworkPolicies are evaluated. Resources are told
     /// apart by API group and kind: `crd.antrea.io` `NetworkPolicy` is not
     /// `networking.k8s.io` `NetworkPolicy`.
     ///
