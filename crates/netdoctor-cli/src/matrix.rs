@@ -272,11 +272,7 @@ fn json(run: &MatrixRun) -> String {
             .iter()
             .map(|e| JsonError { column: e.column, file: e.file.display().to_string(), line: e.line, message: &e.message })
             .collect(),
-        unknown: run
-            .unknown
-            .iter()
-            .map(|u| JsonUnknown { affects: &u.affects, at: &u.at, reason: &u.reason, resource: &u.what })
-            .collect(),
+        unknown: run.unknown.iter().map(|u| JsonUnknown { affects: &u.affects, at: &u.at, reason: &u.reason, resource: &u.what }).collect(),
         version: 1,
         warnings: &run.warnings,
     };

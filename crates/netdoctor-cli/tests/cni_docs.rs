@@ -161,3 +161,58 @@ fn cilium_documentation_examples_give_the_documented_verdicts() {
     eprintln!("Cilium documentation examples: {exact} as documented, {unknown} unknown as listed, {} wrong", wrong.len());
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// `netdoctor why FROM TO --port P CASE --format json`: the policy layer's evidence and fix.
+fn why_policy(case: &str, from: &str, to: &str, port: &str) -> (String, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["why", from, to, "--port", port, "--format", "json"])
+        .arg(root().join(case))
+        .output()
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let step = &doc["steps"][3];
+    (
+        doc["verdict"].as_str().unwrap_or_default().to_string(),
+        step["evidence"].to_string(),
+        step["fix"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// `why` names the deciding rule of each kind (kind, name, file:line) and proposes the
+/// change in that kind's syntax.
+#[test]
+fn why_names_the_deciding_rule_of_every_kind() {
+    // A Calico Deny rule decides.
+    let (verdict, evidence, fix) = why_policy("calico/gnp-deny-blue", "app1/blue", "app1/red", "tcp/80");
+    assert_eq!(verdict, "denied");
+    assert!(
+        evidence.contains("Calico GlobalNetworkPolicy deny-blue (tier default)")
+            && evidence.contains("rule 1 (")
+            && evidence.contains("policy.yaml:"),
+        "{evidence}"
+    );
+    assert!(fix.contains("put this rule before rule 1") && fix.contains("action: Allow, protocol: TCP"), "{fix}");
+    // No rule of the tier allows: its default action denies; the fix is a Calico rule.
+    let (verdict, evidence, fix) = why_policy("calico/same-namespace-6379", "production/blue", "production/red", "tcp/80");
+    assert_eq!(verdict, "denied");
+    assert!(
+        evidence.contains("Calico NetworkPolicy production/allow-tcp-6379") && evidence.contains("no rule of Calico tier `default` allows"),
+        "{evidence}"
+    );
+    assert!(fix.contains("selector: \"color == 'blue'\"") && fix.contains("destination: {ports: [80]}"), "{fix}");
+    // A Cilium deny rule wins.
+    let (verdict, evidence, fix) = why_policy("cilium/egress-deny-wins", "default/frontend", "default/backend", "tcp/80");
+    assert_eq!(verdict, "denied");
+    assert!(evidence.contains("CiliumNetworkPolicy default/deny-egress-example") && evidence.contains("rule 1 ("), "{evidence}");
+    assert!(fix.contains("deny rules win"), "{fix}");
+    // Selection brings default deny; the fix is a Cilium rule.
+    let (verdict, evidence, fix) = why_policy("cilium/l3-ingress-simple", "default/other", "default/backend", "tcp/80");
+    assert_eq!(verdict, "denied");
+    assert!(evidence.contains("CiliumNetworkPolicy default/l3-rule") && evidence.contains("default deny"), "{evidence}");
+    assert!(fix.contains("fromEndpoints: [{matchLabels: {role: other, io.kubernetes.pod.namespace: default}}]"), "{fix}");
+    // An L7 rule makes its port unknown, with the rule's reason.
+    let (verdict, evidence, _) = why_policy("cilium/l7-http-get-public", "default/prod-client", "default/service", "tcp/80");
+    assert_eq!(verdict, "unknown", "{evidence}");
+    assert!(evidence.contains("L7 rule (http)"), "{evidence}");
+}

@@ -188,12 +188,7 @@ impl PolicyEngine<'_> {
         let mut allowed = ConnSet::none();
         let mut denied = ConnSet::none();
         let mut open = open.clone();
-        let mut rest = list;
-        while let Some(first) = rest.first().and_then(|&i| self.tiered.get(i)) {
-            let tier = first.tier;
-            let len = rest.iter().position(|&i| self.tiered.get(i).is_none_or(|p| p.tier != tier)).unwrap_or(rest.len());
-            let (in_tier, after) = rest.split_at(len);
-            rest = after;
+        for (tier, in_tier) in self.tier_groups(list) {
             let mut passed = ConnSet::none();
             let isolating = in_tier.iter().filter_map(|&i| self.tiered.get(i)).any(|p| p.isolates(direction));
             for policy in in_tier.iter().filter_map(|&i| self.tiered.get(i)) {
@@ -228,6 +223,21 @@ impl PolicyEngine<'_> {
             }
         }
         (allowed, denied, open)
+    }
+}
+
+impl PolicyEngine<'_> {
+    /// The policies of `list` (indices into `tiered`, in evaluation order) cut into runs
+    /// of one tier each: (tier, its policies).
+    pub(crate) fn tier_groups<'l>(&self, list: &'l [usize]) -> impl Iterator<Item = (usize, &'l [usize])> + use<'l, '_> {
+        let mut rest = list;
+        std::iter::from_fn(move || {
+            let tier = rest.first().and_then(|&i| self.tiered.get(i))?.tier;
+            let len = rest.iter().position(|&i| self.tiered.get(i).is_none_or(|p| p.tier != tier)).unwrap_or(rest.len());
+            let (group, after) = rest.split_at(len);
+            rest = after;
+            Some((tier, group))
+        })
     }
 }
 

@@ -199,12 +199,8 @@ impl PolicyEngine<'_> {
         port: u16,
     ) {
         let direction = out.direction;
-        let mut rest = list;
-        while let Some(first) = rest.first().and_then(|&i| self.tiered.get(i)) {
-            let tier = first.tier;
-            let len = rest.iter().position(|&i| self.tiered.get(i).is_none_or(|p| p.tier != tier)).unwrap_or(rest.len());
-            let (in_tier, after) = rest.split_at(len);
-            rest = after;
+        for (tier, in_tier) in self.tier_groups(list) {
+            let Some(first) = in_tier.first().and_then(|&i| self.tiered.get(i)) else { continue };
             let mut passed = false;
             let isolating = in_tier.iter().filter_map(|&i| self.tiered.get(i)).any(|p| p.isolates(direction));
             for policy in in_tier.iter().filter_map(|&i| self.tiered.get(i)) {

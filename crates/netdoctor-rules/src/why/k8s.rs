@@ -816,41 +816,30 @@ impl<'c> K8sWalk<'_, 'c> {
         if let Some(tier) = &trace.denied_at_end_of {
             let in_tier: Vec<PolicyRef> =
                 trace.applying.iter().copied().filter(|p| self.policy_tier_name(*p) == Some(tier.as_str())).collect();
-            if let Some(first) = in_tier.iter().copied().find(|p| p.tier == PolicyTier::Cilium) {
+            // The first CNI policy of the tier takes the new rule, in its own syntax.
+            let cni = in_tier.iter().copied().find(|p| matches!(p.tier, PolicyTier::Cilium | PolicyTier::Calico));
+            if let Some(first) = cni {
+                let peer = match trace.direction {
+                    PolicyType::Egress => format!("traffic to {dst_name}"),
+                    PolicyType::Ingress => format!("traffic from {src_name}"),
+                };
+                let (why, rule) = if first.tier == PolicyTier::Cilium {
+                    (
+                        "which puts it in default deny, and no allow rule (of those or of a NetworkPolicy) allows".to_string(),
+                        self.cilium_allow_rule(trace.direction, src, dst, dst_class, protocol, port).replace('\n', "\n  "),
+                    )
+                } else {
+                    (
+                        format!("and no rule of Calico tier `{tier}` allows"),
+                        self.calico_allow_rule(trace.direction, src, dst, dst_class, protocol, port),
+                    )
+                };
                 let evidence = format!(
-                    "{side} of {subject} on {what} is denied: {} {} it, which puts it in default deny, and no allow rule (of those or of a NetworkPolicy) allows {} on {what}",
+                    "{side} of {subject} on {what} is denied: {} {} it, {why} {peer} on {what}",
                     self.policy_names(&in_tier).join(", "),
                     if in_tier.len() == 1 { "selects" } else { "select" },
-                    match trace.direction {
-                        PolicyType::Egress => format!("traffic to {dst_name}"),
-                        PolicyType::Ingress => format!("traffic from {src_name}"),
-                    }
                 );
-                let fix = format!(
-                    "add to {}:\n  {}",
-                    self.policy_name(first),
-                    self.cilium_allow_rule(trace.direction, src, dst, dst_class, protocol, port).replace('\n', "\n  ")
-                );
-                step.fail(evidence, fix);
-                return;
-            }
-            let calico = in_tier.iter().copied().find(|p| p.tier == PolicyTier::Calico);
-            if let Some(first) = calico {
-                let evidence = format!(
-                    "{side} of {subject} on {what} is denied at the end of Calico tier `{tier}`: {} {} it and no rule allows {} on {what}, so the tier's default action (Deny) decides",
-                    self.policy_names(&in_tier).join(", "),
-                    if in_tier.len() == 1 { "selects" } else { "select" },
-                    match trace.direction {
-                        PolicyType::Egress => format!("traffic to {dst_name}"),
-                        PolicyType::Ingress => format!("traffic from {src_name}"),
-                    }
-                );
-                let fix = format!(
-                    "add this rule to {}:\n  {}",
-                    self.policy_name(first),
-                    self.calico_allow_rule(trace.direction, src, dst, dst_class, protocol, port)
-                );
-                step.fail(evidence, fix);
+                step.fail(evidence, format!("add this rule to {}:\n  {rule}", self.policy_name(first)));
                 return;
             }
         }

@@ -10,6 +10,7 @@
 //! holds the v3 `Rule`, with the same `action` enum), so both groups share one reader.
 
 use super::calico_selector;
+use super::lower::{name, namespace_of};
 use super::value::{boolean, cidr, error, field, labels, list, mapping, origin, text};
 use crate::error::{LoadError, Result};
 use crate::tree::{Node, Value};
@@ -19,7 +20,7 @@ use netdoctor_model::calico_policy::{
     CalicoAction, CalicoKind, CalicoPolicy, CalicoPort, CalicoProtocol, CalicoRule, CalicoTier, EntityRule, IcmpMatch, NetworkSet,
     TierDefault, DEFAULT_TIER,
 };
-use netdoctor_model::k8s::{Labels, PolicyType, DEFAULT_NAMESPACE};
+use netdoctor_model::k8s::{Labels, PolicyType};
 use netdoctor_model::Span;
 use std::net::IpAddr;
 
@@ -45,7 +46,7 @@ const PROTOCOL_NAMES: &[(&str, CalicoProtocol)] = &[
 /// A Calico NetworkPolicy or GlobalNetworkPolicy.
 pub(crate) fn network_policy(node: &Node, kind: CalicoKind, api_version: &str) -> Result<CalicoPolicy> {
     let global = kind == CalicoKind::GlobalNetworkPolicy;
-    let name = object_name(node)?;
+    let name = name(node)?;
     let namespace = if global { None } else { Some(namespace_of(node)?) };
     let empty = Node::new(Value::Null, node.span.clone());
     // A missing spec is the zero spec: selects every endpoint, and isolates it for ingress.
@@ -107,7 +108,7 @@ pub(crate) fn network_policy(node: &Node, kind: CalicoKind, api_version: &str) -
 
 /// A Calico Tier: `order` (none sorts last) and `defaultAction` (Deny unless Pass).
 pub(crate) fn tier(node: &Node) -> Result<CalicoTier> {
-    let name = object_name(node)?;
+    let name = name(node)?;
     let name_node = mapping(node, "metadata")?.and_then(|m| field(m, "name")).unwrap_or(node);
     check_tier_name(name_node, &name)?;
     let (order, default_action) = match mapping(node, "spec")? {
@@ -124,7 +125,7 @@ pub(crate) fn tier(node: &Node) -> Result<CalicoTier> {
 
 /// A NetworkSet (namespaced, `default` when unset) or a GlobalNetworkSet.
 pub(crate) fn network_set(node: &Node, global: bool) -> Result<NetworkSet> {
-    let name = object_name(node)?;
+    let name = name(node)?;
     let namespace = if global { None } else { Some(namespace_of(node)?) };
     let set_labels = match mapping(node, "metadata")? {
         Some(meta) => {
@@ -146,24 +147,6 @@ pub(crate) fn network_set(node: &Node, global: bool) -> Result<NetworkSet> {
         }
     }
     Ok(NetworkSet { namespace, name, labels: set_labels, nets, origin: origin(node) })
-}
-
-/// `metadata.name`, which every object needs.
-fn object_name(node: &Node) -> Result<String> {
-    let meta = mapping(node, "metadata")?.ok_or_else(|| error(node, "the object has no `metadata`"))?;
-    match text(meta, "name")? {
-        Some(n) if !n.is_empty() => Ok(n.to_string()),
-        _ => Err(error(meta, "`metadata.name` is missing")),
-    }
-}
-
-/// `metadata.namespace`, `default` when absent, as Calico defaults it.
-fn namespace_of(node: &Node) -> Result<String> {
-    let ns = match mapping(node, "metadata")? {
-        Some(meta) => text(meta, "namespace")?,
-        None => None,
-    };
-    Ok(ns.filter(|n| !n.is_empty()).unwrap_or(DEFAULT_NAMESPACE).to_string())
 }
 
 /// Tier names are single DNS labels (`tierNameRegex`): they prefix policy names, so no dots.

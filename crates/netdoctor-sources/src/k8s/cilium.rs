@@ -9,7 +9,7 @@
 //! Checks that depend on agent flags (`enable-l7-proxy`, `enable-icmp-rules`) are left
 //! out: the manifest does not say how the agent runs.
 
-use super::lower::selector;
+use super::lower::{name, namespace_of, selector};
 use super::value::{boolean, cidr, error, field, list, mapping, origin, text};
 use crate::error::Result;
 use crate::tree::{Entry, Node, Value};
@@ -17,7 +17,7 @@ use ipnet::IpNet;
 use netdoctor_model::cilium::{
     CidrGroup, CidrRule, CiliumPeerRule, CiliumPolicy, CiliumPort, CiliumPortNumber, CiliumPortRule, CiliumProtocol, CiliumRule,
 };
-use netdoctor_model::k8s::{LabelSelector, DEFAULT_NAMESPACE};
+use netdoctor_model::k8s::LabelSelector;
 use std::net::IpAddr;
 
 /// The entities Cilium knows (`EntitySelectorMapping` in entity.go, and the CRD enum
@@ -56,7 +56,7 @@ const ALLOW_ONLY_PORT_KEYS: &[&str] = &["rules", "serverNames", "listener", "ori
 /// CiliumClusterwideNetworkPolicy: `spec`, then each of `specs`.
 pub(crate) fn policy(node: &Node, clusterwide: bool) -> Result<CiliumPolicy> {
     let kind = if clusterwide { "CiliumClusterwideNetworkPolicy" } else { "CiliumNetworkPolicy" };
-    let name = object_name(node)?;
+    let name = name(node)?;
     let namespace = if clusterwide { None } else { Some(namespace_of(node)?) };
     let spec = mapping(node, "spec")?;
     let specs = match field(node, "specs") {
@@ -83,7 +83,7 @@ pub(crate) fn policy(node: &Node, clusterwide: bool) -> Result<CiliumPolicy> {
 /// A CiliumCIDRGroup: `spec.externalCIDRs` (required, may be empty). Addresses count as
 /// single-address CIDRs and host bits are cleared, as for `fromCIDR`.
 pub(crate) fn cidr_group(node: &Node) -> Result<CidrGroup> {
-    let name = object_name(node)?;
+    let name = name(node)?;
     let spec = mapping(node, "spec")?.ok_or_else(|| error(node, "a CiliumCIDRGroup needs `spec.externalCIDRs`"))?;
     let written = field(spec, "externalCIDRs").ok_or_else(|| error(spec, "a CiliumCIDRGroup needs `externalCIDRs` (a list of CIDRs)"))?;
     let items = written
@@ -91,24 +91,6 @@ pub(crate) fn cidr_group(node: &Node) -> Result<CidrGroup> {
         .ok_or_else(|| error(written, format!("`externalCIDRs` must be a list of CIDRs, found {}", written.kind_name())))?;
     let cidrs = items.iter().map(|c| cidr(c, "externalCIDRs")).collect::<Result<Vec<_>>>()?;
     Ok(CidrGroup { name, cidrs, origin: origin(node) })
-}
-
-/// `metadata.name`, which every object needs.
-fn object_name(node: &Node) -> Result<String> {
-    let meta = mapping(node, "metadata")?.ok_or_else(|| error(node, "the object has no `metadata`"))?;
-    match text(meta, "name")? {
-        Some(n) if !n.is_empty() => Ok(n.to_string()),
-        _ => Err(error(meta, "`metadata.name` is missing")),
-    }
-}
-
-/// `metadata.namespace`, `default` when absent, as `kubectl apply` puts it.
-fn namespace_of(node: &Node) -> Result<String> {
-    let ns = match mapping(node, "metadata")? {
-        Some(meta) => text(meta, "namespace")?,
-        None => None,
-    };
-    Ok(ns.filter(|n| !n.is_empty()).unwrap_or(DEFAULT_NAMESPACE).to_string())
 }
 
 /// One rule: `endpointSelector` or `nodeSelector`, the four sections and `enableDefaultDeny`.

@@ -121,7 +121,7 @@ fn add_ranges(cluster: &mut Cluster, ranges: Vec<netdoctor_model::k8s::ClusterRa
 }
 
 /// `metadata.name`, which every object needs.
-fn name(node: &Node) -> Result<String> {
+pub(super) fn name(node: &Node) -> Result<String> {
     let meta = mapping(node, "metadata")?.ok_or_else(|| error(node, "the object has no `metadata`"))?;
     match text(meta, "name")? {
         Some(n) if !n.is_empty() => Ok(n.to_string()),
@@ -129,8 +129,8 @@ fn name(node: &Node) -> Result<String> {
     }
 }
 
-/// `metadata.namespace`, `default` when absent.
-fn namespace_of(node: &Node) -> Result<String> {
+/// `metadata.namespace`, `default` when absent (as `kubectl apply` and Calico put it).
+pub(super) fn namespace_of(node: &Node) -> Result<String> {
     let ns = match mapping(node, "metadata")? {
         Some(meta) => text(meta, "namespace")?,
         None => None,
