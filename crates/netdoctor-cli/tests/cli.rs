@@ -55,6 +55,7 @@ fn each_example_reports_its_intended_rule_and_nothing_else() {
         ("examples/dns-override", &["ND302"], 1),
         ("examples/clean-webapp", &[], 0),
         ("examples/k8s-vpn-node", &["ND202"], 1),
+        ("examples/k8s-calico-tiers", &["ND409"], 1),
     ];
     for (dir, want, code) in cases {
         let (report, status) = json(&["check", dir]);

@@ -216,3 +216,33 @@ fn why_names_the_deciding_rule_of_every_kind() {
     assert_eq!(verdict, "unknown", "{evidence}");
     assert!(evidence.contains("L7 rule (http)"), "{evidence}");
 }
+
+/// `examples/k8s-calico-tiers`: a security tier denies what the team's NetworkPolicy
+/// allows, and a Linkerd policy makes the reporting namespace's flows unknown.
+#[test]
+fn the_calico_tiers_example_tells_its_story() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/k8s-calico-tiers");
+    let run = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_netdoctor")).args(args).arg(&example).output().unwrap();
+    let out = run(&["why", "shop/api", "shop/db", "--port", "tcp/5432", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let evidence = doc["steps"][3]["evidence"].to_string();
+    assert!(
+        evidence.contains("Calico GlobalNetworkPolicy security.pci-isolation (tier security)") && evidence.contains("rule 2"),
+        "{evidence}"
+    );
+    let out = run(&["matrix", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<(String, bool)> = doc["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (format!("{} => {}", c["src"].as_str().unwrap(), c["dst"].as_str().unwrap()), c["unknown"] == true))
+        .collect();
+    assert!(!rows.iter().any(|(r, _)| r.ends_with("=> shop/db[StatefulSet]")), "nothing may reach the database: {rows:?}");
+    assert!(rows.iter().all(|(r, unknown)| *unknown == r.contains("reports/")), "{rows:?}");
+    let out = run(&["check", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = doc["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert_eq!(rules, ["ND409"], "{doc:#}");
+}
