@@ -227,6 +227,12 @@ impl PolicyEngine<'_> {
 }
 
 impl PolicyEngine<'_> {
+    /// Whether a Calico or Cilium policy selects any pod (in any direction).
+    pub fn cni_policy_selects_pods(&self, source: TieredSource) -> bool {
+        let selects = |a: &super::engine::Applies| a.tiered.iter().any(|&i| self.tiered.get(i).is_some_and(|p| p.source == source));
+        self.ingress_applies.iter().chain(&self.egress_applies).any(selects)
+    }
+
     /// The policies of `list` (indices into `tiered`, in evaluation order) cut into runs
     /// of one tier each: (tier, its policies).
     pub(crate) fn tier_groups<'l>(&self, list: &'l [usize]) -> impl Iterator<Item = (usize, &'l [usize])> + use<'l, '_> {

@@ -2,12 +2,14 @@
 
 use crate::prelude::*;
 use crate::rules::k8s::{label_hint, mismatch_hint, namespaces_with_pods, pods_in};
-use netdoctor_model::k8s::{NetworkPolicy, PolicyPeer, PolicyRule};
+use netdoctor_engine::policy::TieredSource;
+use netdoctor_model::calico::SelectorExpr;
+use netdoctor_model::k8s::{LabelSelector, NetworkPolicy, PolicyPeer, PolicyRule};
 use std::collections::BTreeSet;
 
 declare_rule! {
     /// ## What it checks
-    /// NetworkPolicy selectors that match nothing. In each policy: a peer's
+    /// Policy selectors that match nothing. In each NetworkPolicy: a peer's
     /// `namespaceSelector` that matches no namespace, a
     /// peer's `podSelector` that matches no pod of the namespaces it looks in (when the
     /// peer also has a `namespaceSelector`, only on a near miss of a present label), and a
@@ -18,7 +20,9 @@ declare_rule! {
     /// no pod are not (the policy itself is the finding). A `namespaceSelector` that matches no
     /// namespace is reported only when the manifests declare Namespace objects and one of
     /// them carries a near miss of the label, since the namespace it means may simply be
-    /// outside the manifests.
+    /// outside the manifests. Calico and Cilium policies whose own selector selects no pod
+    /// while a pod in their scope carries a label one typo away from an equality the
+    /// selector asks (`app == 'apii'`, `matchLabels: {app: apii}`) are reported too.
     ///
     /// ## Why it matters
     /// A peer that matches nothing allows nothing: the traffic the rule was written for is
@@ -73,6 +77,62 @@ impl Check for SelectorMatchesNothing {
                 check_rule(cx, engine, policy, direction, rule, namespaces_known, &with_pods, out);
             }
         }
+        cni_policies(cx, engine, &with_pods, out);
+    }
+}
+
+/// The `key == 'value'` terms a Calico selector requires (all of them, when it is a
+/// conjunction), as a label selector for the typo hint.
+fn required_equalities(expr: &SelectorExpr) -> LabelSelector {
+    let pairs: Vec<(String, String)> = match expr {
+        SelectorExpr::Equals(k, v) => vec![(k.clone(), v.clone())],
+        SelectorExpr::In(k, vs) if vs.len() == 1 => vs.iter().map(|v| (k.clone(), v.clone())).collect(),
+        SelectorExpr::And(terms) => terms.iter().flat_map(|t| required_equalities(t).match_labels).collect(),
+        _ => Vec::new(),
+    };
+    LabelSelector::from_labels(pairs)
+}
+
+/// Calico and Cilium policies that select no pod of their scope, where a pod there
+/// carries a label one typo away from what the selector asks.
+fn cni_policies(
+    cx: &RuleContext<'_>,
+    engine: &netdoctor_engine::policy::PolicyEngine<'_>,
+    with_pods: &BTreeSet<&str>,
+    out: &mut Diagnostics,
+) {
+    let k8s = &cx.model.k8s;
+    let calico = k8s.calico_policies.iter().enumerate().map(|(i, p)| {
+        (TieredSource::Calico(i), p.display_name(), p.namespace.as_deref(), required_equalities(&p.selector), &p.origin, "selector")
+    });
+    let cilium = k8s.cilium_policies.iter().enumerate().filter_map(|(i, p)| {
+        let sel = p.rules.iter().find_map(|r| r.endpoint_selector.as_ref())?;
+        let plain = LabelSelector::from_labels(sel.match_labels.iter().map(|(k, v)| (k.strip_prefix("k8s:").unwrap_or(k), v.as_str())));
+        Some((TieredSource::Cilium(i), p.display_name(), p.namespace.as_deref(), plain, &p.origin, "endpointSelector"))
+    });
+    for (source, name, namespace, wanted, origin, field) in calico.chain(cilium) {
+        if wanted.is_empty() || engine.cni_policy_selects_pods(source) {
+            continue;
+        }
+        if namespace.is_some_and(|ns| !with_pods.contains(ns)) {
+            continue;
+        }
+        let candidates = k8s.pods.iter().filter(|p| namespace.is_none_or(|ns| p.namespace == ns)).map(|p| &p.labels);
+        let Some(hint) = label_hint(&wanted, candidates).filter(|h| h.is_typo()) else { continue };
+        let scope = namespace.map_or_else(|| "the cluster".to_string(), |ns| format!("`{ns}`"));
+        // In the policy's own syntax: `app == 'api'` for Calico, `app: api` for Cilium.
+        let written = |pair: &str| match pair.split_once('=') {
+            Some((k, v)) if field == "selector" => format!("{k} == '{v}'"),
+            Some((k, v)) => format!("{k}: {v}"),
+            None => pair.to_string(),
+        };
+        let (asked, closest) = (written(&hint.asked), written(&hint.closest));
+        out.report(
+            origin,
+            format!("{name} selects no pod: its `{field}` asks `{asked}`, which no pod in {scope} carries (pods carry `{}`)", hint.closest),
+        )
+        .subjects([name.clone()])
+        .help(format!("change `{asked}` to `{closest}` in the `{field}` of {name}, or label the pods it is meant for"));
     }
 }
 
