@@ -246,3 +246,77 @@ fn the_calico_tiers_example_tells_its_story() {
     let rules: Vec<&str> = doc["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
     assert_eq!(rules, ["ND409"], "{doc:#}");
 }
+
+/// In a Calico cluster, admin and baseline policies sit in Calico's `kube-admin` (order
+/// 1,000) and `kube-baseline` (10,000,000) tiers: a tier ordered before 1,000 decides
+/// before an AdminNetworkPolicy, one after it only for what the admin tier passes.
+#[test]
+fn admin_policies_take_their_place_among_calico_tiers() {
+    let text = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: a, labels: {app: client}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: a, labels: {app: db}}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: deny-db}
+spec:
+  priority: 10
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}
+  ingress:
+  - {name: no-5432, action: Deny, from: [{namespaces: {}}], ports: [{portNumber: {protocol: TCP, port: 5432}}]}
+  - {name: pass-6379, action: Pass, from: [{namespaces: {}}], ports: [{portNumber: {protocol: TCP, port: 6379}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: early}
+spec: {order: 100}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: early.allow-5432}
+spec:
+  tier: early
+  selector: app == 'db'
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [5432]}}, {action: Pass}]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: deny-6379}
+spec:
+  selector: app == 'db'
+  ingress: [{action: Deny, protocol: TCP, destination: {ports: [6379]}}, {action: Allow}]
+"#;
+    let loaded = k8s::load_text(text, Path::new("tiers.yaml"));
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let engine = PolicyEngine::new(&loaded.cluster, PolicyOptions::default());
+    let class = |name: &str| Endpoint::Class(engine.workloads[engine.find_workload(name).unwrap()].class);
+    let allowed = engine.allowed(class("a/client"), class("a/db"));
+    // The `early` tier (order 100) allows 5432 before the AdminNetworkPolicy denies it.
+    assert!(allowed.contains(Protocol::Tcp, 5432), "{allowed}");
+    // The admin tier passes 6379 on to `default`, whose policy denies it.
+    assert!(!allowed.contains(Protocol::Tcp, 6379), "{allowed}");
+    // The rest passes both tiers that have a say and `default` allows it.
+    assert!(allowed.contains(Protocol::Tcp, 80), "{allowed}");
+    // why names the tier policy that decided 5432.
+    let trace = engine.trace(
+        engine.workloads[engine.find_workload("a/db").unwrap()].class,
+        class("a/client"),
+        netdoctor_model::k8s::PolicyType::Ingress,
+        Some(engine.workloads[engine.find_workload("a/db").unwrap()].class),
+        Protocol::Tcp,
+        6379,
+    );
+    assert!(!trace.allowed);
+    let tiers: Vec<_> = trace.deciding.iter().map(|r| r.policy.tier).collect();
+    use netdoctor_engine::policy::PolicyTier;
+    assert_eq!(
+        tiers,
+        [PolicyTier::Calico, PolicyTier::Admin, PolicyTier::Calico],
+        "Pass in `early`, Pass in the admin tier, Deny in `default`"
+    );
+}

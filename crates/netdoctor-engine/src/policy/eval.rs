@@ -158,9 +158,11 @@ impl PolicyEngine<'_> {
             out.allowed = ConnSet::all();
             return out;
         };
-        // Admin tier: first match per port wins; `decided` includes passed ports.
+        // Admin tier: first match per port wins; `decided` includes passed ports. (In
+        // Calico's tiers it is a tier of its own.)
         let mut decided = ConnSet::none();
-        for compiled in applies.admin.iter().filter_map(|&i| self.admin.get(i)) {
+        let admin: &[usize] = if self.admin_in_tiers() { &[] } else { &applies.admin };
+        for compiled in admin.iter().filter_map(|&i| self.admin.get(i)) {
             for rule in Self::rules(compiled, direction) {
                 if !rule.peers.matches(other) {
                     continue;
@@ -188,7 +190,7 @@ impl PolicyEngine<'_> {
             out.network_isolated = !applies.tiered.is_empty();
             out.network_allowed = allowed.clone();
             let _ = denied;
-            out.baseline_denied = if open.is_empty() || applies.baseline.is_empty() {
+            out.baseline_denied = if open.is_empty() || applies.baseline.is_empty() || self.admin_in_tiers() {
                 ConnSet::none()
             } else {
                 self.baseline_denied(&applies.baseline, other, dst, direction).intersect(&open)

@@ -27,13 +27,20 @@ use netdoctor_model::calico::SelectorExpr;
 use netdoctor_model::calico_policy::{
     CalicoAction, CalicoPolicy, CalicoPort, CalicoProtocol, CalicoRule, EntityRule, TierDefault, DEFAULT_TIER, K8S_POLICY_ORDER,
 };
-use netdoctor_model::k8s::{Labels, PolicyType};
+use netdoctor_model::k8s::{AdminAction, Labels, PolicyType};
 use netdoctor_model::{Origin, Protocol};
 use std::cmp::Ordering;
 
 /// The order of the `default` tier when no Tier object says otherwise (Calico creates
 /// it with this order).
 pub const DEFAULT_TIER_ORDER: f64 = 1_000_000.0;
+
+/// The tiers Calico evaluates the network policy API's admin and baseline policies in
+/// (docs.tigera.io "Get started with policy tiers"), both passing what they leave.
+pub const KUBE_ADMIN_TIER: &str = "kube-admin";
+pub const KUBE_ADMIN_TIER_ORDER: f64 = 1_000.0;
+pub const KUBE_BASELINE_TIER: &str = "kube-baseline";
+pub const KUBE_BASELINE_TIER_ORDER: f64 = 10_000_000.0;
 
 /// Cilium's deny rules, evaluated before its allow rules (deny wins).
 pub const CILIUM_DENY_TIER: &str = "cilium deny rules";
@@ -64,6 +71,11 @@ pub enum TieredSource {
     Kubernetes(usize),
     /// Index into the cluster's `cilium_policies`.
     Cilium(usize),
+    /// Index into the cluster's `admin_policies`: an admin-tier policy in Calico's
+    /// `kube-admin` tier.
+    Admin(usize),
+    /// Index into the cluster's `admin_policies`: a baseline policy in `kube-baseline`.
+    Baseline(usize),
 }
 
 impl TieredSource {
@@ -74,6 +86,8 @@ impl TieredSource {
             TieredSource::Calico(index) => PolicyRef { tier: PolicyTier::Calico, index },
             TieredSource::Kubernetes(index) => PolicyRef { tier: PolicyTier::Network, index },
             TieredSource::Cilium(index) => PolicyRef { tier: PolicyTier::Cilium, index },
+            TieredSource::Admin(index) => PolicyRef { tier: PolicyTier::Admin, index },
+            TieredSource::Baseline(index) => PolicyRef { tier: PolicyTier::Baseline, index },
         }
     }
 }
@@ -170,6 +184,9 @@ impl PolicyEngine<'_> {
         for (i, p) in cluster.network_policies.iter().enumerate() {
             b.kubernetes_policy(i, p);
         }
+        if self.admin_in_tiers() {
+            b.admin_policies();
+        }
         b.finish()
     }
 
@@ -227,6 +244,12 @@ impl PolicyEngine<'_> {
 }
 
 impl PolicyEngine<'_> {
+    /// Whether admin and baseline policies are evaluated in Calico's tiers (`kube-admin`
+    /// at order 1,000, `kube-baseline` at 10,000,000) rather than around the others.
+    pub fn admin_in_tiers(&self) -> bool {
+        !self.cluster.calico_policies.is_empty()
+    }
+
     /// Whether a Calico or Cilium policy selects any pod (in any direction).
     pub fn cni_policy_selects_pods(&self, source: TieredSource) -> bool {
         let selects = |a: &super::engine::Applies| a.tiered.iter().any(|&i| self.tiered.get(i).is_some_and(|p| p.source == source));
@@ -335,6 +358,13 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         }
         if !self.engine.cluster.calico_policies.is_empty() && !self.tiers.iter().any(|t| t.name == DEFAULT_TIER) {
             self.tiers.push(Tier { name: DEFAULT_TIER.into(), order: Some(DEFAULT_TIER_ORDER), default_action: TierDefault::Deny });
+        }
+        if self.engine.admin_in_tiers() {
+            for (name, order) in [(KUBE_ADMIN_TIER, KUBE_ADMIN_TIER_ORDER), (KUBE_BASELINE_TIER, KUBE_BASELINE_TIER_ORDER)] {
+                if !self.tiers.iter().any(|t| t.name == name) {
+                    self.tiers.push(Tier { name: name.into(), order: Some(order), default_action: TierDefault::Pass });
+                }
+            }
         }
         if !self.engine.cluster.cilium_policies.is_empty() {
             // Deny wins over allow: every deny rule first (a port none denies goes on),
@@ -452,6 +482,50 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         let policy =
             TieredPolicy { source: TieredSource::Kubernetes(index), tier, ingress, egress, isolates_ingress: true, isolates_egress: true };
         self.policies.push(Pending { key, policy, ingress: ing, egress: eg });
+    }
+
+    /// Admin-tier and baseline policies as policies of Calico's `kube-admin` and
+    /// `kube-baseline` tiers, in their priority order, selecting what they select.
+    fn admin_policies(&mut self) {
+        let engine = self.engine;
+        let n = engine.classes.len();
+        let tiers =
+            [(&engine.admin, self.tier_index(KUBE_ADMIN_TIER), true), (&engine.baseline, self.tier_index(KUBE_BASELINE_TIER), false)];
+        for (compiled, tier, admin) in tiers {
+            for (position, c) in compiled.iter().enumerate() {
+                let mut selected = [self.no_classes(), self.no_classes()];
+                for class in 0..n {
+                    for (set, applies) in selected.iter_mut().zip([engine.ingress_applies.get(class), engine.egress_applies.get(class)]) {
+                        let list = applies.map(|a| if admin { &a.admin } else { &a.baseline });
+                        if list.is_some_and(|l| l.contains(&position)) {
+                            set.insert(class);
+                        }
+                    }
+                }
+                let rule = |r: &super::engine::Rule| TieredRule {
+                    peers: r.peers.clone(),
+                    local: None,
+                    ports: r.ports.clone(),
+                    action: match r.action {
+                        AdminAction::Allow => CalicoAction::Allow,
+                        AdminAction::Deny => CalicoAction::Deny,
+                        AdminAction::Pass => CalicoAction::Pass,
+                    },
+                };
+                let policy = TieredPolicy {
+                    source: if admin { TieredSource::Admin(c.source) } else { TieredSource::Baseline(c.source) },
+                    tier,
+                    ingress: c.ingress.iter().map(rule).collect(),
+                    egress: c.egress.iter().map(rule).collect(),
+                    isolates_ingress: true,
+                    isolates_egress: true,
+                };
+                let [ingress, egress] = selected;
+                // Their priority order is already the order of `compiled`.
+                let key = (tier, Some(position as f64), String::new());
+                self.policies.push(Pending { key, policy, ingress, egress });
+            }
+        }
     }
 
     /// Records that `subject`'s flows are unknown because of a part of `policy`.

@@ -129,7 +129,8 @@ impl PolicyEngine<'_> {
         // Admin tier, by priority: the first rule matching peer and port decides; Pass
         // hands the port down to the NetworkPolicies (or the baseline).
         let mut passed = false;
-        for compiled in applies.admin.iter().filter_map(|&i| self.admin.get(i)) {
+        let admin: &[usize] = if self.admin_in_tiers() { &[] } else { &applies.admin };
+        for compiled in admin.iter().filter_map(|&i| self.admin.get(i)) {
             for found in matching(compiled, self.admin_ref(compiled)) {
                 out.matching.push(found);
                 if found.port_matches && out.decided_in.is_none() && !passed {
@@ -170,7 +171,8 @@ impl PolicyEngine<'_> {
         }
         // Baseline tier, in order: the first rule matching peer and port decides; its
         // Pass (like no match at all) leaves the port allowed.
-        for compiled in applies.baseline.iter().filter_map(|&i| self.baseline.get(i)) {
+        let baseline: &[usize] = if self.admin_in_tiers() { &[] } else { &applies.baseline };
+        for compiled in baseline.iter().filter_map(|&i| self.baseline.get(i)) {
             let policy = PolicyRef { tier: PolicyTier::Baseline, index: compiled.source };
             for found in matching(compiled, policy) {
                 out.matching.push(found);
