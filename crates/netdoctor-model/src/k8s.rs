@@ -4,6 +4,7 @@
 //! BaselineAdminNetworkPolicy v1alpha1, ClusterNetworkPolicy v1alpha2/v1beta1), as
 //! read from manifests or a live cluster. Plain data: selectors are matched in the engine.
 
+use crate::calico::SelectorExpr;
 use crate::calico_policy::{CalicoPolicy, CalicoTier, NetworkSet};
 use crate::cilium::{CidrGroup, CiliumPolicy};
 use crate::{Located, Origin, Protocol};
@@ -53,6 +54,10 @@ pub struct Cluster {
     /// flannel's backend (`Backend` in `kube-flannel-cfg`'s `net-conf.json`), when read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flannel_backend: Option<FlannelBackend>,
+    /// Calico IPPools with how they hand out addresses, disabled ones included (their
+    /// ranges are in `ranges` only while enabled).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub calico_pools: Vec<CalicoPool>,
     /// Calico NetworkPolicies and GlobalNetworkPolicies.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub calico_policies: Vec<CalicoPolicy>,
@@ -91,6 +96,7 @@ impl Cluster {
         self.network_sets.extend(other.network_sets);
         self.cilium_policies.extend(other.cilium_policies);
         self.cidr_groups.extend(other.cidr_groups);
+        self.calico_pools.extend(other.calico_pools);
         for range in other.ranges {
             self.add_range(range);
         }
@@ -148,6 +154,7 @@ impl Cluster {
             && self.network_sets.is_empty()
             && self.cilium_policies.is_empty()
             && self.cidr_groups.is_empty()
+            && self.calico_pools.is_empty()
     }
 
     /// The namespace called `name`, if it was declared.
@@ -550,6 +557,49 @@ impl FlannelBackend {
     pub fn vxlan_vni(&self) -> Option<u32> {
         (self.kind == "vxlan").then(|| self.vni.as_ref().map_or(1, |v| v.value))
     }
+}
+
+/// A Calico IPPool (projectcalico.org/v3), with Calico's defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalicoPool {
+    pub name: String,
+    pub cidr: IpNet,
+    /// `blockSize`: the prefix length of the blocks each node takes from the pool (26 for
+    /// IPv4 and 122 for IPv6 when absent).
+    pub block_size: u8,
+    /// Where `blockSize` is written; `None` when it is the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_size_origin: Option<Origin>,
+    pub ipip_mode: EncapMode,
+    pub vxlan_mode: EncapMode,
+    /// `natOutgoing`: pods' traffic leaving the pool's ranges is masqueraded.
+    pub nat_outgoing: bool,
+    /// `nodeSelector`: the nodes that take blocks from the pool; `None` is `all()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_selector: Option<SelectorExpr>,
+    /// `disabled`: no new addresses are handed out, existing ones stay.
+    pub disabled: bool,
+    /// Where `cidr` is written.
+    pub origin: Origin,
+}
+
+impl CalicoPool {
+    /// How many blocks the pool holds: 2^(blockSize - prefix), saturating for IPv6.
+    pub fn blocks(&self) -> u128 {
+        let bits = u32::from(self.block_size.saturating_sub(self.cidr.prefix_len()));
+        1u128.checked_shl(bits).unwrap_or(u128::MAX)
+    }
+}
+
+/// When Calico encapsulates pod traffic between nodes (`ipipMode`, `vxlanMode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+pub enum EncapMode {
+    /// Calico's default for both modes.
+    #[default]
+    Never,
+    Always,
+    /// Only towards nodes in another subnet.
+    CrossSubnet,
 }
 
 /// Which object exposes services through the ingress controller.

@@ -251,7 +251,7 @@ fn host_flags(spec: &Node, global: bool, types: &[PolicyType]) -> Result<Vec<Str
 
 /// Where `global()` may appear in a selector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Global {
+pub(crate) enum Global {
     /// Policy selectors and rule `selector`s: "global() can only be used in an
     /// EntityRule namespaceSelector" (validator.go, and the CEL rules in policy_common.go).
     Forbidden,
@@ -264,7 +264,7 @@ enum Global {
 /// A selector field; `None` when absent, null or the empty string (which Calico
 /// treats as unset). A blank selector is `all()`, which is not the same as none in a
 /// rule: `all()` matches known endpoints only.
-fn selector_field(node: &Node, key: &str, global: Global) -> Result<Option<SelectorExpr>> {
+pub(crate) fn selector_field(node: &Node, key: &str, global: Global) -> Result<Option<SelectorExpr>> {
     let Some(n) = field(node, key) else { return Ok(None) };
     let Some(source) = n.as_scalar() else {
         return Err(error(n, format!("`{key}` must be a selector string such as \"app == 'web'\", found {}", n.kind_name())));

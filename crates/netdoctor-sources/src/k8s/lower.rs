@@ -67,7 +67,12 @@ fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
         Kind::BaselineAdminNetworkPolicy => cluster.admin_policies.push(admin_policy(node, true)?),
         Kind::ClusterNetworkPolicy => cluster.admin_policies.push(cluster_network_policy(node)?),
         Kind::ServiceCidr => add_ranges(cluster, ranges::service_cidr(node)?),
-        Kind::CalicoIpPool => add_ranges(cluster, ranges::ip_pool(node)?),
+        Kind::CalicoIpPool => {
+            // Validated first: a pool Calico would refuse adds no range either.
+            let pool = ranges::calico_pool(node)?;
+            add_ranges(cluster, ranges::ip_pool(node)?);
+            cluster.calico_pools.extend(pool);
+        }
         Kind::TigeraInstallation => add_ranges(cluster, ranges::calico_installation(node)?),
         Kind::ConfigMap => {
             add_ranges(cluster, ranges::config_map(node)?);

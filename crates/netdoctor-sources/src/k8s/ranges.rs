@@ -1,16 +1,18 @@
 //! The cluster's pod and service ranges, from the objects that declare them: ServiceCIDR
-//! (`networking.k8s.io/v1` and `v1beta1`), Calico's IPPool and the Tigera operator's
+//! (`networking.k8s.io/v1` and `v1beta1`), Calico's IPPool (and its block size,
+//! encapsulation and node selector) and the Tigera operator's
 //! Installation, and the well-known ConfigMaps
 //! of kubeadm (`kubeadm-config`: `networking.podSubnet`/`serviceSubnet`), kube-proxy
 //! (`clusterCIDR`), Cilium (`cluster-pool-ipv4-cidr`) and flannel (`net-conf.json`
 //! `Network`, and its `Backend`: type, port, VNI). Other ConfigMaps, and other keys of
 //! these, are never read.
 
+use super::calico::{selector_field, Global};
 use super::value::{boolean, cidr, error, field, list, mapping, number, origin, text};
 use crate::error::Result;
 use crate::tree::Node;
 use ipnet::IpNet;
-use netdoctor_model::k8s::{ClusterRange, FlannelBackend, RangeKind, RangeOwner};
+use netdoctor_model::k8s::{CalicoPool, ClusterRange, EncapMode, FlannelBackend, RangeKind, RangeOwner};
 use netdoctor_model::{Located, Origin};
 use std::path::Path;
 use std::sync::Arc;
@@ -44,6 +46,81 @@ pub(crate) fn ip_pool(node: &Node) -> Result<Vec<ClusterRange>> {
     }
     let Some(c) = field(spec, "cidr") else { return Ok(Vec::new()) };
     Ok(vec![range(RangeKind::Pods, RangeOwner::Calico, cidr(c, "cidr")?, format!("Calico IPPool {name}"), c)])
+}
+
+/// Calico `IPPool` with its allocation and encapsulation settings, validated as Calico's
+/// API server does (libcalico-go/lib/validator/v3/validator.go, `validateIPPool`), so a
+/// pool Calico would refuse is reported where it is wrong rather than reasoned about.
+/// Defaults are those of the IPPool reference: blockSize 26 (IPv4) or 122 (IPv6), both
+/// modes `Never`, `natOutgoing` and `disabled` false, every node selected.
+pub(crate) fn calico_pool(node: &Node) -> Result<Option<CalicoPool>> {
+    let name = object_name(node);
+    let Some(spec) = mapping(node, "spec")? else { return Ok(None) };
+    let Some(c) = field(spec, "cidr") else { return Ok(None) };
+    let net = cidr(c, "cidr")?;
+    let (min, max, default) = match net {
+        IpNet::V4(_) => (20, 32, 26),
+        IpNet::V6(_) => (116, 128, 122),
+    };
+    let (block_size, block_size_origin) = match field(spec, "blockSize") {
+        Some(n) => {
+            let size = number::<u8>(n, "blockSize", "a prefix length such as 26")?;
+            if !(min..=max).contains(&size) {
+                return Err(error(n, format!("`blockSize` of an {} pool must be {min} to {max}, found {size}", family(&net))));
+            }
+            (size, Some(origin(n)))
+        }
+        None => (default, None),
+    };
+    if net.prefix_len() > block_size {
+        let at = field(spec, "blockSize").unwrap_or(c);
+        return Err(error(
+            at,
+            format!("pool {net} is smaller than one block of /{block_size}: its prefix must be /{block_size} or shorter"),
+        ));
+    }
+    let ipip_mode = encap_mode(spec, "ipipMode")?;
+    let vxlan_mode = encap_mode(spec, "vxlanMode")?;
+    if ipip_mode != EncapMode::Never && vxlan_mode != EncapMode::Never {
+        let at = field(spec, "vxlanMode").unwrap_or(c);
+        return Err(error(at, "`ipipMode` and `vxlanMode` cannot both be enabled: set one of them to Never"));
+    }
+    if net.addr().is_ipv6() && ipip_mode != EncapMode::Never {
+        let at = field(spec, "ipipMode").unwrap_or(c);
+        return Err(error(at, "IPIP is not supported on an IPv6 pool: set `ipipMode` to Never"));
+    }
+    Ok(Some(CalicoPool {
+        name,
+        cidr: net,
+        block_size,
+        block_size_origin,
+        ipip_mode,
+        vxlan_mode,
+        nat_outgoing: boolean(spec, "natOutgoing")?.unwrap_or(false),
+        node_selector: selector_field(spec, "nodeSelector", Global::Unchecked)?,
+        disabled: boolean(spec, "disabled")?.unwrap_or(false),
+        origin: origin(c),
+    }))
+}
+
+/// `ipipMode` or `vxlanMode`, spelled exactly as Calico's validator requires.
+fn encap_mode(spec: &Node, key: &str) -> Result<EncapMode> {
+    match field(spec, key) {
+        None => Ok(EncapMode::Never),
+        Some(n) => match n.as_scalar() {
+            Some("Never" | "") => Ok(EncapMode::Never),
+            Some("Always") => Ok(EncapMode::Always),
+            Some("CrossSubnet") => Ok(EncapMode::CrossSubnet),
+            _ => Err(error(n, format!("`{key}` must be Always, CrossSubnet or Never, found `{}`", n.as_scalar().unwrap_or_default()))),
+        },
+    }
+}
+
+fn family(net: &IpNet) -> &'static str {
+    match net {
+        IpNet::V4(_) => "IPv4",
+        IpNet::V6(_) => "IPv6",
+    }
 }
 
 /// The Tigera operator's `Installation`: `spec.calicoNetwork.ipPools[].cidr`, the pools it

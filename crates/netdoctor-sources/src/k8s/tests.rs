@@ -2,8 +2,8 @@
 
 use super::*;
 use netdoctor_model::k8s::{
-    AdminAction, AdminKind, AdminPeer, AdminPort, AdminSubject, AdminTier, EndpointsKind, IngressKind, PodRef, PolicyPeer, PolicyType,
-    PortRef, SelectorOperator, WorkloadKind,
+    AdminAction, AdminKind, AdminPeer, AdminPort, AdminSubject, AdminTier, EncapMode, EndpointsKind, IngressKind, PodRef, PolicyPeer,
+    PolicyType, PortRef, SelectorOperator, WorkloadKind,
 };
 use netdoctor_model::Protocol;
 
@@ -695,4 +695,71 @@ data:
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-flannel-cfg, namespace: kube-flannel}\ndata:\n  net-conf.json: |\n    {\"Backend\": {\"Type\": \"vxlan\", \"VNI\": \"x\"}}\n",
     );
     assert_eq!((e.line, e.message.contains("VNI")), (6, true), "{e:?}");
+}
+
+#[test]
+fn calico_pools_are_read_with_calico_defaults() {
+    let text = r#"apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: defaults}
+spec: {cidr: 10.244.0.0/16}
+---
+apiVersion: crd.projectcalico.org/v1
+kind: IPPool
+metadata: {name: full}
+spec:
+  cidr: 10.96.0.0/22
+  blockSize: 28
+  vxlanMode: CrossSubnet
+  natOutgoing: true
+  nodeSelector: "zone == 'a'"
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: v6}
+spec: {cidr: "fd00:10::/64", disabled: true}
+"#;
+    let cluster = ok(text);
+    let got: Vec<_> = cluster
+        .calico_pools
+        .iter()
+        .map(|p| (p.name.as_str(), p.block_size, p.blocks(), p.ipip_mode, p.vxlan_mode, p.nat_outgoing, p.disabled))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("defaults", 26, 1024, EncapMode::Never, EncapMode::Never, false, false),
+            ("full", 28, 64, EncapMode::Never, EncapMode::CrossSubnet, true, false),
+            ("v6", 122, 1 << 58, EncapMode::Never, EncapMode::Never, false, true),
+        ]
+    );
+    assert_eq!(
+        cluster.calico_pools.get(1).and_then(|p| p.node_selector.as_ref()).map(ToString::to_string).as_deref(),
+        Some("zone == \"a\"")
+    );
+    assert_eq!(cluster.calico_pools.get(1).and_then(|p| p.block_size_origin.as_ref()).and_then(|o| o.span()).map(|s| s.line), Some(11));
+    // A disabled pool is modelled but declares no range.
+    assert_eq!(cluster.ranges.iter().map(|r| r.cidr.to_string()).collect::<Vec<_>>(), ["10.244.0.0/16", "10.96.0.0/22"]);
+}
+
+#[test]
+fn calico_pools_are_validated_as_calico_does() {
+    let pool = |spec: &str| format!("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {{name: p}}\nspec:\n{spec}");
+    let cases = [
+        ("  cidr: 10.0.0.0/16\n  blockSize: 19\n", 6, "must be 20 to 32"),
+        ("  cidr: fd00::/64\n  blockSize: 112\n", 6, "must be 116 to 128"),
+        ("  cidr: 10.0.0.0/28\n", 5, "smaller than one block of /26"),
+        ("  cidr: 10.0.0.0/24\n  blockSize: 22\n", 6, "smaller than one block of /22"),
+        ("  cidr: 10.0.0.0/16\n  ipipMode: Always\n  vxlanMode: CrossSubnet\n", 7, "cannot both be enabled"),
+        ("  cidr: 10.0.0.0/16\n  ipipMode: always\n", 6, "must be Always, CrossSubnet or Never"),
+        ("  cidr: fd00::/64\n  ipipMode: Always\n", 6, "IPIP is not supported on an IPv6 pool"),
+        ("  cidr: 10.0.0.0/16\n  nodeSelector: \"zone ==\"\n", 6, "`nodeSelector`"),
+    ];
+    for (spec, line, message) in cases {
+        let e = first_error(&pool(spec));
+        assert_eq!(e.line, line, "{spec}: {e}");
+        assert!(e.message.contains(message), "{spec}: {e}");
+    }
+    // A pool as large as one block is fine.
+    assert_eq!(ok(&pool("  cidr: 10.0.0.0/26\n")).calico_pools.first().map(|p| p.blocks()), Some(1));
 }

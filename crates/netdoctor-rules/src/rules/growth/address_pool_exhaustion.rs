@@ -2,18 +2,23 @@
 
 use crate::prelude::*;
 use ipnet::IpNet;
+use netdoctor_engine::policy::matches_expr;
 use netdoctor_engine::SubnetSource;
+use netdoctor_model::k8s::CalicoPool;
 
 declare_rule! {
     /// ## What it checks
     /// Projects that need more networks from the engine's default address pools than they hold
-    /// (31 with the built-in pools, one taken by the `bridge` network), or close to it; and
-    /// declared subnets too small for the containers that join them.
+    /// (31 with the built-in pools, one taken by the `bridge` network), or close to it;
+    /// declared subnets too small for the containers that join them; and Calico IPPools with
+    /// fewer blocks (2^(blockSize - prefix)) than the nodes their `nodeSelector` picks.
     ///
     /// ## Why it matters
     /// When the pools run out, `docker compose up` fails with "could not find an available,
     /// non-overlapping IPv4 address pool", typically on a busy CI host or a developer machine
-    /// with many projects; a full subnet refuses the next container or replica.
+    /// with many projects; a full subnet refuses the next container or replica. Calico hands
+    /// each node at least one block: a node left without one borrows single addresses from
+    /// other nodes' blocks, or gets none when IPAM's `strictAffinity` is on.
     ///
     /// ## Example
     /// ```yaml
@@ -23,6 +28,10 @@ declare_rule! {
     ///
     /// ## Fix
     /// Give networks explicit subnets, share networks between services, or set `default-address-pools` in daemon.json with smaller subnets (e.g. size 24).
+    /// For a Calico pool, use a larger `cidr` or a smaller block (a larger `blockSize`), chosen before the pool hands out addresses: `blockSize` cannot change afterwards.
+    ///
+    /// ## Known limits
+    /// Each Calico pool is counted on its own: nodes that another enabled pool also selects may take their block there. Disabled pools are left out.
     pub struct AddressPoolExhaustion => Warning;
 }
 
@@ -70,7 +79,60 @@ impl Check for AddressPoolExhaustion {
                 d.severity(Severity::Error);
             }
         }
+        calico_blocks(cx, out);
     }
+}
+
+/// Calico pools with fewer blocks than the nodes they serve.
+fn calico_blocks(cx: &RuleContext<'_>, out: &mut Diagnostics) {
+    let nodes = &cx.model.k8s.nodes;
+    if nodes.is_empty() {
+        return;
+    }
+    for pool in cx.model.k8s.calico_pools.iter().filter(|p| !p.disabled) {
+        // Nodes are not namespaced; an absent selector is `all()`.
+        let served = nodes.iter().filter(|n| pool.node_selector.as_ref().is_none_or(|e| matches_expr(e, &n.labels, false))).count();
+        let blocks = pool.blocks();
+        let Ok(served_u) = u128::try_from(served) else { continue };
+        if served == 0 || blocks >= served_u {
+            continue;
+        }
+        let selected = match &pool.node_selector {
+            Some(expr) => format!("{served} nodes its nodeSelector `{expr}` picks"),
+            None => format!("{served} nodes"),
+        };
+        let origin = pool.block_size_origin.as_ref().unwrap_or(&pool.origin);
+        let left = served_u - blocks;
+        let message = format!(
+            "Calico IPPool `{}` ({}, blockSize {}) holds {blocks} block{} for {selected}: {left} {} no block of {} own",
+            pool.name,
+            pool.cidr,
+            pool.block_size,
+            if blocks == 1 { "" } else { "s" },
+            if left == 1 { "node gets" } else { "nodes get" },
+            if left == 1 { "its" } else { "their" },
+        );
+        out.report(origin, message).subjects([pool.name.as_str()]).help(calico_fix(pool, served));
+    }
+}
+
+/// A pool prefix and a block size that give every node a block; `blockSize` is fixed once
+/// the pool hands out addresses, hence a new pool.
+fn calico_fix(pool: &CalicoPool, nodes: usize) -> String {
+    // Blocks needed, as a power of two: the bits between the pool's prefix and its blocks.
+    let bits = u8::try_from(usize::BITS - nodes.saturating_sub(1).leading_zeros()).unwrap_or(u8::MAX);
+    let mut ways = Vec::new();
+    if let Some(prefix) = pool.block_size.checked_sub(bits) {
+        ways.push(format!("`cidr` of /{prefix} (blockSize {})", pool.block_size));
+    }
+    let max = pool.cidr.max_prefix_len();
+    if let Some(size) = pool.cidr.prefix_len().checked_add(bits).filter(|s| *s <= max) {
+        ways.push(format!("`blockSize: {size}` (cidr /{})", pool.cidr.prefix_len()));
+    }
+    let ways = if ways.is_empty() { "a larger pool or a smaller block".to_string() } else { ways.join(" or ") };
+    format!(
+        "Calico gives each node at least one block: create a pool with {ways}, set before it hands out addresses (blockSize cannot change later), and disable this one"
+    )
 }
 
 /// Addresses left for containers: minus network, broadcast and gateway (IPv4).
