@@ -73,7 +73,21 @@ impl Check for DnsEgressBlocked {
             "add an egress rule `to: [{{namespaceSelector: {{matchLabels: {{{NAMESPACE_NAME_LABEL}: {CLUSTER_DNS_NAMESPACE}}}}}, podSelector: {{matchLabels: {{{}: {}}}}}}}]` with `ports: [{{protocol: UDP, port: 53}}, {{protocol: TCP, port: 53}}]`",
             CLUSTER_DNS_LABEL.0, CLUSTER_DNS_LABEL.1
         );
+        // The same rule in Calico's and in Cilium's syntax, for their policies.
+        let calico_snippet = format!(
+            "add an egress rule `{{action: Allow, protocol: UDP, destination: {{namespaceSelector: \"projectcalico.org/name == '{CLUSTER_DNS_NAMESPACE}'\", selector: \"{} == '{}'\", ports: [53]}}}}` and the same with `protocol: TCP`, before any rule that denies",
+            CLUSTER_DNS_LABEL.0, CLUSTER_DNS_LABEL.1
+        );
+        let cilium_snippet = format!(
+            "add an egress rule `{{toEndpoints: [{{matchLabels: {{io.kubernetes.pod.namespace: {CLUSTER_DNS_NAMESPACE}, {}: {}}}}}], toPorts: [{{ports: [{{port: \"53\", protocol: ANY}}]}}]}}`",
+            CLUSTER_DNS_LABEL.0, CLUSTER_DNS_LABEL.1
+        );
         for (policy, (no_udp, no_tcp)) in by_policy {
+            let snippet = match policy.tier {
+                PolicyTier::Calico => &calico_snippet,
+                PolicyTier::Cilium => &cilium_snippet,
+                _ => &snippet,
+            };
             let (name, origin) = match policy.tier {
                 PolicyTier::Network => match cluster.network_policies.get(policy.index) {
                     Some(p) => (format!("NetworkPolicy `{}`", p.full_name()), &p.origin),
