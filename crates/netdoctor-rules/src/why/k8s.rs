@@ -684,15 +684,12 @@ impl<'c> K8sWalk<'_, 'c> {
                     (PolicyType::Egress, AdminAction::Deny) => r.egress_deny.clone(),
                     (PolicyType::Egress, _) => r.egress.clone(),
                 };
-                cp.rules
-                    .iter()
-                    .find_map(|r| section(r).and_then(|list| list.get(rule).map(|x| format!(" {}{}", rule + 1, at(&x.origin)))))
-                    .unwrap_or_default()
+                cp.rules.iter().find_map(|r| section(r).and_then(|list| list.get(rule).map(|x| at(&x.origin)))).unwrap_or_default()
             }
             PolicyTier::Calico => {
                 let cp = self.cluster.calico_policies.get(p.index);
                 let rules = cp.map(|cp| if direction == PolicyType::Ingress { &cp.ingress } else { &cp.egress });
-                rules.and_then(|r| r.get(rule)).map(|r| format!(" {}{}", rule + 1, at(&r.origin))).unwrap_or_default()
+                rules.and_then(|r| r.get(rule)).map(|r| at(&r.origin)).unwrap_or_default()
             }
             _ => {
                 let ap = self.cluster.admin_policies.get(p.index);
@@ -798,7 +795,13 @@ impl<'c> K8sWalk<'_, 'c> {
                 format!(
                     "{side} of {subject} on {what} is denied by {} rule{}{tier_note}",
                     self.policy_name(rule.policy),
-                    self.rule_origin_of(rule.policy, rule.rule, trace.direction, rule.action)
+                    match rule.policy.tier {
+                        // Calico's and Cilium's rules have no names: their number says which.
+                        PolicyTier::Calico | PolicyTier::Cilium => {
+                            format!(" {}{}", rule.rule + 1, self.rule_origin_of(rule.policy, rule.rule, trace.direction, rule.action))
+                        }
+                        _ => self.rule_origin_of(rule.policy, rule.rule, trace.direction, rule.action),
+                    }
                 ),
                 match rule.policy.tier {
                     PolicyTier::Cilium => "Cilium deny rules win over every allow rule: narrow that deny rule (its peers or `toPorts`) so it leaves this flow out".to_string(),
