@@ -60,3 +60,22 @@ fn compose_examples_stay_silent_for_kubernetes_rules() {
         assert_eq!(report["findings"], serde_json::json!([]), "{}", dir.display());
     }
 }
+
+/// Weave Net's password is read only as "encryption on": no output format prints it.
+#[test]
+fn weave_password_is_never_printed() {
+    let fixture = "../netdoctor-rules/tests/fixtures/ND508/fires-weave.yaml";
+    let secret = "hunter2-weave-fixture-secret";
+    assert!(std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture)).unwrap().contains(secret));
+    for format in ["json", "text", "sarif"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+            .args(["check", fixture, "--format", format])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run netdoctor");
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("ND508"), "{format}: {stdout}{stderr}");
+        assert!(!stdout.contains(secret) && !stderr.contains(secret), "{format} prints the password: {stdout}{stderr}");
+    }
+}

@@ -58,6 +58,9 @@ pub struct Cluster {
     /// ranges are in `ranges` only while enabled).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub calico_pools: Vec<CalicoPool>,
+    /// Weave Net, when its `weave-net` DaemonSet was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weave: Option<WeaveNet>,
     /// Calico NetworkPolicies and GlobalNetworkPolicies.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub calico_policies: Vec<CalicoPolicy>,
@@ -101,6 +104,7 @@ impl Cluster {
             self.add_range(range);
         }
         self.flannel_backend = self.flannel_backend.take().or(other.flannel_backend);
+        self.weave = self.weave.take().or(other.weave);
     }
 
     /// Adds a declared range unless the same range of the same kind and owner is already
@@ -155,6 +159,7 @@ impl Cluster {
             && self.cilium_policies.is_empty()
             && self.cidr_groups.is_empty()
             && self.calico_pools.is_empty()
+            && self.weave.is_none()
     }
 
     /// The namespace called `name`, if it was declared.
@@ -474,6 +479,8 @@ pub enum RangeOwner {
     Flannel,
     /// Cilium's cluster-pool IPAM (node podCIDRs unused).
     Cilium,
+    /// Weave Net's IPAM, from `IPALLOC_RANGE` (node podCIDRs unused).
+    Weave,
 }
 
 /// A pod or service range declared by the cluster's configuration: a ServiceCIDR object,
@@ -589,6 +596,27 @@ impl CalicoPool {
         let bits = u32::from(self.block_size.saturating_sub(self.cidr.prefix_len()));
         1u128.checked_shl(bits).unwrap_or(u128::MAX)
     }
+}
+
+/// Weave Net as its `weave-net` DaemonSet configures it. The pod range is in the cluster's
+/// `ranges`; the password itself is never read into the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WeaveNet {
+    /// Where encryption is switched on (`WEAVE_PASSWORD` of the `weave` container); `None`
+    /// when traffic between nodes is sent in the clear.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<WeaveEncryption>,
+    /// Where the DaemonSet is written.
+    pub origin: Origin,
+}
+
+/// Where Weave Net's password comes from (never the password).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum WeaveEncryption {
+    /// Written in the manifest as `value`.
+    Inline { origin: Origin },
+    /// `valueFrom.secretKeyRef`.
+    Secret { name: String, key: String, origin: Origin },
 }
 
 /// When Calico encapsulates pod traffic between nodes (`ipipMode`, `vxlanMode`).

@@ -55,7 +55,16 @@ fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
     match kinds::classify(&gvk) {
         Kind::Namespace => cluster.namespaces.push(namespace(node)?),
         Kind::Pod => cluster.pods.push(pod(node)?),
-        Kind::Workload => cluster.pods.push(workload(node, WorkloadKind::from_kind(&object.kind))?),
+        Kind::Workload => {
+            let kind = WorkloadKind::from_kind(&object.kind);
+            if kind == WorkloadKind::DaemonSet {
+                if let Some((range, weave)) = ranges::weave_net(node)? {
+                    cluster.add_range(range);
+                    cluster.weave.get_or_insert(weave);
+                }
+            }
+            cluster.pods.push(workload(node, kind)?);
+        }
         Kind::Service => cluster.services.push(service(node)?),
         Kind::Endpoints => cluster.endpoints.extend(endpoints(node)?),
         Kind::EndpointSlice => cluster.endpoints.extend(endpoint_slice(node)?),

@@ -4,15 +4,16 @@
 //! Installation, and the well-known ConfigMaps
 //! of kubeadm (`kubeadm-config`: `networking.podSubnet`/`serviceSubnet`), kube-proxy
 //! (`clusterCIDR`), Cilium (`cluster-pool-ipv4-cidr`) and flannel (`net-conf.json`
-//! `Network`, and its `Backend`: type, port, VNI). Other ConfigMaps, and other keys of
-//! these, are never read.
+//! `Network`, and its `Backend`: type, port, VNI), and Weave Net's `weave-net` DaemonSet
+//! (`IPALLOC_RANGE`, and whether `WEAVE_PASSWORD` is set). Other ConfigMaps, and other
+//! keys of these, are never read.
 
 use super::calico::{selector_field, Global};
 use super::value::{boolean, cidr, error, field, list, mapping, number, origin, text};
 use crate::error::Result;
 use crate::tree::Node;
 use ipnet::IpNet;
-use netdoctor_model::k8s::{CalicoPool, ClusterRange, EncapMode, FlannelBackend, RangeKind, RangeOwner};
+use netdoctor_model::k8s::{CalicoPool, ClusterRange, EncapMode, FlannelBackend, RangeKind, RangeOwner, WeaveEncryption, WeaveNet};
 use netdoctor_model::{Located, Origin};
 use std::path::Path;
 use std::sync::Arc;
@@ -137,6 +138,70 @@ pub(crate) fn calico_installation(node: &Node) -> Result<Vec<ClusterRange>> {
         out.push(range(RangeKind::Pods, RangeOwner::Calico, cidr(c, "cidr")?, format!("Calico Installation {name}{pool_name}"), c));
     }
     Ok(out)
+}
+
+/// Weave Net's allocation range when `IPALLOC_RANGE` is not set (`weave launch`'s default).
+const WEAVE_DEFAULT_RANGE: &str = "10.32.0.0/12";
+
+/// Weave Net from its `weave-net` DaemonSet in `kube-system`: the pod range
+/// (`IPALLOC_RANGE` of the `weave` container, 10.32.0.0/12 when absent) and whether
+/// `WEAVE_PASSWORD` turns encryption on. The password's value is only checked for being
+/// non-empty (Weave runs unencrypted with an empty one), never kept.
+pub(crate) fn weave_net(node: &Node) -> Result<Option<(ClusterRange, WeaveNet)>> {
+    let metadata = mapping(node, "metadata")?;
+    let namespace = metadata.map(|m| text(m, "namespace")).transpose()?.flatten();
+    if object_name(node) != "weave-net" || namespace != Some("kube-system") {
+        return Ok(None);
+    }
+    let containers = match mapping(node, "spec")?.and_then(|s| super::value::path(s, &["template", "spec"])) {
+        Some(spec) => list(spec, "containers")?,
+        None => &[],
+    };
+    let mut weave = None;
+    for c in containers {
+        if text(c, "name")? == Some("weave") {
+            weave = Some(c);
+        }
+    }
+    let Some(container) = weave else { return Ok(None) };
+    let mut range_at = None;
+    let mut encryption = None;
+    for var in list(container, "env")? {
+        match text(var, "name")? {
+            Some("IPALLOC_RANGE") => range_at = field(var, "value"),
+            Some("WEAVE_PASSWORD") => {
+                let at = field(var, "name").map_or_else(|| origin(var), origin);
+                if let Some(secret) = super::value::path(var, &["valueFrom", "secretKeyRef"]) {
+                    let name = text(secret, "name")?.unwrap_or_default().to_string();
+                    let key = text(secret, "key")?.unwrap_or_default().to_string();
+                    encryption = Some(WeaveEncryption::Secret { name, key, origin: at });
+                } else if field(var, "value").and_then(Node::as_scalar).is_some_and(|v| !v.is_empty()) {
+                    encryption = Some(WeaveEncryption::Inline { origin: at });
+                }
+            }
+            _ => {}
+        }
+    }
+    let range = match range_at {
+        Some(v) => {
+            let net = cidr(v, "IPALLOC_RANGE")?;
+            ClusterRange {
+                kind: RangeKind::Pods,
+                cidr: net,
+                owner: RangeOwner::Weave,
+                source: "weave-net IPALLOC_RANGE".into(),
+                origin: origin(v),
+            }
+        }
+        None => ClusterRange {
+            kind: RangeKind::Pods,
+            cidr: WEAVE_DEFAULT_RANGE.parse().map_err(|_| error(container, "weave's default range does not parse"))?,
+            owner: RangeOwner::Weave,
+            source: "weave-net default range (no IPALLOC_RANGE)".into(),
+            origin: origin(container),
+        },
+    };
+    Ok(Some((range, WeaveNet { encryption, origin: origin(node) })))
 }
 
 /// The ranges of one of the well-known ConfigMaps; nothing for any other ConfigMap.

@@ -3,7 +3,7 @@
 use super::*;
 use netdoctor_model::k8s::{
     AdminAction, AdminKind, AdminPeer, AdminPort, AdminSubject, AdminTier, EncapMode, EndpointsKind, IngressKind, PodRef, PolicyPeer,
-    PolicyType, PortRef, SelectorOperator, WorkloadKind,
+    PolicyType, PortRef, RangeOwner, SelectorOperator, WeaveEncryption, WorkloadKind,
 };
 use netdoctor_model::Protocol;
 
@@ -762,4 +762,33 @@ fn calico_pools_are_validated_as_calico_does() {
     }
     // A pool as large as one block is fine.
     assert_eq!(ok(&pool("  cidr: 10.0.0.0/26\n")).calico_pools.first().map(|p| p.blocks()), Some(1));
+}
+
+#[test]
+fn weave_net_range_and_encryption_are_read_from_its_daemonset() {
+    let daemonset = |namespace: &str, env: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: weave-net, namespace: {namespace}}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: weave\n          env: {env}\n        - name: weave-npc\n          env: [{{name: IPALLOC_RANGE, value: 192.168.0.0/16}}]\n"
+        )
+    };
+    let read = |env: &str| {
+        let cluster = ok(&daemonset("kube-system", env));
+        let ranges: Vec<_> = cluster.ranges.iter().map(|r| (r.cidr.to_string(), r.owner, r.source.clone())).collect();
+        (ranges, cluster.weave.map(|w| w.encryption))
+    };
+    let (ranges, encryption) = read("[{name: IPALLOC_RANGE, value: 10.40.0.0/16}, {name: WEAVE_PASSWORD, value: pw}]");
+    assert_eq!(ranges, [("10.40.0.0/16".to_string(), RangeOwner::Weave, "weave-net IPALLOC_RANGE".to_string())]);
+    assert!(matches!(encryption, Some(Some(WeaveEncryption::Inline { .. }))));
+    // Weave's default range; a password from a Secret; an empty password is no encryption.
+    let (ranges, encryption) = read("[{name: WEAVE_PASSWORD, valueFrom: {secretKeyRef: {name: weave-passwd, key: weave-passwd}}}]");
+    assert_eq!(ranges.first().map(|r| r.0.as_str()), Some("10.32.0.0/12"));
+    assert!(matches!(encryption, Some(Some(WeaveEncryption::Secret { ref name, .. })) if name == "weave-passwd"));
+    assert_eq!(read("[{name: WEAVE_PASSWORD, value: ''}]").1, Some(None));
+    // The password is not in the model.
+    let cluster = ok(&daemonset("kube-system", "[{name: WEAVE_PASSWORD, value: not-in-the-model}]"));
+    assert!(!format!("{cluster:?}").contains("not-in-the-model"));
+    // Only kube-system's weave-net; a bad range is located.
+    assert!(ok(&daemonset("default", "[]")).weave.is_none());
+    let e = first_error(&daemonset("kube-system", "[{name: IPALLOC_RANGE, value: 10.32.0.0/33}]"));
+    assert_eq!(e.line, 9, "{e}");
 }

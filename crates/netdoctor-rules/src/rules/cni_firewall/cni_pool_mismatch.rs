@@ -7,7 +7,7 @@ use netdoctor_model::k8s::{ClusterRange, RangeKind, RangeOwner};
 declare_rule! {
     /// ## What it checks
     /// A CNI plugin's pool (a Calico IPPool or the Tigera operator's Installation pools, flannel's `Network`, Cilium's
-    /// `cluster-pool-ipv4-cidr`) that does not lie inside the cluster's pod CIDR (kubeadm's
+    /// `cluster-pool-ipv4-cidr`, Weave Net's `IPALLOC_RANGE`) that does not lie inside the cluster's pod CIDR (kubeadm's
     /// `podSubnet`, kube-proxy's `clusterCIDR`, or `pod_cidrs` in `netdoctor.toml`), and a
     /// node's `podCIDR` outside the cluster's pod CIDR or outside flannel's `Network` (flannel
     /// gives each node's pods its node's podCIDR).
@@ -31,13 +31,14 @@ declare_rule! {
     ///
     /// ## Fix
     /// Give the CNI plugin the cluster's pod CIDR (Calico: `CALICO_IPV4POOL_CIDR` or the IPPool's
-    /// `cidr`; flannel: `Network` in `kube-flannel-cfg`; Cilium: `cluster-pool-ipv4-cidr`), or
+    /// `cidr`; flannel: `Network` in `kube-flannel-cfg`; Cilium: `cluster-pool-ipv4-cidr`; Weave
+    /// Net: `IPALLOC_RANGE` of the `weave` container, 10.32.0.0/12 when unset), or
     /// create the cluster with the CNI's range (`kubeadm init --pod-network-cidr`).
     ///
     /// ## Known limits
     /// Ranges are read from the objects named above (manifests or `--kube`); a CNI configured
-    /// only on the nodes' disks (`/etc/cni/net.d`) is not compared. Calico and Cilium's
-    /// cluster-pool mode do not use node podCIDRs, so nodes are not compared with their pools.
+    /// only on the nodes' disks (`/etc/cni/net.d`) is not compared. Calico, Weave Net and
+    /// Cilium's cluster-pool mode do not use node podCIDRs, so nodes are not compared with their pools.
     pub struct CniPoolMismatch => Warning;
 }
 
@@ -46,7 +47,7 @@ impl Check for CniPoolMismatch {
         let ranges = &cx.model.k8s.ranges;
         let pods = |owner: RangeOwner| ranges.iter().filter(move |r| r.kind == RangeKind::Pods && r.owner == owner);
         let cluster: Vec<&ClusterRange> = pods(RangeOwner::Cluster).collect();
-        for plugin in [RangeOwner::Calico, RangeOwner::Flannel, RangeOwner::Cilium] {
+        for plugin in [RangeOwner::Calico, RangeOwner::Flannel, RangeOwner::Cilium, RangeOwner::Weave] {
             for pool in pods(plugin) {
                 let same_family: Vec<&&ClusterRange> = cluster.iter().filter(|c| same_family(&c.cidr, &pool.cidr)).collect();
                 let Some(first) = same_family.first() else { continue };
