@@ -375,7 +375,7 @@ impl<'m> HostView<'m> {
     }
 
     /// Flows from overlay peers to the host for the underlay ports something on the host
-    /// (or an overlay network of the model) needs.
+    /// (or an overlay network or flannel backend of the model) needs.
     pub fn underlay_flows(&self, model: &Model) -> Vec<HostFlow> {
         let Some(uplink) = &self.uplink else { return Vec::new() };
         let mut needs: Vec<(IpProto, u16, String, Origin)> = Vec::new();
@@ -384,6 +384,20 @@ impl<'m> HostView<'m> {
                 [(IpProto::Udp, 4789, "VXLAN data"), (IpProto::Tcp, 7946, "Swarm gossip"), (IpProto::Udp, 7946, "Swarm gossip")]
             {
                 needs.push((proto, port, format!("{what} of overlay network `{}`", n.name), n.origin.clone()));
+            }
+        }
+        // flannel's backend as kube-flannel-cfg configures it: checked even before the
+        // device exists (a node that has not joined yet), and named where the port is set.
+        if let Some(backend) = &model.k8s.flannel_backend {
+            if let Some(port) = backend.udp_port() {
+                let written = backend.port.as_ref().filter(|p| p.value != 0);
+                let (what, origin) = match written {
+                    Some(p) => (format!("`Port` of flannel's {} backend in kube-flannel-cfg", backend.kind), p.origin.clone()),
+                    None => (format!("default port of flannel's {} backend in kube-flannel-cfg", backend.kind), backend.origin.clone()),
+                };
+                if !needs.iter().any(|(p, n, _, _)| *p == IpProto::Udp && *n == port) {
+                    needs.push((IpProto::Udp, port, what, origin));
+                }
             }
         }
         for i in &self.facts.interfaces {

@@ -9,7 +9,9 @@ declare_rule! {
     /// from a peer on the host's own subnet through the INPUT rules: VXLAN (UDP 4789, or 8472
     /// for Flannel and Cilium), Swarm gossip (TCP/UDP 7946) for `driver: overlay` networks,
     /// Geneve (UDP 6081), WireGuard (UDP 51820/51871) and BGP (TCP 179) for the devices
-    /// found on the host. Needs host facts (`--host`, `--host-facts`).
+    /// found on the host, and the port of flannel's backend when manifests give
+    /// `kube-flannel-cfg` (vxlan: `Port` or 8472, udp: 8285, wireguard: 51820), even before
+    /// the node has the device. Needs host facts (`--host`, `--host-facts`).
     ///
     /// ## Why it matters
     /// Containers on the same host talk, containers on different hosts do not: the
