@@ -83,16 +83,7 @@ impl Ipv4Set {
 
     /// Adds a range.
     pub fn union_range(&self, r: Ipv4Range) -> Ipv4Set {
-        let mut all: Vec<Ipv4Range> = self.ranges.iter().copied().chain(std::iter::once(r)).collect();
-        all.sort_unstable();
-        let mut out: Vec<Ipv4Range> = Vec::with_capacity(all.len());
-        for r in all {
-            match out.last_mut() {
-                Some(last) if u64::from(r.start) <= u64::from(last.end) + 1 => last.end = last.end.max(r.end),
-                _ => out.push(r),
-            }
-        }
-        Ipv4Set { ranges: out }
+        Ipv4Set::from_ranges(self.ranges.iter().copied().chain(std::iter::once(r)))
     }
 
     /// Every address in either set.

@@ -952,6 +952,12 @@ impl<'c> K8sWalk<'_, 'c> {
         }
     }
 
+    /// The destination pod's labels and namespace, when DST is a pod.
+    fn destination_pod(&self, dst: Endpoint, dst_class: Option<ClassId>) -> Option<(&Labels, &str)> {
+        let class = dst_class.and_then(|c| self.engine.classes.get(c)).filter(|_| matches!(dst, Endpoint::Class(_)))?;
+        Some((&class.labels, self.engine.namespaces.get(class.namespace).map_or("", |n| n.name.as_str())))
+    }
+
     /// A Cilium rule allowing this flow: the peer by labels and namespace (or address),
     /// the destination port.
     fn cilium_allow_rule(
@@ -974,12 +980,9 @@ impl<'c> K8sWalk<'_, 'c> {
                 format!("ingress:\n  - fromEndpoints: {}\n    {ports}", endpoints(&self.labels_of(src), self.namespace_of(src)))
             }
             PolicyType::Egress => {
-                let peer = match (dst, dst_class.and_then(|c| self.engine.classes.get(c))) {
-                    (Endpoint::Class(_), Some(class)) => {
-                        let ns = self.engine.namespaces.get(class.namespace).map_or("", |n| n.name.as_str());
-                        format!("toEndpoints: {}", endpoints(&class.labels, ns))
-                    }
-                    _ => format!("toCIDR: [{}/32]", self.address.map_or_else(|| "0.0.0.0".to_string(), |a| a.to_string())),
+                let peer = match self.destination_pod(dst, dst_class) {
+                    Some((labels, ns)) => format!("toEndpoints: {}", endpoints(labels, ns)),
+                    None => format!("toCIDR: [{}/32]", self.address.map_or_else(|| "0.0.0.0".to_string(), |a| a.to_string())),
                 };
                 format!("egress:\n  - {peer}\n    {ports}")
             }
@@ -1009,12 +1012,9 @@ impl<'c> K8sWalk<'_, 'c> {
                 selector(&self.labels_of(src), self.namespace_of(src))
             ),
             PolicyType::Egress => {
-                let peer = match (dst, dst_class.and_then(|c| self.engine.classes.get(c))) {
-                    (Endpoint::Class(_), Some(class)) => {
-                        let ns = self.engine.namespaces.get(class.namespace).map_or("", |n| n.name.as_str());
-                        selector(&class.labels, ns)
-                    }
-                    _ => match self.address {
+                let peer = match self.destination_pod(dst, dst_class) {
+                    Some((labels, ns)) => selector(labels, ns),
+                    None => match self.address {
                         Some(addr) => format!("nets: [{addr}/32]"),
                         None => "nets: [0.0.0.0/0]".into(),
                     },
