@@ -437,7 +437,13 @@ fn group_ref(n: &Node) -> Result<String> {
 fn entity(n: &Node, key: &str) -> Result<String> {
     match n.as_scalar() {
         Some(e) if ENTITIES.contains(&e) => Ok(e.to_string()),
-        _ => Err(error(n, format!("unknown entity `{n}` in `{key}` (expected one of {})", ENTITIES.join(", ")))),
+        written => {
+            // A misspelt entity is the usual case: name the closest one.
+            let closest =
+                written.and_then(|w| ENTITIES.iter().filter(|e| strsim::levenshtein(w, e) <= 2).min_by_key(|e| strsim::levenshtein(w, e)));
+            let hint = closest.map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
+            Err(error(n, format!("unknown entity `{n}` in `{key}` ({hint}expected one of {})", ENTITIES.join(", "))))
+        }
     }
 }
 

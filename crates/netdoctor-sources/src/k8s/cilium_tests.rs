@@ -436,7 +436,12 @@ fn records_l7_rule_kinds() {
 #[test]
 fn malformed_peer_rules_are_located_errors() {
     let cases: &[(&str, &str, (u32, u32), &str)] = &[
-        ("ingress", "{fromEntities: [wrld]}", (7, 21), "unknown entity `wrld` in `fromEntities` (expected one of all, world,"),
+        (
+            "ingress",
+            "{fromEntities: [wrld]}",
+            (7, 21),
+            "unknown entity `wrld` in `fromEntities` (did you mean `world`? expected one of all, world,",
+        ),
         ("egress", "{toEntities: [World]}", (7, 19), "unknown entity `World`"),
         (
             "ingress",
