@@ -250,6 +250,12 @@ impl PolicyEngine<'_> {
         !self.cluster.calico_policies.is_empty()
     }
 
+    /// The pod classes a Calico or Cilium policy selects for ingress.
+    pub fn cni_policy_ingress_classes(&self, source: TieredSource) -> Vec<ClassId> {
+        let selects = |a: &super::engine::Applies| a.tiered.iter().any(|&i| self.tiered.get(i).is_some_and(|p| p.source == source));
+        self.ingress_applies.iter().enumerate().filter(|(_, a)| selects(a)).map(|(c, _)| c).collect()
+    }
+
     /// Whether a Calico or Cilium policy selects any pod (in any direction).
     pub fn cni_policy_selects_pods(&self, source: TieredSource) -> bool {
         let selects = |a: &super::engine::Applies| a.tiered.iter().any(|&i| self.tiered.get(i).is_some_and(|p| p.source == source));
