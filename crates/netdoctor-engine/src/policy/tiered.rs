@@ -250,16 +250,19 @@ impl PolicyEngine<'_> {
         !self.cluster.calico_policies.is_empty()
     }
 
+    /// Whether a class's policies in one direction include one compiled from `source`.
+    fn selected_by(&self, applies: &super::engine::Applies, source: TieredSource) -> bool {
+        applies.tiered.iter().any(|&i| self.tiered.get(i).is_some_and(|p| p.source == source))
+    }
+
     /// The pod classes a Calico or Cilium policy selects for ingress.
     pub fn cni_policy_ingress_classes(&self, source: TieredSource) -> Vec<ClassId> {
-        let selects = |a: &super::engine::Applies| a.tiered.iter().any(|&i| self.tiered.get(i).is_some_and(|p| p.source == source));
-        self.ingress_applies.iter().enumerate().filter(|(_, a)| selects(a)).map(|(c, _)| c).collect()
+        self.ingress_applies.iter().enumerate().filter(|(_, a)| self.selected_by(a, source)).map(|(c, _)| c).collect()
     }
 
     /// Whether a Calico or Cilium policy selects any pod (in any direction).
     pub fn cni_policy_selects_pods(&self, source: TieredSource) -> bool {
-        let selects = |a: &super::engine::Applies| a.tiered.iter().any(|&i| self.tiered.get(i).is_some_and(|p| p.source == source));
-        self.ingress_applies.iter().chain(&self.egress_applies).any(selects)
+        self.ingress_applies.iter().chain(&self.egress_applies).any(|a| self.selected_by(a, source))
     }
 
     /// The policies of `list` (indices into `tiered`, in evaluation order) cut into runs
