@@ -255,9 +255,22 @@ impl PolicyEngine<'_> {
         applies.tiered.iter().any(|&i| self.tiered.get(i).is_some_and(|p| p.source == source))
     }
 
-    /// The pod classes a Calico or Cilium policy selects for ingress.
-    pub fn cni_policy_ingress_classes(&self, source: TieredSource) -> Vec<ClassId> {
-        self.ingress_applies.iter().enumerate().filter(|(_, a)| self.selected_by(a, source)).map(|(c, _)| c).collect()
+    /// The pod classes a Calico or Cilium policy selects in `direction`.
+    pub fn cni_policy_classes(&self, source: TieredSource, direction: PolicyType) -> Vec<ClassId> {
+        let applies = match direction {
+            PolicyType::Ingress => &self.ingress_applies,
+            PolicyType::Egress => &self.egress_applies,
+        };
+        applies.iter().enumerate().filter(|(_, a)| self.selected_by(a, source)).map(|(c, _)| c).collect()
+    }
+
+    /// The Calico or Cilium policies selecting `class` in `direction`, in evaluation order.
+    pub fn cni_policies_for(&self, class: ClassId, direction: PolicyType) -> Vec<TieredSource> {
+        let applies = match direction {
+            PolicyType::Ingress => self.ingress_applies.get(class),
+            PolicyType::Egress => self.egress_applies.get(class),
+        };
+        applies.map(|a| a.tiered.iter().filter_map(|&i| self.tiered.get(i)).map(|p| p.source).collect()).unwrap_or_default()
     }
 
     /// Whether a Calico or Cilium policy selects any pod (in any direction).

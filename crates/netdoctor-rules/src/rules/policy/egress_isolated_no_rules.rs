@@ -2,6 +2,8 @@
 
 use crate::prelude::*;
 use crate::rules::k8s::list_names;
+use netdoctor_engine::policy::TieredSource;
+use netdoctor_model::calico_policy::DEFAULT_TIER;
 use netdoctor_model::k8s::PolicyType;
 
 declare_rule! {
@@ -9,6 +11,9 @@ declare_rule! {
     /// NetworkPolicies whose `policyTypes` lists `Egress` while `egress` is absent or
     /// empty. The finding says whether other policies allow some egress to the same pods
     /// (a deliberate default-deny) or none do (the pods can open no connection at all).
+    /// The same for Calico policies whose `types` list `Egress` without egress rules: at
+    /// the end of their tier, every outbound connection of their pods that no other
+    /// policy there decides is denied.
     ///
     /// ## Why it matters
     /// Such a policy denies every outbound connection of the pods it selects, DNS lookups
@@ -31,6 +36,7 @@ declare_rule! {
 
 impl Check for EgressIsolatedNoRules {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
+        calico_egress_without_rules(cx, out);
         let policies = &cx.model.k8s.network_policies;
         for (i, policy) in policies.iter().enumerate() {
             let lists_egress = policy.policy_types.as_ref().is_some_and(|t| t.contains(&PolicyType::Egress));
@@ -67,5 +73,51 @@ impl Check for EgressIsolatedNoRules {
                 "if `{name}` should only isolate ingress, remove `Egress` from its policyTypes; if the pods need egress, add rules (`egress: [{{}}]` allows all); a deliberate default-deny needs a policy allowing UDP and TCP 53 to kube-dns"
             ));
         }
+    }
+}
+
+/// Calico policies whose `types` list `Egress` with no egress rules.
+fn calico_egress_without_rules(cx: &RuleContext<'_>, out: &mut Diagnostics) {
+    let Some(engine) = cx.analysis.policy.as_ref() else { return };
+    let k8s = &cx.model.k8s;
+    for (i, policy) in k8s.calico_policies.iter().enumerate() {
+        if !policy.types.contains(&PolicyType::Egress) || !policy.egress.is_empty() {
+            continue;
+        }
+        let me = TieredSource::Calico(i);
+        let classes = engine.cni_policy_classes(me, PolicyType::Egress);
+        if classes.is_empty() {
+            continue;
+        }
+        // Other policies of the same tier with egress rules for the same pods.
+        let same_tier = |s: &TieredSource| match s {
+            TieredSource::Calico(j) => {
+                k8s.calico_policies.get(*j).filter(|p| p.tier == policy.tier && !p.egress.is_empty()).map(|p| p.display_name())
+            }
+            TieredSource::Kubernetes(j) => k8s
+                .network_policies
+                .get(*j)
+                .filter(|p| policy.tier == DEFAULT_TIER && !p.egress.is_empty())
+                .map(|p| format!("NetworkPolicy {}", p.full_name())),
+            _ => None,
+        };
+        let mut helpers: Vec<String> = Vec::new();
+        for &c in &classes {
+            for other in engine.cni_policies_for(c, PolicyType::Egress).iter().filter(|s| **s != me) {
+                if let Some(name) = same_tier(other).filter(|n| !helpers.contains(n)) {
+                    helpers.push(name);
+                }
+            }
+        }
+        let name = policy.display_name();
+        let pods = list_names(classes.iter().flat_map(|&c| engine.class_workloads(c).map(|w| w.name())), 3);
+        let message = if helpers.is_empty() {
+            format!("{name} lists Egress in `types` with no egress rules, and no other policy of tier `{}` gives its pods egress rules: every outbound connection of {pods} that no earlier tier decides is denied, DNS included", policy.tier)
+        } else {
+            format!("{name} lists Egress in `types` with no egress rules: a default-deny for egress of {pods}; only egress that {} allow goes out", list_names(helpers, 3))
+        };
+        out.report(&policy.origin, message).subjects([name.clone()]).help(format!(
+            "if {name} should only isolate ingress, remove `Egress` from its `types`; if the pods need egress, add rules (`- action: Allow` allows all); a deliberate default-deny needs an Allow for UDP and TCP 53 to kube-dns"
+        ));
     }
 }

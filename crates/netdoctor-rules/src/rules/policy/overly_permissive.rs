@@ -169,7 +169,7 @@ fn cni_rules_open_to_everyone(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, o
                 .help(format!("narrow the rule's {field} to the clients that need port {port}"));
         };
     for (i, policy) in k8s.calico_policies.iter().enumerate() {
-        let classes = engine.cni_policy_ingress_classes(TieredSource::Calico(i));
+        let classes = engine.cni_policy_classes(TieredSource::Calico(i), PolicyType::Ingress);
         let declared = declared_by(&classes);
         for rule in policy.ingress.iter().filter(|r| r.action == CalicoAction::Allow) {
             let src = &rule.source;
@@ -193,7 +193,7 @@ fn cni_rules_open_to_everyone(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, o
         }
     }
     for (i, policy) in k8s.cilium_policies.iter().enumerate() {
-        let classes = engine.cni_policy_ingress_classes(TieredSource::Cilium(i));
+        let classes = engine.cni_policy_classes(TieredSource::Cilium(i), PolicyType::Ingress);
         let declared = declared_by(&classes);
         for rule in policy.rules.iter().flat_map(|r| r.ingress.iter().flatten()) {
             let no_peer = rule.endpoints.is_none() && rule.cidrs.is_empty() && rule.entities.is_empty();
