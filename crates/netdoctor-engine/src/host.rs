@@ -375,7 +375,7 @@ impl<'m> HostView<'m> {
     }
 
     /// Flows from overlay peers to the host for the underlay ports something on the host
-    /// (or an overlay network or flannel backend of the model) needs.
+    /// (or an overlay network, flannel backend or Cilium configuration of the model) needs.
     pub fn underlay_flows(&self, model: &Model) -> Vec<HostFlow> {
         let Some(uplink) = &self.uplink else { return Vec::new() };
         let mut needs: Vec<(IpProto, u16, String, Origin)> = Vec::new();
@@ -395,6 +395,34 @@ impl<'m> HostView<'m> {
                     Some(p) => (format!("`Port` of flannel's {} backend in kube-flannel-cfg", backend.kind), p.origin.clone()),
                     None => (format!("default port of flannel's {} backend in kube-flannel-cfg", backend.kind), backend.origin.clone()),
                 };
+                if !needs.iter().any(|(p, n, _, _)| *p == IpProto::Udp && *n == port) {
+                    needs.push((IpProto::Udp, port, what, origin));
+                }
+            }
+        }
+        // Cilium as cilium-config configures it, likewise before its devices exist: the
+        // tunnel port in tunnel mode (none in native routing) and WireGuard's fixed port.
+        if let Some(cilium) = &model.k8s.cilium_config {
+            let mut cilium_needs = Vec::new();
+            if let (Some(protocol), Some(port)) = (cilium.tunnel(), cilium.tunnel_udp_port()) {
+                let written = cilium.tunnel_port.as_ref().filter(|p| p.value != 0);
+                cilium_needs.push(match written {
+                    Some(p) => (port, format!("`tunnel-port` of Cilium's {protocol} tunnel in cilium-config"), p.origin.clone()),
+                    // Pointed at the key that chose the tunnel, or the ConfigMap when the
+                    // tunnel is Cilium's default.
+                    None => {
+                        let chosen_at =
+                            cilium.tunnel_protocol.as_ref().map(|p| &p.origin).or(cilium.routing_mode.as_ref().map(|m| &m.origin));
+                        let what = format!("default port of Cilium's {protocol} tunnel in cilium-config");
+                        (port, what, chosen_at.unwrap_or(&cilium.origin).clone())
+                    }
+                });
+            }
+            if let Some(w) = cilium.wireguard.as_ref().filter(|w| w.value) {
+                let port = netdoctor_model::k8s::CiliumConfig::WIREGUARD_PORT;
+                cilium_needs.push((port, "Cilium's WireGuard, `enable-wireguard` in cilium-config".to_string(), w.origin.clone()));
+            }
+            for (port, what, origin) in cilium_needs {
                 if !needs.iter().any(|(p, n, _, _)| *p == IpProto::Udp && *n == port) {
                     needs.push((IpProto::Udp, port, what, origin));
                 }

@@ -54,6 +54,9 @@ pub struct Cluster {
     /// flannel's backend (`Backend` in `kube-flannel-cfg`'s `net-conf.json`), when read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flannel_backend: Option<FlannelBackend>,
+    /// Cilium's agent settings from the `cilium-config` ConfigMap, when read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cilium_config: Option<CiliumConfig>,
     /// Calico IPPools with how they hand out addresses, disabled ones included (their
     /// ranges are in `ranges` only while enabled).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -104,6 +107,7 @@ impl Cluster {
             self.add_range(range);
         }
         self.flannel_backend = self.flannel_backend.take().or(other.flannel_backend);
+        self.cilium_config = self.cilium_config.take().or(other.cilium_config);
         self.weave = self.weave.take().or(other.weave);
     }
 
@@ -563,6 +567,125 @@ impl FlannelBackend {
     /// The VXLAN network identifier: `VNI`, 1 by default; `None` for other backends.
     pub fn vxlan_vni(&self) -> Option<u32> {
         (self.kind == "vxlan").then(|| self.vni.as_ref().map_or(1, |v| v.value))
+    }
+}
+
+/// Cilium's agent settings as `cilium-config` (kube-system) writes them, each with the
+/// position of its value; absent keys are `None` and take Cilium's defaults through the
+/// methods (pkg/option/config.go, Documentation/network/concepts/routing.rst).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CiliumConfig {
+    /// `ipam`: `cluster-pool` (the default), `kubernetes`, `multi-pool`, `eni`, `azure`, …
+    pub ipam: Option<Located<String>>,
+    /// `cluster-pool-ipv4-mask-size`: the prefix of each node's pod range (24 by default).
+    pub cluster_pool_ipv4_mask_size: Option<Located<u8>>,
+    /// `routing-mode`, or the older `tunnel` key (`disabled` is native routing).
+    pub routing_mode: Option<Located<CiliumRouting>>,
+    /// `tunnel-protocol`, or the protocol the older `tunnel` key names.
+    pub tunnel_protocol: Option<Located<TunnelProtocol>>,
+    /// `tunnel-port`; 0 means the protocol's default.
+    pub tunnel_port: Option<Located<u16>>,
+    /// `enable-wireguard`.
+    pub wireguard: Option<Located<bool>>,
+    /// `enable-ipsec`.
+    pub ipsec: Option<Located<bool>>,
+    /// `enable-ipv4`.
+    pub enable_ipv4: Option<Located<bool>>,
+    /// `enable-ipv6`.
+    pub enable_ipv6: Option<Located<bool>>,
+    /// Where the ConfigMap is written.
+    pub origin: Origin,
+}
+
+/// How Cilium carries pod traffic between nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CiliumRouting {
+    /// Encapsulated in VXLAN or Geneve between nodes (Cilium's default).
+    Tunnel,
+    /// Routed as plain packets by the network between nodes.
+    Native,
+}
+
+/// The encapsulation of Cilium's tunnel mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TunnelProtocol {
+    Vxlan,
+    Geneve,
+}
+
+impl TunnelProtocol {
+    /// The UDP port Cilium uses when `tunnel-port` is unset or 0: the Linux kernel's VXLAN
+    /// port 8472 (not IANA's 4789) and Geneve's 6081, as routing.rst's firewall table says.
+    pub fn default_port(self) -> u16 {
+        match self {
+            TunnelProtocol::Vxlan => 8472,
+            TunnelProtocol::Geneve => 6081,
+        }
+    }
+}
+
+impl std::fmt::Display for TunnelProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TunnelProtocol::Vxlan => "vxlan",
+            TunnelProtocol::Geneve => "geneve",
+        })
+    }
+}
+
+impl CiliumConfig {
+    /// The UDP port of Cilium's WireGuard tunnel endpoint (encryption-wireguard.rst); it
+    /// is not configurable in `cilium-config`.
+    pub const WIREGUARD_PORT: u16 = 51871;
+
+    /// The IPAM mode, `cluster-pool` when unset.
+    pub fn ipam_mode(&self) -> &str {
+        self.ipam.as_ref().map_or("cluster-pool", |m| m.value.as_str())
+    }
+
+    /// The prefix length of each node's IPv4 pod range in cluster-pool IPAM, 24 when unset.
+    pub fn ipv4_mask_size(&self) -> u8 {
+        self.cluster_pool_ipv4_mask_size.as_ref().map_or(24, |m| m.value)
+    }
+
+    /// The routing mode, tunnel when unset.
+    pub fn routing(&self) -> CiliumRouting {
+        self.routing_mode.as_ref().map_or(CiliumRouting::Tunnel, |m| m.value)
+    }
+
+    /// The tunnel's protocol in tunnel mode (VXLAN when unset); `None` in native routing.
+    pub fn tunnel(&self) -> Option<TunnelProtocol> {
+        (self.routing() == CiliumRouting::Tunnel).then(|| self.tunnel_protocol.as_ref().map_or(TunnelProtocol::Vxlan, |p| p.value))
+    }
+
+    /// The UDP port peers send tunnelled packets to: `tunnel-port` when written and not 0,
+    /// else the protocol's default; `None` in native routing.
+    pub fn tunnel_udp_port(&self) -> Option<u16> {
+        let protocol = self.tunnel()?;
+        let written = self.tunnel_port.as_ref().map(|p| p.value).filter(|p| *p != 0);
+        Some(written.unwrap_or(protocol.default_port()))
+    }
+
+    /// Whether WireGuard encryption is on (off unless `enable-wireguard` is true).
+    pub fn wireguard_on(&self) -> bool {
+        self.wireguard.as_ref().is_some_and(|w| w.value)
+    }
+
+    /// Whether IPsec encryption is on (off unless `enable-ipsec` is true).
+    pub fn ipsec_on(&self) -> bool {
+        self.ipsec.as_ref().is_some_and(|w| w.value)
+    }
+
+    /// Whether IPv4 is on (on unless `enable-ipv4` is false).
+    pub fn ipv4_on(&self) -> bool {
+        self.enable_ipv4.as_ref().is_none_or(|v| v.value)
+    }
+
+    /// Whether IPv6 is on (off unless `enable-ipv6` is true).
+    pub fn ipv6_on(&self) -> bool {
+        self.enable_ipv6.as_ref().is_some_and(|v| v.value)
     }
 }
 

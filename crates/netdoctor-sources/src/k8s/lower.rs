@@ -88,6 +88,9 @@ fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
             if let Some(backend) = ranges::flannel_backend(node)? {
                 cluster.flannel_backend.get_or_insert(backend);
             }
+            if let Some(config) = ranges::cilium_config(node)? {
+                cluster.cilium_config.get_or_insert(config);
+            }
         }
         Kind::CalicoPolicy(kind) => cluster.calico_policies.push(calico::network_policy(node, kind, &object.api_version)?),
         Kind::CalicoTier => cluster.calico_tiers.push(calico::tier(node)?),

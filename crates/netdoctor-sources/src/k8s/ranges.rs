@@ -5,7 +5,8 @@
 //! of kubeadm (`kubeadm-config`: `networking.podSubnet`/`serviceSubnet`), kube-proxy
 //! (`clusterCIDR`), Cilium (`cluster-pool-ipv4-cidr`) and flannel (`net-conf.json`
 //! `Network`, and its `Backend`: type, port, VNI), and Weave Net's `weave-net` DaemonSet
-//! (`IPALLOC_RANGE`, and whether `WEAVE_PASSWORD` is set). Other ConfigMaps, and other
+//! (`IPALLOC_RANGE`, and whether `WEAVE_PASSWORD` is set), and Cilium's agent settings in
+//! `cilium-config` (IPAM, routing, tunnel, encryption, address families). Other ConfigMaps, and other
 //! keys of these, are never read.
 
 use super::calico::{selector_field, Global};
@@ -13,7 +14,10 @@ use super::value::{boolean, cidr, error, field, list, mapping, number, origin, t
 use crate::error::Result;
 use crate::tree::Node;
 use ipnet::IpNet;
-use netdoctor_model::k8s::{CalicoPool, ClusterRange, EncapMode, FlannelBackend, RangeKind, RangeOwner, WeaveEncryption, WeaveNet};
+use netdoctor_model::k8s::{
+    CalicoPool, CiliumConfig, CiliumRouting, ClusterRange, EncapMode, FlannelBackend, RangeKind, RangeOwner, TunnelProtocol,
+    WeaveEncryption, WeaveNet,
+};
 use netdoctor_model::{Located, Origin};
 use std::path::Path;
 use std::sync::Arc;
@@ -23,7 +27,24 @@ use std::sync::Arc;
 pub const RANGE_CONFIGMAPS: &[(&str, &str, &[&str])] = &[
     ("kube-system", "kubeadm-config", &["ClusterConfiguration"]),
     ("kube-system", "kube-proxy", &["config.conf"]),
-    ("kube-system", "cilium-config", &["cluster-pool-ipv4-cidr", "cluster-pool-ipv6-cidr"]),
+    (
+        "kube-system",
+        "cilium-config",
+        &[
+            "cluster-pool-ipv4-cidr",
+            "cluster-pool-ipv6-cidr",
+            "ipam",
+            "cluster-pool-ipv4-mask-size",
+            "routing-mode",
+            "tunnel",
+            "tunnel-protocol",
+            "tunnel-port",
+            "enable-wireguard",
+            "enable-ipsec",
+            "enable-ipv4",
+            "enable-ipv6",
+        ],
+    ),
     ("kube-flannel", "kube-flannel-cfg", &["net-conf.json"]),
     ("kube-system", "kube-flannel-cfg", &["net-conf.json"]),
 ];
@@ -290,6 +311,90 @@ pub(crate) fn flannel_backend(node: &Node) -> Result<Option<FlannelBackend>> {
         None => None,
     };
     Ok(Some(FlannelBackend { kind, port, vni, origin: origin(&backend) }))
+}
+
+/// The IPAM modes Cilium's agent knows (pkg/ipam/option/option.go); any other `ipam`
+/// stops the agent at start.
+const CILIUM_IPAM_MODES: &[&str] = &["cluster-pool", "kubernetes", "multi-pool", "crd", "eni", "azure", "alibabacloud", "delegated-plugin"];
+
+/// Cilium's agent settings from `cilium-config` in kube-system; nothing for any other
+/// ConfigMap. Values are strings as the agent reads them (pkg/option/config.go); keys
+/// routing-mode, tunnel-protocol and tunnel-port as Documentation/network/concepts/routing.rst
+/// names them. The older `tunnel` key (vxlan, geneve or disabled; removed in Cilium 1.15)
+/// is read when the newer keys are absent: `disabled` is native routing.
+pub(crate) fn cilium_config(node: &Node) -> Result<Option<CiliumConfig>> {
+    let namespace = mapping(node, "metadata")?.map(|m| text(m, "namespace")).transpose()?.flatten().unwrap_or("kube-system");
+    if object_name(node) != "cilium-config" || namespace != "kube-system" {
+        return Ok(None);
+    }
+    let Some(data) = mapping(node, "data")? else { return Ok(None) };
+    // A value from a fixed list of spellings, located, or an error naming the choices.
+    fn choice<T: Copy>(data: &Node, key: &str, choices: &[(&str, T)]) -> Result<Option<Located<T>>> {
+        let Some(n) = field(data, key) else { return Ok(None) };
+        let written = n.as_scalar().unwrap_or_default();
+        match choices.iter().find(|(name, _)| *name == written) {
+            Some((_, value)) => Ok(Some(Located::new(*value, origin(n)))),
+            None => {
+                let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+                Err(error(n, format!("`{key}` must be {}, found `{written}`", names.join(" or "))))
+            }
+        }
+    }
+    let flag = |key: &str| -> Result<Option<Located<bool>>> {
+        let Some(n) = field(data, key) else { return Ok(None) };
+        Ok(boolean(data, key)?.map(|b| Located::new(b, origin(n))))
+    };
+    let ipam = match field(data, "ipam") {
+        Some(n) => {
+            let mode = n.as_scalar().unwrap_or_default();
+            if !CILIUM_IPAM_MODES.contains(&mode) {
+                return Err(error(n, format!("`ipam` must be one of {}, found `{mode}`", CILIUM_IPAM_MODES.join(", "))));
+            }
+            Some(Located::new(mode.to_string(), origin(n)))
+        }
+        None => None,
+    };
+    let cluster_pool_ipv4_mask_size = match field(data, "cluster-pool-ipv4-mask-size") {
+        Some(n) => {
+            let size = number::<u8>(n, "cluster-pool-ipv4-mask-size", "a prefix length such as 24")?;
+            if !(1..=32).contains(&size) {
+                return Err(error(n, format!("`cluster-pool-ipv4-mask-size` must be 1 to 32, found {size}")));
+            }
+            Some(Located::new(size, origin(n)))
+        }
+        None => None,
+    };
+    let routing = [("tunnel", CiliumRouting::Tunnel), ("native", CiliumRouting::Native)];
+    let protocols = [("vxlan", TunnelProtocol::Vxlan), ("geneve", TunnelProtocol::Geneve)];
+    let legacy =
+        choice(data, "tunnel", &[("vxlan", Some(TunnelProtocol::Vxlan)), ("geneve", Some(TunnelProtocol::Geneve)), ("disabled", None)])?;
+    let routing_mode = match choice(data, "routing-mode", &routing)? {
+        Some(mode) => Some(mode),
+        None => legacy.as_ref().map(|t| {
+            let mode = if t.value.is_some() { CiliumRouting::Tunnel } else { CiliumRouting::Native };
+            Located::new(mode, t.origin.clone())
+        }),
+    };
+    let tunnel_protocol = match choice(data, "tunnel-protocol", &protocols)? {
+        Some(protocol) => Some(protocol),
+        None => legacy.and_then(|t| t.value.map(|p| Located::new(p, t.origin))),
+    };
+    let tunnel_port = match field(data, "tunnel-port") {
+        Some(n) => Some(Located::new(number::<u16>(n, "tunnel-port", "a port number (0-65535)")?, origin(n))),
+        None => None,
+    };
+    Ok(Some(CiliumConfig {
+        ipam,
+        cluster_pool_ipv4_mask_size,
+        routing_mode,
+        tunnel_protocol,
+        tunnel_port,
+        wireguard: flag("enable-wireguard")?,
+        ipsec: flag("enable-ipsec")?,
+        enable_ipv4: flag("enable-ipv4")?,
+        enable_ipv6: flag("enable-ipv6")?,
+        origin: origin(node),
+    }))
 }
 
 fn object_name(node: &Node) -> String {

@@ -2,8 +2,8 @@
 
 use super::*;
 use netdoctor_model::k8s::{
-    AdminAction, AdminKind, AdminPeer, AdminPort, AdminSubject, AdminTier, EncapMode, EndpointsKind, IngressKind, PodRef, PolicyPeer,
-    PolicyType, PortRef, RangeOwner, SelectorOperator, WeaveEncryption, WorkloadKind,
+    AdminAction, AdminKind, AdminPeer, AdminPort, AdminSubject, AdminTier, CiliumRouting, EncapMode, EndpointsKind, IngressKind, PodRef,
+    PolicyPeer, PolicyType, PortRef, RangeOwner, SelectorOperator, TunnelProtocol, WeaveEncryption, WorkloadKind,
 };
 use netdoctor_model::Protocol;
 
@@ -791,4 +791,87 @@ fn weave_net_range_and_encryption_are_read_from_its_daemonset() {
     assert!(ok(&daemonset("default", "[]")).weave.is_none());
     let e = first_error(&daemonset("kube-system", "[{name: IPALLOC_RANGE, value: 10.32.0.0/33}]"));
     assert_eq!(e.line, 9, "{e}");
+}
+
+#[test]
+fn cilium_config_is_read_with_cilium_defaults() {
+    let text = r#"apiVersion: v1
+kind: ConfigMap
+metadata: {name: cilium-config, namespace: kube-system}
+data:
+  ipam: multi-pool
+  cluster-pool-ipv4-mask-size: "26"
+  routing-mode: tunnel
+  tunnel-protocol: geneve
+  tunnel-port: "6082"
+  enable-wireguard: "true"
+  enable-ipsec: "false"
+  enable-ipv6: "true"
+"#;
+    let config = ok(text).cilium_config.expect("cilium-config read");
+    assert_eq!((config.ipam_mode(), config.ipv4_mask_size()), ("multi-pool", 26));
+    assert_eq!((config.tunnel(), config.tunnel_udp_port()), (Some(TunnelProtocol::Geneve), Some(6082)));
+    assert_eq!((config.wireguard_on(), config.ipsec_on(), config.ipv4_on(), config.ipv6_on()), (true, false, true, true));
+    assert_eq!(config.tunnel_port.as_ref().and_then(|p| p.origin.span()).map(|s| (s.line, s.column)), Some((9, 16)));
+    // Cilium's defaults: cluster-pool IPAM with /24 per node, a vxlan tunnel on 8472, no
+    // encryption, IPv4 only.
+    let empty = ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cilium-config, namespace: kube-system}\ndata: {}\n");
+    let config = empty.cilium_config.expect("cilium-config read");
+    assert_eq!((config.ipam_mode(), config.ipv4_mask_size(), config.routing()), ("cluster-pool", 24, CiliumRouting::Tunnel));
+    assert_eq!((config.tunnel(), config.tunnel_udp_port()), (Some(TunnelProtocol::Vxlan), Some(8472)));
+    assert_eq!((config.wireguard_on(), config.ipsec_on(), config.ipv4_on(), config.ipv6_on()), (false, false, true, false));
+    // geneve's default port, and `tunnel-port: "0"` is the default too.
+    let port = |data: &str| {
+        let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cilium-config, namespace: kube-system}}\ndata: {data}\n");
+        ok(&text).cilium_config.expect("cilium-config read").tunnel_udp_port()
+    };
+    assert_eq!(port("{tunnel-protocol: geneve, tunnel-port: '0'}"), Some(6081));
+    assert_eq!(port("{routing-mode: native, tunnel-port: '8472'}"), None);
+    // Other ConfigMaps, and cilium-config outside kube-system, are not Cilium's settings.
+    assert!(ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other, namespace: kube-system}\ndata: {ipam: eni}\n")
+        .cilium_config
+        .is_none());
+    assert!(ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cilium-config, namespace: apps}\ndata: {ipam: eni}\n")
+        .cilium_config
+        .is_none());
+}
+
+#[test]
+fn cilium_config_reads_the_older_tunnel_key() {
+    let config = |data: &str| {
+        let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cilium-config, namespace: kube-system}}\ndata: {data}\n");
+        ok(&text).cilium_config.expect("cilium-config read")
+    };
+    let disabled = config("{tunnel: disabled}");
+    assert_eq!((disabled.routing(), disabled.tunnel_udp_port()), (CiliumRouting::Native, None));
+    assert_eq!(disabled.routing_mode.as_ref().and_then(|m| m.origin.span()).map(|s| s.line), Some(4));
+    let geneve = config("{tunnel: geneve}");
+    assert_eq!(
+        (geneve.routing(), geneve.tunnel(), geneve.tunnel_udp_port()),
+        (CiliumRouting::Tunnel, Some(TunnelProtocol::Geneve), Some(6081))
+    );
+    // The newer keys win when both are written.
+    let both = config("{tunnel: disabled, routing-mode: tunnel, tunnel-protocol: vxlan}");
+    assert_eq!((both.routing(), both.tunnel_udp_port()), (CiliumRouting::Tunnel, Some(8472)));
+}
+
+#[test]
+fn cilium_config_bad_values_are_located_errors() {
+    let error = |line: &str| {
+        first_error(&format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cilium-config, namespace: kube-system}}\ndata:\n  {line}\n"
+        ))
+    };
+    for (line, key) in [
+        ("routing-mode: direct", "routing-mode"),
+        ("tunnel: ipip", "tunnel"),
+        ("tunnel-protocol: gre", "tunnel-protocol"),
+        ("tunnel-port: '70000'", "tunnel-port"),
+        ("ipam: host-scope", "ipam"),
+        ("cluster-pool-ipv4-mask-size: '33'", "cluster-pool-ipv4-mask-size"),
+        ("enable-wireguard: 'yes'", "enable-wireguard"),
+    ] {
+        let e = error(line);
+        assert_eq!((e.line, e.message.contains(&format!("`{key}`"))), (5, true), "{line}: {e:?}");
+    }
 }

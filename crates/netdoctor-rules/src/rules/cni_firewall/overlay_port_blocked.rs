@@ -10,8 +10,11 @@ declare_rule! {
     /// for Flannel and Cilium), Swarm gossip (TCP/UDP 7946) for `driver: overlay` networks,
     /// Geneve (UDP 6081), WireGuard (UDP 51820/51871) and BGP (TCP 179) for the devices
     /// found on the host, and the port of flannel's backend when manifests give
-    /// `kube-flannel-cfg` (vxlan: `Port` or 8472, udp: 8285, wireguard: 51820), even before
-    /// the node has the device. Needs host facts (`--host`, `--host-facts`).
+    /// `kube-flannel-cfg` (vxlan: `Port` or 8472, udp: 8285, wireguard: 51820) and Cilium's
+    /// when manifests give `cilium-config` (in tunnel mode `tunnel-port`, or 8472 for vxlan
+    /// and 6081 for geneve; 51871 with `enable-wireguard`; nothing for the tunnel in native
+    /// routing), even before the node has the device. Needs host facts (`--host`,
+    /// `--host-facts`).
     ///
     /// ## Why it matters
     /// Containers on the same host talk, containers on different hosts do not: the
