@@ -2,8 +2,10 @@
 
 use crate::prelude::*;
 use crate::rules::k8s::list_names;
-use netdoctor_engine::policy::{ClassId, PolicyEngine};
-use netdoctor_model::k8s::{PolicyPeer, PolicyRule, PortRef};
+use netdoctor_engine::policy::{ClassId, PolicyEngine, TieredSource};
+use netdoctor_model::calico_policy::CalicoPort;
+use netdoctor_model::cilium::CiliumPortNumber;
+use netdoctor_model::k8s::{PolicyPeer, PolicyRule, PolicyType, PortRef};
 use std::collections::BTreeSet;
 
 declare_rule! {
@@ -13,6 +15,9 @@ declare_rule! {
     /// the policy selects must declare a container port of that name and protocol; for
     /// egress, the pods the rule's peers match (every pod, when the rule has no peers or
     /// an `ipBlock`). Rules whose destinations are not in the manifests are not judged.
+    /// Calico ingress rules (`destination: {ports: [http]}`) and Cilium ingress rules
+    /// (`toPorts: [{ports: [{port: http}]}]`) are judged against the pods their policy
+    /// selects.
     ///
     /// ## Why it matters
     /// A name resolves per destination pod, against its container ports. When no
@@ -45,6 +50,50 @@ impl Check for NamedPortUnresolved {
                 report(engine, &policy.full_name(), "egress", rule, &destinations, "the pods the rule's peers match", out);
             }
         }
+        cni_ingress_names(cx, engine, out);
+    }
+}
+
+/// Port names of Calico and Cilium ingress rules that none of the selected pods declare.
+fn cni_ingress_names(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, out: &mut Diagnostics) {
+    let k8s = &cx.model.k8s;
+    let calico = k8s.calico_policies.iter().enumerate().flat_map(|(i, p)| {
+        p.ingress.iter().flat_map(move |r| {
+            let names = r.destination.ports.iter().filter_map(|port| match port {
+                CalicoPort::Named(n) => Some(n.clone()),
+                CalicoPort::Range(..) => None,
+            });
+            names.map(move |n| (TieredSource::Calico(i), p.display_name(), n, &r.origin))
+        })
+    });
+    let cilium = k8s.cilium_policies.iter().enumerate().flat_map(|(i, p)| {
+        p.rules.iter().flat_map(|r| r.ingress.iter().flatten()).flat_map(move |r| {
+            let names = r.ports.iter().flat_map(|pr| &pr.ports).filter_map(|port| match &port.port {
+                CiliumPortNumber::Named(n) => Some(n.clone()),
+                CiliumPortNumber::Number(_) => None,
+            });
+            names.map(move |n| (TieredSource::Cilium(i), p.display_name(), n, &r.origin))
+        })
+    });
+    for (source, name, wanted, origin) in calico.chain(cilium) {
+        let classes = engine.cni_policy_classes(source, PolicyType::Ingress);
+        let ports = || classes.iter().filter_map(|&c| engine.classes.get(c)).flat_map(|c| &c.ports);
+        if classes.is_empty() || ports().any(|cp| cp.name.as_deref() == Some(wanted.as_str())) {
+            continue;
+        }
+        let mut names: Vec<String> = ports().filter_map(|cp| cp.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        let declared = if names.is_empty() {
+            "they declare no named ports".to_string()
+        } else {
+            format!("they declare {}", list_names(names.clone(), 6))
+        };
+        let closest =
+            names.iter().min_by_key(|n| strsim::levenshtein(n, &wanted)).map(|n| format!(" (closest: `{n}`)")).unwrap_or_default();
+        out.report(origin, format!("an ingress rule of {name} allows port `{wanted}`, but none of the pods it selects declares a port of that name ({declared}): the entry allows nothing"))
+            .subjects([name.clone()])
+            .help(format!("use a port name the selected containers declare{closest}, or the port number"));
     }
 }
 
