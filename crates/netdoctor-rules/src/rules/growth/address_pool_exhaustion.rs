@@ -4,14 +4,16 @@ use crate::prelude::*;
 use ipnet::IpNet;
 use netdoctor_engine::policy::matches_expr;
 use netdoctor_engine::SubnetSource;
-use netdoctor_model::k8s::CalicoPool;
+use netdoctor_model::k8s::{CalicoPool, RangeKind, RangeOwner};
 
 declare_rule! {
     /// ## What it checks
     /// Projects that need more networks from the engine's default address pools than they hold
     /// (31 with the built-in pools, one taken by the `bridge` network), or close to it;
-    /// declared subnets too small for the containers that join them; and Calico IPPools with
-    /// fewer blocks (2^(blockSize - prefix)) than the nodes their `nodeSelector` picks.
+    /// declared subnets too small for the containers that join them; Calico IPPools with
+    /// fewer blocks (2^(blockSize - prefix)) than the nodes their `nodeSelector` picks; and
+    /// Cilium's cluster-pool ranges with fewer node ranges (2^(mask size - prefix), over all
+    /// of `cluster-pool-ipv4-cidr`) than the cluster has nodes.
     ///
     /// ## Why it matters
     /// When the pools run out, `docker compose up` fails with "could not find an available,
@@ -80,7 +82,46 @@ impl Check for AddressPoolExhaustion {
             }
         }
         calico_blocks(cx, out);
+        cilium_node_ranges(cx, out);
     }
+}
+
+/// Cilium's cluster-pool IPAM with fewer node ranges than nodes: a node without one gets
+/// no pod address at all (the operator has nothing to hand it).
+fn cilium_node_ranges(cx: &RuleContext<'_>, out: &mut Diagnostics) {
+    let k8s = &cx.model.k8s;
+    let Some(config) = k8s.cilium_config.as_ref().filter(|c| c.ipam_mode() == "cluster-pool") else { return };
+    let nodes = k8s.nodes.len();
+    if nodes == 0 {
+        return;
+    }
+    let mask = config.ipv4_mask_size();
+    let pools: Vec<_> =
+        k8s.ranges.iter().filter(|r| r.owner == RangeOwner::Cilium && r.kind == RangeKind::Pods && r.cidr.addr().is_ipv4()).collect();
+    if pools.is_empty() {
+        return;
+    }
+    let capacity: u128 = pools
+        .iter()
+        .map(|r| mask.checked_sub(r.cidr.prefix_len()).map_or(0, |bits| 1u128.checked_shl(u32::from(bits)).unwrap_or(u128::MAX)))
+        .sum();
+    let Ok(needed) = u128::try_from(nodes) else { return };
+    if capacity >= needed {
+        return;
+    }
+    let cidrs: Vec<String> = pools.iter().map(|r| r.cidr.to_string()).collect();
+    let origin = config.cluster_pool_ipv4_mask_size.as_ref().map_or(&config.origin, |m| &m.origin);
+    out.report(
+        origin,
+        format!(
+            "Cilium's cluster pool ({}) holds {capacity} node range{} of /{mask} for {nodes} nodes: {} no pod range and no pod addresses",
+            cidrs.join(", "),
+            if capacity == 1 { "" } else { "s" },
+            if needed - capacity == 1 { "1 node gets".to_string() } else { format!("{} nodes get", needed - capacity) }
+        ),
+    )
+    .subjects(["cilium-config".to_string()])
+    .help("add a range to `cluster-pool-ipv4-cidr` (ranges can be added, not changed), or create the cluster with a larger `cluster-pool-ipv4-mask-size` (a smaller range per node) before nodes take their ranges");
 }
 
 /// Calico pools with fewer blocks than the nodes they serve.
