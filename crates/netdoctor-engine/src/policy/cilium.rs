@@ -81,15 +81,11 @@ impl TieredBuilder<'_, '_> {
     fn cilium_classes(&self, sel: &LabelSelector, namespace: Option<&str>) -> ClassSet {
         let mut set = self.no_classes();
         let Some(sel) = pod_selector(sel) else { return set };
-        let limit = namespace.filter(|_| !names_namespace(&sel));
-        for (id, class) in self.engine.classes.iter().enumerate() {
-            if !self.engine.selectable(class) {
-                continue;
-            }
-            if limit.is_some_and(|ns| self.engine.namespaces.get(class.namespace).is_none_or(|n| n.name != ns)) {
-                continue;
-            }
-            if self.cilium_labels.get(id).is_some_and(|labels| matches(&sel, labels)) {
+        let limit: Option<Vec<usize>> =
+            namespace.filter(|_| !names_namespace(&sel)).map(|ns| self.ns_index.get(ns).copied().into_iter().collect());
+        for id in self.candidates(limit.as_deref()) {
+            let selectable = self.engine.classes.get(id).is_some_and(|c| self.engine.selectable(c));
+            if selectable && self.cilium_labels.get(id).is_some_and(|labels| matches(&sel, labels)) {
                 set.insert(id);
             }
         }

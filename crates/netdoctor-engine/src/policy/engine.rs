@@ -216,6 +216,8 @@ pub struct PolicyEngine<'c> {
     pub tiers: Vec<Tier>,
     /// Every distinct rule peer (see `Applies::peers`).
     pub(crate) peer_table: Vec<PeerMatch>,
+    /// Per Calico or Cilium policy, the classes it selects (ingress, egress).
+    pub(crate) cni_selection: HashMap<super::tiered::TieredSource, [Vec<ClassId>; 2]>,
     /// Calico policies and NetworkPolicies in tier order, in a tiered cluster.
     pub(crate) tiered: Vec<TieredPolicy>,
 }
@@ -258,6 +260,7 @@ impl<'c> PolicyEngine<'c> {
             tiers: Vec::new(),
             tiered: Vec::new(),
             peer_table: Vec::new(),
+            cni_selection: HashMap::new(),
         };
         engine.compile();
         engine.collect_unevaluated();
@@ -363,6 +366,7 @@ impl<'c> PolicyEngine<'c> {
             egress_sets.extend(build.egress_sets);
             self.tiers = build.tiers;
             self.tiered = build.policies;
+            self.cni_selection = self.cni_selections();
             self.warnings.extend(build.warnings);
             self.uncertainties.extend(build.uncertainties);
         }

@@ -30,6 +30,7 @@ use netdoctor_model::calico_policy::{
 use netdoctor_model::k8s::{AdminAction, Labels, PolicyType};
 use netdoctor_model::{Origin, Protocol};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 /// The order of the `default` tier when no Tier object says otherwise (Calico creates
 /// it with this order).
@@ -63,7 +64,7 @@ pub struct Tier {
 }
 
 /// Where a tiered policy comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TieredSource {
     /// Index into the cluster's `calico_policies`.
     Calico(usize),
@@ -181,8 +182,19 @@ impl PolicyEngine<'_> {
         for (i, p) in cluster.cilium_policies.iter().enumerate() {
             b.cilium_policy(i, p);
         }
-        for (i, p) in cluster.network_policies.iter().enumerate() {
-            b.kubernetes_policy(i, p);
+        // Which classes each NetworkPolicy selects, per direction, as the engine found it.
+        let mut selected: Vec<[ClassSet; 2]> = cluster.network_policies.iter().map(|_| [b.no_classes(), b.no_classes()]).collect();
+        for (slot, applies) in [(0, &self.ingress_applies), (1, &self.egress_applies)] {
+            for (class, a) in applies.iter().enumerate() {
+                for source in a.network.iter().filter_map(|&pi| self.network.get(pi)).map(|c| c.source) {
+                    if let Some(set) = selected.get_mut(source).and_then(|sets| sets.get_mut(slot)) {
+                        set.insert(class);
+                    }
+                }
+            }
+        }
+        for ((i, p), sel) in cluster.network_policies.iter().enumerate().zip(selected) {
+            b.kubernetes_policy(i, p, sel);
         }
         if self.admin_in_tiers() {
             b.admin_policies();
@@ -250,18 +262,36 @@ impl PolicyEngine<'_> {
         !self.cluster.calico_policies.is_empty()
     }
 
-    /// Whether a class's policies in one direction include one compiled from `source`.
-    fn selected_by(&self, applies: &super::engine::Applies, source: TieredSource) -> bool {
-        applies.tiered.iter().any(|&i| self.tiered.get(i).is_some_and(|p| p.source == source))
+    /// Per Calico or Cilium policy, the classes it selects for ingress and for egress:
+    /// computed once, since rules ask it per policy.
+    pub(crate) fn cni_selections(&self) -> HashMap<TieredSource, [Vec<ClassId>; 2]> {
+        let mut out: HashMap<TieredSource, [Vec<ClassId>; 2]> = HashMap::new();
+        for (slot, applies) in [(0, &self.ingress_applies), (1, &self.egress_applies)] {
+            for (class, a) in applies.iter().enumerate() {
+                let mut sources: Vec<TieredSource> = a.tiered.iter().filter_map(|&i| self.tiered.get(i)).map(|p| p.source).collect();
+                // A Cilium policy has a deny and an allow part: one class entry each.
+                sources.dedup();
+                for source in sources {
+                    if let Some(list) = out.entry(source).or_default().get_mut(slot) {
+                        if list.last() != Some(&class) {
+                            list.push(class);
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The pod classes a Calico or Cilium policy selects in `direction`.
-    pub fn cni_policy_classes(&self, source: TieredSource, direction: PolicyType) -> Vec<ClassId> {
-        let applies = match direction {
-            PolicyType::Ingress => &self.ingress_applies,
-            PolicyType::Egress => &self.egress_applies,
-        };
-        applies.iter().enumerate().filter(|(_, a)| self.selected_by(a, source)).map(|(c, _)| c).collect()
+    pub fn cni_policy_classes(&self, source: TieredSource, direction: PolicyType) -> &[ClassId] {
+        let slot = usize::from(direction == PolicyType::Egress);
+        self.cni_selection.get(&source).and_then(|both| both.get(slot)).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Whether a Calico or Cilium policy selects any pod (in any direction).
+    pub fn cni_policy_selects_pods(&self, source: TieredSource) -> bool {
+        self.cni_selection.get(&source).is_some_and(|both| both.iter().any(|l| !l.is_empty()))
     }
 
     /// The Calico or Cilium policies selecting `class` in `direction`, in evaluation order.
@@ -271,11 +301,6 @@ impl PolicyEngine<'_> {
             PolicyType::Egress => self.egress_applies.get(class),
         };
         applies.map(|a| a.tiered.iter().filter_map(|&i| self.tiered.get(i)).map(|p| p.source).collect()).unwrap_or_default()
-    }
-
-    /// Whether a Calico or Cilium policy selects any pod (in any direction).
-    pub fn cni_policy_selects_pods(&self, source: TieredSource) -> bool {
-        self.ingress_applies.iter().chain(&self.egress_applies).any(|a| self.selected_by(a, source))
     }
 
     /// The policies of `list` (indices into `tiered`, in evaluation order) cut into runs
@@ -333,6 +358,10 @@ pub(super) struct TieredBuilder<'e, 'c> {
     pub ns_labels: Vec<Labels>,
     /// Cilium's view of each class's labels (empty without Cilium policies).
     pub cilium_labels: Vec<Labels>,
+    /// Namespace indices by name.
+    pub ns_index: HashMap<&'e str, usize>,
+    /// Per namespace, its classes, so selectors scoped to namespaces look only there.
+    pub by_ns: Vec<Vec<ClassId>>,
     pub tiers: Vec<Tier>,
     pub policies: Vec<Pending>,
     pub ingress_sets: Vec<Ipv4Set>,
@@ -351,6 +380,16 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
                 Vec::new()
             } else {
                 (0..engine.classes.len()).map(|c| super::cilium::cilium_labels(engine, c)).collect()
+            },
+            ns_index: engine.namespaces.iter().enumerate().map(|(i, n)| (n.name.as_str(), i)).collect(),
+            by_ns: {
+                let mut by_ns = vec![Vec::new(); engine.namespaces.len()];
+                for (id, class) in engine.classes.iter().enumerate() {
+                    if let Some(list) = by_ns.get_mut(class.namespace) {
+                        list.push(id);
+                    }
+                }
+                by_ns
             },
             tiers: Vec::new(),
             policies: Vec::new(),
@@ -420,20 +459,25 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
     /// Selectable classes of `namespaces` (all when `None`) whose labels match `sel`.
     fn classes_matching(&self, namespaces: Option<&[usize]>, sel: &SelectorExpr) -> ClassSet {
         let mut set = self.no_classes();
-        for (id, class) in self.engine.classes.iter().enumerate() {
-            if !self.engine.selectable(class) || namespaces.is_some_and(|list| !list.contains(&class.namespace)) {
-                continue;
-            }
-            if self.class_labels.get(id).is_some_and(|l| matches_expr(sel, l, true)) {
+        for id in self.candidates(namespaces) {
+            let selectable = self.engine.classes.get(id).is_some_and(|c| self.engine.selectable(c));
+            if selectable && self.class_labels.get(id).is_some_and(|l| matches_expr(sel, l, true)) {
                 set.insert(id);
             }
         }
         set
     }
 
+    /// The classes of `namespaces` (every class when `None`).
+    pub(super) fn candidates<'a>(&'a self, namespaces: Option<&'a [usize]>) -> Box<dyn Iterator<Item = ClassId> + 'a> {
+        match namespaces {
+            Some(list) => Box::new(list.iter().flat_map(|&ns| self.by_ns.get(ns).into_iter().flatten().copied())),
+            None => Box::new(0..self.engine.classes.len()),
+        }
+    }
+
     fn calico_policy(&mut self, index: usize, policy: &CalicoPolicy) {
-        let engine = self.engine;
-        let own_ns = policy.namespace.as_deref().and_then(|n| engine.namespaces.iter().position(|ns| ns.name == n));
+        let own_ns = policy.namespace.as_deref().and_then(|n| self.ns_index.get(n).copied());
         if policy.namespace.is_some() && own_ns.is_none() {
             // A namespace with no pods: nothing to select.
             return;
@@ -476,16 +520,10 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         self.policies.push(Pending { key, policy, ingress: ing, egress: eg });
     }
 
-    fn kubernetes_policy(&mut self, index: usize, policy: &netdoctor_model::k8s::NetworkPolicy) {
-        let engine = self.engine;
-        let Some(compiled) = engine.network.iter().find(|c| c.source == index) else { return };
-        let Some(ns) = engine.namespaces.iter().position(|n| n.name == policy.namespace) else { return };
-        let mut subject = self.no_classes();
-        for (id, class) in engine.classes.iter().enumerate() {
-            if class.namespace == ns && engine.selectable(class) && super::selector::matches(&policy.pod_selector, &class.labels) {
-                subject.insert(id);
-            }
-        }
+    /// A NetworkPolicy in the tier its CNI enforces it in. `selected` holds the classes
+    /// it selects for ingress and for egress.
+    fn kubernetes_policy(&mut self, index: usize, policy: &netdoctor_model::k8s::NetworkPolicy, selected: [ClassSet; 2]) {
+        let Some(compiled) = self.engine.network.get(index).filter(|c| c.source == index) else { return };
         let rule = |r: &super::engine::Rule| TieredRule {
             peers: r.peers.clone(),
             local: None,
@@ -494,8 +532,7 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         };
         let ingress: Vec<TieredRule> = compiled.ingress.iter().map(rule).collect();
         let egress: Vec<TieredRule> = compiled.egress.iter().map(rule).collect();
-        let ing = if policy.affects(PolicyType::Ingress) { subject.clone() } else { self.no_classes() };
-        let eg = if policy.affects(PolicyType::Egress) { subject } else { self.no_classes() };
+        let [ing, eg] = selected;
         // Calico names the policies it makes of NetworkPolicies `knp.default.<name>`.
         // Calico enforces NetworkPolicies in its default tier; Cilium beside its own allows.
         let tier =
@@ -663,7 +700,7 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         for set in &self.engine.cluster.network_sets {
             let in_scope = match (&set.namespace, scope) {
                 (None, _) => global_policy || scope.is_none(),
-                (Some(ns), Some(list)) => self.engine.namespaces.iter().position(|n| &n.name == ns).is_some_and(|i| list.contains(&i)),
+                (Some(ns), Some(list)) => self.ns_index.get(ns.as_str()).is_some_and(|i| list.contains(i)),
                 (Some(_), None) => true,
             };
             if in_scope && matches_expr(sel, &set.labels, set.namespace.is_some()) {

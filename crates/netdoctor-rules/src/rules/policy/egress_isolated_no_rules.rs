@@ -102,7 +102,7 @@ fn calico_egress_without_rules(cx: &RuleContext<'_>, out: &mut Diagnostics) {
             _ => None,
         };
         let mut helpers: Vec<String> = Vec::new();
-        for &c in &classes {
+        for &c in classes {
             for other in engine.cni_policies_for(c, PolicyType::Egress).iter().filter(|s| **s != me) {
                 if let Some(name) = same_tier(other).filter(|n| !helpers.contains(n)) {
                     helpers.push(name);

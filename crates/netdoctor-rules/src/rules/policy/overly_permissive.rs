@@ -170,7 +170,7 @@ fn cni_rules_open_to_everyone(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, o
         };
     for (i, policy) in k8s.calico_policies.iter().enumerate() {
         let classes = engine.cni_policy_classes(TieredSource::Calico(i), PolicyType::Ingress);
-        let declared = declared_by(&classes);
+        let declared = declared_by(classes);
         for rule in policy.ingress.iter().filter(|r| r.action == CalicoAction::Allow) {
             let src = &rule.source;
             let open = src.selector.is_none()
@@ -189,12 +189,12 @@ fn cni_rules_open_to_everyone(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, o
             let names: Vec<&str> =
                 rule.destination.ports.iter().filter_map(|p| if let CalicoPort::Named(n) = p { Some(n.as_str()) } else { None }).collect();
             let found = sensitive_in((!rule.destination.ports.is_empty()).then_some(ranges.as_slice()), &names, &declared);
-            report(&rule.origin, policy.display_name(), who, found, &classes, "`source`");
+            report(&rule.origin, policy.display_name(), who, found, classes, "`source`");
         }
     }
     for (i, policy) in k8s.cilium_policies.iter().enumerate() {
         let classes = engine.cni_policy_classes(TieredSource::Cilium(i), PolicyType::Ingress);
-        let declared = declared_by(&classes);
+        let declared = declared_by(classes);
         for rule in policy.rules.iter().flat_map(|r| r.ingress.iter().flatten()) {
             let no_peer = rule.endpoints.is_none() && rule.cidrs.is_empty() && rule.entities.is_empty();
             let who = if rule.entities.iter().any(|e| e == "all") || (no_peer && !rule.ports.is_empty()) {
@@ -217,7 +217,7 @@ fn cni_rules_open_to_everyone(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, o
             }
             let every_port = rule.ports.is_empty() || rule.ports.iter().any(|p| p.ports.is_empty());
             let found = sensitive_in((!every_port).then_some(ranges.as_slice()), &names, &declared);
-            report(&rule.origin, policy.display_name(), who, found, &classes, "peers (`fromEndpoints`, `fromEntities`, `fromCIDR`)");
+            report(&rule.origin, policy.display_name(), who, found, classes, "peers (`fromEndpoints`, `fromEntities`, `fromCIDR`)");
         }
     }
 }

@@ -4,8 +4,9 @@ use crate::prelude::*;
 use crate::rules::k8s::{label_hint, mismatch_hint, namespaces_with_pods, pods_in};
 use netdoctor_engine::policy::TieredSource;
 use netdoctor_model::calico::SelectorExpr;
-use netdoctor_model::k8s::{LabelSelector, NetworkPolicy, PolicyPeer, PolicyRule};
+use netdoctor_model::k8s::{LabelSelector, Labels, NetworkPolicy, PolicyPeer, PolicyRule};
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 
 declare_rule! {
     /// ## What it checks
@@ -110,6 +111,12 @@ fn cni_policies(
         let plain = LabelSelector::from_labels(sel.match_labels.iter().map(|(k, v)| (k.strip_prefix("k8s:").unwrap_or(k), v.as_str())));
         Some((TieredSource::Cilium(i), p.display_name(), p.namespace.as_deref(), plain, &p.origin, "endpointSelector"))
     });
+    // The distinct label sets per namespace (one per pod class), looked up per policy.
+    let mut labels_by_ns: HashMap<&str, Vec<&Labels>> = HashMap::new();
+    for (c, class) in engine.classes.iter().enumerate() {
+        labels_by_ns.entry(engine.class_namespace(c)).or_default().push(&class.labels);
+    }
+    let all_labels: Vec<&Labels> = engine.classes.iter().map(|c| &c.labels).collect();
     for (source, name, namespace, wanted, origin, field) in calico.chain(cilium) {
         if wanted.is_empty() || engine.cni_policy_selects_pods(source) {
             continue;
@@ -117,8 +124,11 @@ fn cni_policies(
         if namespace.is_some_and(|ns| !with_pods.contains(ns)) {
             continue;
         }
-        let candidates = k8s.pods.iter().filter(|p| namespace.is_none_or(|ns| p.namespace == ns)).map(|p| &p.labels);
-        let Some(hint) = label_hint(&wanted, candidates).filter(|h| h.is_typo()) else { continue };
+        let candidates: &[&Labels] = match namespace {
+            Some(ns) => labels_by_ns.get(ns).map(Vec::as_slice).unwrap_or_default(),
+            None => &all_labels,
+        };
+        let Some(hint) = label_hint(&wanted, candidates.iter().copied()).filter(|h| h.is_typo()) else { continue };
         let scope = namespace.map_or_else(|| "the cluster".to_string(), |ns| format!("`{ns}`"));
         // In the policy's own syntax: `app == 'api'` for Calico, `app: api` for Cilium.
         let written = |pair: &str| match pair.split_once('=') {
