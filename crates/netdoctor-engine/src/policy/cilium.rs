@@ -198,9 +198,8 @@ impl TieredBuilder<'_, '_> {
         let ns = policy.namespace.as_deref();
         let mut peers = PeerMatch { any: false, classes: self.no_classes(), ips: Ipv4Set::empty() };
         let no_peer_field = rule.endpoints.is_none() && rule.cidrs.is_empty() && rule.entities.is_empty() && rule.fqdns.is_empty();
-        let empty = no_peer_field && rule.ports.is_empty() && !rule.icmps && rule.unevaluated.is_empty() && rule.requires.is_empty();
         let (ports, l7) = Self::cilium_ports(&rule.ports);
-        if empty {
+        if rule.matches_nothing() {
             return TieredRule { peers, local: None, ports: RulePorts::fixed(ConnSet::none()), action };
         }
         if no_peer_field && rule.unevaluated.is_empty() {

@@ -174,7 +174,7 @@ pub(crate) struct Applies {
     /// Baseline policies selecting it, in order (indices into `PolicyEngine::baseline`).
     pub baseline: Vec<usize>,
     /// Tiered policies selecting it, in evaluation order (indices into
-    /// `PolicyEngine::tiered`); only in a cluster evaluated in tiers (Calico's).
+    /// `PolicyEngine::tiered`).
     pub tiered: Vec<usize>,
     /// The distinct peers of every rule above (indices into `PolicyEngine::peer_table`),
     /// leaving out rules that match every peer: which of them match decides the answer
@@ -212,13 +212,13 @@ pub struct PolicyEngine<'c> {
     pub(crate) baseline: Vec<Compiled>,
     pub(crate) ingress_applies: Vec<Applies>,
     pub(crate) egress_applies: Vec<Applies>,
-    /// Calico's tiers (and `default`), in evaluation order, in a tiered cluster.
+    /// The tiers (Calico's, `default`, the admin and baseline tiers, Cilium's), in evaluation order.
     pub tiers: Vec<Tier>,
     /// Every distinct rule peer (see `Applies::peers`).
     pub(crate) peer_table: Vec<PeerMatch>,
     /// Per Calico or Cilium policy, the classes it selects (ingress, egress).
     pub(crate) cni_selection: HashMap<super::tiered::TieredSource, [Vec<ClassId>; 2]>,
-    /// Calico policies and NetworkPolicies in tier order, in a tiered cluster.
+    /// Every policy of every kind, lowered, in tier order.
     pub(crate) tiered: Vec<TieredPolicy>,
 }
 
@@ -355,7 +355,7 @@ impl<'c> PolicyEngine<'c> {
         self.egress_applies = egress_applies;
         self.warnings.extend(warnings);
         self.uncertainties.extend(uncertainties);
-        if self.is_tiered() {
+        {
             let build = self.build_tiered();
             for (applies, lists) in [(&mut self.ingress_applies, build.ingress), (&mut self.egress_applies, build.egress)] {
                 for (a, list) in applies.iter_mut().zip(lists) {
@@ -404,21 +404,13 @@ impl<'c> PolicyEngine<'c> {
                     PolicyType::Egress => self.egress_applies.get(class),
                 };
                 let Some(a) = applies else { continue };
-                let compiled = a
-                    .admin
-                    .iter()
-                    .filter_map(|&i| self.admin.get(i))
-                    .chain(a.network.iter().filter_map(|&i| self.network.get(i)))
-                    .chain(a.baseline.iter().filter_map(|&i| self.baseline.get(i)))
-                    .flat_map(|c| Self::rules(c, direction))
-                    .map(|r| (&r.peers, r.ports.has_named()));
                 let tiered = a
                     .tiered
                     .iter()
                     .filter_map(|&i| self.tiered.get(i))
                     .flat_map(|p| p.rules(direction))
                     .map(|r| (&r.peers, r.ports.has_named()));
-                for (peers, named) in compiled.chain(tiered) {
+                for (peers, named) in tiered {
                     slot.1 |= named;
                     if peers.any {
                         continue;

@@ -1,19 +1,18 @@
 //! Evaluating one connection: egress at the source, then ingress at the destination,
-//! each through the three tiers.
+//! each through the tiers every policy kind is lowered into (see `tiered.rs`).
 //!
-//! Per direction, AdminNetworkPolicies are read first, by priority and then rule
-//! order: the first rule that matches a port decides it (Allow, Deny, or Pass). What
-//! they leave undecided or pass goes to the NetworkPolicies when any selects the pod
-//! (their rules' union is allowed, everything else denied), and otherwise to the
-//! baseline tier (BaselineAdminNetworkPolicy and baseline ClusterNetworkPolicies, by
-//! priority: the first matching rule decides, the rest is allowed). Admin-tier
-//! policies are AdminNetworkPolicies and admin ClusterNetworkPolicies alike.
-//! See <https://network-policy-api.sigs.k8s.io/api-overview/>.
+//! Per direction, AdminNetworkPolicies (and admin ClusterNetworkPolicies) come first, by
+//! priority and then rule order: the first rule that matches a port decides it (Allow,
+//! Deny, or Pass). What they leave undecided or pass goes to the NetworkPolicies when
+//! any selects the pod (their rules' union is allowed, everything else denied), and
+//! otherwise on to the baseline tier (BaselineAdminNetworkPolicy and baseline
+//! ClusterNetworkPolicies, by priority: the first matching rule decides, the rest is
+//! allowed). See <https://network-policy-api.sigs.k8s.io/api-overview/>.
 
-use super::engine::{Applies, ClassId, Compiled, PeerMatch, PodClass, PolicyEngine, Rule};
+use super::engine::{Applies, ClassId, PeerMatch, PodClass, PolicyEngine};
 use super::ip::Ipv4Range;
 use super::ports::ConnSet;
-use netdoctor_model::k8s::{AdminAction, PolicyType};
+use netdoctor_model::k8s::PolicyType;
 
 /// Which of a class's rule peers match another end (see `PolicyEngine::pattern`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -42,21 +41,15 @@ impl PeerMatch {
     }
 }
 
-/// How one tier of one direction decided, for explanations.
+/// How one direction of one connection was decided.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TierResult {
-    /// Connections the admin tier allowed.
-    pub admin_allowed: ConnSet,
-    /// Connections the admin tier denied.
-    pub admin_denied: ConnSet,
-    /// Whether NetworkPolicies selected the pod (and so decided the rest).
-    pub network_isolated: bool,
-    /// What the NetworkPolicies allow, when they decided.
-    pub network_allowed: ConnSet,
-    /// Connections the baseline policy denied, when it decided.
-    pub baseline_denied: ConnSet,
-    /// The outcome.
+    /// Whether a policy of any tier selects the pod in this direction.
+    pub isolated: bool,
+    /// The connections allowed: by a rule, or passed by every tier.
     pub allowed: ConnSet,
+    /// The connections a rule or a tier's default action denied.
+    pub denied: ConnSet,
 }
 
 impl PolicyEngine<'_> {
@@ -125,7 +118,7 @@ impl PolicyEngine<'_> {
             PolicyType::Ingress => self.ingress_applies.get(class),
             PolicyType::Egress => self.egress_applies.get(class),
         };
-        applies.filter(|a| !a.network.is_empty() || !a.admin.is_empty() || !a.baseline.is_empty() || !a.tiered.is_empty())
+        applies.filter(|a| !a.tiered.is_empty())
     }
 
     /// One direction of one connection, for a subject class.
@@ -133,13 +126,6 @@ impl PolicyEngine<'_> {
         match direction {
             PolicyType::Egress => self.egress(subject, other).allowed,
             PolicyType::Ingress => self.ingress(other, subject).allowed,
-        }
-    }
-
-    pub(crate) fn rules(compiled: &Compiled, direction: PolicyType) -> &[Rule] {
-        match direction {
-            PolicyType::Ingress => &compiled.ingress,
-            PolicyType::Egress => &compiled.egress,
         }
     }
 
@@ -153,104 +139,12 @@ impl PolicyEngine<'_> {
         dst: Option<&PodClass>,
         direction: PolicyType,
     ) -> TierResult {
-        let mut out = TierResult::default();
-        let Some(applies) = applies else {
-            out.allowed = ConnSet::all();
-            return out;
+        let Some(applies) = applies.filter(|a| !a.tiered.is_empty()) else {
+            return TierResult { isolated: false, allowed: ConnSet::all(), denied: ConnSet::none() };
         };
-        // Admin tier: first match per port wins; `decided` includes passed ports. (In
-        // Calico's tiers it is a tier of its own.)
-        let mut decided = ConnSet::none();
-        let admin: &[usize] = if self.admin_in_tiers() { &[] } else { &applies.admin };
-        for compiled in admin.iter().filter_map(|&i| self.admin.get(i)) {
-            for rule in Self::rules(compiled, direction) {
-                if !rule.peers.matches(other) {
-                    continue;
-                }
-                let conns = rule.ports.resolve(dst).subtract(&decided);
-                if conns.is_empty() {
-                    continue;
-                }
-                match rule.action {
-                    AdminAction::Allow => out.admin_allowed.add_all(&conns),
-                    AdminAction::Deny => out.admin_denied.add_all(&conns),
-                    AdminAction::Pass => {}
-                }
-                decided.add_all(&conns);
-            }
-            if decided.is_all() {
-                break;
-            }
-        }
-        let rest = ConnSet::all().subtract(&out.admin_allowed).subtract(&out.admin_denied);
-        if self.is_tiered() {
-            // Calico's tiers (NetworkPolicies in `default`), then the baseline for what
-            // every tier passed; the namespace's profile allows the rest.
-            let (allowed, denied, open) = self.tiered_direction(subject, &applies.tiered, &rest, other, dst, direction);
-            out.network_isolated = !applies.tiered.is_empty();
-            out.network_allowed = allowed.clone();
-            let _ = denied;
-            out.baseline_denied = if open.is_empty() || applies.baseline.is_empty() || self.admin_in_tiers() {
-                ConnSet::none()
-            } else {
-                self.baseline_denied(&applies.baseline, other, dst, direction).intersect(&open)
-            };
-            out.allowed = out.admin_allowed.union(&allowed).union(&open.subtract(&out.baseline_denied));
-            return out;
-        }
-        let lower = if rest.is_empty() {
-            ConnSet::none()
-        } else if !applies.network.is_empty() {
-            out.network_isolated = true;
-            out.network_allowed = self.network_allowed(&applies.network, other, dst, direction);
-            out.network_allowed.intersect(&rest)
-        } else if !applies.baseline.is_empty() {
-            out.baseline_denied = self.baseline_denied(&applies.baseline, other, dst, direction).intersect(&rest);
-            rest.subtract(&out.baseline_denied)
-        } else {
-            rest
-        };
-        out.allowed = out.admin_allowed.union(&lower);
-        out
-    }
-
-    /// The union of what the rules of `policies` allow to/from `other`.
-    fn network_allowed(&self, policies: &[usize], other: Endpoint, dst: Option<&PodClass>, direction: PolicyType) -> ConnSet {
-        let mut allowed = ConnSet::none();
-        for compiled in policies.iter().filter_map(|&i| self.network.get(i)) {
-            for rule in Self::rules(compiled, direction) {
-                if rule.peers.matches(other) {
-                    allowed.add_all(&rule.ports.resolve(dst));
-                    if allowed.is_all() {
-                        return allowed;
-                    }
-                }
-            }
-        }
-        allowed
-    }
-
-    /// What the baseline policies deny: ports whose first matching rule, by policy order
-    /// and then rule order, is Deny. Allow and Pass both leave the port allowed (Pass
-    /// skips the rest of the tier, and after the baseline everything is allowed).
-    fn baseline_denied(&self, policies: &[usize], other: Endpoint, dst: Option<&PodClass>, direction: PolicyType) -> ConnSet {
-        let mut denied = ConnSet::none();
-        let mut decided = ConnSet::none();
-        for compiled in policies.iter().filter_map(|&i| self.baseline.get(i)) {
-            for rule in Self::rules(compiled, direction) {
-                if !rule.peers.matches(other) {
-                    continue;
-                }
-                let conns = rule.ports.resolve(dst).subtract(&decided);
-                if rule.action == AdminAction::Deny {
-                    denied.add_all(&conns);
-                }
-                decided.add_all(&conns);
-            }
-            if decided.is_all() {
-                break;
-            }
-        }
-        denied
+        let (allowed, denied, open) = self.tiered_direction(subject, &applies.tiered, &ConnSet::all(), other, dst, direction);
+        // What every tier passed (or none decided) is allowed: Kubernetes' default, and
+        // Calico's profiles'.
+        TierResult { isolated: true, allowed: allowed.union(&open), denied }
     }
 }

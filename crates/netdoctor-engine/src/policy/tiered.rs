@@ -1,6 +1,9 @@
-//! Tiered evaluation, as Calico enforces policy: Calico NetworkPolicies and
-//! GlobalNetworkPolicies in their tiers, with Kubernetes NetworkPolicies as policies of
-//! the `default` tier at order 1000.
+//! The one policy model every kind is lowered into, evaluated in tiers as Calico
+//! enforces policy: admin policies in `kube-admin` (first of all without Calico),
+//! Calico NetworkPolicies and GlobalNetworkPolicies in their tiers, Kubernetes
+//! NetworkPolicies as policies of the `default` tier at order 1000 (beside Cilium's
+//! allow rules on a Cilium cluster), Cilium's deny rules in a tier before its allow
+//! rules, and baseline policies in `kube-baseline`.
 //!
 //! Per direction, after the admin tier (AdminNetworkPolicies), tiers are read by order
 //! (lower first, unordered last, ties by name). In a tier that has a policy selecting the
@@ -143,11 +146,6 @@ pub(crate) struct TieredBuild {
 }
 
 impl PolicyEngine<'_> {
-    /// Whether policies are evaluated in tiers (the cluster has Calico or Cilium policies).
-    pub fn is_tiered(&self) -> bool {
-        !self.cluster.calico_policies.is_empty() || !self.cluster.cilium_policies.is_empty()
-    }
-
     /// A pod class's labels as Calico selectors see them.
     fn calico_labels(&self, class: ClassId) -> Labels {
         let Some(c) = self.classes.get(class) else { return Labels::new() };
@@ -183,22 +181,11 @@ impl PolicyEngine<'_> {
             b.cilium_policy(i, p);
         }
         // Which classes each NetworkPolicy selects, per direction, as the engine found it.
-        let mut selected: Vec<[ClassSet; 2]> = cluster.network_policies.iter().map(|_| [b.no_classes(), b.no_classes()]).collect();
-        for (slot, applies) in [(0, &self.ingress_applies), (1, &self.egress_applies)] {
-            for (class, a) in applies.iter().enumerate() {
-                for source in a.network.iter().filter_map(|&pi| self.network.get(pi)).map(|c| c.source) {
-                    if let Some(set) = selected.get_mut(source).and_then(|sets| sets.get_mut(slot)) {
-                        set.insert(class);
-                    }
-                }
-            }
+        let selected = b.selections(self.network.len(), |a| &a.network);
+        for (compiled, sel) in self.network.iter().zip(selected) {
+            b.kubernetes_policy(compiled, sel);
         }
-        for ((i, p), sel) in cluster.network_policies.iter().enumerate().zip(selected) {
-            b.kubernetes_policy(i, p, sel);
-        }
-        if self.admin_in_tiers() {
-            b.admin_policies();
-        }
+        b.admin_policies();
         b.finish()
     }
 
@@ -256,12 +243,6 @@ impl PolicyEngine<'_> {
 }
 
 impl PolicyEngine<'_> {
-    /// Whether admin and baseline policies are evaluated in Calico's tiers (`kube-admin`
-    /// at order 1,000, `kube-baseline` at 10,000,000) rather than around the others.
-    pub fn admin_in_tiers(&self) -> bool {
-        !self.cluster.calico_policies.is_empty()
-    }
-
     /// Per Calico or Cilium policy, the classes it selects for ingress and for egress:
     /// computed once, since rules ask it per policy.
     pub(crate) fn cni_selections(&self) -> HashMap<TieredSource, [Vec<ClassId>; 2]> {
@@ -352,9 +333,9 @@ pub(super) struct Pending {
 
 pub(super) struct TieredBuilder<'e, 'c> {
     pub engine: &'e PolicyEngine<'c>,
-    /// Calico's view of each class's labels.
+    /// Calico's view of each class's labels (empty without Calico policies).
     pub class_labels: Vec<Labels>,
-    /// And of each namespace's.
+    /// And of each namespace's (empty without Calico policies).
     pub ns_labels: Vec<Labels>,
     /// Cilium's view of each class's labels (empty without Cilium policies).
     pub cilium_labels: Vec<Labels>,
@@ -374,8 +355,16 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
     fn new(engine: &'e PolicyEngine<'c>) -> TieredBuilder<'e, 'c> {
         TieredBuilder {
             engine,
-            class_labels: (0..engine.classes.len()).map(|c| engine.calico_labels(c)).collect(),
-            ns_labels: (0..engine.namespaces.len()).map(|n| engine.namespace_calico_labels(n)).collect(),
+            class_labels: if engine.cluster.calico_policies.is_empty() {
+                Vec::new()
+            } else {
+                (0..engine.classes.len()).map(|c| engine.calico_labels(c)).collect()
+            },
+            ns_labels: if engine.cluster.calico_policies.is_empty() {
+                Vec::new()
+            } else {
+                (0..engine.namespaces.len()).map(|n| engine.namespace_calico_labels(n)).collect()
+            },
             cilium_labels: if engine.cluster.cilium_policies.is_empty() {
                 Vec::new()
             } else {
@@ -417,11 +406,13 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
             }
             self.tiers.push(Tier { name: t.name.clone(), order: t.order, default_action: t.default_action });
         }
-        if !self.engine.cluster.calico_policies.is_empty() && !self.tiers.iter().any(|t| t.name == DEFAULT_TIER) {
+        if self.engine.cluster.cilium_policies.is_empty() && !self.tiers.iter().any(|t| t.name == DEFAULT_TIER) {
             self.tiers.push(Tier { name: DEFAULT_TIER.into(), order: Some(DEFAULT_TIER_ORDER), default_action: TierDefault::Deny });
         }
-        if self.engine.admin_in_tiers() {
-            for (name, order) in [(KUBE_ADMIN_TIER, KUBE_ADMIN_TIER_ORDER), (KUBE_BASELINE_TIER, KUBE_BASELINE_TIER_ORDER)] {
+        {
+            // Without Calico, admin policies come before every other tier (Cilium's too).
+            let admin_order = if self.engine.cluster.calico_policies.is_empty() { f64::NEG_INFINITY } else { KUBE_ADMIN_TIER_ORDER };
+            for (name, order) in [(KUBE_ADMIN_TIER, admin_order), (KUBE_BASELINE_TIER, KUBE_BASELINE_TIER_ORDER)] {
                 if !self.tiers.iter().any(|t| t.name == name) {
                     self.tiers.push(Tier { name: name.into(), order: Some(order), default_action: TierDefault::Pass });
                 }
@@ -522,8 +513,9 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
 
     /// A NetworkPolicy in the tier its CNI enforces it in. `selected` holds the classes
     /// it selects for ingress and for egress.
-    fn kubernetes_policy(&mut self, index: usize, policy: &netdoctor_model::k8s::NetworkPolicy, selected: [ClassSet; 2]) {
-        let Some(compiled) = self.engine.network.get(index).filter(|c| c.source == index) else { return };
+    fn kubernetes_policy(&mut self, compiled: &super::engine::Compiled, selected: [ClassSet; 2]) {
+        let index = compiled.source;
+        let Some(policy) = self.engine.cluster.network_policies.get(index) else { return };
         let rule = |r: &super::engine::Rule| TieredRule {
             peers: r.peers.clone(),
             local: None,
@@ -535,32 +527,43 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
         let [ing, eg] = selected;
         // Calico names the policies it makes of NetworkPolicies `knp.default.<name>`.
         // Calico enforces NetworkPolicies in its default tier; Cilium beside its own allows.
-        let tier =
-            if self.engine.cluster.calico_policies.is_empty() { self.tier_index(CILIUM_ALLOW_TIER) } else { self.tier_index(DEFAULT_TIER) };
+        let cluster = self.engine.cluster;
+        let cilium_only = cluster.calico_policies.is_empty() && !cluster.cilium_policies.is_empty();
+        let tier = if cilium_only { self.tier_index(CILIUM_ALLOW_TIER) } else { self.tier_index(DEFAULT_TIER) };
         let key = (tier, Some(K8S_POLICY_ORDER), format!("knp.default.{}", policy.name));
         let policy =
             TieredPolicy { source: TieredSource::Kubernetes(index), tier, ingress, egress, isolates_ingress: true, isolates_egress: true };
         self.policies.push(Pending { key, policy, ingress: ing, egress: eg });
     }
 
+    /// Per compiled policy (`count` of them, as `list` indexes them in `Applies`), the
+    /// classes it selects for ingress and for egress.
+    fn selections(&self, count: usize, list: impl Fn(&super::engine::Applies) -> &Vec<usize>) -> Vec<[ClassSet; 2]> {
+        let mut out: Vec<[ClassSet; 2]> = (0..count).map(|_| [self.no_classes(), self.no_classes()]).collect();
+        for (slot, applies) in [(0, &self.engine.ingress_applies), (1, &self.engine.egress_applies)] {
+            for (class, a) in applies.iter().enumerate() {
+                for &policy in list(a) {
+                    if let Some(set) = out.get_mut(policy).and_then(|sets| sets.get_mut(slot)) {
+                        set.insert(class);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Admin-tier and baseline policies as policies of Calico's `kube-admin` and
     /// `kube-baseline` tiers, in their priority order, selecting what they select.
     fn admin_policies(&mut self) {
         let engine = self.engine;
-        let n = engine.classes.len();
-        let tiers =
-            [(&engine.admin, self.tier_index(KUBE_ADMIN_TIER), true), (&engine.baseline, self.tier_index(KUBE_BASELINE_TIER), false)];
-        for (compiled, tier, admin) in tiers {
-            for (position, c) in compiled.iter().enumerate() {
-                let mut selected = [self.no_classes(), self.no_classes()];
-                for class in 0..n {
-                    for (set, applies) in selected.iter_mut().zip([engine.ingress_applies.get(class), engine.egress_applies.get(class)]) {
-                        let list = applies.map(|a| if admin { &a.admin } else { &a.baseline });
-                        if list.is_some_and(|l| l.contains(&position)) {
-                            set.insert(class);
-                        }
-                    }
-                }
+        let admin_selected = self.selections(engine.admin.len(), |a| &a.admin);
+        let baseline_selected = self.selections(engine.baseline.len(), |a| &a.baseline);
+        let tiers = [
+            (&engine.admin, admin_selected, self.tier_index(KUBE_ADMIN_TIER), true),
+            (&engine.baseline, baseline_selected, self.tier_index(KUBE_BASELINE_TIER), false),
+        ];
+        for (compiled, selections, tier, admin) in tiers {
+            for ((position, c), selected) in compiled.iter().enumerate().zip(selections) {
                 let rule = |r: &super::engine::Rule| TieredRule {
                     peers: r.peers.clone(),
                     local: None,

@@ -3,10 +3,10 @@
 //! `why` builds its policy layer from this; the decision itself is the same as
 //! `PolicyEngine::allowed` (the tests below hold the two together).
 
-use super::engine::{ClassId, Compiled, PolicyEngine};
+use super::engine::{ClassId, PolicyEngine};
 use super::eval::Endpoint;
 use netdoctor_model::calico_policy::{CalicoAction, TierDefault};
-use netdoctor_model::k8s::{AdminAction, AdminTier, PolicyType};
+use netdoctor_model::k8s::{AdminAction, PolicyType};
 use netdoctor_model::Protocol;
 
 /// The tier a policy belongs to, in evaluation order.
@@ -59,7 +59,7 @@ pub struct DirectionTrace {
     /// The tier that decided; `None` when no policy applies (allowed by default).
     pub decided_in: Option<PolicyTier>,
     pub allowed: bool,
-    /// In a cluster evaluated in tiers (Calico's): the tier whose default action denied
+    /// The tier whose default action denied
     /// the port, when no rule decided it.
     pub denied_at_end_of: Option<String>,
 }
@@ -68,32 +68,15 @@ impl PolicyEngine<'_> {
     /// The policies that select `class` in `direction`, in evaluation order.
     pub fn policies_selecting(&self, class: ClassId, direction: PolicyType) -> Vec<PolicyRef> {
         let Some(applies) = self.applies(class, direction) else { return Vec::new() };
-        let admin = applies.admin.iter().filter_map(|&i| self.admin.get(i)).map(|c| self.admin_ref(c));
-        let network: Vec<PolicyRef> = if self.is_tiered() {
-            applies.tiered.iter().filter_map(|&i| self.tiered.get(i)).map(|p| p.source.policy_ref()).collect()
-        } else {
-            applies
-                .network
-                .iter()
-                .filter_map(|&i| self.network.get(i))
-                .map(|c| PolicyRef { tier: PolicyTier::Network, index: c.source })
-                .collect()
-        };
-        let baseline = applies
-            .baseline
-            .iter()
-            .filter_map(|&i| self.baseline.get(i))
-            .map(|c| PolicyRef { tier: PolicyTier::Baseline, index: c.source });
-
-        admin.chain(network).chain(baseline).collect()
-    }
-
-    fn admin_ref(&self, compiled: &Compiled) -> PolicyRef {
-        let tier = match self.cluster.admin_policies.get(compiled.source).map(|p| p.tier) {
-            Some(AdminTier::Baseline) => PolicyTier::Baseline,
-            _ => PolicyTier::Admin,
-        };
-        PolicyRef { tier, index: compiled.source }
+        let mut refs: Vec<PolicyRef> = Vec::new();
+        for policy in applies.tiered.iter().filter_map(|&i| self.tiered.get(i)) {
+            // A Cilium policy's deny and allow parts are evaluated apart: named once.
+            let named = policy.source.policy_ref();
+            if !refs.contains(&named) {
+                refs.push(named);
+            }
+        }
+        refs
     }
 
     /// Traces `direction` for `subject` (the source for egress, the destination for
@@ -119,70 +102,7 @@ impl PolicyEngine<'_> {
             denied_at_end_of: None,
         };
         let Some(applies) = self.applies(subject, direction) else { return out };
-        // The rules of one policy whose peers match `other`, in order.
-        let matching = |compiled: &Compiled, policy: PolicyRef| -> Vec<RuleRef> {
-            let rules = Self::rules(compiled, direction).iter().enumerate();
-            let matched = rules.filter(|(_, rule)| rule.peers.matches(other));
-            let port_matches = |rule: &super::engine::Rule| rule.ports.resolve(dst_class).contains(protocol, port);
-            matched.map(|(i, rule)| RuleRef { policy, rule: i, action: rule.action, port_matches: port_matches(rule) }).collect()
-        };
-        // Admin tier, by priority: the first rule matching peer and port decides; Pass
-        // hands the port down to the NetworkPolicies (or the baseline).
-        let mut passed = false;
-        let admin: &[usize] = if self.admin_in_tiers() { &[] } else { &applies.admin };
-        for compiled in admin.iter().filter_map(|&i| self.admin.get(i)) {
-            for found in matching(compiled, self.admin_ref(compiled)) {
-                out.matching.push(found);
-                if found.port_matches && out.decided_in.is_none() && !passed {
-                    match found.action {
-                        AdminAction::Pass => passed = true,
-                        AdminAction::Allow | AdminAction::Deny => {
-                            out.allowed = found.action == AdminAction::Allow;
-                            out.decided_in = Some(PolicyTier::Admin);
-                        }
-                    }
-                    out.deciding.push(found);
-                }
-            }
-        }
-        if out.decided_in.is_some() {
-            return out;
-        }
-        if self.is_tiered() {
-            self.trace_tiers(&mut out, subject, &applies.tiered, other, dst_class, protocol, port);
-            if out.decided_in.is_some() {
-                return out;
-            }
-        } else if !applies.network.is_empty() {
-            out.decided_in = Some(PolicyTier::Network);
-            out.allowed = false;
-            for compiled in applies.network.iter().filter_map(|&i| self.network.get(i)) {
-                let policy = PolicyRef { tier: PolicyTier::Network, index: compiled.source };
-                // NetworkPolicy rules only ever allow.
-                for found in matching(compiled, policy).into_iter().map(|r| RuleRef { action: AdminAction::Allow, ..r }) {
-                    out.matching.push(found);
-                    if found.port_matches {
-                        out.allowed = true;
-                        out.deciding.push(found);
-                    }
-                }
-            }
-            return out;
-        }
-        // Baseline tier, in order: the first rule matching peer and port decides; its
-        // Pass (like no match at all) leaves the port allowed.
-        let baseline: &[usize] = if self.admin_in_tiers() { &[] } else { &applies.baseline };
-        for compiled in baseline.iter().filter_map(|&i| self.baseline.get(i)) {
-            let policy = PolicyRef { tier: PolicyTier::Baseline, index: compiled.source };
-            for found in matching(compiled, policy) {
-                out.matching.push(found);
-                if found.port_matches && out.decided_in.is_none() {
-                    out.decided_in = Some(PolicyTier::Baseline);
-                    out.allowed = found.action != AdminAction::Deny;
-                    out.deciding.push(found);
-                }
-            }
-        }
+        self.trace_tiers(&mut out, subject, &applies.tiered, other, dst_class, protocol, port);
         out
     }
 
