@@ -78,6 +78,20 @@ pub struct CiliumPeerRule {
     pub origin: Origin,
 }
 
+impl CiliumPeerRule {
+    /// Whether the entry has no peer field and no port: it matches nothing (`- {}`).
+    pub fn matches_nothing(&self) -> bool {
+        self.endpoints.is_none()
+            && self.requires.is_empty()
+            && self.cidrs.is_empty()
+            && self.entities.is_empty()
+            && self.ports.is_empty()
+            && !self.icmps
+            && self.fqdns.is_empty()
+            && self.unevaluated.is_empty()
+    }
+}
+
 /// One CIDR peer: a prefix (or a CiliumCIDRGroup by name) minus exceptions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CidrRule {

@@ -13,7 +13,8 @@ declare_rule! {
     /// (a deliberate default-deny) or none do (the pods can open no connection at all).
     /// The same for Calico policies whose `types` list `Egress` without egress rules: at
     /// the end of their tier, every outbound connection of their pods that no other
-    /// policy there decides is denied.
+    /// policy there decides is denied. And for Cilium policies whose `egress` holds only
+    /// empty rules (`egress: [{}]`, Cilium's default-deny idiom) with default deny on.
     ///
     /// ## Why it matters
     /// Such a policy denies every outbound connection of the pods it selects, DNS lookups
@@ -37,6 +38,7 @@ declare_rule! {
 impl Check for EgressIsolatedNoRules {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
         calico_egress_without_rules(cx, out);
+        cilium_egress_without_rules(cx, out);
         let policies = &cx.model.k8s.network_policies;
         for (i, policy) in policies.iter().enumerate() {
             let lists_egress = policy.policy_types.as_ref().is_some_and(|t| t.contains(&PolicyType::Egress));
@@ -118,6 +120,64 @@ fn calico_egress_without_rules(cx: &RuleContext<'_>, out: &mut Diagnostics) {
         };
         out.report(&policy.origin, message).subjects([name.clone()]).help(format!(
             "if {name} should only isolate ingress, remove `Egress` from its `types`; if the pods need egress, add rules (`- action: Allow` allows all); a deliberate default-deny needs an Allow for UDP and TCP 53 to kube-dns"
+        ));
+    }
+}
+
+/// Cilium policies whose egress rules are all empty (`egress: [{}]`): their pods are in
+/// default deny for egress, and these rules allow nothing.
+fn cilium_egress_without_rules(cx: &RuleContext<'_>, out: &mut Diagnostics) {
+    let Some(engine) = cx.analysis.policy.as_ref() else { return };
+    let k8s = &cx.model.k8s;
+    for (i, policy) in k8s.cilium_policies.iter().enumerate() {
+        let pod_rules = || policy.rules.iter().filter(|r| r.endpoint_selector.is_some());
+        let only_empty = |r: &netdoctor_model::cilium::CiliumRule| {
+            r.egress.as_ref().is_some_and(|l| !l.is_empty() && l.iter().all(|e| e.matches_nothing()))
+                && r.default_deny_egress != Some(false)
+        };
+        let allows_egress = |r: &netdoctor_model::cilium::CiliumRule| r.egress.iter().flatten().any(|e| !e.matches_nothing());
+        let Some(rule) = pod_rules().find(|r| only_empty(r)) else { continue };
+        if pod_rules().any(allows_egress) {
+            continue;
+        }
+        let me = TieredSource::Cilium(i);
+        let classes = engine.cni_policy_classes(me, PolicyType::Egress);
+        if classes.is_empty() {
+            continue;
+        }
+        // Other allow rules for the same pods: Cilium's, and the NetworkPolicies Cilium
+        // enforces beside them.
+        let allows = |s: &TieredSource| match s {
+            TieredSource::Cilium(j) => k8s
+                .cilium_policies
+                .get(*j)
+                .filter(|p| p.rules.iter().filter(|r| r.endpoint_selector.is_some()).any(allows_egress))
+                .map(|p| p.display_name()),
+            TieredSource::Kubernetes(j) => {
+                k8s.network_policies.get(*j).filter(|p| !p.egress.is_empty()).map(|p| format!("NetworkPolicy {}", p.full_name()))
+            }
+            _ => None,
+        };
+        let mut helpers: Vec<String> = Vec::new();
+        for &c in classes {
+            for other in engine.cni_policies_for(c, PolicyType::Egress).iter().filter(|s| **s != me) {
+                if let Some(name) = allows(other).filter(|n| !helpers.contains(n)) {
+                    helpers.push(name);
+                }
+            }
+        }
+        let name = policy.display_name();
+        let pods = list_names(classes.iter().flat_map(|&c| engine.class_workloads(c).map(|w| w.name())), 3);
+        let message = if helpers.is_empty() {
+            format!("{name} has only empty egress rules (`egress: [{{}}]`), which put {pods} in default deny for egress and allow nothing, and no other policy allows them egress: every outbound connection is denied, DNS included")
+        } else {
+            format!(
+                "{name} has only empty egress rules (`egress: [{{}}]`): a default-deny for egress of {pods}; only egress that {} allow goes out",
+                list_names(helpers, 3)
+            )
+        };
+        out.report(&rule.origin, message).subjects([name.clone()]).help(format!(
+            "if {name} should only restrict ingress, remove its `egress` section; if the pods need egress, add `toEndpoints`/`toEntities`/`toPorts` rules; a deliberate default-deny needs a rule allowing UDP and TCP 53 to kube-dns (`toEndpoints: [{{matchLabels: {{k8s:io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}}}]`)"
         ));
     }
 }
