@@ -15,7 +15,7 @@ use crate::names::Resolution;
 use crate::topology::{NetId, Stack, Topology};
 use ipnet::IpNet;
 use netdoctor_model::host::{HostFacts, IpFamily, IpProto, Route};
-use netdoctor_model::k8s::RangeKind;
+use netdoctor_model::k8s::{EncapMode, RangeKind};
 use netdoctor_model::{Model, Origin, PortRange, Protocol};
 use std::net::IpAddr;
 
@@ -378,12 +378,12 @@ impl<'m> HostView<'m> {
     /// (or an overlay network, flannel backend or Cilium configuration of the model) needs.
     pub fn underlay_flows(&self, model: &Model) -> Vec<HostFlow> {
         let Some(uplink) = &self.uplink else { return Vec::new() };
-        let mut needs: Vec<(IpProto, u16, String, Origin)> = Vec::new();
+        let mut needs = UnderlayNeeds::default();
         for n in model.networks.iter().filter(|n| n.effective_driver() == "overlay") {
             for (proto, port, what) in
                 [(IpProto::Udp, 4789, "VXLAN data"), (IpProto::Tcp, 7946, "Swarm gossip"), (IpProto::Udp, 7946, "Swarm gossip")]
             {
-                needs.push((proto, port, format!("{what} of overlay network `{}`", n.name), n.origin.clone()));
+                needs.add(proto, Some(port), format!("{what} of overlay network `{}`", n.name), &n.origin);
             }
         }
         // flannel's backend as kube-flannel-cfg configures it: checked even before the
@@ -392,82 +392,129 @@ impl<'m> HostView<'m> {
             if let Some(port) = backend.udp_port() {
                 let written = backend.port.as_ref().filter(|p| p.value != 0);
                 let (what, origin) = match written {
-                    Some(p) => (format!("`Port` of flannel's {} backend in kube-flannel-cfg", backend.kind), p.origin.clone()),
-                    None => (format!("default port of flannel's {} backend in kube-flannel-cfg", backend.kind), backend.origin.clone()),
+                    Some(p) => (format!("`Port` of flannel's {} backend in kube-flannel-cfg", backend.kind), &p.origin),
+                    None => (format!("default port of flannel's {} backend in kube-flannel-cfg", backend.kind), &backend.origin),
                 };
-                if !needs.iter().any(|(p, n, _, _)| *p == IpProto::Udp && *n == port) {
-                    needs.push((IpProto::Udp, port, what, origin));
-                }
+                needs.add(IpProto::Udp, Some(port), what, origin);
             }
         }
         // Cilium as cilium-config configures it, likewise before its devices exist: the
-        // tunnel port in tunnel mode (none in native routing) and WireGuard's fixed port.
+        // tunnel port in tunnel mode (none in native routing), WireGuard's fixed port and
+        // IPsec's ESP.
         if let Some(cilium) = &model.k8s.cilium_config {
-            let mut cilium_needs = Vec::new();
             if let (Some(protocol), Some(port)) = (cilium.tunnel(), cilium.tunnel_udp_port()) {
                 let written = cilium.tunnel_port.as_ref().filter(|p| p.value != 0);
-                cilium_needs.push(match written {
-                    Some(p) => (port, format!("`tunnel-port` of Cilium's {protocol} tunnel in cilium-config"), p.origin.clone()),
+                match written {
+                    Some(p) => needs.add(
+                        IpProto::Udp,
+                        Some(port),
+                        format!("`tunnel-port` of Cilium's {protocol} tunnel in cilium-config"),
+                        &p.origin,
+                    ),
                     // Pointed at the key that chose the tunnel, or the ConfigMap when the
                     // tunnel is Cilium's default.
                     None => {
                         let chosen_at =
                             cilium.tunnel_protocol.as_ref().map(|p| &p.origin).or(cilium.routing_mode.as_ref().map(|m| &m.origin));
                         let what = format!("default port of Cilium's {protocol} tunnel in cilium-config");
-                        (port, what, chosen_at.unwrap_or(&cilium.origin).clone())
+                        needs.add(IpProto::Udp, Some(port), what, chosen_at.unwrap_or(&cilium.origin));
                     }
-                });
+                }
             }
             if let Some(w) = cilium.wireguard.as_ref().filter(|w| w.value) {
                 let port = netdoctor_model::k8s::CiliumConfig::WIREGUARD_PORT;
-                cilium_needs.push((port, "Cilium's WireGuard, `enable-wireguard` in cilium-config".to_string(), w.origin.clone()));
+                needs.add(IpProto::Udp, Some(port), "Cilium's WireGuard, `enable-wireguard` in cilium-config".into(), &w.origin);
             }
-            for (port, what, origin) in cilium_needs {
-                if !needs.iter().any(|(p, n, _, _)| *p == IpProto::Udp && *n == port) {
-                    needs.push((IpProto::Udp, port, what, origin));
-                }
+            if let Some(ipsec) = cilium.ipsec.as_ref().filter(|w| w.value) {
+                needs.add(IpProto::Number(ESP), None, "Cilium's IPsec (ESP), `enable-ipsec` in cilium-config".into(), &ipsec.origin);
+            }
+        }
+        // Calico's pools: IP-in-IP (IP protocol 4, with BGP to learn the routes) and VXLAN.
+        for pool in model.k8s.calico_pools.iter().filter(|p| !p.disabled) {
+            if pool.ipip_mode != EncapMode::Never {
+                let what = format!("IP-in-IP of Calico IPPool `{}` (ipipMode {:?})", pool.name, pool.ipip_mode);
+                needs.add(IpProto::Number(IPIP), None, what, &pool.origin);
+                needs.add(
+                    IpProto::Tcp,
+                    Some(179),
+                    format!("BGP peering for Calico IPPool `{}`'s IP-in-IP routes", pool.name),
+                    &pool.origin,
+                );
+            }
+            if pool.vxlan_mode != EncapMode::Never {
+                let what = format!("VXLAN of Calico IPPool `{}` (vxlanMode {:?})", pool.name, pool.vxlan_mode);
+                needs.add(IpProto::Udp, Some(4789), what, &pool.origin);
+            }
+        }
+        // Weave Net: its control and data ports, and ESP when fast datapath encrypts.
+        if let Some(weave) = &model.k8s.weave {
+            needs.add(IpProto::Tcp, Some(6783), "Weave Net's control connections".into(), &weave.origin);
+            needs.add(IpProto::Udp, Some(6783), "Weave Net's sleeve data".into(), &weave.origin);
+            needs.add(IpProto::Udp, Some(6784), "Weave Net's fast datapath data".into(), &weave.origin);
+            if weave.encryption.is_some() {
+                needs.add(IpProto::Number(ESP), None, "Weave Net's encrypted fast datapath (ESP)".into(), &weave.origin);
             }
         }
         for i in &self.facts.interfaces {
-            let need = match (i.kind.as_deref(), i.name.as_str()) {
+            match (i.kind.as_deref(), i.name.as_str()) {
                 (Some("vxlan"), name) => {
                     let port = i.vxlan_port.unwrap_or(if name == "flannel.1" || name.starts_with("cilium") { 8472 } else { 4789 });
-                    Some((IpProto::Udp, port, format!("VXLAN device `{name}`")))
+                    needs.add(IpProto::Udp, Some(port), format!("VXLAN device `{name}`"), &i.origin);
                 }
-                (Some("geneve"), name) => Some((IpProto::Udp, 6081, format!("Geneve device `{name}`"))),
+                (Some("geneve"), name) => needs.add(IpProto::Udp, Some(6081), format!("Geneve device `{name}`"), &i.origin),
                 (Some("wireguard"), name) => {
                     let port = if name.starts_with("wireguard.cali") || name.starts_with("flannel-wg") { 51820 } else { 51871 };
-                    Some((IpProto::Udp, port, format!("WireGuard device `{name}`")))
+                    needs.add(IpProto::Udp, Some(port), format!("WireGuard device `{name}`"), &i.origin);
                 }
-                (Some("ipip"), "tunl0") => Some((IpProto::Tcp, 179, "BGP peering of Calico's IP-in-IP device `tunl0`".to_string())),
-                _ => None,
-            };
-            if let Some((proto, port, what)) = need {
-                if !needs.iter().any(|(p, n, _, _)| *p == proto && *n == port) {
-                    needs.push((proto, port, what, i.origin.clone()));
+                (Some("ipip"), "tunl0") => {
+                    needs.add(IpProto::Number(IPIP), None, "IP-in-IP of Calico's device `tunl0`".into(), &i.origin);
+                    needs.add(IpProto::Tcp, Some(179), "BGP peering of Calico's IP-in-IP device `tunl0`".into(), &i.origin);
                 }
+                _ => {}
             }
         }
         needs
+            .0
             .into_iter()
             .map(|(proto, port, what, origin)| {
                 let flow = Flow::new(
                     proto.clone(),
                     Endpoint::remote(uplink.subnet),
                     Endpoint::host(IpNet::from(uplink.address)),
-                    Some(PortRange::single(port)),
+                    port.map(PortRange::single),
                 )
                 .entering(IfaceName::Named(uplink.iface.clone()));
+                let traffic = match port {
+                    Some(port) => format!("{proto}/{port}"),
+                    None => format!("IP protocol {proto}"),
+                };
                 HostFlow {
                     purpose: Purpose::Underlay { what: what.clone() },
                     flow,
                     net: None,
                     origin,
-                    label: format!("{proto}/{port} from peers on {} ({what})", uplink.subnet),
+                    label: format!("{traffic} from peers on {} ({what})", uplink.subnet),
                     predicted: false,
                 }
             })
             .collect()
+    }
+}
+
+/// IP protocol numbers of the encapsulations without ports.
+const IPIP: u8 = 4;
+const ESP: u8 = 50;
+
+/// The underlay traffic a host must accept: protocol, port (none for IP-in-IP and ESP),
+/// what needs it and where that is configured; the first reason for each is kept.
+#[derive(Default)]
+struct UnderlayNeeds(Vec<(IpProto, Option<u16>, String, Origin)>);
+
+impl UnderlayNeeds {
+    fn add(&mut self, proto: IpProto, port: Option<u16>, what: String, origin: &Origin) {
+        if !self.0.iter().any(|(p, n, _, _)| *p == proto && *n == port) {
+            self.0.push((proto, port, what, origin.clone()));
+        }
     }
 }
 

@@ -277,7 +277,10 @@ impl IpProto {
             "esp" => IpProto::Number(50),
             "ah" => IpProto::Number(51),
             "gre" => IpProto::Number(47),
-            "ipip" | "ipencap" => IpProto::Number(4),
+            // As /etc/protocols names them (and iptables-save and nft print them): IP-in-IP
+            // as Linux's ipip devices and Calico send it is `ipencap`, 4; `ipip` is 94.
+            "ipencap" | "ip-encap" => IpProto::Number(4),
+            "ipip" => IpProto::Number(94),
             "igmp" => IpProto::Number(2),
             "vrrp" => IpProto::Number(112),
             "udplite" => IpProto::Number(136),
@@ -455,5 +458,21 @@ impl Target {
     /// Whether the target ends the packet's journey (ACCEPT within its table, DROP, REJECT).
     pub fn is_drop(&self) -> bool {
         matches!(self, Target::Drop | Target::Reject(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IpProto;
+
+    /// The names iptables-save and nft print, from Debian's /etc/protocols.
+    #[test]
+    fn protocol_names_follow_etc_protocols() {
+        for (name, number) in [("ipencap", 4), ("ipip", 94), ("esp", 50), ("gre", 47), ("4", 4)] {
+            assert_eq!(IpProto::parse(name), Ok(Some(IpProto::Number(number))), "{name}");
+        }
+        assert_eq!(IpProto::parse("tcp"), Ok(Some(IpProto::Tcp)));
+        assert_eq!(IpProto::parse("all"), Ok(None));
+        assert!(IpProto::parse("bogus").is_err());
     }
 }

@@ -8,13 +8,15 @@ declare_rule! {
     /// Underlay ports that overlay networking needs on this host, traced as a new connection
     /// from a peer on the host's own subnet through the INPUT rules: VXLAN (UDP 4789, or 8472
     /// for Flannel and Cilium), Swarm gossip (TCP/UDP 7946) for `driver: overlay` networks,
-    /// Geneve (UDP 6081), WireGuard (UDP 51820/51871) and BGP (TCP 179) for the devices
-    /// found on the host, and the port of flannel's backend when manifests give
-    /// `kube-flannel-cfg` (vxlan: `Port` or 8472, udp: 8285, wireguard: 51820) and Cilium's
-    /// when manifests give `cilium-config` (in tunnel mode `tunnel-port`, or 8472 for vxlan
-    /// and 6081 for geneve; 51871 with `enable-wireguard`; nothing for the tunnel in native
-    /// routing), even before the node has the device. Needs host facts (`--host`,
-    /// `--host-facts`).
+    /// Geneve (UDP 6081), WireGuard (UDP 51820/51871), IP-in-IP (IP protocol 4) and BGP
+    /// (TCP 179) for the devices found on the host, and what the manifests configure even
+    /// before the node has the device: flannel's backend port (`kube-flannel-cfg`; vxlan:
+    /// `Port` or 8472, udp: 8285, wireguard: 51820); Cilium's (`cilium-config`: in tunnel
+    /// mode `tunnel-port`, or 8472 for vxlan and 6081 for geneve; 51871 with
+    /// `enable-wireguard`; ESP, IP protocol 50, with `enable-ipsec`; nothing for the tunnel
+    /// in native routing); Calico IPPools' (`ipipMode` other than Never: IP protocol 4 and
+    /// BGP; `vxlanMode` other than Never: UDP 4789); Weave Net's (TCP 6783, UDP 6783 and
+    /// 6784, ESP when encryption is on). Needs host facts (`--host`, `--host-facts`).
     ///
     /// ## Why it matters
     /// Containers on the same host talk, containers on different hosts do not: the
@@ -45,11 +47,11 @@ impl Check for OverlayPortBlocked {
                 continue;
             }
             let (Some(origin), Some(decider)) = (decider_origin(&trace), &trace.verdict.decided_by) else { continue };
-            let port = hf.flow.dport.map(|p| p.start).unwrap_or_default();
+            let port = hf.flow.dport.map(|p| format!(" --dport {}", p.start)).unwrap_or_default();
             let source = hf.flow.src.net;
             out.report(origin, format!("{}: {} by {decider}", hf.label, trace.verdict.kind.as_str()))
-                .related(&hf.origin, "the port is needed for this")
-                .help(format!("accept it from the peers: `iptables -I INPUT -s {source} -p {} --dport {port} -j ACCEPT`", hf.flow.proto));
+                .related(&hf.origin, "the traffic is needed for this")
+                .help(format!("accept it from the peers: `iptables -I INPUT -s {source} -p {}{port} -j ACCEPT`", hf.flow.proto));
         }
     }
 }
