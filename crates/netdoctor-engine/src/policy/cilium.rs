@@ -124,6 +124,35 @@ impl TieredBuilder<'_, '_> {
         (!set.is_empty()).then_some(set)
     }
 
+    /// A rule with `nodeSelector` (a host policy) decides traffic to and from nodes, which
+    /// is not evaluated: flows between pods and node addresses (every outside address,
+    /// when Node objects give none) are unknown, both ways.
+    fn host_policy(&mut self, policy: &CiliumPolicy) {
+        let nodes = self.node_addresses();
+        if let Some(set) = &nodes {
+            for r in set.ranges() {
+                self.ingress_sets.push(Ipv4Set::from_range(*r));
+                self.egress_sets.push(Ipv4Set::from_range(*r));
+            }
+        }
+        let reason = match &nodes {
+            Some(_) => "a rule with `nodeSelector` is a host policy, which decides traffic to and from the nodes' addresses",
+            None => {
+                "a rule with `nodeSelector` is a host policy, and no Node object gives the nodes' addresses it decides traffic to and from"
+            }
+        };
+        let all = self.all_classes();
+        let outbound = self.cilium_unknown(policy, UncertainScope::ClassesToOutside(all.clone()), reason.to_string()).map(|u| {
+            u.outside = nodes.clone();
+            u.clone()
+        });
+        // The same resource, the other way: one warning is enough.
+        if let Some(mut inbound) = outbound {
+            inbound.scope = UncertainScope::OutsideToClasses(all);
+            self.uncertainties.push(inbound);
+        }
+    }
+
     pub(super) fn cilium_policy(&mut self, index: usize, policy: &CiliumPolicy) {
         for rule in &policy.rules {
             self.cilium_rule(index, policy, rule);
@@ -133,8 +162,7 @@ impl TieredBuilder<'_, '_> {
     fn cilium_rule(&mut self, index: usize, policy: &CiliumPolicy, rule: &CiliumRule) {
         let ns = policy.namespace.as_deref();
         let Some(selector) = &rule.endpoint_selector else {
-            let message = format!("{}: a rule with `nodeSelector` is a host policy; host traffic is not evaluated", policy.display_name());
-            self.warn(&rule.origin, message);
+            self.host_policy(policy);
             return;
         };
         let subject = self.cilium_classes(selector, ns);

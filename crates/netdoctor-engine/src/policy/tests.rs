@@ -699,3 +699,48 @@ fn unevaluated_policies_make_their_flows_uncertain() {
     assert!(engine.matrix().connections.iter().all(|c| c.uncertain), "a cluster-wide one touches every flow");
     assert!(engine.warnings.iter().any(|w| w.message.contains("crd.antrea.io/v1beta1 NetworkPolicy p is not evaluated")));
 }
+
+#[test]
+fn cilium_host_policies_make_flows_with_node_addresses_uncertain() {
+    use netdoctor_model::cilium::{CiliumPolicy, CiliumRule};
+    let host_rule = CiliumRule {
+        endpoint_selector: None,
+        node_selector: Some(sel(&[("node-access", "ssh")])),
+        ingress: Some(Vec::new()),
+        ingress_deny: None,
+        egress: None,
+        egress_deny: None,
+        default_deny_ingress: None,
+        default_deny_egress: None,
+        origin: o(),
+    };
+    let mut cluster = Cluster {
+        pods: vec![Pod::new("shop", "web", labels(&[("app", "web")]), o()), Pod::new("shop", "db", labels(&[("app", "db")]), o())],
+        cilium_policies: vec![CiliumPolicy { namespace: None, name: "demo-host-policy".into(), rules: vec![host_rule], origin: o() }],
+        ..Cluster::default()
+    };
+    let node = Ipv4Addr::new(192, 0, 2, 10);
+    cluster.nodes.push(Node {
+        name: "n1".into(),
+        labels: Labels::new(),
+        pod_cidrs: Vec::new(),
+        pod_cidrs_origin: None,
+        addresses: vec![node.into()],
+        origin: o(),
+    });
+    let engine = PolicyEngine::new(&cluster, PolicyOptions::default());
+    let web = endpoint(&engine, "shop/web");
+    let to_node = Endpoint::External(Ipv4Range::single(node));
+    let elsewhere = Endpoint::External(Ipv4Range::single(Ipv4Addr::new(198, 51, 100, 7)));
+    assert!(engine.is_uncertain(web, to_node), "pod to node: the host policy's ingress decides");
+    assert!(engine.is_uncertain(to_node, web), "node to pod: its egress decides");
+    assert!(!engine.is_uncertain(web, elsewhere), "other outside addresses are not the host's");
+    assert!(!engine.is_uncertain(web, endpoint(&engine, "shop/db")), "pod to pod does not pass the host endpoint");
+    let warnings: Vec<&str> = engine.warnings.iter().map(|w| w.message.as_str()).filter(|m| m.contains("host policy")).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+
+    // Without Node objects, every outside address may be a node's.
+    cluster.nodes.clear();
+    let engine = PolicyEngine::new(&cluster, PolicyOptions::default());
+    assert!(engine.is_uncertain(endpoint(&engine, "shop/web"), elsewhere));
+}
