@@ -284,6 +284,23 @@ impl PolicyEngine<'_> {
         applies.map(|a| a.tiered.iter().filter_map(|&i| self.tiered.get(i)).map(|p| p.source).collect()).unwrap_or_default()
     }
 
+    /// For each egress Allow rule of a Calico or Cilium policy, in the order written
+    /// (Cilium: the `egress` rules of its pod-selecting specs, spec after spec), the pod
+    /// classes it may reach: its peers' pods, or every pod when it matches any peer or
+    /// outside addresses.
+    pub fn cni_egress_destinations(&self, source: TieredSource) -> Vec<Vec<ClassId>> {
+        let every = || -> Vec<ClassId> {
+            (0..self.classes.len())
+                .filter(|&c| Some(c) != self.ingress_controller && self.classes.get(c).is_some_and(|class| self.selectable(class)))
+                .collect()
+        };
+        let rules = self.tiered.iter().filter(|p| p.source == source).flat_map(|p| &p.egress);
+        rules
+            .filter(|r| r.action == CalicoAction::Allow)
+            .map(|r| if r.peers.any || !r.peers.ips.is_empty() { every() } else { r.peers.classes.iter().collect() })
+            .collect()
+    }
+
     /// The policies of `list` (indices into `tiered`, in evaluation order) cut into runs
     /// of one tier each: (tier, its policies).
     pub(crate) fn tier_groups<'l>(&self, list: &'l [usize]) -> impl Iterator<Item = (usize, &'l [usize])> + use<'l, '_> {

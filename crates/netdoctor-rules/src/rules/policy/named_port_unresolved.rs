@@ -3,7 +3,7 @@
 use crate::prelude::*;
 use crate::rules::k8s::list_names;
 use netdoctor_engine::policy::{ClassId, PolicyEngine, TieredSource};
-use netdoctor_model::calico_policy::CalicoPort;
+use netdoctor_model::calico_policy::{CalicoAction, CalicoPort};
 use netdoctor_model::cilium::CiliumPortNumber;
 use netdoctor_model::k8s::{PolicyPeer, PolicyRule, PolicyType, PortRef};
 use std::collections::BTreeSet;
@@ -17,7 +17,8 @@ declare_rule! {
     /// an `ipBlock`). Rules whose destinations are not in the manifests are not judged.
     /// Calico ingress rules (`destination: {ports: [http]}`) and Cilium ingress rules
     /// (`toPorts: [{ports: [{port: http}]}]`) are judged against the pods their policy
-    /// selects.
+    /// selects; their egress Allow rules against the pods the rule's peers match (every
+    /// pod, when it matches any peer or outside addresses).
     ///
     /// ## Why it matters
     /// A name resolves per destination pod, against its container ports. When no
@@ -52,6 +53,76 @@ impl Check for NamedPortUnresolved {
             }
         }
         cni_ingress_names(cx, engine, out);
+        cni_egress_names(cx, engine, out);
+    }
+}
+
+/// Port names of Calico and Cilium egress Allow rules that none of the pods the rule
+/// may reach declare.
+fn cni_egress_names(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, out: &mut Diagnostics) {
+    let k8s = &cx.model.k8s;
+    let calico_names = |r: &netdoctor_model::calico_policy::CalicoRule| -> Vec<String> {
+        r.destination
+            .ports
+            .iter()
+            .filter_map(|port| match port {
+                CalicoPort::Named(n) => Some(n.clone()),
+                CalicoPort::Range(..) => None,
+            })
+            .collect()
+    };
+    let cilium_names = |r: &netdoctor_model::cilium::CiliumPeerRule| -> Vec<String> {
+        r.ports
+            .iter()
+            .flat_map(|pr| &pr.ports)
+            .filter_map(|port| match &port.port {
+                CiliumPortNumber::Named(n) => Some(n.clone()),
+                CiliumPortNumber::Number(_) => None,
+            })
+            .collect()
+    };
+    // Per policy naming a port in an egress Allow rule: its rules' names and locations, in
+    // the order the engine lists their destinations.
+    let mut wanted: Vec<(TieredSource, String, Vec<(Vec<String>, &netdoctor_model::Origin)>)> = Vec::new();
+    for (i, p) in k8s.calico_policies.iter().enumerate() {
+        let rules: Vec<_> = p.egress.iter().filter(|r| r.action == CalicoAction::Allow).map(|r| (calico_names(r), &r.origin)).collect();
+        if rules.iter().any(|(names, _)| !names.is_empty()) {
+            wanted.push((TieredSource::Calico(i), p.display_name(), rules));
+        }
+    }
+    for (i, p) in k8s.cilium_policies.iter().enumerate() {
+        let specs = p.rules.iter().filter(|r| r.endpoint_selector.is_some());
+        let rules: Vec<_> = specs.flat_map(|r| r.egress.iter().flatten()).map(|r| (cilium_names(r), &r.origin)).collect();
+        if rules.iter().any(|(names, _)| !names.is_empty()) {
+            wanted.push((TieredSource::Cilium(i), p.display_name(), rules));
+        }
+    }
+    for (source, name, rules) in wanted {
+        let destinations = engine.cni_egress_destinations(source);
+        for ((names, origin), classes) in rules.into_iter().zip(destinations) {
+            let ports = || classes.iter().filter_map(|&c| engine.classes.get(c)).flat_map(|c| &c.ports);
+            for wanted in names {
+                if classes.is_empty() || ports().any(|cp| cp.name.as_deref() == Some(wanted.as_str())) {
+                    continue;
+                }
+                let mut declared: Vec<String> = ports().filter_map(|cp| cp.name.clone()).collect();
+                declared.sort();
+                declared.dedup();
+                let closest = declared
+                    .iter()
+                    .min_by_key(|n| strsim::levenshtein(n, &wanted))
+                    .map(|n| format!(" (closest: `{n}`)"))
+                    .unwrap_or_default();
+                let declared = if declared.is_empty() {
+                    "they declare no named ports".to_string()
+                } else {
+                    format!("they declare {}", list_names(declared, 6))
+                };
+                out.report(origin, format!("an egress rule of {name} allows port `{wanted}`, but none of the pods the rule's peers match declares a port of that name ({declared}): the entry allows nothing"))
+                    .subjects([name.clone()])
+                    .help(format!("use a port name the destination containers declare{closest}, or the port number"));
+            }
+        }
     }
 }
 
