@@ -57,6 +57,9 @@ impl Check for NamedPortUnresolved {
     }
 }
 
+/// One rule's port names and where it is written.
+type NamedRule<'a> = (Vec<String>, &'a netdoctor_model::Origin);
+
 /// Port names of Calico and Cilium egress Allow rules that none of the pods the rule
 /// may reach declare.
 fn cni_egress_names(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, out: &mut Diagnostics) {
@@ -83,7 +86,7 @@ fn cni_egress_names(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, out: &mut D
     };
     // Per policy naming a port in an egress Allow rule: its rules' names and locations, in
     // the order the engine lists their destinations.
-    let mut wanted: Vec<(TieredSource, String, Vec<(Vec<String>, &netdoctor_model::Origin)>)> = Vec::new();
+    let mut wanted: Vec<(TieredSource, String, Vec<NamedRule<'_>>)> = Vec::new();
     for (i, p) in k8s.calico_policies.iter().enumerate() {
         let rules: Vec<_> = p.egress.iter().filter(|r| r.action == CalicoAction::Allow).map(|r| (calico_names(r), &r.origin)).collect();
         if rules.iter().any(|(names, _)| !names.is_empty()) {
