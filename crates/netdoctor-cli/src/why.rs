@@ -49,6 +49,10 @@ pub struct WhyArgs {
     /// Trace layer 5 through host facts captured earlier (a directory or a `snapshot --host` bundle).
     #[arg(long, value_name = "PATH", conflicts_with = "host")]
     pub host_facts: Option<PathBuf>,
+    /// With host facts of several nodes (`nodes/<name>/`): the node SRC runs on
+    /// [default: the first by name].
+    #[arg(long, value_name = "NAME", requires = "host_facts")]
+    pub node: Option<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
     /// `--kube` reads a live cluster: SRC and DST are then `namespace/name`, pod names or IPs.
@@ -77,7 +81,13 @@ pub fn run(args: WhyArgs) -> u8 {
         eprintln!("error: PATH names Kubernetes manifests; --probe, --docker, --snapshot and -f are for containers: use one or the other");
         return 2;
     }
-    let (model, errors) = load(&args);
+    let (model, errors) = match load(&args) {
+        Ok(loaded) => loaded,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
     for e in &errors {
         if e.line > 0 {
             eprintln!("error: {}:{}:{}: {}", e.file.display(), e.line, e.column, e.message);
@@ -121,8 +131,9 @@ pub fn run(args: WhyArgs) -> u8 {
     crate::print(&text, if errors.is_empty() { code } else { 2 })
 }
 
-/// Loads what `why` reasons about.
-pub fn load(args: &WhyArgs) -> (Model, Vec<InputError>) {
+/// Loads what `why` reasons about: the model and the input's errors, or why the
+/// arguments cannot be answered (a `--node` the host facts do not hold).
+pub fn load(args: &WhyArgs) -> Result<(Model, Vec<InputError>), String> {
     // A live cluster, or a snapshot of one.
     let kube_snapshot = args.engine.snapshot.clone().filter(|p| crate::kube::is_snapshot(p)).map(crate::kube::KubeInput::Snapshot);
     let (mut model, mut errors) = if let Some(input) = args.kube.input().or(kube_snapshot) {
@@ -137,11 +148,32 @@ pub fn load(args: &WhyArgs) -> (Model, Vec<InputError>) {
         crate::check::load(&inputs)
     };
     if let Some(host) = crate::host::HostInput::from_flags(args.host, args.host_facts.clone()) {
-        let (facts, host_errors) = crate::host::load(&host);
+        let (nodes, host_errors) = crate::host::load_nodes(&host);
         errors.extend(host_errors);
-        model.host = Some(facts);
+        model.host = Some(pick_node(nodes, args.node.as_deref())?);
     }
-    (model, errors)
+    Ok((model, errors))
+}
+
+/// The node SRC runs on, of the nodes the host facts hold: the one named, or the first
+/// (with a note naming the others).
+fn pick_node(nodes: Vec<netdoctor_model::host::HostFacts>, wanted: Option<&str>) -> Result<netdoctor_model::host::HostFacts, String> {
+    let names: Vec<String> = nodes.iter().filter_map(|n| n.node.clone()).collect();
+    let Some(wanted) = wanted else {
+        if names.len() > 1 {
+            eprintln!(
+                "note: the host facts hold nodes {}: SRC is taken to run on `{}` (choose another with --node NAME)",
+                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                names.first().map(String::as_str).unwrap_or_default()
+            );
+        }
+        return Ok(nodes.into_iter().next().unwrap_or_default());
+    };
+    let listed = if names.is_empty() { "none: they are of one host".to_string() } else { names.join(", ") };
+    nodes
+        .into_iter()
+        .find(|n| n.node.as_deref() == Some(wanted))
+        .ok_or_else(|| format!("--node {wanted}: the host facts hold no node of that name (nodes: {listed})"))
 }
 
 /// Reads Kubernetes manifests; warnings (files that are not Kubernetes objects) go to

@@ -203,3 +203,48 @@ fn on_a_node_whose_vpn_takes_the_pod_range_layer_2_names_the_route() {
     let (_, doc) = why("shop/api", "db.data.svc.cluster.local", "tcp/5432");
     assert!(doc["steps"][1]["evidence"].to_string().contains("`--host` on a node checks them"), "{doc:#}");
 }
+
+#[test]
+fn with_several_nodes_src_runs_on_the_node_named_by_node() {
+    // node-a drops forwarded pod traffic, node-b's flannel accepts it.
+    let facts = tempfile::tempdir().unwrap();
+    for (node, source) in [("node-a", "fires-k8s-node.host"), ("node-b", "quiet-k8s-node.host")] {
+        let to = facts.path().join("nodes").join(node);
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(fixtures().join("ND501").join(source)).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let manifests = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(example()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, manifests.path().join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(fixtures().join("ND501/fires-k8s-node.yaml"), manifests.path().join("node.yaml")).unwrap();
+    let run = |node: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_netdoctor"));
+        command.args(["why", "shop/api", "db.data.svc.cluster.local", "--port", "tcp/5432", "--format", "json", "--host-facts"]);
+        command.arg(facts.path()).arg(manifests.path());
+        if let Some(node) = node {
+            command.args(["--node", node]);
+        }
+        command.output().expect("run netdoctor")
+    };
+    let verdict = |out: &std::process::Output| {
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        doc["verdict"].as_str().map(str::to_string)
+    };
+    // The first node by name, and a note saying so.
+    let out = run(None);
+    assert_eq!(verdict(&out).as_deref(), Some("denied"), "{}", String::from_utf8_lossy(&out.stderr));
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(note.contains("nodes `node-a`, `node-b`: SRC is taken to run on `node-a`") && note.contains("--node"), "{note}");
+    let out = run(Some("node-b"));
+    assert_eq!(verdict(&out).as_deref(), Some("allowed"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note:"));
+    let out = run(Some("node-c"));
+    assert_eq!(out.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(error.contains("--node node-c: the host facts hold no node of that name (nodes: node-a, node-b)"), "{error}");
+}
