@@ -108,10 +108,10 @@ fn bench_matrix(c: &mut Criterion) {
     // 10k-pod diff of two versions differing in one policy.
     let old = big.clone();
     let new = write(&dir, "10k-changed.yaml", &k8s_generate::changed_cluster(10_000, 1_000, 2_000));
-    let changes = diff::run(&old, &new, PolicyOptions::default()).changes.len();
+    let changes = diff::run(&old, &new, PolicyOptions::default()).diff.changes.len();
     assert!(changes > 0, "the changed policy must change something");
     group.bench_function("diff 10k pods / 1k deployments / 2k policies, one policy changed", |b| {
-        b.iter(|| diff::render(&diff::run(&old, &new, PolicyOptions::default()), diff::DiffFormat::Text).len())
+        b.iter(|| render_diff(&diff::run(&old, &new, PolicyOptions::default())))
     });
     group.finish();
 
@@ -134,12 +134,17 @@ fn bench_matrix(c: &mut Criterion) {
     .collect();
     let (old, new) = (&versions[0], &versions[1]);
     let run = diff::run(old, new, PolicyOptions::default());
-    assert!(run.errors.is_empty() && !run.changes.is_empty(), "the 100k versions must load and differ");
+    assert!(run.errors.is_empty() && !run.diff.changes.is_empty(), "the 100k versions must load and differ");
     group.bench_function("diff 100k pods / 10k deployments / 10k policies, one policy changed", |b| {
-        b.iter(|| diff::render(&diff::run(old, new, PolicyOptions::default()), diff::DiffFormat::Text).len())
+        b.iter(|| render_diff(&diff::run(old, new, PolicyOptions::default())))
     });
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The whole `diff` command's work after reading: compare, then render as text.
+fn render_diff(run: &diff::DiffRun) -> usize {
+    netdoctor_report::render_diff(&run.diff, &run.errors, netdoctor_report::DiffFormat::Text).len()
 }
 
 criterion_group!(benches, bench_matrix);

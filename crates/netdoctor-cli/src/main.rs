@@ -306,10 +306,11 @@ fn run_matrix(args: MatrixArgs) -> u8 {
 }
 
 fn run_diff(args: DiffArgs) -> u8 {
+    use netdoctor_report::DiffFormat;
     let format = match args.format {
-        DiffFormatArg::Text => diff::DiffFormat::Text,
-        DiffFormatArg::Json => diff::DiffFormat::Json,
-        DiffFormatArg::Connlist => diff::DiffFormat::Connlist,
+        DiffFormatArg::Text => DiffFormat::Text,
+        DiffFormatArg::Json => DiffFormat::Json,
+        DiffFormatArg::Connlist => DiffFormat::Connlist,
     };
     let result = diff::run(&args.old, &args.new, args.host_network.mode.unwrap_or_default().policy_options());
     for w in &result.warnings {
@@ -319,10 +320,10 @@ fn run_diff(args: DiffArgs) -> u8 {
         eprintln!("error: {e}");
     }
     // Like diff(1): 0 same, 1 different, 2 trouble (which wins).
-    let code = match (result.errors.is_empty(), result.changes.is_empty()) {
+    let code = match (result.errors.is_empty(), result.diff.changes.is_empty()) {
         (false, _) => 2,
         (true, true) => 0,
         (true, false) => 1,
     };
-    print(&diff::render(&result, format), code)
+    print(&netdoctor_report::render_diff(&result.diff, &result.errors, format), code)
 }

@@ -89,11 +89,7 @@ pub fn run(args: WhyArgs) -> u8 {
         }
     };
     for e in &errors {
-        if e.line > 0 {
-            eprintln!("error: {}:{}:{}: {}", e.file.display(), e.line, e.column, e.message);
-        } else {
-            eprintln!("error: {}: {}", e.file.display(), e.message);
-        }
+        eprintln!("error: {e}");
     }
     if model.workloads.is_empty() && model.k8s.is_empty() && !errors.is_empty() {
         return 2;

@@ -4,6 +4,7 @@
 //! They do no I/O: the CLI reads the input files into `Report::sources` and prints
 //! the returned string. `exit_code` turns a report into the process exit code.
 
+pub mod diff;
 mod excerpt;
 pub mod json;
 pub mod sarif;
@@ -17,6 +18,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+pub use diff::{render_diff, DiffFormat};
 pub use json::render_json;
 pub use sarif::{render_sarif, render_sarif_with_rules};
 pub use text::render_text;
@@ -36,6 +38,17 @@ pub struct InputError {
     pub line: u32,
     pub column: u32,
     pub message: String,
+}
+
+impl std::fmt::Display for InputError {
+    /// `file:line:column: message`, or `file: message` for the whole file.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+        } else {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        }
+    }
 }
 
 /// Everything one run has to say.

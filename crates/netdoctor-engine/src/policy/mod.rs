@@ -10,6 +10,7 @@
 mod calico_selector;
 mod cilium;
 mod classset;
+mod diff;
 mod dns;
 mod engine;
 mod eval;
@@ -25,6 +26,7 @@ mod unknown;
 
 pub use calico_selector::matches_expr;
 pub use cilium::POD_NAMESPACE_LABEL;
+pub use diff::{diff, Change, PolicyDiff};
 pub use dns::{is_cluster_dns, with_cluster_dns, DnsAccess, CLUSTER_DNS_LABEL, CLUSTER_DNS_NAMESPACE, STAND_IN_ORIGIN};
 pub use engine::{
     ClassId, EngineWarning, HostNetwork, NamespaceInfo, PodClass, PolicyEngine, PolicyOptions, Workload, INGRESS_CONTROLLER,
