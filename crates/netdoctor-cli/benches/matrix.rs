@@ -53,11 +53,11 @@ fn bench_matrix(c: &mut Criterion) {
     let big = write(&dir, "10k.yaml", &k8s_generate::cluster(10_000, 1_000, 2_000));
     let run = matrix::run(std::slice::from_ref(&big), PolicyOptions::default());
     assert!(run.errors.is_empty(), "generated cluster must load");
-    eprintln!("10k-pod matrix: {} allowed connections", run.rows.len());
+    eprintln!("10k-pod matrix: {} allowed connections", run.table.rows.len());
     group.bench_function("matrix 10k pods / 1k deployments / 2k policies (load + matrix + connlist)", |b| {
         b.iter(|| {
             let run = matrix::run(std::slice::from_ref(&big), PolicyOptions::default());
-            matrix::render(&run, matrix::MatrixFormat::Connlist).len()
+            netdoctor_report::render_matrix(&run.table, run.problems(), netdoctor_report::MatrixFormat::Connlist).len()
         })
     });
     let cluster = load(&k8s_generate::cluster(10_000, 1_000, 2_000));
@@ -74,11 +74,11 @@ fn bench_matrix(c: &mut Criterion) {
         k8s_generate::split(&cni_text, 5_000).iter().enumerate().map(|(i, t)| write(&dir, &format!("cni-{i}.yaml"), t)).collect();
     let run = matrix::run(&cni_files, PolicyOptions::default());
     assert!(run.errors.is_empty(), "generated CNI cluster must load: {:?}", run.errors.first());
-    eprintln!("10k-pod CNI matrix: {} allowed connections, {} warnings", run.rows.len(), run.warnings.len());
+    eprintln!("10k-pod CNI matrix: {} allowed connections, {} warnings", run.table.rows.len(), run.warnings.len());
     group.bench_function("matrix 10k pods / 1k NetworkPolicies + 1k Calico + 1k Cilium (load + matrix + connlist)", |b| {
         b.iter(|| {
             let run = matrix::run(&cni_files, PolicyOptions::default());
-            matrix::render(&run, matrix::MatrixFormat::Connlist).len()
+            netdoctor_report::render_matrix(&run.table, run.problems(), netdoctor_report::MatrixFormat::Connlist).len()
         })
     });
     let cni_cluster = load(&cni_text);

@@ -51,7 +51,7 @@ pub fn load_nodes(input: &HostInput) -> (Vec<HostFacts>, Vec<InputError>) {
             return (vec![facts], errors);
         }
     };
-    (nodes, errors.into_iter().map(input_error).collect())
+    (nodes, errors.into_iter().map(crate::input_error).collect())
 }
 
 /// Reads and lowers the host facts (of the first node, for several); each problem is an
@@ -70,11 +70,7 @@ pub fn load(input: &HostInput) -> (HostFacts, Vec<InputError>) {
             (nodes.into_iter().next().unwrap_or_default(), errors)
         }
     };
-    (facts, errors.into_iter().map(input_error).collect())
-}
-
-fn input_error(e: LoadError) -> InputError {
-    InputError { file: e.file, line: e.line, column: e.column, message: e.message }
+    (facts, errors.into_iter().map(crate::input_error).collect())
 }
 
 /// `netdoctor snapshot --host -o FILE`: captures this host into one bundle. Problems are

@@ -16,6 +16,11 @@ pub mod why;
 
 use std::io::Write;
 
+/// A reading problem, as reports show it.
+pub(crate) fn input_error(e: netdoctor_sources::LoadError) -> netdoctor_report::InputError {
+    netdoctor_report::InputError { file: e.file, line: e.line, column: e.column, message: e.message }
+}
+
 /// Writes `text` to `output`, or to stdout when there is none, and returns `code`
 /// (2 when the file cannot be written).
 pub fn emit(text: &str, output: Option<&std::path::Path>, code: u8) -> u8 {

@@ -286,12 +286,12 @@ fn run_check(args: CheckArgs) -> u8 {
 
 fn run_matrix(args: MatrixArgs) -> u8 {
     let format = match args.format {
-        MatrixFormatArg::Text => matrix::MatrixFormat::Text,
-        MatrixFormatArg::Json => matrix::MatrixFormat::Json,
-        MatrixFormatArg::Csv => matrix::MatrixFormat::Csv,
-        MatrixFormatArg::Md => matrix::MatrixFormat::Md,
-        MatrixFormatArg::Dot => matrix::MatrixFormat::Dot,
-        MatrixFormatArg::Connlist => matrix::MatrixFormat::Connlist,
+        MatrixFormatArg::Text => netdoctor_report::MatrixFormat::Text,
+        MatrixFormatArg::Json => netdoctor_report::MatrixFormat::Json,
+        MatrixFormatArg::Csv => netdoctor_report::MatrixFormat::Csv,
+        MatrixFormatArg::Md => netdoctor_report::MatrixFormat::Md,
+        MatrixFormatArg::Dot => netdoctor_report::MatrixFormat::Dot,
+        MatrixFormatArg::Connlist => netdoctor_report::MatrixFormat::Connlist,
     };
     let kube_input = args.kube.input().or_else(|| args.snapshot.clone().map(kube::KubeInput::Snapshot));
     let options = args.host_network.mode.unwrap_or_default().policy_options();
@@ -301,7 +301,7 @@ fn run_matrix(args: MatrixArgs) -> u8 {
         return 2;
     }
     let code = if result.errors.is_empty() { 0 } else { 2 };
-    let rendered = matrix::render(&result, format);
+    let rendered = netdoctor_report::render_matrix(&result.table, result.problems(), format);
     emit(&rendered, args.output.as_deref(), code)
 }
 

@@ -183,7 +183,7 @@ fn load_manifests(paths: &[PathBuf]) -> (Model, Vec<InputError>) {
             eprintln!("warning: {w}");
         }
         model.k8s.extend(loaded.cluster);
-        errors.extend(loaded.errors.into_iter().map(|e| InputError { file: e.file, line: e.line, column: e.column, message: e.message }));
+        errors.extend(loaded.errors.into_iter().map(crate::input_error));
     }
     (model, errors)
 }

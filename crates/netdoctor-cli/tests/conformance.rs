@@ -6,7 +6,8 @@
 //! list may only shrink: a listed case that starts passing fails the test (remove it
 //! from the list), and so does any unlisted case that fails.
 
-use netdoctor_cli::matrix::{self, MatrixFormat};
+use netdoctor_cli::matrix;
+use netdoctor_report::{render_matrix, MatrixFormat};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -29,13 +30,13 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let expected_text = std::fs::read_to_string(dir.join("expected.txt")).map_err(|e| format!("cannot read expected.txt: {e}"))?;
     let expected = lines(&expected_text);
     let run = matrix::run(&[dir.join("input")], Default::default());
-    let rendered = matrix::render(&run, MatrixFormat::Connlist);
+    let rendered = render_matrix(&run.table, run.problems(), MatrixFormat::Connlist);
     // netdoctor's own comment lines say what it does not evaluate (peers by node name);
     // netpol-analyzer's format has no such lines. They come first, one per note.
     let notes = rendered.lines().take_while(|l| l.starts_with("# unknown: ")).count();
     let mut problems = Vec::new();
-    if notes != run.unknown.len() {
-        problems.push(format!("  {notes} `# unknown:` comment lines for {} unevaluated parts", run.unknown.len()));
+    if notes != run.table.unknown.len() {
+        problems.push(format!("  {notes} `# unknown:` comment lines for {} unevaluated parts", run.table.unknown.len()));
     }
     let got = lines(&rendered.lines().skip(notes).collect::<Vec<_>>().join("\n"));
     for e in &run.errors {

@@ -7,6 +7,7 @@
 pub mod diff;
 mod excerpt;
 pub mod json;
+pub mod matrix;
 pub mod sarif;
 pub mod text;
 pub mod why;
@@ -20,6 +21,7 @@ use std::str::FromStr;
 
 pub use diff::{render_diff, DiffFormat};
 pub use json::render_json;
+pub use matrix::{render_matrix, MatrixFormat, MatrixTable};
 pub use sarif::{render_sarif, render_sarif_with_rules};
 pub use text::render_text;
 pub use why::{render_why_json, render_why_text};
