@@ -3,9 +3,12 @@
 use netdoctor_rules::{meta, RuleMeta};
 
 /// Formats of `netdoctor rules`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ListFormat {
     Text,
     Json,
+    /// The Markdown table of the README.
+    #[value(name = "md")]
     Markdown,
 }
 

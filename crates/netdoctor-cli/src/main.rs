@@ -2,7 +2,7 @@
 //! Exit codes: 0 nothing at or above `--fail-on`, 1 findings at or above it, 2 usage
 //! or input errors (2 wins over 1). A closed stdout pipe exits quietly with 0.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use netdoctor_cli::config::{self, FailOn, HostNetworkMode, Overrides};
 use netdoctor_cli::{check, diff, emit, explain, host, kube, live, matrix, print};
 use netdoctor_report::{Format, InputError, TextOptions};
@@ -30,8 +30,8 @@ enum Command {
     },
     /// List every rule.
     Rules {
-        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
-        format: RulesFormat,
+        #[arg(long, value_enum, default_value_t = explain::ListFormat::Text)]
+        format: explain::ListFormat,
     },
     /// Show which Kubernetes workloads may connect to which, from manifests or a live cluster (--kube).
     Matrix(MatrixArgs),
@@ -56,8 +56,8 @@ struct MatrixArgs {
     #[command(flatten)]
     kube: kube::KubeArgs,
     /// Output format (`connlist` is netpol-analyzer's text format).
-    #[arg(long, value_enum, default_value_t = MatrixFormatArg::Text)]
-    format: MatrixFormatArg,
+    #[arg(long, value_enum, default_value_t = netdoctor_report::MatrixFormat::Text)]
+    format: netdoctor_report::MatrixFormat,
     /// Write the matrix to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -81,27 +81,10 @@ struct DiffArgs {
     /// The manifests after the change (a file or a directory).
     new: PathBuf,
     /// Output format (`connlist` follows netpol-analyzer's `diff` text lines).
-    #[arg(long, value_enum, default_value_t = DiffFormatArg::Text)]
-    format: DiffFormatArg,
+    #[arg(long, value_enum, default_value_t = netdoctor_report::DiffFormat::Text)]
+    format: netdoctor_report::DiffFormat,
     #[command(flatten)]
     host_network: HostNetworkArg,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum DiffFormatArg {
-    Text,
-    Json,
-    Connlist,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum MatrixFormatArg {
-    Text,
-    Json,
-    Csv,
-    Md,
-    Dot,
-    Connlist,
 }
 
 #[derive(Debug, clap::Args)]
@@ -121,8 +104,8 @@ struct CheckArgs {
     #[arg(long = "env-file", value_name = "FILE")]
     env_files: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -175,31 +158,12 @@ struct SnapshotArgs {
     kube: kube::KubeArgs,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
-    Sarif,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum RulesFormat {
-    Text,
-    Json,
-    /// The Markdown table of the README.
-    Md,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => run_check(args),
         Command::Explain { rule } => explain::explain(&rule),
-        Command::Rules { format } => explain::rules(match format {
-            RulesFormat::Text => explain::ListFormat::Text,
-            RulesFormat::Json => explain::ListFormat::Json,
-            RulesFormat::Md => explain::ListFormat::Markdown,
-        }),
+        Command::Rules { format } => explain::rules(format),
         Command::Matrix(args) => run_matrix(args),
         Command::Diff(args) => run_diff(args),
         Command::Snapshot(args) if args.host => host::snapshot(args.output.as_deref()),
@@ -272,11 +236,7 @@ fn run_check(args: CheckArgs) -> u8 {
         verbose: args.kube.verbose,
     };
     let report = check::run(&inputs, &settings, errors);
-    let format = match args.format {
-        OutputFormat::Text => Format::Text,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Sarif => Format::Sarif,
-    };
+    let format = args.format;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let rendered = netdoctor_report::render(&report, format, &TextOptions { color });
@@ -285,14 +245,7 @@ fn run_check(args: CheckArgs) -> u8 {
 }
 
 fn run_matrix(args: MatrixArgs) -> u8 {
-    let format = match args.format {
-        MatrixFormatArg::Text => netdoctor_report::MatrixFormat::Text,
-        MatrixFormatArg::Json => netdoctor_report::MatrixFormat::Json,
-        MatrixFormatArg::Csv => netdoctor_report::MatrixFormat::Csv,
-        MatrixFormatArg::Md => netdoctor_report::MatrixFormat::Md,
-        MatrixFormatArg::Dot => netdoctor_report::MatrixFormat::Dot,
-        MatrixFormatArg::Connlist => netdoctor_report::MatrixFormat::Connlist,
-    };
+    let format = args.format;
     let kube_input = args.kube.input().or_else(|| args.snapshot.clone().map(kube::KubeInput::Snapshot));
     let options = args.host_network.mode.unwrap_or_default().policy_options();
     let result = matrix::run_with(&args.paths, kube_input.as_ref(), args.kube.verbose, options);
@@ -306,12 +259,7 @@ fn run_matrix(args: MatrixArgs) -> u8 {
 }
 
 fn run_diff(args: DiffArgs) -> u8 {
-    use netdoctor_report::DiffFormat;
-    let format = match args.format {
-        DiffFormatArg::Text => DiffFormat::Text,
-        DiffFormatArg::Json => DiffFormat::Json,
-        DiffFormatArg::Connlist => DiffFormat::Connlist,
-    };
+    let format = args.format;
     let result = diff::run(&args.old, &args.new, args.host_network.mode.unwrap_or_default().policy_options());
     for w in &result.warnings {
         eprintln!("warning: {w}");

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 /// Output formats of `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum DiffFormat {
     /// `+`/`-` lines, then a count.
     Text,

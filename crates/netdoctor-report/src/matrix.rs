@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 /// Output formats of `matrix`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum MatrixFormat {
     /// An aligned table.
     Text,
