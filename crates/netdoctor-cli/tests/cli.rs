@@ -189,7 +189,7 @@ fn broken_input_exits_2_with_a_located_error() {
         huge.extend_from_slice(format!("      label{}: \"{}\"\n", huge.len(), "x".repeat(100)).as_bytes());
     }
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("malformed yaml", b"services:\n  web:\n    image: [nginx\n".to_vec(), ":"),
+        ("malformed yaml", b"services:\n  web:\n    image: [nginx\n".to_vec(), ":4:1: invalid yaml"),
         ("wrong type", b"services:\n  web:\n    image: nginx\n    networks: 5\n".to_vec(), ":4:"),
         ("unknown network_mode", b"services:\n  web:\n    image: nginx\n    network_mode: \"bridge:x\"\n".to_vec(), ":4:"),
         ("unset required variable", b"services:\n  web:\n    image: \"${NETDOCTOR_TEST_UNSET_VAR?must be set}\"\n".to_vec(), ":3:"),

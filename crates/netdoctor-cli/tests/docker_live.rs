@@ -11,6 +11,8 @@
 //! its own network namespace (root only) and never touches the host's rules.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
 
+#[path = "../../../test-support/skip.rs"]
+mod skip;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -18,10 +20,6 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const IMAGE: &str = "ndt-busybox:1";
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
 
 /// Runs `docker ARGS`, killing it after `limit`.
 fn docker_for(args: &[&str], limit: Duration) -> Output {
@@ -63,9 +61,8 @@ fn engine() -> Option<()> {
     });
     match ready {
         Ok(()) => Some(()),
-        Err(why) if ci() => panic!("{why} (CI=true: live Docker tests must run; .ci/run starts dockerd and installs busybox-static)"),
         Err(why) => {
-            eprintln!("skipping live Docker test: {why}");
+            skip::skip("live Docker tests", why);
             None
         }
     }
@@ -203,7 +200,7 @@ impl Scenario {
     /// `why --probe` (root only): the verdict after probing from inside `from`.
     fn why_probed(&self, from: &str, to: &str, port: &str) -> Option<Value> {
         if !can_probe() {
-            eprintln!("skipping the probe part: entering network namespaces needs root (CAP_SYS_ADMIN)");
+            skip::skip("why --probe", "entering network namespaces needs root (CAP_SYS_ADMIN)");
             return None;
         }
         let mut args: Vec<String> =
@@ -400,8 +397,7 @@ impl NestedEngine {
             None
         };
         if let Some(why) = why {
-            assert!(!ci(), "{why} (CI=true: the nested-engine test must run)");
-            eprintln!("skipping the nested-engine test: {why}");
+            skip::skip("nested-engine tests", &why);
             return None;
         }
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
@@ -521,8 +517,7 @@ fn strings(args: &[&str]) -> Vec<String> {
 fn docker_user_drop_rule() {
     let Some(mut engine) = NestedEngine::start() else { return };
     if let Err(why) = build_image(&["-H", &engine.host]) {
-        assert!(!ci(), "{why} (CI=true: .ci/run installs busybox-static)");
-        eprintln!("skipping the nested-engine test: {why}");
+        skip::skip("nested-engine tests", &why);
         return;
     }
     let subnet = "10.213.7.0/24";
@@ -689,7 +684,7 @@ fn nothing_listening_on_the_port() {
 fn probe_matrix_reports_only_real_differences() {
     let Some(()) = engine() else { return };
     if !can_probe() {
-        eprintln!("skipping: probing needs root (CAP_SYS_ADMIN)");
+        skip::skip("probe matrix", "probing needs root (CAP_SYS_ADMIN)");
         return;
     }
     let mut s = Scenario::new("matrix");
@@ -880,7 +875,7 @@ fn probing_from_a_container_matches_the_namespace_path() {
     assert_ne!(now, images);
 
     if !can_probe() {
-        eprintln!("skipping the comparison with the namespace path: it needs root (CAP_SYS_ADMIN)");
+        skip::skip("probe via the namespace path", "it needs root (CAP_SYS_ADMIN)");
         return;
     }
     for (to, port, from_container) in [(&api, "tcp/8080", &open), (&idle, "tcp/9090", &closed)] {
@@ -966,8 +961,7 @@ fn interrupted_container_probes_are_removed() {
 fn tcp_docker_host_probes_from_a_container() {
     let Some(mut engine) = NestedEngine::start_with(&["-H", "tcp://127.0.0.1:2375"]) else { return };
     if let Err(why) = build_image(&["-H", &engine.host]) {
-        assert!(!ci(), "{why} (CI=true: .ci/run installs busybox-static)");
-        eprintln!("skipping the nested-engine test: {why}");
+        skip::skip("nested-engine tests", &why);
         return;
     }
     engine.docker_ok(&["network", "create", "--subnet", "10.213.8.0/24", "ndtnet"]);
@@ -1048,8 +1042,7 @@ fn tls_certificates(dir: &std::path::Path) -> Result<(), String> {
 #[test]
 fn tls_docker_host_with_client_certificates() {
     if Command::new("openssl").arg("version").output().is_err() {
-        assert!(!ci(), "openssl is missing (CI=true: the TLS test must run)");
-        eprintln!("skipping the TLS test: openssl is missing");
+        skip::skip("TLS Docker host test", "openssl is missing");
         return;
     }
     let certs = tempfile::tempdir().unwrap();
@@ -1069,8 +1062,7 @@ fn tls_docker_host_with_client_certificates() {
         return;
     };
     if let Err(why) = build_image(&["-H", &engine.host]) {
-        assert!(!ci(), "{why} (CI=true: .ci/run installs busybox-static)");
-        eprintln!("skipping the nested-engine test: {why}");
+        skip::skip("nested-engine tests", &why);
         return;
     }
     engine.docker_ok(&["network", "create", "--subnet", "10.213.9.0/24", "ndtnet"]);

@@ -20,6 +20,8 @@
 
 mod calico_generate;
 mod nca;
+#[path = "../../../test-support/skip.rs"]
+mod skip;
 
 use calico_generate::Options;
 use nca::{parse_conns_with, parse_nca_with, Dialect, NcaMap, NcaPeer};

@@ -24,6 +24,8 @@
 mod k8s_generate;
 
 mod nca;
+#[path = "../../../test-support/skip.rs"]
+mod skip;
 
 use k8s_generate::Options;
 use nca::{parse_conns, parse_nca, parse_peer, run_nca, NcaPeer};
