@@ -8,9 +8,9 @@
 use crate::live::{self, EngineArgs};
 use crate::prober::{ProbeVia, Prober, Source};
 use netdoctor_engine::{Analysis, EngineConfig, Resolution, Stack};
+use netdoctor_explain::{Status, Why};
 use netdoctor_model::{Model, Protocol, Workload};
 use netdoctor_probe::{Outcome, Probe, ProbeOptions};
-use netdoctor_rules::why::{Status, Why};
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};

@@ -5,9 +5,9 @@
 
 use crate::live::{self, EngineArgs};
 use netdoctor_engine::{Analysis, EngineConfig};
+use netdoctor_explain::{self as why, PortSpec, Verdict, Why};
 use netdoctor_model::Model;
 use netdoctor_report::InputError;
-use netdoctor_rules::why::{self, PortSpec, Verdict, Why};
 use netdoctor_rules::{RuleConfig, RuleContext, Selection};
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -11,10 +11,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("netdoctor-sources", &["netdoctor-model"]),
     ("netdoctor-engine", &["netdoctor-model"]),
     ("netdoctor-rules", &["netdoctor-model", "netdoctor-engine"]),
-    ("netdoctor-report", &["netdoctor-model", "netdoctor-engine", "netdoctor-rules"]),
+    ("netdoctor-explain", &["netdoctor-model", "netdoctor-engine", "netdoctor-rules"]),
+    ("netdoctor-report", &["netdoctor-model", "netdoctor-engine", "netdoctor-rules", "netdoctor-explain"]),
     (
         "netdoctor-cli",
-        &["netdoctor-model", "netdoctor-sources", "netdoctor-engine", "netdoctor-rules", "netdoctor-report", "netdoctor-probe"],
+        &[
+            "netdoctor-model",
+            "netdoctor-sources",
+            "netdoctor-engine",
+            "netdoctor-rules",
+            "netdoctor-explain",
+            "netdoctor-report",
+            "netdoctor-probe",
+        ],
     ),
 ];
 

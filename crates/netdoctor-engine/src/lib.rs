@@ -49,6 +49,14 @@ pub struct Analysis<'m> {
 }
 
 impl<'m> Analysis<'m> {
+    /// Whether any declaration of the network turns inter-container traffic off
+    /// (`com.docker.network.bridge.enable_icc=false`).
+    pub fn icc_off(&self, net: topology::NetId) -> bool {
+        self.topology
+            .info(net)
+            .is_some_and(|info| info.declared.iter().filter_map(|&d| self.model.networks.get(d)).any(|n| !n.icc_enabled()))
+    }
+
     pub fn new(model: &'m Model, config: &EngineConfig) -> Analysis<'m> {
         let topology = topology::Topology::build(model);
         let names = names::NameTable::build(model, &topology);

@@ -227,6 +227,16 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// The container to name in a `docker` command, for a workload read live with no
+    /// Compose file behind it (whose fix is a command, not an edit).
+    pub fn live_only_container(&self) -> Option<&str> {
+        if self.origin.span().is_some() {
+            return None;
+        }
+        let live = self.live.as_ref()?;
+        live.containers.first().map(|c| c.name.as_str())
+    }
+
     /// A workload with one replica and nothing configured yet.
     pub fn new(name: impl Into<String>, project: Option<String>, kind: WorkloadKind, origin: Origin) -> Workload {
         Workload {

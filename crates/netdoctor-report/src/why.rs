@@ -3,7 +3,7 @@
 
 use crate::json::to_pretty_json;
 use crate::safe_message;
-use netdoctor_rules::why::{Status, Verdict, Why};
+use netdoctor_explain::{Status, Verdict, Why};
 // Writing into a `String` cannot fail, so `writeln!` results are ignored with `let _`.
 use std::fmt::Write as _;
 

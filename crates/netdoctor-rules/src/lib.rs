@@ -1,15 +1,13 @@
 //! The rule catalog: one file per rule under `rules/<family>/`, IDs assigned in
 //! `registry.rs` only, and a runner that applies the selected rules to an analysed
-//! model and returns sorted `Diagnostic`s; `why` walks the five layers for one flow and
-//! cites the findings that concern it. Rules read the model and the engine's analysis;
-//! they never do I/O.
+//! model and returns sorted `Diagnostic`s (`why`, in netdoctor-explain, cites them).
+//! Rules read the model and the engine's analysis; they never do I/O.
 
 pub mod diagnostic;
 pub mod meta;
 pub mod registry;
 pub mod rule;
 mod rules;
-pub mod why;
 
 pub use diagnostic::{sort, Diagnostic, Related, Severity};
 pub use meta::RuleMeta;

@@ -44,7 +44,8 @@ impl Check for DefaultBridge {
                     .collect();
                 let peer_w = targets.first().and_then(|&t| cx.model.workloads.get(t));
                 let peer = peer_w.map_or(r.host.as_str(), |p| p.name.as_str());
-                let live = [Some(w), peer_w].into_iter().flatten().filter_map(crate::rules::live_only_container).collect::<Vec<_>>();
+                let live =
+                    [Some(w), peer_w].into_iter().flatten().filter_map(netdoctor_model::Workload::live_only_container).collect::<Vec<_>>();
                 let help = match live.as_slice() {
                     [a, b] => format!(
                         "put both on a user-defined network, which has DNS: `docker network create NET`, `docker network connect NET {a}`, `docker network connect NET {b}`"

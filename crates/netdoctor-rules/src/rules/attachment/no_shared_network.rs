@@ -86,9 +86,7 @@ fn fix(cx: &RuleContext<'_>, from: usize, to: usize) -> String {
         let name = &topology.info(n)?.name;
         cx.model.networks.iter().find(|m| &m.name == name && m.project == w.project).map(|m| m.key.clone())
     });
-    if let (Some(container), Some(net)) =
-        (crate::rules::live_only_container(w), topology.networks_of(to).first().and_then(|&n| topology.info(n)))
-    {
+    if let (Some(container), Some(net)) = (w.live_only_container(), topology.networks_of(to).first().and_then(|&n| topology.info(n))) {
         return format!(
             "connect `{}` to `{}`, the network `{}` is on: `docker network connect {} {container}`",
             w.name, net.name, peer.name, net.name

@@ -1,7 +1,7 @@
 //! ND511: peers that only share networks on which inter-container traffic is off.
 
 use crate::prelude::*;
-use netdoctor_engine::{NetId, Resolution};
+use netdoctor_engine::Resolution;
 use std::collections::HashSet;
 
 declare_rule! {
@@ -44,7 +44,7 @@ impl Check for IccDisabled {
                 };
                 for t in targets.into_iter().filter(|&t| t != i) {
                     let shared = cx.analysis.shared_networks(i, t);
-                    if shared.is_empty() || !shared.iter().all(|&n| icc_off(cx, n)) || !reported.insert(t) {
+                    if shared.is_empty() || !shared.iter().all(|&n| cx.analysis.icc_off(n)) || !reported.insert(t) {
                         continue;
                     }
                     let Some(peer) = cx.model.workloads.get(t) else { continue };
@@ -70,12 +70,4 @@ impl Check for IccDisabled {
             }
         }
     }
-}
-
-/// Whether any declaration of the network turns inter-container traffic off.
-pub(crate) fn icc_off(cx: &RuleContext<'_>, net: NetId) -> bool {
-    cx.analysis
-        .topology
-        .info(net)
-        .is_some_and(|info| info.declared.iter().filter_map(|&d| cx.model.networks.get(d)).any(|n| !n.icc_enabled()))
 }

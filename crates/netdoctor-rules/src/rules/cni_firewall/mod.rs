@@ -21,7 +21,6 @@ pub use docker_user_drop::DockerUserDrop;
 pub use exposed_on_all_interfaces::ExposedOnAllInterfaces;
 pub(crate) use exposed_on_all_interfaces::SENSITIVE_PORTS;
 pub use forward_drop::ForwardDrop;
-pub(crate) use icc_disabled::icc_off;
 pub use icc_disabled::IccDisabled;
 pub use iptables_backend_mix::IptablesBackendMix;
 pub use overlay_port_blocked::OverlayPortBlocked;

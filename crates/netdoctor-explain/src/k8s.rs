@@ -7,8 +7,6 @@
 //! DST and the node's firewall are checked.
 
 use super::{NotFound, PortSpec, Status, Step, Verdict, Why};
-use crate::diagnostic::Diagnostic;
-use crate::RuleContext;
 use ipnet::IpNet;
 use netdoctor_engine::firewall::{Decider, Endpoint as FlowEndpoint, Flow, IfaceName, RouteLookup, RouteQuery, VerdictKind};
 use netdoctor_engine::host::{is_pod_network_device, is_pod_network_route, HostView};
@@ -23,6 +21,7 @@ use netdoctor_model::k8s::{
     AdminAction, Cluster, IpBlock, Labels, PolicyPeer, PolicyRule, PolicyType, PortRef, Service, ServiceType, NAMESPACE_NAME_LABEL,
 };
 use netdoctor_model::{Origin, Protocol};
+use netdoctor_rules::{Diagnostic, RuleContext};
 use std::net::IpAddr;
 
 /// The suffix of cluster DNS names.

@@ -3,8 +3,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 use netdoctor_engine::{Analysis, EngineConfig};
+use netdoctor_explain::{explain, PortSpec, Status, Verdict, Why};
 use netdoctor_model::Model;
-use netdoctor_rules::why::{explain, PortSpec, Status, Verdict, Why};
 use netdoctor_rules::{RuleConfig, RuleContext, Selection};
 use netdoctor_sources::docker::{lower, DockerSnapshot, LowerOptions};
 use std::path::Path;

@@ -7,14 +7,12 @@
 
 pub mod k8s;
 
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::rules::cni_firewall::icc_off;
-use crate::RuleContext;
 use netdoctor_engine::firewall::{Decider, Endpoint, Flow, VerdictKind};
 use netdoctor_engine::{NetId, Resolution, Stack};
 use netdoctor_model::docker::Live;
 use netdoctor_model::host::IpProto;
 use netdoctor_model::{Model, Protocol, Workload};
+use netdoctor_rules::{Diagnostic, RuleContext, Severity};
 use serde::Serialize;
 use std::fmt;
 use std::net::IpAddr;
@@ -421,7 +419,7 @@ impl Walk<'_, '_> {
             return format!("attach `{}` to a network and `{}` to the same one", self.wb.name, self.wa.name);
         };
         let name = self.net_name(net);
-        if let Some(c) = crate::rules::live_only_container(self.wa) {
+        if let Some(c) = self.wa.live_only_container() {
             return format!("connect `{}` to `{name}`: `docker network connect {name} {c}`", self.wa.name);
         }
         let key = self
@@ -509,7 +507,7 @@ impl Walk<'_, '_> {
             }
             Resolution::NoEmbeddedDns { network, .. } => step.fail(
                 format!("`{}` is Docker's predefined bridge, which has no DNS: `{name}` does not resolve from `{}`", self.net_name(network), wa.name),
-                match (crate::rules::live_only_container(wa), crate::rules::live_only_container(wb)) {
+                match (wa.live_only_container(), wb.live_only_container()) {
                     (Some(x), Some(y)) => format!("put both on a user-defined network: `docker network create NET`, `docker network connect NET {x}`, `docker network connect NET {y}`"),
                     _ => format!("remove `network_mode: bridge` so `{}` and `{}` join a network with DNS", wa.name, wb.name),
                 },
@@ -563,8 +561,8 @@ impl Walk<'_, '_> {
             Path::ViaHost => return step.set(Status::Unknown, "through the host: its INPUT rules decide, and they were not read"),
             Path::None => return step.set(Status::Skip, "no path to filter"),
         };
-        let allowing: Vec<NetId> = nets.iter().copied().filter(|&n| !icc_off(self.cx, n)).collect();
-        for &n in nets.iter().filter(|&&n| icc_off(self.cx, n)) {
+        let allowing: Vec<NetId> = nets.iter().copied().filter(|&n| !self.cx.analysis.icc_off(n)).collect();
+        for &n in nets.iter().filter(|&&n| self.cx.analysis.icc_off(n)) {
             step.evidence.push(format!(
                 "inter-container traffic is disabled on `{}` (com.docker.network.bridge.enable_icc=false)",
                 self.net_name(n)
