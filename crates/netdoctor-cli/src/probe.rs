@@ -60,7 +60,10 @@ pub fn confirm(model: &Model, why: &mut Why, prober: &mut Prober) {
         return;
     }
     let analysis = Analysis::new(model, &EngineConfig::default());
-    let (a, b) = (why.from_index, why.to_index);
+    let Some(netdoctor_explain::ContainerEnds { from: a, to: b }) = why.containers else {
+        eprintln!("warning: --probe tests containers; `{}` and `{}` are not containers read from an engine", why.from, why.to);
+        return;
+    };
     let Some(src) = source(model, &analysis, a) else {
         eprintln!("warning: `{}` has no running container to probe from", why.from);
         return;

@@ -87,8 +87,7 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
         verdict: Verdict::Unknown,
         steps,
         listener,
-        from_index: usize::MAX,
-        to_index: usize::MAX,
+        containers: None,
     };
     why.settle();
     Ok(why)
@@ -267,8 +266,8 @@ impl<'c> K8sWalk<'_, 'c> {
         self.engine.workloads.get(w).map(|w| w.name()).unwrap_or_default()
     }
 
-    fn class_of(&self, w: usize) -> ClassId {
-        self.engine.workloads.get(w).map_or(usize::MAX, |w| w.class)
+    fn class_of(&self, w: usize) -> Option<ClassId> {
+        self.engine.workloads.get(w).map(|w| w.class)
     }
 
     fn namespace_of(&self, w: usize) -> &str {
@@ -276,7 +275,7 @@ impl<'c> K8sWalk<'_, 'c> {
     }
 
     fn labels_of(&self, w: usize) -> Labels {
-        self.engine.classes.get(self.class_of(w)).map(|c| c.labels.clone()).unwrap_or_default()
+        self.class_of(w).and_then(|c| self.engine.classes.get(c)).map(|c| c.labels.clone()).unwrap_or_default()
     }
 
     fn namespace_labels(&self, name: &str) -> Labels {
@@ -435,7 +434,7 @@ impl<'c> K8sWalk<'_, 'c> {
                     let names: Vec<String> = services.iter().map(|s| format!("{}.{}", s.name, s.namespace)).collect();
                     step.evidence.push(format!("selected by Service {}", names.join(", ")));
                 }
-                if let (Some(p), Some(class)) = (self.port, self.engine.classes.get(self.class_of(*w))) {
+                if let (Some(p), Some(class)) = (self.port, self.class_of(*w).and_then(|c| self.engine.classes.get(c))) {
                     if !class.ports.is_empty() && !class.ports.iter().any(|cp| cp.port == p.port && cp.protocol == p.protocol) {
                         step.evidence.push(format!("{} declares no container port {p}", self.workload_name(*w)));
                     }
@@ -496,7 +495,7 @@ impl<'c> K8sWalk<'_, 'c> {
         let target = sp.target_port.clone().unwrap_or(PortRef::Number(sp.port));
         let mut backends = Vec::new();
         for w in selected {
-            let class = self.engine.classes.get(self.class_of(w));
+            let class = self.class_of(w).and_then(|c| self.engine.classes.get(c));
             let port = match &target {
                 PortRef::Number(n) => Some(*n),
                 PortRef::Name(port_name) => class
@@ -700,7 +699,9 @@ impl<'c> K8sWalk<'_, 'c> {
 
     /// Layer 4: egress at the client and ingress at each backend, on the backend's port.
     fn policy(&self, step: &mut Step, src: usize, target: &Target<'_>, backends: &[Backend]) {
-        let src_class = self.class_of(src);
+        let Some(src_class) = self.class_of(src) else {
+            return step.set(Status::Unknown, "the source workload has no pod class (see layer 1)");
+        };
         let (protocol, asked) = match self.port {
             Some(p) => (p.protocol, p.port),
             None => return step.set(Status::Unknown, "no port given: policies decide per port; ask with --port tcp/N"),
@@ -713,9 +714,9 @@ impl<'c> K8sWalk<'_, 'c> {
             _ if backends.is_empty() => return step.set(Status::Skip, "no pod to reach (see layer 1)"),
             _ => backends
                 .iter()
-                .map(|b| {
-                    let class = self.class_of(b.workload);
-                    (Endpoint::Class(class), Some(class), self.workload_name(b.workload), b.port.unwrap_or(asked))
+                .filter_map(|b| {
+                    let class = self.class_of(b.workload)?;
+                    Some((Endpoint::Class(class), Some(class), self.workload_name(b.workload), b.port.unwrap_or(asked)))
                 })
                 .collect(),
         };
@@ -880,8 +881,9 @@ impl<'c> K8sWalk<'_, 'c> {
         let (peer_ns, peer_labels, peer_name) = match direction {
             PolicyType::Egress => match dst {
                 Endpoint::Class(_) => {
-                    let w = self.engine.workloads.iter().position(|w| Some(w.class) == dst_class).unwrap_or(usize::MAX);
-                    (Some(self.namespace_of(w).to_string()), self.labels_of(w), dst_name.to_string())
+                    let w = self.engine.workloads.iter().position(|w| Some(w.class) == dst_class);
+                    let (ns, labels) = w.map(|w| (self.namespace_of(w).to_string(), self.labels_of(w))).unwrap_or_default();
+                    (Some(ns), labels, dst_name.to_string())
                 }
                 Endpoint::External(_) => (None, Labels::new(), dst_name.to_string()),
             },
@@ -1215,9 +1217,8 @@ impl<'c> K8sWalk<'_, 'c> {
         let mut all = !backends.is_empty();
         for b in backends {
             let declared = self
-                .engine
-                .classes
-                .get(self.class_of(b.workload))
+                .class_of(b.workload)
+                .and_then(|c| self.engine.classes.get(c))
                 .is_some_and(|c| c.ports.iter().any(|cp| Some(cp.port) == b.port && cp.protocol == protocol));
             let port = b.port.map_or("?".into(), |p| p.to_string());
             if declared {

@@ -145,12 +145,17 @@ pub struct Why {
     pub verdict: Verdict,
     pub steps: Vec<Step>,
     pub listener: Listener,
-    /// The workload `from` names (an index into `Model::workloads`), for probing.
+    /// The containers' workloads `from` and `to` name, for probing; `None` for
+    /// Kubernetes workloads, which are not probed.
     #[serde(skip)]
-    pub from_index: usize,
-    /// The workload `to` names.
-    #[serde(skip)]
-    pub to_index: usize,
+    pub containers: Option<ContainerEnds>,
+}
+
+/// The two workloads of a flow between containers, as indices into `Model::workloads`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContainerEnds {
+    pub from: usize,
+    pub to: usize,
 }
 
 impl Why {
@@ -288,8 +293,7 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
         verdict: Verdict::Unknown,
         steps,
         listener,
-        from_index: a,
-        to_index: b,
+        containers: Some(ContainerEnds { from: a, to: b }),
     };
     why.settle();
     Ok(why)
