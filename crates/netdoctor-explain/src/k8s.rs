@@ -9,7 +9,7 @@
 use super::{NotFound, PortSpec, Status, Step, Verdict, Why};
 use ipnet::IpNet;
 use netdoctor_engine::firewall::{Decider, Endpoint as FlowEndpoint, Flow, IfaceName, RouteLookup, RouteQuery, VerdictKind};
-use netdoctor_engine::host::{is_pod_network_device, is_pod_network_route, HostView};
+use netdoctor_engine::host::{is_pod_network_device, is_pod_network_route};
 use netdoctor_engine::policy::Uncertainty;
 use netdoctor_engine::policy::{
     unmet_requirements, with_cluster_dns, ClassId, DirectionTrace, Endpoint, PolicyEngine, PolicyRef, PolicyTier, CLUSTER_DNS_LABEL,
@@ -39,6 +39,27 @@ enum Target<'c> {
     Address(IpAddr),
 }
 
+/// One leg of the flow the policy layer judges: from the source workload to one
+/// destination (a pod class, or an outside range), on one port.
+#[derive(Clone, Copy)]
+struct Leg<'a> {
+    src: usize,
+    dst: Endpoint,
+    dst_class: Option<ClassId>,
+    dst_name: &'a str,
+    protocol: Protocol,
+    port: u16,
+}
+
+/// The end of a flow a policy's rules must match: its namespace (none outside the
+/// cluster), labels and name.
+#[derive(Clone, Copy)]
+struct PeerSide<'a> {
+    namespace: Option<&'a str>,
+    labels: &'a Labels,
+    name: &'a str,
+}
+
 /// One destination the flow may land on, with the port on that pod.
 #[derive(Debug, Clone, Copy)]
 struct Backend {
@@ -65,7 +86,7 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
         walk.dns(s3, src, &target, to);
         walk.policy(s4, src, &target, &backends);
         match cx.analysis.host.as_ref() {
-            Some(host) => walk.node(cx, host, s2, s5, src, &target, &backends),
+            Some(_) => walk.node(cx, [s2, s5], src, &target, &backends),
             None => {
                 s2.set(
                     Status::Skip,
@@ -132,17 +153,8 @@ impl<'c> K8sWalk<'_, 'c> {
 
     /// Layers 2 and 5 on this node: SRC's packets to DST routed from the pod device, and
     /// traced through the node's firewall.
-    #[allow(clippy::too_many_arguments)]
-    fn node(
-        &self,
-        cx: &RuleContext<'_>,
-        host: &HostView<'_>,
-        ip: &mut Step,
-        fw: &mut Step,
-        src: usize,
-        target: &Target<'_>,
-        backends: &[Backend],
-    ) {
+    fn node(&self, cx: &RuleContext<'_>, [ip, fw]: [&mut Step; 2], src: usize, target: &Target<'_>, backends: &[Backend]) {
+        let Some(host) = cx.analysis.host.as_ref() else { return };
         let Some(node) = host.pod_node(cx.model) else {
             let why = "the host facts show no pod network device (cni0, cali…, lxc…) with an address in the cluster's pod range: are they from a node of this cluster, and is the pod range known (kubeadm-config, a CNI's ConfigMap, `pod_cidrs`)?";
             ip.set(Status::Unknown, why);
@@ -725,10 +737,11 @@ impl<'c> K8sWalk<'_, 'c> {
         for (dst, dst_class, dst_name, port) in ends {
             uncertain.extend(self.engine.uncertain_on(Endpoint::Class(src_class), dst, protocol, port));
             let egress = self.engine.trace(src_class, dst, PolicyType::Egress, dst_class, protocol, port);
-            self.direction(step, &egress, src, &dst_name, dst, dst_class, protocol, port);
+            let leg = Leg { src, dst, dst_class, dst_name: &dst_name, protocol, port };
+            self.direction(step, &egress, &leg);
             if let Some(d) = dst_class {
                 let ingress = self.engine.trace(d, Endpoint::Class(src_class), PolicyType::Ingress, Some(d), protocol, port);
-                self.direction(step, &ingress, src, &dst_name, dst, dst_class, protocol, port);
+                self.direction(step, &ingress, &leg);
             }
         }
         unevaluated(step, uncertain);
@@ -744,18 +757,8 @@ impl<'c> K8sWalk<'_, 'c> {
         Some(Endpoint::External(range))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn direction(
-        &self,
-        step: &mut Step,
-        trace: &DirectionTrace,
-        src: usize,
-        dst_name: &str,
-        dst: Endpoint,
-        dst_class: Option<ClassId>,
-        protocol: Protocol,
-        port: u16,
-    ) {
+    fn direction(&self, step: &mut Step, trace: &DirectionTrace, leg: &Leg<'_>) {
+        let Leg { src, dst, dst_class, dst_name, protocol, port } = *leg;
         let src_name = self.workload_name(src);
         let (side, subject) = match trace.direction {
             PolicyType::Egress => ("egress", src_name.clone()),
@@ -856,7 +859,7 @@ impl<'c> K8sWalk<'_, 'c> {
                 PolicyType::Ingress => format!("traffic from {src_name}"),
             }
         );
-        let (reason, fix) = self.smallest_change(trace.direction, &isolating, src, dst, dst_class, dst_name, protocol, port);
+        let (reason, fix) = self.smallest_change(trace.direction, &isolating, leg);
         step.fail(evidence, fix);
         if let Some(reason) = reason {
             step.evidence.insert(1, reason);
@@ -865,18 +868,8 @@ impl<'c> K8sWalk<'_, 'c> {
 
     /// The nearest miss among the rules of the isolating policies, and the change that
     /// would allow the flow: fix the one requirement that fails, or add a rule.
-    #[allow(clippy::too_many_arguments)]
-    fn smallest_change(
-        &self,
-        direction: PolicyType,
-        isolating: &[PolicyRef],
-        src: usize,
-        dst: Endpoint,
-        dst_class: Option<ClassId>,
-        dst_name: &str,
-        protocol: Protocol,
-        port: u16,
-    ) -> (Option<String>, String) {
+    fn smallest_change(&self, direction: PolicyType, isolating: &[PolicyRef], leg: &Leg<'_>) -> (Option<String>, String) {
+        let Leg { src, dst, dst_class, dst_name, protocol, port } = *leg;
         // The other end: who the rules must match.
         let (peer_ns, peer_labels, peer_name) = match direction {
             PolicyType::Egress => match dst {
@@ -896,18 +889,8 @@ impl<'c> K8sWalk<'_, 'c> {
             let rules = if direction == PolicyType::Ingress { &np.ingress } else { &np.egress };
             for (i, rule) in rules.iter().enumerate() {
                 let place = format!("{} {} rule {}{}", self.policy_name(*policy), direction_word(direction), i + 1, at(&rule.origin));
-                let near = self.near_miss(
-                    rule,
-                    &np.namespace,
-                    peer_ns.as_deref(),
-                    &peer_labels,
-                    &peer_name,
-                    dst,
-                    &dst_ports,
-                    dst_name,
-                    protocol,
-                    port,
-                );
+                let peer = PeerSide { namespace: peer_ns.as_deref(), labels: &peer_labels, name: &peer_name };
+                let near = self.near_miss(rule, &np.namespace, &peer, leg, &dst_ports);
                 if let Some((misses, reason, fix)) = near {
                     if best.as_ref().is_none_or(|(m, _, _)| misses < *m) {
                         best = Some((misses, format!("nearest rule: {place} {reason}"), fix));
@@ -1044,20 +1027,16 @@ impl<'c> K8sWalk<'_, 'c> {
 
     /// How close one rule comes to allowing the flow: the number of things to change,
     /// what fails, and the fix. `None` when the rule is far off (several requirements).
-    #[allow(clippy::too_many_arguments)]
     fn near_miss(
         &self,
         rule: &PolicyRule,
         policy_ns: &str,
-        peer_ns: Option<&str>,
-        peer_labels: &Labels,
-        peer_name: &str,
-        dst: Endpoint,
+        peer: &PeerSide<'_>,
+        leg: &Leg<'_>,
         dst_ports: &[netdoctor_model::k8s::ContainerPort],
-        dst_name: &str,
-        protocol: Protocol,
-        port: u16,
     ) -> Option<(usize, String, String)> {
+        let PeerSide { namespace: peer_ns, labels: peer_labels, name: peer_name } = *peer;
+        let Leg { dst, dst_name, protocol, port, .. } = *leg;
         // Ports first: does any port entry cover the port on this destination?
         let port_miss = if rule.ports.is_empty() {
             None
