@@ -11,7 +11,7 @@ use netdoctor_engine::{Analysis, EngineConfig, Resolution, Stack};
 use netdoctor_explain::{Status, Why};
 use netdoctor_model::{Model, Protocol, Workload};
 use netdoctor_probe::{Outcome, Probe, ProbeOptions};
-use serde::Serialize;
+use netdoctor_report::probe::{Matrix, Pair, PortResult};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -196,46 +196,6 @@ pub struct ProbeArgs {
     pub engine: EngineArgs,
 }
 
-/// One pair of the matrix.
-#[derive(Debug, Clone, Serialize)]
-pub struct Pair {
-    pub from: String,
-    pub to: String,
-    /// What the configuration says: `reachable`, `blocked` (no shared network, ICC off).
-    pub expected: &'static str,
-    /// Whether `to`'s name resolves from `from` per the configuration.
-    pub expected_dns: bool,
-    pub ping: Option<String>,
-    pub dns: Option<String>,
-    pub tcp: Vec<PortResult>,
-    /// Whether live probes reached `to` (an echo reply, or a TCP answer of any kind).
-    pub reached: Option<bool>,
-    pub resolved: Option<bool>,
-    /// Where live behaviour differs from the configuration.
-    pub differences: Vec<String>,
-}
-
-/// One TCP port probed.
-#[derive(Debug, Clone, Serialize)]
-pub struct PortResult {
-    pub port: u16,
-    /// `open`, `refused`, `timeout`, `unreachable` or an error.
-    pub result: String,
-}
-
-/// The whole matrix.
-#[derive(Debug, Clone, Serialize)]
-pub struct Matrix {
-    pub version: u32,
-    pub containers: Vec<String>,
-    pub pairs: Vec<Pair>,
-    pub probes: usize,
-    /// Where the probes ran from: `netns`, `container` or `mixed`.
-    pub via: &'static str,
-    pub elapsed_ms: u128,
-    pub errors: Vec<String>,
-}
-
 /// Runs `netdoctor probe`; returns the exit code (1 when live behaviour differs).
 pub fn run(args: ProbeArgs) -> u8 {
     if args.engine.snapshot.is_some() {
@@ -277,7 +237,7 @@ pub fn run(args: ProbeArgs) -> u8 {
         crate::why::WhyFormat::Json => {
             serde_json::to_string_pretty(&matrix).map_or_else(|e| format!("{{\"error\": \"{e}\"}}\n"), |s| s + "\n")
         }
-        crate::why::WhyFormat::Text => render(&matrix),
+        crate::why::WhyFormat::Text => netdoctor_report::probe::render_probe_matrix(&matrix),
     };
     let code = if matrix.pairs.iter().any(|p| !p.differences.is_empty()) { 1 } else { 0 };
     crate::print(&text, code)
@@ -440,52 +400,4 @@ fn short(o: &Outcome) -> String {
         Outcome::Dns(a) => a.rcode.clone(),
         Outcome::Failed(e) => format!("error: {e}"),
     }
-}
-
-/// The matrix as a table, then the differences.
-pub fn render(m: &Matrix) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let w = m.pairs.iter().flat_map(|p| [p.from.len(), p.to.len()]).max().unwrap_or(4).max(4);
-    let _ = writeln!(out, "{:<w$}  {:<w$}  {:<9}  {:<10}  {:<20}  tcp", "from", "to", "expected", "ping", "dns");
-    for p in &m.pairs {
-        let tcp: Vec<String> = p.tcp.iter().map(|t| format!("{}:{}", t.port, t.result)).collect();
-        let _ = writeln!(
-            out,
-            "{:<w$}  {:<w$}  {:<9}  {:<10}  {:<20}  {}",
-            p.from,
-            p.to,
-            p.expected,
-            p.ping.as_deref().unwrap_or("-"),
-            p.dns.as_deref().unwrap_or("-"),
-            if tcp.is_empty() { "-".to_string() } else { tcp.join(" ") }
-        );
-    }
-    let diffs: Vec<&String> = m.pairs.iter().flat_map(|p| p.differences.iter()).collect();
-    out.push('\n');
-    if diffs.is_empty() {
-        let _ = writeln!(out, "live behaviour matches the configuration");
-    } else {
-        let _ = writeln!(out, "where live behaviour differs from the configuration:");
-        for d in diffs {
-            let _ = writeln!(out, "  - {d}");
-        }
-    }
-    for e in &m.errors {
-        let _ = writeln!(out, "error: {e}");
-    }
-    let _ = writeln!(
-        out,
-        "{} containers, {} pairs, {} probes ({}) in {} ms",
-        m.containers.len(),
-        m.pairs.len(),
-        m.probes,
-        match m.via {
-            "container" => "from throwaway containers",
-            "mixed" => "from namespaces and throwaway containers",
-            _ => "from inside the namespaces",
-        },
-        m.elapsed_ms
-    );
-    out
 }

@@ -8,6 +8,7 @@ pub mod diff;
 mod excerpt;
 pub mod json;
 pub mod matrix;
+pub mod probe;
 pub mod sarif;
 pub mod text;
 pub mod why;
