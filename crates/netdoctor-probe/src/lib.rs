@@ -12,7 +12,7 @@
 //!
 //! `Capabilities` says up front which privileges are there; callers report a missing
 //! one once, with the way to run instead. Everything above this crate sees plain data
-//! (`Job`, `Outcome`) and the `NetnsRunner` trait, so it can be faked in tests.
+//! (`Job`, `Outcome`).
 //!
 //! ```no_run
 //! use netdoctor_probe::{run_batch, Job, NetnsRef, Probe, ProbeOptions};
@@ -35,7 +35,7 @@ pub use caps::{drop_thread_caps, Capabilities};
 pub use container::{read_hosts, read_resolv_conf, ResolvConf};
 pub use dns::DnsAnswer;
 pub use icmp::IcmpMode;
-pub use netns::{NetnsRef, NetnsRunner, ThreadRunner};
+pub use netns::NetnsRef;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

@@ -29,30 +29,6 @@ impl NetnsRef {
     }
 }
 
-/// Runs code inside a network namespace.
-pub trait NetnsRunner {
-    fn in_netns<T: Send + 'static>(&self, target: &NetnsRef, f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T>;
-}
-
-/// Runs each call on a fresh std thread that enters the namespace, then exits.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ThreadRunner;
-
-impl NetnsRunner for ThreadRunner {
-    fn in_netns<T: Send + 'static>(&self, target: &NetnsRef, f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-        let target = *target;
-        let handle = std::thread::Builder::new()
-            .name(format!("netns-{}", target.pid))
-            .spawn(move || {
-                let ns = target.open()?;
-                enter(&ns, &target.path())?;
-                f()
-            })
-            .map_err(|_| Error::Thread)?;
-        handle.join().map_err(|_| Error::Thread)?
-    }
-}
-
 /// Moves the calling thread into the network namespace `ns` refers to.
 pub(crate) fn enter(ns: &File, path: &str) -> Result<()> {
     if setns_net(ns.as_raw_fd()) == 0 {
