@@ -6,7 +6,6 @@ use netdoctor_model::{Model, Origin, Reference, ReferenceVia};
 use netdoctor_report::{InputError, Report};
 use netdoctor_rules::{RuleContext, Selection};
 use netdoctor_sources::compose::{self, LoadOptions};
-use netdoctor_sources::LoadError;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -60,7 +59,7 @@ pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
                 // Kubernetes manifests; files in the tree that are not resources are skipped.
                 let loaded = netdoctor_sources::k8s::load(&path);
                 model.k8s.extend(loaded.cluster);
-                errors.extend(loaded.errors.into_iter().map(input_error));
+                errors.extend(loaded.errors.into_iter().map(crate::input_error));
                 continue;
             }
             let mut opts = base.clone();
@@ -84,14 +83,10 @@ pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
     for opts in runs {
         match compose::load(&opts).map_err(|e| vec![e]).and_then(|doc| compose::lower(&doc)) {
             Ok(m) => model.extend(m),
-            Err(errs) => errors.extend(errs.into_iter().map(input_error)),
+            Err(errs) => errors.extend(errs.into_iter().map(crate::input_error)),
         }
     }
     (model, errors)
-}
-
-fn input_error(e: LoadError) -> InputError {
-    InputError { file: e.file, line: e.line, column: e.column, message: e.message }
 }
 
 /// Adds the flows the config file expects as references of their client workloads.

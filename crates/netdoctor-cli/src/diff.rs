@@ -19,7 +19,7 @@ pub struct DiffRun {
 fn load(path: &Path, out: &mut DiffRun) -> Cluster {
     let loaded = k8s::load(path);
     out.warnings.extend(loaded.warnings.iter().map(ToString::to_string));
-    out.errors.extend(loaded.errors.into_iter().map(|e| InputError { file: e.file, line: e.line, column: e.column, message: e.message }));
+    out.errors.extend(loaded.errors.into_iter().map(crate::input_error));
     loaded.cluster
 }
 

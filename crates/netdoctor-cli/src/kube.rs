@@ -142,8 +142,7 @@ pub fn load_model(input: &KubeInput, verbose: bool) -> (Model, Vec<InputError>) 
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
-    let errors =
-        loaded.errors.into_iter().map(|e| InputError { file: e.file, line: e.line, column: e.column, message: e.message }).collect();
+    let errors = loaded.errors.into_iter().map(crate::input_error).collect();
     (Model { k8s: loaded.cluster, ..Model::default() }, errors)
 }
 
@@ -153,7 +152,7 @@ pub fn snapshot(input: &KubeInput, output: Option<&Path>, verbose: bool) -> u8 {
         Ok(s) => s,
         Err(e) => {
             let err = input_error(input, &e);
-            eprintln!("error: {}", err.message);
+            eprintln!("error: {err}");
             return 2;
         }
     };

@@ -96,8 +96,7 @@ pub fn load(input: &DockerInput, selection: &Selection, environment: &BTreeMap<S
 pub fn lower(snapshot: &DockerSnapshot, selection: &Selection, environment: &BTreeMap<String, String>) -> (Model, Vec<InputError>) {
     let opts = LowerOptions { selection: selection.clone(), read_compose_files: true, environment: environment.clone() };
     let lowered = docker::lower(snapshot, &opts);
-    let errors =
-        lowered.errors.into_iter().map(|e| InputError { file: e.file, line: e.line, column: e.column, message: e.message }).collect();
+    let errors = lowered.errors.into_iter().map(crate::input_error).collect();
     (lowered.model, errors)
 }
 
@@ -137,7 +136,7 @@ pub fn snapshot(input: &DockerInput, output: Option<&std::path::Path>) -> u8 {
         Ok(s) => s,
         Err(e) => {
             let err = input_error(input, &e);
-            eprintln!("error: {}: {}", err.file.display(), err.message);
+            eprintln!("error: {err}");
             return 2;
         }
     };

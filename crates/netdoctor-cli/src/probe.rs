@@ -214,7 +214,7 @@ pub fn run(args: ProbeArgs) -> u8 {
     let (model, errors) = live::load(&input, &selection, &std::env::vars().collect());
     if !errors.is_empty() {
         for e in &errors {
-            eprintln!("error: {}: {}", e.file.display(), e.message);
+            eprintln!("error: {e}");
         }
         return 2;
     }

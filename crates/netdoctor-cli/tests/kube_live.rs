@@ -196,7 +196,7 @@ fn an_unreachable_or_silent_server_fails_fast_and_clearly() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "error: listing namespaces at {} (context ndt-replay): no answer within 1s; the API server is slow or unreachable: check the network path, or raise --kube-timeout\n",
+            "error: kube:ndt-replay: listing namespaces at {} (context ndt-replay): no answer within 1s; the API server is slow or unreachable: check the network path, or raise --kube-timeout\n",
             silent.url()
         )
     );
