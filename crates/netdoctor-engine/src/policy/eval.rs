@@ -41,36 +41,25 @@ impl PeerMatch {
     }
 }
 
-/// How one direction of one connection was decided.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TierResult {
-    /// Whether a policy of any tier selects the pod in this direction.
-    pub isolated: bool,
-    /// The connections allowed: by a rule, or passed by every tier.
-    pub allowed: ConnSet,
-    /// The connections a rule or a tier's default action denied.
-    pub denied: ConnSet,
-}
-
 impl PolicyEngine<'_> {
     /// Everything `src` may open to `dst`: allowed by egress at the source and by
     /// ingress at the destination.
     pub fn allowed(&self, src: Endpoint, dst: Endpoint) -> ConnSet {
         let egress = match src {
-            Endpoint::Class(s) => self.egress(s, dst).allowed,
+            Endpoint::Class(s) => self.egress(s, dst),
             Endpoint::External(_) => ConnSet::all(),
         };
         if egress.is_empty() {
             return egress;
         }
         match dst {
-            Endpoint::Class(d) => egress.intersect(&self.ingress(src, d).allowed),
+            Endpoint::Class(d) => egress.intersect(&self.ingress(src, d)),
             Endpoint::External(_) => egress,
         }
     }
 
     /// What the egress side of `src` allows towards `dst`.
-    pub fn egress(&self, src: ClassId, dst: Endpoint) -> TierResult {
+    pub fn egress(&self, src: ClassId, dst: Endpoint) -> ConnSet {
         let dst_class = match dst {
             Endpoint::Class(d) => self.classes.get(d),
             Endpoint::External(_) => None,
@@ -79,7 +68,7 @@ impl PolicyEngine<'_> {
     }
 
     /// What the ingress side of `dst` allows from `src`.
-    pub fn ingress(&self, src: Endpoint, dst: ClassId) -> TierResult {
+    pub fn ingress(&self, src: Endpoint, dst: ClassId) -> ConnSet {
         self.direction(dst, self.ingress_applies.get(dst), src, self.classes.get(dst), PolicyType::Ingress)
     }
 
@@ -124,8 +113,8 @@ impl PolicyEngine<'_> {
     /// One direction of one connection, for a subject class.
     pub(crate) fn evaluate(&self, subject: ClassId, other: Endpoint, direction: PolicyType) -> ConnSet {
         match direction {
-            PolicyType::Egress => self.egress(subject, other).allowed,
-            PolicyType::Ingress => self.ingress(other, subject).allowed,
+            PolicyType::Egress => self.egress(subject, other),
+            PolicyType::Ingress => self.ingress(other, subject),
         }
     }
 
@@ -138,13 +127,10 @@ impl PolicyEngine<'_> {
         other: Endpoint,
         dst: Option<&PodClass>,
         direction: PolicyType,
-    ) -> TierResult {
-        let Some(applies) = applies.filter(|a| !a.tiered.is_empty()) else {
-            return TierResult { isolated: false, allowed: ConnSet::all(), denied: ConnSet::none() };
-        };
-        let (allowed, denied, open) = self.tiered_direction(subject, &applies.tiered, &ConnSet::all(), other, dst, direction);
-        // What every tier passed (or none decided) is allowed: Kubernetes' default, and
-        // Calico's profiles'.
-        TierResult { isolated: true, allowed: allowed.union(&open), denied }
+    ) -> ConnSet {
+        match applies.filter(|a| !a.tiered.is_empty()) {
+            Some(applies) => self.tiered_direction(subject, &applies.tiered, other, dst, direction),
+            None => ConnSet::all(),
+        }
     }
 }

@@ -32,7 +32,7 @@ pub use engine::{
     ClassId, EngineWarning, HostNetwork, NamespaceInfo, PodClass, PolicyEngine, PolicyOptions, Workload, INGRESS_CONTROLLER,
     INGRESS_CONTROLLER_NAMESPACE,
 };
-pub use eval::{Endpoint, TierResult};
+pub use eval::Endpoint;
 pub use exposure::Exposure;
 pub use inspect::{ShadowedRule, SHADOW_BUDGET};
 pub use ip::{Ipv4Partition, Ipv4Range, Ipv4Set};

@@ -189,21 +189,19 @@ impl PolicyEngine<'_> {
         b.finish()
     }
 
-    /// One direction through the tiers, for the ports the admin tier left `open`:
-    /// (allowed, denied, still open after every tier passed them, whether a tier
-    /// selected the pod).
+    /// One direction through the tiers of the policies in `list`: what a rule allows,
+    /// plus what every tier passes or leaves undecided (Kubernetes' default allow, and
+    /// Calico's profiles').
     pub(crate) fn tiered_direction(
         &self,
         subject: ClassId,
         list: &[usize],
-        open: &ConnSet,
         other: super::eval::Endpoint,
         dst: Option<&super::engine::PodClass>,
         direction: PolicyType,
-    ) -> (ConnSet, ConnSet, ConnSet) {
+    ) -> ConnSet {
         let mut allowed = ConnSet::none();
-        let mut denied = ConnSet::none();
-        let mut open = open.clone();
+        let mut open = ConnSet::all();
         for (tier, in_tier) in self.tier_groups(list) {
             let mut passed = ConnSet::none();
             let isolating = in_tier.iter().filter_map(|&i| self.tiered.get(i)).any(|p| p.isolates(direction));
@@ -221,24 +219,20 @@ impl PolicyEngine<'_> {
                             allowed.add_all(&conns);
                             open = open.subtract(&conns);
                         }
-                        CalicoAction::Deny => {
-                            denied.add_all(&conns);
-                            open = open.subtract(&conns);
-                        }
+                        CalicoAction::Deny => open = open.subtract(&conns),
                         CalicoAction::Pass => passed.add_all(&conns),
                         CalicoAction::Log => {}
                     }
                 }
             }
             if isolating && self.tiers.get(tier).is_none_or(|t| t.default_action == TierDefault::Deny) {
-                denied.add_all(&open.subtract(&passed));
                 open = open.intersect(&passed);
             }
             if open.is_empty() {
                 break;
             }
         }
-        (allowed, denied, open)
+        allowed.union(&open)
     }
 }
 

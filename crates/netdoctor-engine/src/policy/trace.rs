@@ -231,7 +231,7 @@ mod tests {
             let s = class(&engine, src);
             for port in [5432, 8080] {
                 let t = engine.trace(db, Endpoint::Class(s), PolicyType::Ingress, Some(db), Protocol::Tcp, port);
-                let expected = engine.ingress(Endpoint::Class(s), db).allowed.contains(Protocol::Tcp, port);
+                let expected = engine.ingress(Endpoint::Class(s), db).contains(Protocol::Tcp, port);
                 assert_eq!(t.allowed, expected, "{src} -> db on {port}: {t:?}");
             }
         }
