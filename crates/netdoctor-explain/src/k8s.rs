@@ -6,7 +6,7 @@
 //! a node (`--host`, `--host-facts`), SRC is taken to run on that node, and its route to
 //! DST and the node's firewall are checked.
 
-use super::{NotFound, PortSpec, Status, Step, Verdict, Why};
+use super::{NotFound, PortSpec, Status, Step, Why};
 use ipnet::IpNet;
 use netdoctor_engine::firewall::{Decider, Endpoint as FlowEndpoint, Flow, IfaceName, RouteLookup, RouteQuery, VerdictKind};
 use netdoctor_engine::host::{is_pod_network_device, is_pod_network_route};
@@ -78,8 +78,7 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
     if let Target::Address(IpAddr::V4(v4)) = target {
         walk.address = Some(v4);
     }
-    let mut steps =
-        vec![Step::new(1, "attachment"), Step::new(2, "ip"), Step::new(3, "dns"), Step::new(4, "policy"), Step::new(5, "firewall")];
+    let mut steps = Why::layers();
     let mut backends = Vec::new();
     if let [s1, s2, s3, s4, s5] = steps.as_mut_slice() {
         backends = walk.attachment(s1, src, &target);
@@ -100,18 +99,7 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
         cite(step, findings, &walk.subjects(src, &target));
     }
     let listener = walk.listener(&backends);
-    let mut why = Why {
-        version: 1,
-        from: from.to_string(),
-        to: to.to_string(),
-        port: port.map_or_else(|| "any".to_string(), |p| p.to_string()),
-        verdict: Verdict::Unknown,
-        steps,
-        listener,
-        containers: None,
-    };
-    why.settle();
-    Ok(why)
+    Ok(Why::settled((from, to), port, steps, listener, None))
 }
 
 struct K8sWalk<'e, 'c> {
@@ -758,7 +746,7 @@ impl<'c> K8sWalk<'_, 'c> {
     }
 
     fn direction(&self, step: &mut Step, trace: &DirectionTrace, leg: &Leg<'_>) {
-        let Leg { src, dst, dst_class, dst_name, protocol, port } = *leg;
+        let Leg { src, dst_name, protocol, port, .. } = *leg;
         let src_name = self.workload_name(src);
         let (side, subject) = match trace.direction {
             PolicyType::Egress => ("egress", src_name.clone()),
@@ -812,7 +800,7 @@ impl<'c> K8sWalk<'_, 'c> {
                     PolicyTier::Calico => format!(
                         "in that policy, put this rule before rule {} (or give a policy with it a lower `order` in the same tier):\n  {}",
                         rule.rule + 1,
-                        self.calico_allow_rule(trace.direction, src, dst, dst_class, protocol, port)
+                        self.calico_allow_rule(trace.direction, leg)
                     ),
                     _ => format!("a NetworkPolicy selecting {subject} that allows this flow overrides the baseline's deny"),
                 },
@@ -832,13 +820,10 @@ impl<'c> K8sWalk<'_, 'c> {
                 let (why, rule) = if first.tier == PolicyTier::Cilium {
                     (
                         "which puts it in default deny, and no allow rule (of those or of a NetworkPolicy) allows".to_string(),
-                        self.cilium_allow_rule(trace.direction, src, dst, dst_class, protocol, port).replace('\n', "\n  "),
+                        self.cilium_allow_rule(trace.direction, leg).replace('\n', "\n  "),
                     )
                 } else {
-                    (
-                        format!("and no rule of Calico tier `{tier}` allows"),
-                        self.calico_allow_rule(trace.direction, src, dst, dst_class, protocol, port),
-                    )
+                    (format!("and no rule of Calico tier `{tier}` allows"), self.calico_allow_rule(trace.direction, leg))
                 };
                 let evidence = format!(
                     "{side} of {subject} on {what} is denied: {} {} it, {why} {peer} on {what}",
@@ -944,15 +929,8 @@ impl<'c> K8sWalk<'_, 'c> {
 
     /// A Cilium rule allowing this flow: the peer by labels and namespace (or address),
     /// the destination port.
-    fn cilium_allow_rule(
-        &self,
-        direction: PolicyType,
-        src: usize,
-        dst: Endpoint,
-        dst_class: Option<ClassId>,
-        protocol: Protocol,
-        port: u16,
-    ) -> String {
+    fn cilium_allow_rule(&self, direction: PolicyType, leg: &Leg<'_>) -> String {
+        let Leg { src, dst, dst_class, protocol, port, .. } = *leg;
         let endpoints = |labels: &Labels, ns: &str| {
             let mut pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}: {v}")).collect();
             pairs.push(format!("{}: {ns}", netdoctor_engine::policy::POD_NAMESPACE_LABEL));
@@ -975,15 +953,8 @@ impl<'c> K8sWalk<'_, 'c> {
 
     /// A Calico rule allowing this flow, in the policy's own syntax: the peer by its
     /// labels and namespace (or by address), the destination port.
-    fn calico_allow_rule(
-        &self,
-        direction: PolicyType,
-        src: usize,
-        dst: Endpoint,
-        dst_class: Option<ClassId>,
-        protocol: Protocol,
-        port: u16,
-    ) -> String {
+    fn calico_allow_rule(&self, direction: PolicyType, leg: &Leg<'_>) -> String {
+        let Leg { src, dst, dst_class, protocol, port, .. } = *leg;
         let selector = |labels: &Labels, ns: &str| {
             let terms: Vec<String> = labels.iter().map(|(k, v)| format!("{k} == '{v}'")).collect();
             let pods = if terms.is_empty() { "all()".to_string() } else { terms.join(" && ") };

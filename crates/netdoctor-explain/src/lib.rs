@@ -159,6 +159,34 @@ pub struct ContainerEnds {
 }
 
 impl Why {
+    /// The five layers of a flow, not yet walked.
+    pub(crate) fn layers() -> Vec<Step> {
+        vec![Step::new(1, "attachment"), Step::new(2, "ip"), Step::new(3, "dns"), Step::new(4, "policy"), Step::new(5, "firewall")]
+    }
+
+    /// The explanation of a walked flow, with its verdict settled from the steps and the
+    /// listener.
+    pub(crate) fn settled(
+        (from, to): (&str, &str),
+        port: Option<PortSpec>,
+        steps: Vec<Step>,
+        listener: Listener,
+        containers: Option<ContainerEnds>,
+    ) -> Why {
+        let mut why = Why {
+            version: 1,
+            from: from.to_string(),
+            to: to.to_string(),
+            port: port.map_or_else(|| "any".to_string(), |p| p.to_string()),
+            verdict: Verdict::Unknown,
+            steps,
+            listener,
+            containers,
+        };
+        why.settle();
+        why
+    }
+
     /// The first failing layer, which explains a `denied` verdict (else the listener does).
     pub fn first_failure(&self) -> Option<&Step> {
         self.steps.iter().find(|s| s.status == Status::Fail)
@@ -269,8 +297,7 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
     // The name A would look up: what the user typed, without a `project/` prefix.
     let lookup = to.rsplit('/').next().unwrap_or(to);
     let w = Walk { cx, a, b, wa, wb };
-    let mut steps =
-        vec![Step::new(1, "attachment"), Step::new(2, "ip"), Step::new(3, "dns"), Step::new(4, "policy"), Step::new(5, "firewall")];
+    let mut steps = Why::layers();
     let path = if let [s1, s2, s3, s4, s5] = steps.as_mut_slice() {
         let path = w.attachment(s1);
         w.ip(s2, &path);
@@ -285,18 +312,7 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
         w.cite(step, findings);
     }
     let listener = w.listener(&path, port);
-    let mut why = Why {
-        version: 1,
-        from: from.to_string(),
-        to: to.to_string(),
-        port: port.map_or_else(|| "any".to_string(), |p| p.to_string()),
-        verdict: Verdict::Unknown,
-        steps,
-        listener,
-        containers: Some(ContainerEnds { from: a, to: b }),
-    };
-    why.settle();
-    Ok(why)
+    Ok(Why::settled((from, to), port, steps, listener, Some(ContainerEnds { from: a, to: b })))
 }
 
 /// How A's traffic gets to B, as layer 1 found it.

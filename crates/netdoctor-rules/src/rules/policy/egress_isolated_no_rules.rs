@@ -103,14 +103,7 @@ fn calico_egress_without_rules(cx: &RuleContext<'_>, out: &mut Diagnostics) {
                 .map(|p| format!("NetworkPolicy {}", p.full_name())),
             _ => None,
         };
-        let mut helpers: Vec<String> = Vec::new();
-        for &c in classes {
-            for other in engine.cni_policies_for(c, PolicyType::Egress).iter().filter(|s| **s != me) {
-                if let Some(name) = same_tier(other).filter(|n| !helpers.contains(n)) {
-                    helpers.push(name);
-                }
-            }
-        }
+        let helpers = other_egress(engine, classes, me, same_tier);
         let name = policy.display_name();
         let pods = list_names(classes.iter().flat_map(|&c| engine.class_workloads(c).map(|w| w.name())), 3);
         let message = if helpers.is_empty() {
@@ -158,14 +151,7 @@ fn cilium_egress_without_rules(cx: &RuleContext<'_>, out: &mut Diagnostics) {
             }
             _ => None,
         };
-        let mut helpers: Vec<String> = Vec::new();
-        for &c in classes {
-            for other in engine.cni_policies_for(c, PolicyType::Egress).iter().filter(|s| **s != me) {
-                if let Some(name) = allows(other).filter(|n| !helpers.contains(n)) {
-                    helpers.push(name);
-                }
-            }
-        }
+        let helpers = other_egress(engine, classes, me, allows);
         let name = policy.display_name();
         let pods = list_names(classes.iter().flat_map(|&c| engine.class_workloads(c).map(|w| w.name())), 3);
         let message = if helpers.is_empty() {
@@ -180,4 +166,23 @@ fn cilium_egress_without_rules(cx: &RuleContext<'_>, out: &mut Diagnostics) {
             "if {name} should only restrict ingress, remove its `egress` section; if the pods need egress, add `toEndpoints`/`toEntities`/`toPorts` rules; a deliberate default-deny needs a rule allowing UDP and TCP 53 to kube-dns (`toEndpoints: [{{matchLabels: {{k8s:io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}}}]`)"
         ));
     }
+}
+
+/// The policies other than `me` that select some of `classes` for egress and that
+/// `allows_egress` names (those giving the pods egress), each once, in order.
+fn other_egress(
+    engine: &netdoctor_engine::policy::PolicyEngine<'_>,
+    classes: &[netdoctor_engine::policy::ClassId],
+    me: TieredSource,
+    allows_egress: impl Fn(&TieredSource) -> Option<String>,
+) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for &c in classes {
+        for other in engine.cni_policies_for(c, PolicyType::Egress).iter().filter(|s| **s != me) {
+            if let Some(name) = allows_egress(other).filter(|n| !names.contains(n)) {
+                names.push(name);
+            }
+        }
+    }
+    names
 }

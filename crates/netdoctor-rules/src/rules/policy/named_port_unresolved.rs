@@ -5,7 +5,7 @@ use crate::rules::k8s::list_names;
 use netdoctor_engine::policy::{ClassId, PolicyEngine, TieredSource};
 use netdoctor_model::calico_policy::{CalicoAction, CalicoPort};
 use netdoctor_model::cilium::CiliumPortNumber;
-use netdoctor_model::k8s::{PolicyPeer, PolicyRule, PolicyType, PortRef};
+use netdoctor_model::k8s::{ContainerPort, PolicyPeer, PolicyRule, PolicyType, PortRef};
 use std::collections::BTreeSet;
 
 declare_rule! {
@@ -108,19 +108,7 @@ fn cni_egress_names(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, out: &mut D
                 if classes.is_empty() || ports().any(|cp| cp.name.as_deref() == Some(wanted.as_str())) {
                     continue;
                 }
-                let mut declared: Vec<String> = ports().filter_map(|cp| cp.name.clone()).collect();
-                declared.sort();
-                declared.dedup();
-                let closest = declared
-                    .iter()
-                    .min_by_key(|n| strsim::levenshtein(n, &wanted))
-                    .map(|n| format!(" (closest: `{n}`)"))
-                    .unwrap_or_default();
-                let declared = if declared.is_empty() {
-                    "they declare no named ports".to_string()
-                } else {
-                    format!("they declare {}", list_names(declared, 6))
-                };
+                let (declared, closest) = declared_and_closest(ports(), &wanted);
                 out.report(origin, format!("an egress rule of {name} allows port `{wanted}`, but none of the pods the rule's peers match declares a port of that name ({declared}): the entry allows nothing"))
                     .subjects([name.clone()])
                     .help(format!("use a port name the destination containers declare{closest}, or the port number"));
@@ -156,16 +144,7 @@ fn cni_ingress_names(cx: &RuleContext<'_>, engine: &PolicyEngine<'_>, out: &mut 
         if classes.is_empty() || ports().any(|cp| cp.name.as_deref() == Some(wanted.as_str())) {
             continue;
         }
-        let mut names: Vec<String> = ports().filter_map(|cp| cp.name.clone()).collect();
-        names.sort();
-        names.dedup();
-        let declared = if names.is_empty() {
-            "they declare no named ports".to_string()
-        } else {
-            format!("they declare {}", list_names(names.clone(), 6))
-        };
-        let closest =
-            names.iter().min_by_key(|n| strsim::levenshtein(n, &wanted)).map(|n| format!(" (closest: `{n}`)")).unwrap_or_default();
+        let (declared, closest) = declared_and_closest(ports(), &wanted);
         out.report(origin, format!("an ingress rule of {name} allows port `{wanted}`, but none of the pods it selects declares a port of that name ({declared}): the entry allows nothing"))
             .subjects([name.clone()])
             .help(format!("use a port name the selected containers declare{closest}, or the port number"));
@@ -201,17 +180,9 @@ fn report(
         if ports().any(|cp| cp.name.as_deref() == Some(wanted.as_str()) && cp.protocol == spec.protocol) {
             continue;
         }
-        let mut names: Vec<String> = ports().filter_map(|cp| cp.name.clone()).collect();
-        names.sort();
-        names.dedup();
         let protocol = spec.protocol.to_string().to_uppercase();
         let other_protocol = ports().any(|cp| cp.name.as_deref() == Some(wanted.as_str()));
-        let declared = if names.is_empty() {
-            "they declare no named ports".to_string()
-        } else {
-            format!("they declare {}", list_names(names.clone(), 6))
-        };
-        let closest = names.iter().min_by_key(|n| strsim::levenshtein(n, wanted)).map(|n| format!(" (closest: `{n}`)")).unwrap_or_default();
+        let (declared, closest) = declared_and_closest(ports(), wanted);
         let message = if other_protocol {
             format!("{direction} rule of policy `{name}` allows {protocol} port `{wanted}`, but {whom} declare `{wanted}` for another protocol only: the entry allows nothing")
         } else {
@@ -221,4 +192,16 @@ fn report(
             .subjects([name.to_string()])
             .help(format!("use a port name the destination containers declare{closest}, or the port number"));
     }
+}
+
+/// What the pods' container ports declare, for a message (`they declare `http``), and
+/// the declared name closest to `wanted`, for the help (` (closest: `http`)`).
+fn declared_and_closest<'p>(ports: impl Iterator<Item = &'p ContainerPort>, wanted: &str) -> (String, String) {
+    let mut names: Vec<String> = ports.filter_map(|cp| cp.name.clone()).collect();
+    names.sort();
+    names.dedup();
+    let closest = names.iter().min_by_key(|n| strsim::levenshtein(n, wanted)).map(|n| format!(" (closest: `{n}`)")).unwrap_or_default();
+    let declared =
+        if names.is_empty() { "they declare no named ports".to_string() } else { format!("they declare {}", list_names(names, 6)) };
+    (declared, closest)
 }
