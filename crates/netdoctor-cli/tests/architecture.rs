@@ -69,3 +69,25 @@ fn the_manifest_reader_sees_dependencies() {
     let manifest = "[package]\nname = \"x\"\n[dependencies]\nnetdoctor-model.workspace = true\nnetdoctor-engine = { workspace = true }\nserde = \"1\"\n[dev-dependencies]\nnetdoctor-sources.workspace = true\n";
     assert_eq!(dependencies(manifest), ["netdoctor-model", "netdoctor-engine"]);
 }
+
+/// `cargo xtask new-rule` writes its placeholders as `TODO`: a rule, its documentation or
+/// its fixtures must not ship with one left.
+#[test]
+fn no_scaffold_placeholder_is_left_in_a_rule() {
+    fn walk(dir: &Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if std::fs::read_to_string(&path).is_ok_and(|text| text.contains("TODO")) {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../netdoctor-rules");
+    let mut found = Vec::new();
+    for dir in ["src/rules", "tests/fixtures"] {
+        walk(&rules.join(dir), &mut found);
+    }
+    assert!(found.is_empty(), "fill in the scaffold's TODOs: {found:?}");
+}
