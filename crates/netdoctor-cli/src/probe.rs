@@ -7,6 +7,7 @@
 
 use crate::live::{self, EngineArgs};
 use crate::prober::{ProbeVia, Prober, Source};
+use netdoctor_engine::policy::{Conn, ECHO_REQUEST};
 use netdoctor_engine::{Analysis, EngineConfig, Resolution, Stack};
 use netdoctor_explain::{Status, Why};
 use netdoctor_model::{Model, Protocol, Workload};
@@ -75,7 +76,10 @@ pub fn confirm(model: &Model, why: &mut Why, prober: &mut Prober) {
         targets = addresses(model, &analysis, b, &[]);
     }
     targets.truncate(2);
-    let port = why.port.split_once('/').and_then(|(proto, p)| Some((proto.parse::<Protocol>().ok()?, p.parse::<u16>().ok()?)));
+    let asked = why.port.parse::<Conn>().ok();
+    let port = asked.and_then(|c| c.port());
+    // The probe sends echo requests: when that is the question, their answer is the answer.
+    let asked_echo = matches!(asked, Some(Conn::Icmp { icmp_type: ECHO_REQUEST, .. }));
     let lookup = why.to.rsplit('/').next().unwrap_or(&why.to).to_string();
     let mut jobs = Vec::new();
     let mut kinds = Vec::new();
@@ -159,7 +163,21 @@ pub fn confirm(model: &Model, why: &mut Why, prober: &mut Prober) {
             _ => {}
         }
     }
-    if port.is_none() {
+    if asked_echo {
+        let answered = kinds.iter().zip(&outcomes).any(|((kind, _), o)| *kind == "icmp" && matches!(o, Outcome::Reply { .. }));
+        let timed_out = kinds.iter().zip(&outcomes).any(|((kind, _), o)| *kind == "icmp" && matches!(o, Outcome::TimedOut));
+        if answered {
+            why.confirm(5, Status::Pass, format!("`{to}` answered the echo request from `{from}`'s namespace"), None);
+            why.confirm(6, Status::Pass, format!("`{to}` answered the echo request"), None);
+        } else if timed_out {
+            why.confirm(
+                5,
+                Status::Fail,
+                format!("no echo reply from `{to}`: the request or its reply was dropped on the way"),
+                Some("look for what drops ICMP: ICC off on the network, a DOCKER-USER or FORWARD rule (`iptables -S DOCKER-USER`), or `net.ipv4.icmp_echo_ignore_all` in the destination".into()),
+            );
+        }
+    } else if port.is_none() {
         match path_open {
             Some(true) => why.confirm(5, Status::Pass, format!("`{to}` answered from `{from}`'s namespace"), None),
             _ if !targets.is_empty() => {

@@ -23,7 +23,8 @@ pub struct WhyArgs {
     /// DST are then `namespace/name`, pod names or IPs, and DST may be a Service's DNS name.
     #[arg(value_name = "PATH")]
     pub manifests: Vec<PathBuf>,
-    /// The port asked about: `tcp/5432`, `udp/53`, or a bare number for TCP.
+    /// What is asked about: `tcp/5432`, `udp/53`, a bare number for TCP, or ICMP:
+    /// `icmp` (an echo request, as ping sends), `icmp/TYPE` or `icmp/TYPE/CODE`.
     #[arg(long, value_name = "PROTO/PORT")]
     pub port: Option<PortSpec>,
     /// Confirm each layer by probing from inside the client's network namespace.

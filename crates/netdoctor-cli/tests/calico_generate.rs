@@ -12,13 +12,14 @@
 //! - actions Allow, Deny, Pass and Log; `types` written or left to the defaults;
 //! - rule peers by `selector`, `notSelector`, `namespaceSelector`, `nets`/`notNets`
 //!   (outside ranges only) and none; destination `ports` and `notPorts` (numbers, `a:b`
-//!   ranges, named ports); `protocol` TCP/UDP or `notProtocol`; now and then a selector
+//!   ranges, named ports); `protocol` TCP/UDP/ICMP or `notProtocol`; ICMP `icmp` and
+//!   `notICMP` by type, or type and code; now and then a selector
 //!   on the policy's own side (`destination` of an ingress rule, `source` of an egress one);
 //! - GlobalNetworkPolicies with a spec `namespaceSelector`.
 //!
 //! Left out, because `nca` rejects them or reads them unlike Calico's documentation
-//! (/tmp/nca-calico/NOTES.md, section 5): tiers, service-account selectors, ICMP,
-//! double-quoted selector values, equal orders, float orders, `nets` together with a
+//! (`NOT_GENERATED` in `nca_calico_differential.rs` says how): tiers, service-account
+//! selectors, ICMP type or code 0, double-quoted selector values, equal orders, float orders, `nets` together with a
 //! selector, `protocol` together with `notProtocol`, `ipVersion`, per-rule `metadata`,
 //! Calico's synthesized labels (`projectcalico.org/*`, `pcns.*`), source ports and
 //! HostEndpoints. Rules whose `nets`/`notNets` cover pod addresses (`0.0.0.0/0`, or
@@ -366,9 +367,10 @@ fn rule(rng: &mut Rng, ingress: bool, global: bool, covers_pods: &mut bool) -> S
     let protocol = match rng.below(20) {
         0..=6 => None,
         7..=12 => Some("TCP"),
-        13..=16 => Some("UDP"),
+        13..=15 => Some("UDP"),
+        16 => Some("ICMP"),
         17 | 18 => {
-            let _ = writeln!(r, "    notProtocol: {}", if rng.chance(50) { "TCP" } else { "UDP" });
+            let _ = writeln!(r, "    notProtocol: {}", ["TCP", "UDP", "ICMP"].get(rng.below(3)).copied().unwrap_or("TCP"));
             None
         }
         _ => {
@@ -379,6 +381,24 @@ fn rule(rng: &mut Rng, ingress: bool, global: bool, covers_pods: &mut bool) -> S
     };
     if let Some(p) = protocol {
         let _ = writeln!(r, "    protocol: {p}");
+    }
+    if protocol == Some("ICMP") {
+        // Types and codes other than 0, which nca reads as unset.
+        let message = |rng: &mut Rng| match rng.below(4) {
+            0 => "{type: 8}",
+            1 => "{type: 3}",
+            2 => "{type: 3, code: 1}",
+            _ => "{type: 11, code: 1}",
+        };
+        match rng.below(4) {
+            0 => {}
+            1 | 2 => {
+                let _ = writeln!(r, "    icmp: {}", message(rng));
+            }
+            _ => {
+                let _ = writeln!(r, "    notICMP: {}", message(rng));
+            }
+        }
     }
 
     // The peer: source for ingress, destination for egress.
@@ -429,7 +449,7 @@ fn rule(rng: &mut Rng, ingress: bool, global: bool, covers_pods: &mut bool) -> S
 
     // Destination ports (TCP or UDP only), in the destination entity.
     let mut ports: Vec<String> = Vec::new();
-    if let Some(p) = protocol {
+    if let Some(p) = protocol.filter(|p| *p != "ICMP") {
         if rng.chance(60) {
             let named = if p == "TCP" { ["http", "metrics"] } else { ["dns", "dns"] };
             let mut list = Vec::new();

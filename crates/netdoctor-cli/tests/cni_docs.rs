@@ -8,7 +8,7 @@
 //! says `unknown`. A listed flow must still need its listing.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
 
-use netdoctor_engine::policy::{Endpoint, Ipv4Range, PolicyEngine, PolicyOptions};
+use netdoctor_engine::policy::{Conn, Endpoint, Ipv4Range, PolicyEngine, PolicyOptions};
 use netdoctor_model::Protocol;
 use netdoctor_sources::k8s;
 use std::net::Ipv4Addr;
@@ -21,10 +21,6 @@ const CALICO_DIFFERENCES: &[(&str, &str, &str, &str, &str)] = &[
     // pod; netdoctor reads them as host-endpoint policies (with a warning) that select no pod.
     ("globalnetworkset-deny-list", "203.0.113.9", "default/protected", "tcp/80", "doNotTrack policies select host endpoints only"),
     ("globalnetworkset-deny-list", "192.0.2.55", "default/protected", "tcp/80", "doNotTrack policies select host endpoints only"),
-    // ICMP is outside the analysis (TCP, UDP and SCTP ports are evaluated): unknown, not a guess.
-    ("icmp-block-all", "default/a", "default/b", "icmp", "ICMP is not evaluated"),
-    ("icmp-block-all", "203.0.113.7", "default/a", "icmp", "ICMP is not evaluated"),
-    ("icmp-block-all", "default/a", "203.0.113.7", "icmp", "ICMP is not evaluated"),
 ];
 
 /// Cilium flows netdoctor answers `unknown`: case, from, to, port, and why.
@@ -33,7 +29,6 @@ const CILIUM_UNKNOWN: &[(&str, &str, &str, &str, &str)] = &[
     ("from-requires", "default/prod-frontend", "default/prod-api", "tcp/8080", "fromRequires is not evaluated"),
     ("from-requires", "default/dev-frontend", "default/prod-api", "tcp/8080", "fromRequires is not evaluated"),
     ("from-requires", "default/prod-worker", "default/prod-api", "tcp/8080", "fromRequires is not evaluated"),
-    ("l4-port-range", "default/my-service", "203.0.113.7", "icmp", "ICMP is not evaluated"),
     ("to-entities-host", "default/dev-app", "172.18.0.2", "tcp/10250", "which node runs the pod (host or remote-node) is not known"),
     ("to-entities-host", "default/dev-app", "172.18.0.3", "tcp/10250", "which node runs the pod (host or remote-node) is not known"),
     ("to-fqdns", "default/test-app", "kube-system/coredns", "udp/53", "a DNS L7 rule decides which queries pass"),
@@ -76,8 +71,7 @@ fn flows(path: &Path) -> Vec<Flow> {
     out
 }
 
-/// netdoctor's verdict on one flow: `unknown` where something not evaluated can change
-/// it, or where the protocol is outside the analysis (ICMP).
+/// netdoctor's verdict on one flow: `unknown` where something not evaluated can change it.
 fn verdict(engine: &PolicyEngine<'_>, flow: &Flow) -> String {
     let end = |name: &str, ingress_side: bool| -> Endpoint {
         if let Ok(ip) = name.parse::<Ipv4Addr>() {
@@ -88,13 +82,11 @@ fn verdict(engine: &PolicyEngine<'_>, flow: &Flow) -> String {
         Endpoint::Class(engine.workloads[w].class)
     };
     let (src, dst) = (end(&flow.from, true), end(&flow.to, false));
-    let Some((proto, port)) = flow.port.split_once('/') else { return "unknown".into() };
-    let protocol: Protocol = proto.parse().unwrap();
-    let port: u16 = port.parse().unwrap();
-    if !engine.uncertain_on(src, dst, protocol, port).is_empty() {
+    let conn: Conn = flow.port.parse().unwrap();
+    if !engine.uncertain_on(src, dst, conn).is_empty() {
         return "unknown".into();
     }
-    if engine.allowed(src, dst).contains(protocol, port) { "allowed" } else { "denied" }.into()
+    if engine.allowed(src, dst).allows(conn) { "allowed" } else { "denied" }.into()
 }
 
 fn cases(cni: &str) -> Vec<PathBuf> {
@@ -125,9 +117,8 @@ fn calico_documentation_examples_give_the_documented_verdicts() {
         for (flow, got) in run(&dir) {
             checked += 1;
             let listed = CALICO_DIFFERENCES.iter().any(|d| d.0 == case && d.1 == flow.from && d.2 == flow.to && d.3 == flow.port);
-            // A listed difference must still differ, and an ICMP one must be unknown, not a guess.
-            let honest = got == flow.verdict || (listed && (flow.port != "icmp" || got == "unknown"));
-            if !honest || (listed && got == flow.verdict) {
+            // A listed difference must still differ.
+            if (got == flow.verdict) == listed {
                 wrong.push(format!("{case}: {} -> {} {}: documented {}, netdoctor {got}", flow.from, flow.to, flow.port, flow.verdict));
             }
         }
@@ -308,8 +299,7 @@ spec:
         class("a/client"),
         netdoctor_model::k8s::PolicyType::Ingress,
         Some(engine.workloads[engine.find_workload("a/db").unwrap()].class),
-        Protocol::Tcp,
-        6379,
+        Conn::Port(Protocol::Tcp, 6379),
     );
     assert!(!trace.allowed);
     let tiers: Vec<_> = trace.deciding.iter().map(|r| r.policy.tier).collect();
@@ -338,14 +328,18 @@ fn traces_agree_with_evaluation_in_tiered_clusters() {
         for &src in &classes {
             for &dst in &classes {
                 let allowed = engine.allowed(Endpoint::Class(src), Endpoint::Class(dst));
-                for protocol in [Protocol::Tcp, Protocol::Udp] {
-                    for port in [53, 80, 443, 5432, 6379, 8080, 9090] {
-                        let egress = engine.trace(src, Endpoint::Class(dst), PolicyType::Egress, Some(dst), protocol, port);
-                        let ingress = engine.trace(dst, Endpoint::Class(src), PolicyType::Ingress, Some(dst), protocol, port);
+                let ports = [Protocol::Tcp, Protocol::Udp]
+                    .into_iter()
+                    .flat_map(|p| [53, 80, 443, 5432, 6379, 8080, 9090].map(|n| Conn::Port(p, n)));
+                let icmp = [(8, 0), (0, 0), (3, 1), (13, 0)].map(|(icmp_type, code)| Conn::Icmp { icmp_type, code });
+                {
+                    for conn in ports.chain(icmp) {
+                        let egress = engine.trace(src, Endpoint::Class(dst), PolicyType::Egress, Some(dst), conn);
+                        let ingress = engine.trace(dst, Endpoint::Class(src), PolicyType::Ingress, Some(dst), conn);
                         assert_eq!(
                             egress.allowed && ingress.allowed,
-                            allowed.contains(protocol, port),
-                            "{}: {src} -> {dst} {protocol}/{port}: trace {egress:?} {ingress:?}",
+                            allowed.allows(conn),
+                            "{}: {src} -> {dst} {conn}: trace {egress:?} {ingress:?}",
                             dir.display()
                         );
                         checked += 1;

@@ -55,6 +55,39 @@ fn prints_the_connlist() {
     assert!(text(&out.stderr).contains("warning: ./README.md: skipped: not a YAML or JSON file"), "{}", text(&out.stderr));
 }
 
+/// Calico rules by ICMP type: every format but connlist shows ICMP; connlist (which
+/// spells TCP, UDP and SCTP only, as netpol-analyzer does) says so in a comment line.
+#[test]
+fn icmp_rules_show_in_every_format_and_connlist_says_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let ping_only = r#"
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: ping-only}
+spec:
+  selector: app == 'web'
+  types: [Ingress]
+  ingress:
+  - {action: Allow, protocol: ICMP, icmp: {type: 8}}
+  - {action: Allow, protocol: TCP, destination: {ports: [8080]}}
+"#;
+    std::fs::write(dir.path().join("app.yaml"), MANIFESTS.replace("ports: [{port: http}]", "ports: [{port: 9999}]")).unwrap();
+    std::fs::write(dir.path().join("calico.yaml"), ping_only).unwrap();
+    let text_out = netdoctor(&["matrix", "."], dir.path());
+    assert_eq!(text_out.status.code(), Some(0), "{}", text(&text_out.stderr));
+    // The NetworkPolicy (order 1000) allows 9999 from the client; the GlobalNetworkPolicy
+    // after it allows 8080 and ping from anywhere.
+    assert!(text(&text_out.stdout).contains("TCP 8080,9999,ICMP type 8"), "{}", text(&text_out.stdout));
+    let out = netdoctor(&["matrix", ".", "--format", "connlist"], dir.path());
+    let connlist = text(&out.stdout);
+    assert!(connlist.starts_with("# icmp: policies here match ICMP by type"), "{connlist}");
+    assert!(connlist.contains("shop/client[Pod] => shop/web[Deployment] : TCP 8080,9999\n"), "{connlist}");
+    for format in ["json", "csv", "md", "dot"] {
+        let out = netdoctor(&["matrix", ".", "--format", format], dir.path());
+        assert!(text(&out.stdout).contains("TCP 8080,ICMP type 8"), "{format}: {}", text(&out.stdout));
+    }
+}
+
 #[test]
 fn every_format_renders() {
     let dir = tempfile::tempdir().unwrap();

@@ -111,6 +111,32 @@ fn allowed_flow_and_a_bare_name_from_another_namespace() {
     assert!(fix.contains("db.data"), "{fix}");
 }
 
+/// ICMP (`--port icmp`): NetworkPolicy can allow it only through a rule without ports,
+/// and a Service's ClusterIP forwards only its ports.
+#[test]
+fn icmp_is_judged_by_the_rules_that_can_allow_it() {
+    let (code, doc) = why("shop/web", "payments/gateway", "icmp");
+    assert_eq!((code, doc["port"].as_str()), (1, Some("icmp/8/0")), "{doc:#}");
+    let (layer, evidence, rules, fix) = failure(&doc);
+    assert_eq!(layer, 4, "{doc:#}");
+    assert!(evidence.contains("shop/web-egress") && evidence.contains("icmp/8/0"), "{evidence}");
+    assert!(rules.contains(&"ND401".to_string()), "{rules:?}");
+    assert!(fix.contains("NetworkPolicy cannot name ICMP") && !fix.contains("ports:"), "{fix}");
+    assert_eq!(doc["listener"]["status"], "skip", "{doc:#}");
+    // A rule with ports is the nearest miss: it can never allow ICMP.
+    let (_, doc) = why("shop/web", "shop/api", "icmp");
+    let (_, evidence, _, fix) = failure(&doc);
+    assert!(evidence.contains("names ports, and NetworkPolicy allows ICMP only in a rule without `ports`"), "{evidence}");
+    assert!(fix.contains("no `ports`"), "{fix}");
+    // Through the Service: layer 1 says ICMP does not go through a ClusterIP.
+    let (code, doc) = why("shop/web", "api", "icmp/8");
+    assert_eq!(code, 1);
+    let (layer, evidence, _, fix) = failure(&doc);
+    assert_eq!(layer, 1, "{doc:#}");
+    assert!(evidence.contains("forwards only its ports"), "{evidence}");
+    assert!(fix.contains("shop/api[Deployment]"), "{fix}");
+}
+
 #[test]
 fn unknown_names_and_missing_manifests_exit_2_with_a_suggestion() {
     let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))

@@ -47,8 +47,9 @@ struct Leg<'a> {
     dst: Endpoint,
     dst_class: Option<ClassId>,
     dst_name: &'a str,
-    protocol: Protocol,
-    port: u16,
+    /// The connection as it arrives at this destination (a Service port mapped to
+    /// the container port).
+    conn: PortSpec,
 }
 
 /// The end of a flow a policy's rules must match: its namespace (none outside the
@@ -220,16 +221,11 @@ impl<'c> K8sWalk<'_, 'c> {
                 return;
             }
         };
-        let port = backend.and_then(|b| b.port).or(self.port.map(|p| p.port));
-        let proto = match self.port.map(|p| p.protocol) {
-            Some(Protocol::Udp) => IpProto::Udp,
-            Some(Protocol::Sctp) => IpProto::Sctp,
-            _ => IpProto::Tcp,
-        };
-        let mut flow =
-            Flow::new(proto, FlowEndpoint::remote(src_net), FlowEndpoint::remote(dst_net), port.map(netdoctor_model::PortRange::single))
-                .entering(in_iface.clone())
-                .leaving(out_iface.clone());
+        let asked = self.port.map(|p| backend.and_then(|b| b.port).map_or(p, |n| p.on_port(n)));
+        let (proto, port) = asked.map_or((IpProto::Tcp, None), |p| p.firewall_match());
+        let mut flow = Flow::new(proto, FlowEndpoint::remote(src_net), FlowEndpoint::remote(dst_net), port)
+            .entering(in_iface.clone())
+            .leaving(out_iface.clone());
         if out_iface == in_iface {
             flow = flow.bridged();
         }
@@ -419,7 +415,7 @@ impl<'c> K8sWalk<'_, 'c> {
     /// container port. Returns the pods the flow lands on.
     fn attachment(&self, step: &mut Step, src: usize, target: &Target<'_>) -> Vec<Backend> {
         step.set(Status::Pass, format!("{} exists{}", self.workload_name(src), self.workload_origin(src)));
-        let asked = self.port.map(|p| p.port);
+        let asked = self.port.and_then(|p| p.port());
         match target {
             Target::Address(ip) => {
                 step.evidence.push(format!("{ip} is not the address of any pod read: treated as outside the cluster"));
@@ -434,12 +430,12 @@ impl<'c> K8sWalk<'_, 'c> {
                     let names: Vec<String> = services.iter().map(|s| format!("{}.{}", s.name, s.namespace)).collect();
                     step.evidence.push(format!("selected by Service {}", names.join(", ")));
                 }
-                if let (Some(p), Some(class)) = (self.port, self.class_of(*w).and_then(|c| self.engine.classes.get(c))) {
-                    if !class.ports.is_empty() && !class.ports.iter().any(|cp| cp.port == p.port && cp.protocol == p.protocol) {
-                        step.evidence.push(format!("{} declares no container port {p}", self.workload_name(*w)));
+                if let (Some((protocol, port)), Some(class)) = (asked, self.class_of(*w).and_then(|c| self.engine.classes.get(c))) {
+                    if !class.ports.is_empty() && !class.ports.iter().any(|cp| cp.port == port && cp.protocol == protocol) {
+                        step.evidence.push(format!("{} declares no container port {protocol}/{port}", self.workload_name(*w)));
                     }
                 }
-                vec![Backend { workload: *w, port: asked }]
+                vec![Backend { workload: *w, port: asked.map(|(_, port)| port) }]
             }
             Target::Service { service, .. } => self.service_backends(step, service),
         }
@@ -481,14 +477,23 @@ impl<'c> K8sWalk<'_, 'c> {
         }
         let names: Vec<String> = selected.iter().map(|&w| self.workload_name(w)).collect();
         step.evidence.push(format!("Service {name}{} selects {}", at(&service.origin), names.join(", ")));
-        let Some(asked) = self.port else {
+        let Some(conn) = self.port else {
             return selected.into_iter().map(|workload| Backend { workload, port: None }).collect();
         };
-        let Some(sp) = service.ports.iter().find(|p| p.port == asked.port && p.protocol == asked.protocol) else {
+        let Some((protocol, asked)) = conn.port() else {
+            step.fail(
+                format!(
+                    "Service {name} forwards only its ports: ICMP sent to its ClusterIP does not reach the pods (kube-proxy in iptables mode does not answer it; in IPVS mode the node answers, not a pod)"
+                ),
+                format!("ping a pod of the Service by its own address (`why` with {} as the destination), or ask about one of the Service's ports", names.join(" or ")),
+            );
+            return Vec::new();
+        };
+        let Some(sp) = service.ports.iter().find(|p| p.port == asked && p.protocol == protocol) else {
             let has: Vec<String> = service.ports.iter().map(|p| format!("{}/{}", p.protocol, p.port)).collect();
             step.fail(
-                format!("Service {name} has no port {asked} (it has {})", if has.is_empty() { "none".into() } else { has.join(", ") }),
-                format!("connect to one of the Service's ports, or add {asked} to Service {name}{}", at(&service.origin)),
+                format!("Service {name} has no port {conn} (it has {})", if has.is_empty() { "none".into() } else { has.join(", ") }),
+                format!("connect to one of the Service's ports, or add {conn} to Service {name}{}", at(&service.origin)),
             );
             return Vec::new();
         };
@@ -527,8 +532,8 @@ impl<'c> K8sWalk<'_, 'c> {
             }
         }
         if let Some(b) = backends.first() {
-            if let Some(p) = b.port.filter(|p| *p != asked.port) {
-                step.evidence.push(format!("service port {} goes to container port {p}", asked.port));
+            if let Some(p) = b.port.filter(|p| *p != asked) {
+                step.evidence.push(format!("service port {asked} goes to container port {p}"));
             }
         }
         backends
@@ -702,11 +707,10 @@ impl<'c> K8sWalk<'_, 'c> {
         let Some(src_class) = self.class_of(src) else {
             return step.set(Status::Unknown, "the source workload has no pod class (see layer 1)");
         };
-        let (protocol, asked) = match self.port {
-            Some(p) => (p.protocol, p.port),
-            None => return step.set(Status::Unknown, "no port given: policies decide per port; ask with --port tcp/N"),
+        let Some(asked) = self.port else {
+            return step.set(Status::Unknown, "no port given: policies decide per port; ask with --port tcp/N (or --port icmp)");
         };
-        let ends: Vec<(Endpoint, Option<ClassId>, String, u16)> = match target {
+        let ends: Vec<(Endpoint, Option<ClassId>, String, PortSpec)> = match target {
             Target::Address(ip) => match self.external(*ip) {
                 Some(e) => vec![(e, None, ip.to_string(), asked)],
                 None => return step.set(Status::Unknown, format!("{ip} is an IPv6 address; ipBlock evaluation covers IPv4")),
@@ -716,19 +720,19 @@ impl<'c> K8sWalk<'_, 'c> {
                 .iter()
                 .filter_map(|b| {
                     let class = self.class_of(b.workload)?;
-                    Some((Endpoint::Class(class), Some(class), self.workload_name(b.workload), b.port.unwrap_or(asked)))
+                    Some((Endpoint::Class(class), Some(class), self.workload_name(b.workload), b.port.map_or(asked, |n| asked.on_port(n))))
                 })
                 .collect(),
         };
         step.status = Status::Pass;
         let mut uncertain: Vec<&Uncertainty> = Vec::new();
-        for (dst, dst_class, dst_name, port) in ends {
-            uncertain.extend(self.engine.uncertain_on(Endpoint::Class(src_class), dst, protocol, port));
-            let egress = self.engine.trace(src_class, dst, PolicyType::Egress, dst_class, protocol, port);
-            let leg = Leg { src, dst, dst_class, dst_name: &dst_name, protocol, port };
+        for (dst, dst_class, dst_name, conn) in ends {
+            uncertain.extend(self.engine.uncertain_on(Endpoint::Class(src_class), dst, conn));
+            let egress = self.engine.trace(src_class, dst, PolicyType::Egress, dst_class, conn);
+            let leg = Leg { src, dst, dst_class, dst_name: &dst_name, conn };
             self.direction(step, &egress, &leg);
             if let Some(d) = dst_class {
-                let ingress = self.engine.trace(d, Endpoint::Class(src_class), PolicyType::Ingress, Some(d), protocol, port);
+                let ingress = self.engine.trace(d, Endpoint::Class(src_class), PolicyType::Ingress, Some(d), conn);
                 self.direction(step, &ingress, &leg);
             }
         }
@@ -746,13 +750,13 @@ impl<'c> K8sWalk<'_, 'c> {
     }
 
     fn direction(&self, step: &mut Step, trace: &DirectionTrace, leg: &Leg<'_>) {
-        let Leg { src, dst_name, protocol, port, .. } = *leg;
+        let Leg { src, dst_name, conn, .. } = *leg;
         let src_name = self.workload_name(src);
         let (side, subject) = match trace.direction {
             PolicyType::Egress => ("egress", src_name.clone()),
             PolicyType::Ingress => ("ingress", dst_name.to_string()),
         };
-        let what = format!("{}/{port}", protocol);
+        let what = conn.to_string();
         if trace.applying.is_empty() {
             step.evidence.push(format!("{side} of {subject}: no policy selects it, so everything is allowed"));
             return;
@@ -854,7 +858,7 @@ impl<'c> K8sWalk<'_, 'c> {
     /// The nearest miss among the rules of the isolating policies, and the change that
     /// would allow the flow: fix the one requirement that fails, or add a rule.
     fn smallest_change(&self, direction: PolicyType, isolating: &[PolicyRef], leg: &Leg<'_>) -> (Option<String>, String) {
-        let Leg { src, dst, dst_class, dst_name, protocol, port } = *leg;
+        let Leg { src, dst, dst_class, dst_name, conn } = *leg;
         // The other end: who the rules must match.
         let (peer_ns, peer_labels, peer_name) = match direction {
             PolicyType::Egress => match dst {
@@ -900,12 +904,18 @@ impl<'c> K8sWalk<'_, 'c> {
         } else {
             String::new()
         };
+        // NetworkPolicy has no ICMP: only a rule that names no ports allows it.
+        let ports = match conn {
+            PortSpec::Port(protocol, port) => format!("\n    ports:\n    - {{protocol: {}, port: {port}}}", protocol_name(protocol)),
+            PortSpec::Icmp { .. } => String::new(),
+        };
+        let icmp_note =
+            if ports.is_empty() { " (NetworkPolicy cannot name ICMP: a rule without `ports` allows it, and every port too)" } else { "" };
         let fix = format!(
-            "add this {} rule to NetworkPolicy {}{}{empty}:\n  - {key}:\n    - {peer}\n    ports:\n    - {{protocol: {}, port: {port}}}",
+            "add this {} rule to NetworkPolicy {}{}{empty}{icmp_note}:\n  - {key}:\n    - {peer}{ports}",
             direction_word(direction),
             first.full_name(),
             at(&first.origin),
-            protocol_name(protocol)
         );
         (None, fix)
     }
@@ -930,13 +940,18 @@ impl<'c> K8sWalk<'_, 'c> {
     /// A Cilium rule allowing this flow: the peer by labels and namespace (or address),
     /// the destination port.
     fn cilium_allow_rule(&self, direction: PolicyType, leg: &Leg<'_>) -> String {
-        let Leg { src, dst, dst_class, protocol, port, .. } = *leg;
+        let Leg { src, dst, dst_class, conn, .. } = *leg;
         let endpoints = |labels: &Labels, ns: &str| {
             let mut pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}: {v}")).collect();
             pairs.push(format!("{}: {ns}", netdoctor_engine::policy::POD_NAMESPACE_LABEL));
             format!("[{{matchLabels: {{{}}}}}]", pairs.join(", "))
         };
-        let ports = format!("toPorts: [{{ports: [{{port: \"{port}\", protocol: {}}}]}}]", protocol_name(protocol));
+        let ports = match conn {
+            PortSpec::Port(protocol, port) => {
+                format!("toPorts: [{{ports: [{{port: \"{port}\", protocol: {}}}]}}]", protocol_name(protocol))
+            }
+            PortSpec::Icmp { icmp_type, .. } => format!("icmps: [{{fields: [{{type: {icmp_type}, family: IPv4}}]}}]"),
+        };
         match direction {
             PolicyType::Ingress => {
                 format!("ingress:\n  - fromEndpoints: {}\n    {ports}", endpoints(&self.labels_of(src), self.namespace_of(src)))
@@ -954,18 +969,23 @@ impl<'c> K8sWalk<'_, 'c> {
     /// A Calico rule allowing this flow, in the policy's own syntax: the peer by its
     /// labels and namespace (or by address), the destination port.
     fn calico_allow_rule(&self, direction: PolicyType, leg: &Leg<'_>) -> String {
-        let Leg { src, dst, dst_class, protocol, port, .. } = *leg;
+        let Leg { src, dst, dst_class, conn, .. } = *leg;
         let selector = |labels: &Labels, ns: &str| {
             let terms: Vec<String> = labels.iter().map(|(k, v)| format!("{k} == '{v}'")).collect();
             let pods = if terms.is_empty() { "all()".to_string() } else { terms.join(" && ") };
             format!("selector: \"{pods}\", namespaceSelector: \"projectcalico.org/name == '{ns}'\"")
         };
-        let proto = protocol_name(protocol).to_uppercase();
+        // What the rule matches besides the peer: the protocol and, on the destination
+        // side, its port (ICMP: the type and code instead).
+        let (what, dst_ports) = match conn {
+            PortSpec::Port(protocol, port) => (format!("protocol: {}", protocol_name(protocol)), format!("ports: [{port}]")),
+            PortSpec::Icmp { icmp_type, code } => (format!("protocol: ICMP, icmp: {{type: {icmp_type}, code: {code}}}"), String::new()),
+        };
         match direction {
-            PolicyType::Ingress => format!(
-                "- {{action: Allow, protocol: {proto}, source: {{{}}}, destination: {{ports: [{port}]}}}}",
-                selector(&self.labels_of(src), self.namespace_of(src))
-            ),
+            PolicyType::Ingress => {
+                let dst_ports = if dst_ports.is_empty() { dst_ports } else { format!(", destination: {{{dst_ports}}}") };
+                format!("- {{action: Allow, {what}, source: {{{}}}{dst_ports}}}", selector(&self.labels_of(src), self.namespace_of(src)))
+            }
             PolicyType::Egress => {
                 let peer = match self.destination_pod(dst, dst_class) {
                     Some((labels, ns)) => selector(labels, ns),
@@ -974,7 +994,8 @@ impl<'c> K8sWalk<'_, 'c> {
                         None => "nets: [0.0.0.0/0]".into(),
                     },
                 };
-                format!("- {{action: Allow, protocol: {proto}, destination: {{{peer}, ports: [{port}]}}}}")
+                let dst_ports = if dst_ports.is_empty() { dst_ports } else { format!(", {dst_ports}") };
+                format!("- {{action: Allow, {what}, destination: {{{peer}{dst_ports}}}}}")
             }
         }
     }
@@ -1007,11 +1028,16 @@ impl<'c> K8sWalk<'_, 'c> {
         dst_ports: &[netdoctor_model::k8s::ContainerPort],
     ) -> Option<(usize, String, String)> {
         let PeerSide { namespace: peer_ns, labels: peer_labels, name: peer_name } = *peer;
-        let Leg { dst, dst_name, protocol, port, .. } = *leg;
+        let Leg { dst, dst_name, conn, .. } = *leg;
         // Ports first: does any port entry cover the port on this destination?
         let port_miss = if rule.ports.is_empty() {
             None
-        } else {
+        } else if let PortSpec::Icmp { .. } = conn {
+            Some((
+                "names ports, and NetworkPolicy allows ICMP only in a rule without `ports`".to_string(),
+                "add a rule with the same peers and no `ports` (it allows ICMP, and every port too)".to_string(),
+            ))
+        } else if let Some((protocol, port)) = conn.port() {
             let covered = rule.ports.iter().any(|p| {
                 p.protocol == protocol
                     && match &p.port {
@@ -1062,6 +1088,8 @@ impl<'c> K8sWalk<'_, 'c> {
                     }
                 })
             }
+        } else {
+            None
         };
         // Peers: the closest single peer entry.
         let mut peer_miss: Option<(usize, String, String)> = None;
@@ -1160,8 +1188,11 @@ impl<'c> K8sWalk<'_, 'c> {
     /// Layer 6: whether the destination declares the port (declarations are
     /// informational, so a missing one is unknown, not a failure).
     fn listener(&self, backends: &[Backend]) -> super::Listener {
-        let Some(protocol) = self.port.map(|p| p.protocol) else {
+        let Some(conn) = self.port else {
             return super::Listener { status: Status::Unknown, evidence: vec!["no port given".into()], fix: None };
+        };
+        let Some((protocol, _)) = conn.port() else {
+            return super::Listener { status: Status::Skip, evidence: vec![super::icmp_listener_note(conn)], fix: None };
         };
         let mut evidence = Vec::new();
         let mut all = !backends.is_empty();

@@ -11,10 +11,9 @@ use netdoctor_engine::firewall::{Decider, Endpoint, Flow, VerdictKind};
 use netdoctor_engine::{NetId, Resolution, Stack};
 use netdoctor_model::docker::Live;
 use netdoctor_model::host::IpProto;
-use netdoctor_model::{Model, Protocol, Workload};
+use netdoctor_model::{Model, Workload};
 use netdoctor_rules::{Diagnostic, RuleContext, Severity};
 use serde::Serialize;
-use std::fmt;
 use std::net::IpAddr;
 
 /// The address embedded DNS listens on inside every container of a user-defined network.
@@ -105,34 +104,8 @@ pub struct Listener {
     pub fix: Option<String>,
 }
 
-/// A port asked about: `tcp/5432`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PortSpec {
-    pub protocol: Protocol,
-    pub port: u16,
-}
-
-impl fmt::Display for PortSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.protocol, self.port)
-    }
-}
-
-impl std::str::FromStr for PortSpec {
-    type Err = String;
-    /// `tcp/5432`, `udp/53` or a bare `5432` (TCP).
-    fn from_str(s: &str) -> Result<PortSpec, String> {
-        let (protocol, port) = match s.split_once('/') {
-            Some((proto, port)) => (proto.parse::<Protocol>()?, port),
-            None => (Protocol::Tcp, s),
-        };
-        let port = port.parse::<u16>().map_err(|_| format!("`{port}` is not a port number (1-65535)"))?;
-        if port == 0 {
-            return Err("port 0 cannot be connected to".into());
-        }
-        Ok(PortSpec { protocol, port })
-    }
-}
+/// What `--port` asks about: a transport port (`tcp/5432`) or an ICMP message (`icmp`).
+pub use netdoctor_engine::policy::Conn as PortSpec;
 
 /// The whole explanation, serialized as RULES.md's `why` shape (plus `listener`).
 #[derive(Debug, Clone, Serialize)]
@@ -623,15 +596,11 @@ impl Walk<'_, '_> {
             ) else {
                 continue;
             };
-            let proto = match port.map(|p| p.protocol) {
-                Some(Protocol::Udp) => IpProto::Udp,
-                _ => IpProto::Tcp,
-            };
-            let flow =
-                Flow::new(proto, Endpoint::remote(src), Endpoint::remote(dst), port.map(|p| netdoctor_model::PortRange::single(p.port)))
-                    .entering(bridge.iface.clone())
-                    .leaving(bridge.iface.clone())
-                    .bridged();
+            let (proto, dst_port) = port.map_or((IpProto::Tcp, None), |p| p.firewall_match());
+            let flow = Flow::new(proto, Endpoint::remote(src), Endpoint::remote(dst), dst_port)
+                .entering(bridge.iface.clone())
+                .leaving(bridge.iface.clone())
+                .bridged();
             let trace = host.trace(&flow);
             let decided = trace.verdict.decided_by.as_ref().map_or_else(|| "several rules".to_string(), ToString::to_string);
             step.evidence.push(format!("host firewall on `{}`: {} by {decided}", self.net_name(n), trace.verdict.kind.as_str()));
@@ -669,10 +638,14 @@ impl Walk<'_, '_> {
             l.evidence.push("not reachable: nothing to listen for".into());
             return l;
         }
+        let Some((protocol, number)) = port.port() else {
+            l.evidence.push(icmp_listener_note(port));
+            return l;
+        };
         l.status = Status::Unknown;
         let wb = self.wb;
-        let declared = wb.expose.iter().any(|e| e.value.contains(port.port))
-            || wb.ports.iter().any(|p| p.target.contains(port.port) && p.protocol == port.protocol);
+        let declared = wb.expose.iter().any(|e| e.value.contains(number))
+            || wb.ports.iter().any(|p| p.target.contains(number) && p.protocol == protocol);
         if declared {
             l.evidence.push(format!("`{}` declares {port} (exposed or published)", wb.name));
         } else {
@@ -705,6 +678,16 @@ impl Walk<'_, '_> {
                 step.fix = Some(f.help.clone());
             }
         }
+    }
+}
+
+/// What stands in for a listener when the question is ICMP.
+pub(crate) fn icmp_listener_note(conn: PortSpec) -> String {
+    match conn {
+        PortSpec::Icmp { icmp_type: netdoctor_engine::policy::ECHO_REQUEST, .. } => {
+            "no process listens for ICMP: the destination's kernel answers echo requests itself".into()
+        }
+        _ => "no process listens for ICMP".into(),
     }
 }
 

@@ -68,8 +68,8 @@ pub struct CiliumPeerRule {
     pub entities: Vec<String>,
     /// `toPorts`: each entry is one alternative.
     pub ports: Vec<CiliumPortRule>,
-    /// `icmps` is set (ICMP is outside the analysis).
-    pub icmps: bool,
+    /// `icmps`: the ICMP types the rule allows (or denies), every field of every entry.
+    pub icmps: Vec<CiliumIcmp>,
     /// `toFQDNs` patterns (`matchName`/`matchPattern`).
     pub fqdns: Vec<String>,
     /// Other peer fields that need state beyond the cluster's objects (`toServices`,
@@ -86,10 +86,19 @@ impl CiliumPeerRule {
             && self.cidrs.is_empty()
             && self.entities.is_empty()
             && self.ports.is_empty()
-            && !self.icmps
+            && self.icmps.is_empty()
             && self.fqdns.is_empty()
             && self.unevaluated.is_empty()
     }
+}
+
+/// One ICMP field of `icmps`: a type (every code of it) in one address family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CiliumIcmp {
+    /// `family: IPv6` (ICMPv6); IPv4 is the default.
+    pub ipv6: bool,
+    /// The type; `None` for an ICMPv6 type given by a name (IPv6 is not evaluated).
+    pub icmp_type: Option<u8>,
 }
 
 /// One CIDR peer: a prefix (or a CiliumCIDRGroup by name) minus exceptions.

@@ -52,8 +52,12 @@ pub struct UnknownNote {
 pub struct MatrixTable {
     /// Peer names, sorted, so row order is index order.
     pub peers: Vec<String>,
-    /// Rendered connection sets (`TCP 80,UDP 53`).
+    /// Rendered connection sets (`TCP 80,UDP 53,ICMP type 8`).
     pub sets: Vec<String>,
+    /// The same sets in netpol-analyzer's spelling, which has no ICMP (`connlist`).
+    pub transport_sets: Vec<String>,
+    /// Some rule matches ICMP by type: `connlist` says it cannot show that.
+    pub icmp_rules: bool,
     pub rows: Vec<Row>,
     pub workloads: Vec<String>,
     /// What is not evaluated: the rows marked uncertain, and the pairs left out as denied
@@ -119,6 +123,8 @@ impl MatrixTable {
         out.rows.sort_unstable();
         out.peers = order.into_iter().map(|i| names.get(i).cloned().unwrap_or_default()).collect();
         out.sets = matrix.sets.iter().map(ToString::to_string).collect();
+        out.transport_sets = matrix.sets.iter().map(|s| s.transport_spelling()).collect();
+        out.icmp_rules = engine.matches_icmp();
         out.workloads = engine.workloads.iter().map(|w| w.name()).collect();
         out.workloads.sort();
         out
@@ -141,15 +147,24 @@ pub fn render_matrix(run: &MatrixTable, problems: MatrixProblems<'_>, format: Ma
     }
 }
 
-/// netpol-analyzer's lines; when something is not evaluated, comment lines first say
-/// what, since the format has no place for it on a line.
+/// netpol-analyzer's lines, which spell TCP, UDP and SCTP only (a pair allowed only
+/// ICMP has no line); when something is not evaluated, or rules match ICMP by type,
+/// comment lines first say so, since the format has no place for it on a line.
 fn connlist(run: &MatrixTable) -> String {
     let mut out = String::with_capacity(run.rows.len() * 96);
     for line in run.unknown_lines() {
         let _ = writeln!(out, "# unknown: {line}");
     }
-    for (src, dst, conns) in run.lines() {
-        for part in [src, " => ", dst, " : ", conns, "\n"] {
+    if run.icmp_rules {
+        out.push_str("# icmp: policies here match ICMP by type, which this format cannot show; --format text or json lists ICMP too\n");
+    }
+    let name = |i: u32| run.peers.get(i as usize).map_or("", String::as_str);
+    for row in &run.rows {
+        let conns = run.transport_sets.get(row.set as usize).map_or("", String::as_str);
+        if conns == "No Connections" {
+            continue;
+        }
+        for part in [name(row.src), " => ", name(row.dst), " : ", conns, "\n"] {
             out.push_str(part);
         }
     }
@@ -320,6 +335,7 @@ mod tests {
         MatrixTable {
             peers: names.iter().map(ToString::to_string).collect(),
             sets: vec!["All Connections".into(), "TCP 80,UDP 53".into()],
+            transport_sets: vec!["All Connections".into(), "TCP 80,UDP 53".into()],
             rows: vec![Row { src: 0, dst: 1, set: 0, uncertain: false }, Row { src: 1, dst: 2, set: 1, uncertain: false }],
             workloads: vec!["ns/a[Deployment]".into(), "ns/b[Pod]".into()],
             ..MatrixTable::default()

@@ -7,7 +7,7 @@
 //! `nca_calico_differential.rs` (Calico policies mixed with them), each with `mod nca;`.
 #![allow(dead_code)] // each test uses its own part
 
-use netdoctor_engine::policy::{ConnSet, Endpoint, Ipv4Range, PolicyEngine, PortSet, PROTOCOLS};
+use netdoctor_engine::policy::{ConnSet, Endpoint, IcmpSet, Ipv4Range, PolicyEngine, PortSet, PROTOCOLS};
 use netdoctor_model::Protocol;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -84,10 +84,11 @@ pub enum Dialect {
     /// Only what Kubernetes NetworkPolicies can produce: TCP, UDP and SCTP, IPv4 peers.
     /// Anything else is an error.
     Kubernetes,
-    /// Calico rules also reach ICMP, other IP protocols and IPv6 (`notNets` alone makes
-    /// `nca` print IPv6 ranges). netdoctor's connection sets hold TCP, UDP and SCTP only,
-    /// so other protocols are dropped from each set (the sets are compared on what both
-    /// model) and lines with an IPv6 peer are skipped. Source ports stay an error.
+    /// Calico rules also reach ICMP (by type and code), other IP protocols and IPv6
+    /// (`notNets` alone makes `nca` print IPv6 ranges). netdoctor's connection sets hold
+    /// TCP, UDP, SCTP and ICMP, so other protocols are dropped from each set (the sets
+    /// are compared on what both model) and lines with an IPv6 peer are skipped. Source
+    /// ports stay an error.
     Calico,
 }
 
@@ -176,7 +177,8 @@ pub fn parse_conns_with(s: &str, dialect: Dialect) -> Result<ConnSet, String> {
         }
         let mut protocols = None;
         let mut ports = PortSet::all();
-        let mut other_match = false;
+        let mut icmp_types: Option<Vec<(u8, u8)>> = None;
+        let mut icmp_codes: Option<Vec<(u8, u8)>> = None;
         for (key, values) in &fields {
             match *key {
                 "protocols" => protocols = Some(values),
@@ -188,17 +190,48 @@ pub fn parse_conns_with(s: &str, dialect: Dialect) -> Result<ConnSet, String> {
                         ports = ports.union(&PortSet::range(port(a)?, port(b)?));
                     }
                 }
-                // ICMP types and codes only come with ICMP, which `Calico` drops.
-                "icmp_type" | "icmp_code" if dialect == Dialect::Calico => other_match = true,
+                "icmp_type" | "icmp_code" if dialect == Dialect::Calico => {
+                    let mut ranges = Vec::new();
+                    for item in values {
+                        let (a, b) = item.split_once('-').unwrap_or((item, item));
+                        let n = |v: &str| v.trim().parse::<u8>().map_err(|e| format!("bad ICMP {key} {v:?} in {s:?}: {e}"));
+                        ranges.push((n(a)?, n(b)?));
+                    }
+                    if *key == "icmp_type" {
+                        icmp_types = Some(ranges);
+                    } else {
+                        icmp_codes = Some(ranges);
+                    }
+                }
                 other => return Err(format!("unknown connection field {other:?} in {group:?}")),
             }
         }
         let protocols = protocols.ok_or_else(|| format!("unknown connection group {group:?}"))?;
+        let icmp_fields = icmp_types.is_some() || icmp_codes.is_some();
         for protocol in protocols.iter() {
             match (parse_protocol(protocol), dialect) {
-                (Ok(p), _) if !other_match => conns.add(p, &ports),
+                (Ok(p), _) if !icmp_fields => conns.add(p, &ports),
                 (Ok(p), _) => return Err(format!("ICMP fields on {p:?} in {group:?}")),
-                (Err(_), Dialect::Calico) => {} // ICMP, GRE, UDPLite, numbers: not modelled
+                (Err(_), Dialect::Calico) if protocol.trim() == "ICMP" => {
+                    // Every code of the listed types (all when not listed), or the listed codes.
+                    let mut set = IcmpSet::empty();
+                    for (t1, t2) in icmp_types.clone().unwrap_or(vec![(0, 255)]) {
+                        for t in t1..=t2 {
+                            match &icmp_codes {
+                                None => set = set.union(&IcmpSet::of_type(t)),
+                                Some(codes) => {
+                                    for &(c1, c2) in codes {
+                                        for c in c1..=c2 {
+                                            set = set.union(&IcmpSet::message(t, c));
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    conns.add_icmp(&set);
+                }
+                (Err(_), Dialect::Calico) => {} // GRE, UDPLite, numbers: not modelled
                 (Err(e), Dialect::Kubernetes) => return Err(e),
             }
         }
@@ -231,13 +264,20 @@ pub fn parse_nca_with(text: &str, dialect: Dialect) -> Result<NcaMap, String> {
     Ok(out)
 }
 
-/// The first port where `a` and `b` differ, as `TCP 8080`.
+/// The first port where `a` and `b` differ, as `TCP 8080` (or the ICMP messages).
 pub fn first_difference(a: &ConnSet, b: &ConnSet) -> String {
     let diff = a.subtract(b).union(&b.subtract(a));
     PROTOCOLS
         .iter()
         .find_map(|p| diff.ports(*p).ranges().next().map(|r| format!("{p:?} {}", r.start).to_uppercase()))
+        .or_else(|| (!diff.icmp().is_empty()).then(|| format!("ICMP {}", diff.icmp())))
         .unwrap_or_else(|| "nothing".to_string())
+}
+
+/// `c` on what both tools model: nca's ICMP types are 0-254 (Calico's range), so type
+/// 255, which netdoctor's sets also hold, is left out of the comparison.
+pub fn comparable(c: &ConnSet) -> ConnSet {
+    c.subtract(&ConnSet::of_icmp(IcmpSet::of_type(255)))
 }
 
 /// `text` (multi-document YAML) without the documents that contain one of `known`'s
@@ -342,10 +382,10 @@ pub fn compare_with_engine(engine: &PolicyEngine, nca: &NcaMap) -> Comparison {
                 continue;
             }
             cmp.pairs += 1;
-            let ours = engine.allowed(Endpoint::Class(s_class), Endpoint::Class(d_class));
-            let theirs = nca_pairs.get(&(s_name.as_str(), d_name.as_str())).copied().unwrap_or(&none);
+            let ours = comparable(&engine.allowed(Endpoint::Class(s_class), Endpoint::Class(d_class)));
+            let theirs = &comparable(nca_pairs.get(&(s_name.as_str(), d_name.as_str())).copied().unwrap_or(&none));
             cmp.allowed_pairs += usize::from(!ours.is_empty());
-            cmp.open_pairs += usize::from(ours.is_all());
+            cmp.open_pairs += usize::from(ours == comparable(&ConnSet::all()));
             if &ours != theirs {
                 problems.push(format!(
                     "{s_name} => {d_name}: netdoctor {ours}, nca {theirs} (first difference: {})",
@@ -370,14 +410,16 @@ pub fn compare_with_engine(engine: &PolicyEngine, nca: &NcaMap) -> Comparison {
             let ext = Endpoint::External(Ipv4Range { start: addr, end: addr });
             let shown = Ipv4Addr::from(addr);
             cmp.address_checks += 2;
-            let (ours, theirs) = (engine.allowed(ext, Endpoint::Class(class)), at(inbound.get(w_name.as_str()), addr));
+            let (ours, theirs) =
+                (comparable(&engine.allowed(ext, Endpoint::Class(class))), comparable(&at(inbound.get(w_name.as_str()), addr)));
             if ours != theirs {
                 problems.push(format!(
                     "{shown} => {w_name}: netdoctor {ours}, nca {theirs} (first difference: {})",
                     first_difference(&ours, &theirs)
                 ));
             }
-            let (ours, theirs) = (engine.allowed(Endpoint::Class(class), ext), at(outbound.get(w_name.as_str()), addr));
+            let (ours, theirs) =
+                (comparable(&engine.allowed(Endpoint::Class(class), ext)), comparable(&at(outbound.get(w_name.as_str()), addr)));
             if ours != theirs {
                 problems.push(format!(
                     "{w_name} => {shown}: netdoctor {ours}, nca {theirs} (first difference: {})",

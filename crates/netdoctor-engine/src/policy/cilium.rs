@@ -18,12 +18,12 @@
 use super::classset::ClassSet;
 use super::engine::{PeerMatch, PolicyEngine, RulePorts};
 use super::ip::{Ipv4Range, Ipv4Set};
-use super::ports::{ConnSet, PortSet, PROTOCOLS};
+use super::ports::{ConnSet, IcmpSet, PortSet, PROTOCOLS};
 use super::selector::matches;
 use super::tiered::{Pending, TieredBuilder, TieredPolicy, TieredRule, TieredSource, CILIUM_ALLOW_TIER, CILIUM_DENY_TIER};
 use super::unknown::{UncertainScope, Uncertainty};
 use netdoctor_model::calico_policy::CalicoAction;
-use netdoctor_model::cilium::{CiliumPeerRule, CiliumPolicy, CiliumPortNumber, CiliumPortRule, CiliumProtocol, CiliumRule};
+use netdoctor_model::cilium::{CiliumIcmp, CiliumPeerRule, CiliumPolicy, CiliumPortNumber, CiliumPortRule, CiliumProtocol, CiliumRule};
 use netdoctor_model::k8s::{LabelRequirement, LabelSelector, Labels, PolicyType};
 use netdoctor_model::Protocol;
 
@@ -226,7 +226,11 @@ impl TieredBuilder<'_, '_> {
         let ns = policy.namespace.as_deref();
         let mut peers = PeerMatch { any: false, classes: self.no_classes(), ips: Ipv4Set::empty() };
         let no_peer_field = rule.endpoints.is_none() && rule.cidrs.is_empty() && rule.entities.is_empty() && rule.fqdns.is_empty();
-        let (ports, l7) = Self::cilium_ports(&rule.ports);
+        let (ports, l7) = if rule.icmps.is_empty() {
+            Self::cilium_ports(&rule.ports)
+        } else {
+            (RulePorts::fixed(ConnSet::of_icmp(Self::cilium_icmps(&rule.icmps))), Vec::new())
+        };
         if rule.matches_nothing() {
             return TieredRule { peers, local: None, ports: RulePorts::fixed(ConnSet::none()), action };
         }
@@ -322,8 +326,21 @@ impl TieredBuilder<'_, '_> {
         TieredRule { peers, local: None, ports, action }
     }
 
-    /// The connections of `toPorts` (all when empty), and the ports L7 rules further
-    /// limit, with why (the request decides: reported unknown).
+    /// The ICMP (IPv4) messages of `icmps`: every code of each IPv4 type named. ICMPv6
+    /// fields match no IPv4 flow.
+    fn cilium_icmps(icmps: &[CiliumIcmp]) -> IcmpSet {
+        let mut out = IcmpSet::empty();
+        for icmp in icmps.iter().filter(|i| !i.ipv6) {
+            if let Some(t) = icmp.icmp_type {
+                out = out.union(&IcmpSet::of_type(t));
+            }
+        }
+        out
+    }
+
+    /// The connections of `toPorts` (all, ICMP included, when empty: an L3-only rule),
+    /// and the ports L7 rules further limit, with why (the request decides: reported
+    /// unknown). `protocol: ANY` stands for TCP, UDP and SCTP, never ICMP.
     fn cilium_ports(rules: &[CiliumPortRule]) -> (RulePorts, Vec<(ConnSet, String)>) {
         let mut l7 = Vec::new();
         if rules.is_empty() {
@@ -333,7 +350,7 @@ impl TieredBuilder<'_, '_> {
         for rule in rules {
             let mut these = ConnSet::none();
             if rule.ports.is_empty() {
-                these = ConnSet::all();
+                these = ConnSet::all_ports();
             }
             for p in &rule.ports {
                 let protocols: Vec<Protocol> = match p.protocol {

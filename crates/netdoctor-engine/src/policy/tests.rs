@@ -357,7 +357,7 @@ const ADMIN_CASES: &[Case] = &[
             c.admin_policies.extend([second, first]);
         },
         expect: &[
-            ("b/client", "a/web", "SCTP 1-65535,TCP 1-79,81-65535,UDP 1-65535"),
+            ("b/client", "a/web", "SCTP 1-65535,TCP 1-79,81-65535,UDP 1-65535,ICMP"),
             ("a/client", "a/web", NONE),
             ("c/tool", "a/web", ALL),
         ],
@@ -391,7 +391,7 @@ const ADMIN_CASES: &[Case] = &[
         expect: &[
             ("a/client", "a/web", "TCP 8080"),
             ("b/client", "a/web", NONE),
-            ("b/client", "b/web", "SCTP 1-65535,TCP 1-9089,9091-65535,UDP 1-65535"),
+            ("b/client", "b/web", "SCTP 1-65535,TCP 1-9089,9091-65535,UDP 1-65535,ICMP"),
             ("a/client", "b/web", ALL),
             ("c/tool", "b/web", ALL),
         ],
@@ -418,7 +418,7 @@ const ADMIN_CASES: &[Case] = &[
         expect: &[
             ("a/web", "a/db", "TCP 5432"),
             ("a/web", "b/web", NONE),
-            ("a/web", "8.8.8.8", "SCTP 1-65535,TCP 1-52,54-65535,UDP 1-65535"),
+            ("a/web", "8.8.8.8", "SCTP 1-65535,TCP 1-52,54-65535,UDP 1-65535,ICMP"),
             ("b/web", "a/db", ALL),
         ],
     },
@@ -440,7 +440,7 @@ const ADMIN_CASES: &[Case] = &[
         expect: &[
             ("b/client", "a/db", "UDP 53"),
             ("b/client", "a/web", NONE),
-            ("b/client", "1.1.1.1", "SCTP 1-65535,TCP 1025-65535,UDP 1-65535"),
+            ("b/client", "1.1.1.1", "SCTP 1-65535,TCP 1025-65535,UDP 1-65535,ICMP"),
             ("a/client", "a/web", ALL),
         ],
     },

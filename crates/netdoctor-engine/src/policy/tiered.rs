@@ -24,11 +24,11 @@ use super::calico_selector::matches_expr;
 use super::classset::ClassSet;
 use super::engine::{ClassId, EngineWarning, PeerMatch, PolicyEngine, RulePorts};
 use super::ip::{Ipv4Range, Ipv4Set};
-use super::ports::{ConnSet, PortSet, PROTOCOLS};
+use super::ports::{ConnSet, IcmpSet, PortSet, PROTOCOLS};
 use super::unknown::{UncertainScope, Uncertainty};
 use netdoctor_model::calico::SelectorExpr;
 use netdoctor_model::calico_policy::{
-    CalicoAction, CalicoPolicy, CalicoPort, CalicoProtocol, CalicoRule, EntityRule, TierDefault, DEFAULT_TIER, K8S_POLICY_ORDER,
+    CalicoAction, CalicoPolicy, CalicoPort, CalicoProtocol, CalicoRule, EntityRule, IcmpMatch, TierDefault, DEFAULT_TIER, K8S_POLICY_ORDER,
 };
 use netdoctor_model::k8s::{AdminAction, Labels, PolicyType};
 use netdoctor_model::{Origin, Protocol};
@@ -146,6 +146,22 @@ pub(crate) struct TieredBuild {
 }
 
 impl PolicyEngine<'_> {
+    /// Whether any Calico or Cilium rule matches ICMP by type or names it
+    /// (`icmp`/`notICMP`, `protocol`/`notProtocol: ICMP`, `icmps`): formats that spell
+    /// TCP, UDP and SCTP only cannot show what those rules decide.
+    pub fn matches_icmp(&self) -> bool {
+        let icmp = |p: Option<CalicoProtocol>| matches!(p, Some(CalicoProtocol::Icmp | CalicoProtocol::Number(1)));
+        let mut calico = self.cluster.calico_policies.iter().flat_map(|p| p.ingress.iter().chain(&p.egress));
+        let mut cilium = self
+            .cluster
+            .cilium_policies
+            .iter()
+            .flat_map(|p| p.rules.iter())
+            .flat_map(|r| [&r.ingress, &r.ingress_deny, &r.egress, &r.egress_deny].into_iter().flatten().flatten());
+        calico.any(|r| r.icmp.is_some() || r.not_icmp.is_some() || icmp(r.protocol) || icmp(r.not_protocol))
+            || cilium.any(|r| !r.icmps.is_empty())
+    }
+
     /// A pod class's labels as Calico selectors see them.
     fn calico_labels(&self, class: ClassId) -> Labels {
         let Some(c) = self.classes.get(class) else { return Labels::new() };
@@ -801,8 +817,9 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
     }
 
     /// The connections a rule covers: its protocol (or all but `notProtocol`), its
-    /// destination ports minus `notPorts`. Protocols other than TCP, UDP and SCTP are
-    /// outside the analysis (a rule only for ICMP covers none of it).
+    /// destination ports minus `notPorts`, and ICMP messages (`icmp` minus `notICMP`)
+    /// when the protocol allows ICMP and no port is named. Other IP protocols (GRE, ESP,
+    /// ICMPv6 for IPv4 flows) are outside the analysis.
     fn ports(&mut self, rule: &CalicoRule, side: &EntityRule) -> RulePorts {
         let modelled = |p: CalicoProtocol| match p {
             CalicoProtocol::Tcp => Some(Protocol::Tcp),
@@ -813,15 +830,32 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
             CalicoProtocol::Number(132) => Some(Protocol::Sctp),
             _ => None,
         };
+        let is_icmp = |p: CalicoProtocol| matches!(p, CalicoProtocol::Icmp | CalicoProtocol::Number(1));
         let mut protocols: Vec<Protocol> = match rule.protocol {
             Some(p) => modelled(p).into_iter().collect(),
             None => PROTOCOLS.to_vec(),
         };
-        if rule.icmp.is_some() {
-            protocols.clear();
-        }
         if let Some(not) = rule.not_protocol.and_then(modelled) {
             protocols.retain(|p| *p != not);
+        }
+        let icmp_of = |m: &IcmpMatch| match (m.icmp_type, m.code) {
+            (Some(t), Some(c)) => IcmpSet::message(t, c),
+            (Some(t), None) => IcmpSet::of_type(t),
+            (None, _) => IcmpSet::all(),
+        };
+        let mut icmp = match rule.protocol {
+            None => IcmpSet::all(),
+            Some(p) if is_icmp(p) => IcmpSet::all(),
+            Some(_) => IcmpSet::empty(),
+        };
+        if let Some(m) = &rule.icmp {
+            icmp = icmp.intersect(&icmp_of(m));
+        }
+        if let Some(m) = &rule.not_icmp {
+            icmp = icmp.subtract(&icmp_of(m));
+        }
+        if rule.not_protocol.is_some_and(is_icmp) || !side.ports.is_empty() || !side.not_ports.is_empty() {
+            icmp = IcmpSet::empty();
         }
         let mut ports = PortSet::empty();
         let mut named = Vec::new();
@@ -841,7 +875,7 @@ impl<'e, 'c> TieredBuilder<'e, 'c> {
                 CalicoPort::Named(name) => except_named.push(name.clone()),
             }
         }
-        let mut fixed = ConnSet::none();
+        let mut fixed = ConnSet::of_icmp(icmp);
         for p in &protocols {
             fixed.add(*p, &ports);
         }

@@ -5,9 +5,9 @@
 
 use super::engine::{ClassId, PolicyEngine};
 use super::eval::Endpoint;
+use super::ports::Conn;
 use netdoctor_model::calico_policy::{CalicoAction, TierDefault};
 use netdoctor_model::k8s::{AdminAction, PolicyType};
-use netdoctor_model::Protocol;
 
 /// The tier a policy belongs to, in evaluation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -39,8 +39,8 @@ pub struct RuleRef {
     pub rule: usize,
     /// What the rule does (NetworkPolicy rules always allow).
     pub action: AdminAction,
-    /// Whether the rule's ports include the port asked about (named ports resolved
-    /// against the destination pod).
+    /// Whether the rule's ports (or ICMP messages) include the connection asked about
+    /// (named ports resolved against the destination pod).
     pub port_matches: bool,
 }
 
@@ -80,17 +80,9 @@ impl PolicyEngine<'_> {
     }
 
     /// Traces `direction` for `subject` (the source for egress, the destination for
-    /// ingress) against `other`, on one port. `dst` is the destination pod class named
-    /// ports resolve against (`None` for an address outside the cluster).
-    pub fn trace(
-        &self,
-        subject: ClassId,
-        other: Endpoint,
-        direction: PolicyType,
-        dst: Option<ClassId>,
-        protocol: Protocol,
-        port: u16,
-    ) -> DirectionTrace {
+    /// ingress) against `other`, on one connection. `dst` is the destination pod class
+    /// named ports resolve against (`None` for an address outside the cluster).
+    pub fn trace(&self, subject: ClassId, other: Endpoint, direction: PolicyType, dst: Option<ClassId>, conn: Conn) -> DirectionTrace {
         let dst_class = dst.and_then(|d| self.classes.get(d));
         let mut out = DirectionTrace {
             direction,
@@ -102,24 +94,23 @@ impl PolicyEngine<'_> {
             denied_at_end_of: None,
         };
         let Some(applies) = self.applies(subject, direction) else { return out };
-        self.trace_tiers(&mut out, subject, &applies.tiered, other, dst_class, protocol, port);
+        self.trace_tiers(&mut out, subject, &applies.tiered, (other, dst_class), conn);
         out
     }
 
-    /// Calico's tiers for one port: in each tier that selects the pod, the first rule
-    /// matching peer and port decides (Pass skips to the next tier); a port no rule
-    /// decides meets the tier's default action.
-    #[allow(clippy::too_many_arguments)]
+    /// The tiers for one connection: in each tier that selects the pod, the first rule
+    /// matching peer and connection decides (Pass skips to the next tier); a connection
+    /// no rule decides meets the tier's default action. `ends` is the other end and the
+    /// destination pod named ports resolve against.
     fn trace_tiers(
         &self,
         out: &mut DirectionTrace,
         subject: ClassId,
         list: &[usize],
-        other: Endpoint,
-        dst_class: Option<&super::engine::PodClass>,
-        protocol: Protocol,
-        port: u16,
+        ends: (Endpoint, Option<&super::engine::PodClass>),
+        conn: Conn,
     ) {
+        let (other, dst_class) = ends;
         let direction = out.direction;
         for (tier, in_tier) in self.tier_groups(list) {
             let Some(first) = in_tier.first().and_then(|&i| self.tiered.get(i)) else { continue };
@@ -137,7 +128,7 @@ impl PolicyEngine<'_> {
                     if !rule.applies_to(subject) || !rule.peers.matches(other) {
                         continue;
                     }
-                    let port_matches = rule.ports.resolve(dst_class).contains(protocol, port);
+                    let port_matches = rule.ports.resolve(dst_class).allows(conn);
                     let found = RuleRef { policy: policy_ref, rule: i, action, port_matches };
                     out.matching.push(found);
                     if port_matches && out.decided_in.is_none() && !passed {
@@ -171,7 +162,7 @@ mod tests {
     use super::*;
     use crate::policy::PolicyOptions;
     use netdoctor_model::k8s::*;
-    use netdoctor_model::Origin;
+    use netdoctor_model::{Origin, Protocol};
 
     fn o() -> Origin {
         Origin::Logical("test".into())
@@ -230,20 +221,23 @@ mod tests {
         for src in ["web", "tool", "other", "db"] {
             let s = class(&engine, src);
             for port in [5432, 8080] {
-                let t = engine.trace(db, Endpoint::Class(s), PolicyType::Ingress, Some(db), Protocol::Tcp, port);
+                let t = engine.trace(db, Endpoint::Class(s), PolicyType::Ingress, Some(db), Conn::Port(Protocol::Tcp, port));
                 let expected = engine.ingress(Endpoint::Class(s), db).contains(Protocol::Tcp, port);
                 assert_eq!(t.allowed, expected, "{src} -> db on {port}: {t:?}");
             }
         }
-        let web = engine.trace(db, Endpoint::Class(class(&engine, "web")), PolicyType::Ingress, Some(db), Protocol::Tcp, 5432);
+        let web = engine.trace(db, Endpoint::Class(class(&engine, "web")), PolicyType::Ingress, Some(db), Conn::Port(Protocol::Tcp, 5432));
         assert_eq!(web.decided_in, Some(PolicyTier::Network));
         assert_eq!(web.deciding.first().map(|r| (r.policy.index, r.rule)), Some((0, 0)));
-        let tool = engine.trace(db, Endpoint::Class(class(&engine, "tool")), PolicyType::Ingress, Some(db), Protocol::Tcp, 5432);
+        let tool =
+            engine.trace(db, Endpoint::Class(class(&engine, "tool")), PolicyType::Ingress, Some(db), Conn::Port(Protocol::Tcp, 5432));
         assert_eq!((tool.allowed, tool.decided_in), (false, Some(PolicyTier::Admin)));
         assert_eq!(tool.applying.len(), 2, "the admin policy and the NetworkPolicy select db: {tool:?}");
-        let other = engine.trace(db, Endpoint::Class(class(&engine, "other")), PolicyType::Ingress, Some(db), Protocol::Tcp, 5432);
+        let other =
+            engine.trace(db, Endpoint::Class(class(&engine, "other")), PolicyType::Ingress, Some(db), Conn::Port(Protocol::Tcp, 5432));
         assert!(!other.allowed && other.matching.is_empty() && other.deciding.is_empty(), "{other:?}");
-        let egress = engine.trace(class(&engine, "web"), Endpoint::Class(db), PolicyType::Egress, Some(db), Protocol::Tcp, 5432);
+        let egress =
+            engine.trace(class(&engine, "web"), Endpoint::Class(db), PolicyType::Egress, Some(db), Conn::Port(Protocol::Tcp, 5432));
         assert!(egress.allowed && egress.applying.is_empty() && egress.decided_in.is_none(), "{egress:?}");
     }
 }

@@ -11,9 +11,9 @@ use super::classset::ClassSet;
 use super::engine::{ClassId, EngineWarning, PeerMatch, PolicyEngine};
 use super::eval::Endpoint;
 use super::ip::Ipv4Set;
-use super::ports::ConnSet;
+use super::ports::{Conn, ConnSet};
 use netdoctor_model::k8s::PolicyType;
-use netdoctor_model::{Origin, Protocol};
+use netdoctor_model::Origin;
 
 /// Something that can change verdicts the engine gives.
 #[derive(Debug, Clone)]
@@ -155,10 +155,10 @@ impl PolicyEngine<'_> {
         ids.into_iter().filter_map(|i| self.uncertainties.get(i as usize)).filter(|u| u.touches(src, dst)).collect()
     }
 
-    /// The uncertainties that can change the flow from `src` to `dst` on one port.
-    pub fn uncertain_on(&self, src: Endpoint, dst: Endpoint, protocol: Protocol, port: u16) -> Vec<&Uncertainty> {
+    /// The uncertainties that can change the flow from `src` to `dst` on one connection.
+    pub fn uncertain_on(&self, src: Endpoint, dst: Endpoint, conn: Conn) -> Vec<&Uncertainty> {
         let mut out = self.uncertain(src, dst);
-        out.retain(|u| u.conns.as_ref().is_none_or(|c| c.contains(protocol, port)));
+        out.retain(|u| u.conns.as_ref().is_none_or(|c| c.allows(conn)));
         out
     }
 

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::tree::{Entry, Node, Value};
 use ipnet::IpNet;
 use netdoctor_model::cilium::{
-    CidrGroup, CidrRule, CiliumPeerRule, CiliumPolicy, CiliumPort, CiliumPortNumber, CiliumPortRule, CiliumProtocol, CiliumRule,
+    CidrGroup, CidrRule, CiliumIcmp, CiliumPeerRule, CiliumPolicy, CiliumPort, CiliumPortNumber, CiliumPortRule, CiliumProtocol, CiliumRule,
 };
 use netdoctor_model::k8s::LabelSelector;
 use std::net::IpAddr;
@@ -220,7 +220,7 @@ fn peer_rule(n: &Node, s: Section) -> Result<CiliumPeerRule> {
         cidrs: Vec::new(),
         entities: Vec::new(),
         ports: Vec::new(),
-        icmps: false,
+        icmps: Vec::new(),
         fqdns: Vec::new(),
         unevaluated: Vec::new(),
         origin: origin(n),
@@ -283,9 +283,8 @@ fn peer_rule(n: &Node, s: Section) -> Result<CiliumPeerRule> {
     }
     let icmps = list(n, "icmps")?;
     for i in icmps {
-        icmp_rule(i)?;
+        out.icmps.extend(icmp_rule(i)?);
     }
-    out.icmps = !icmps.is_empty();
     // errUnsupportedICMPWithToPorts in rule_validation.go.
     if !icmps.is_empty() && !ports.is_empty() {
         let at = field(n, "icmps").unwrap_or(n);
@@ -684,9 +683,28 @@ fn protocol(n: &Node) -> Result<CiliumProtocol> {
     }
 }
 
-/// An `icmps` entry: `fields` of `{type, family}`, family IPv4 or IPv6 (ICMPRule.Validate).
-/// ICMP is outside the analysis, so only the shape is checked.
-fn icmp_rule(n: &Node) -> Result<()> {
+/// ICMPv4 type names Cilium accepts for `type` (`icmpIpv4TypeNameToCode`, icmp.go).
+const ICMPV4_TYPE_NAMES: &[(&str, u8)] = &[
+    ("EchoReply", 0),
+    ("DestinationUnreachable", 3),
+    ("Redirect", 5),
+    ("Echo", 8),
+    ("EchoRequest", 8),
+    ("RouterAdvertisement", 9),
+    ("RouterSelection", 10),
+    ("TimeExceeded", 11),
+    ("ParameterProblem", 12),
+    ("Timestamp", 13),
+    ("TimestampReply", 14),
+    ("Photuris", 40),
+    ("ExtendedEchoRequest", 42),
+    ("ExtendedEchoReply", 43),
+];
+
+/// An `icmps` entry: `fields` of `{type, family}`, family IPv4 or IPv6 (ICMPRule.Validate),
+/// type a number 0-255 or one of Cilium's names. An ICMPv6 name is kept unresolved:
+/// IPv6 is not evaluated.
+fn icmp_rule(n: &Node) -> Result<Vec<CiliumIcmp>> {
     if n.as_map().is_none() {
         return Err(error(n, format!("`icmps` entries must be mappings with `fields`, found {}", n.kind_name())));
     }
@@ -695,22 +713,40 @@ fn icmp_rule(n: &Node) -> Result<()> {
         let at = field(n, "fields").unwrap_or(n);
         return Err(error(at, format!("an `icmps` entry takes at most {MAX_ICMP_FIELDS} fields, found {}", fields.len())));
     }
+    let mut out = Vec::with_capacity(fields.len());
     for f in fields {
         if f.as_map().is_none() {
             return Err(error(f, format!("`fields` entries must be mappings with `type`, found {}", f.kind_name())));
         }
-        if field(f, "type").is_none() {
-            return Err(error(f, "an ICMP field needs `type` (a number or a name such as EchoRequest)"));
-        }
-        match text(f, "family")? {
-            None | Some("" | "IPv4" | "IPv6") => {}
+        let ipv6 = match text(f, "family")? {
+            None | Some("" | "IPv4") => false,
+            Some("IPv6") => true,
             Some(other) => {
                 let at = field(f, "family").unwrap_or(f);
                 return Err(error(at, format!("unknown ICMP `family` `{other}` (expected IPv4 or IPv6)")));
             }
-        }
+        };
+        let Some(ty) = field(f, "type") else {
+            return Err(error(f, "an ICMP field needs `type` (a number or a name such as EchoRequest)"));
+        };
+        let written = ty.as_scalar().unwrap_or_default();
+        let icmp_type = match written.parse::<u8>() {
+            Ok(number) => Some(number),
+            Err(_) if written.chars().all(|c| c.is_ascii_digit()) && !written.is_empty() => {
+                return Err(error(ty, format!("ICMP `type` {written} is out of range (0-255)")));
+            }
+            Err(_) if ipv6 => None,
+            Err(_) => match ICMPV4_TYPE_NAMES.iter().find(|(name, _)| *name == written) {
+                Some((_, number)) => Some(*number),
+                None => {
+                    let names: Vec<&str> = ICMPV4_TYPE_NAMES.iter().map(|(name, _)| *name).collect();
+                    return Err(error(ty, format!("unknown ICMP type `{written}` (a number 0-255, or one of {})", names.join(", "))));
+                }
+            },
+        };
+        out.push(CiliumIcmp { ipv6, icmp_type });
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `authentication.mode`: the CRD enum (rule.go).

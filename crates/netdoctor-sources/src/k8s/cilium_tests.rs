@@ -278,7 +278,8 @@ fn reads_the_icmp_nodes_service_and_host_examples() {
     // examples/policies/l4/icmp.yaml (layer4.rst "Limit ICMP/ICMPv6 types")
     let text = "apiVersion: \"cilium.io/v2\"\nkind: CiliumNetworkPolicy\nmetadata:\n  name: \"icmp-rule\"\nspec:\n  endpointSelector:\n    matchLabels:\n      app: myService\n  egress:\n  - icmps:\n    - fields:\n      - type: 8\n        family: IPv4\n      - type: EchoRequest\n        family: IPv6\n";
     let rule = read(text).rules.remove(0).egress.unwrap().remove(0);
-    assert!(rule.icmps && rule.ports.is_empty());
+    assert_eq!(rule.icmps, [CiliumIcmp { ipv6: false, icmp_type: Some(8) }, CiliumIcmp { ipv6: true, icmp_type: None }]);
+    assert!(rule.ports.is_empty());
 
     // examples/policies/l3/entities/from_nodes.yaml (layer3.rst "Nodes"; the file spells
     // `apiVersion` in lower case, fixed here)
@@ -297,7 +298,7 @@ fn reads_the_icmp_nodes_service_and_host_examples() {
     let ingress = rule.ingress.unwrap();
     assert_eq!(ingress[0].entities, ["cluster"]);
     assert_eq!(ingress[1].ports[0].ports, [tcp(22)]);
-    assert!(ingress[2].icmps);
+    assert_eq!(ingress[2].icmps, [CiliumIcmp { ipv6: false, icmp_type: Some(8) }]);
 }
 
 #[test]
@@ -374,7 +375,7 @@ fn reads_every_ingress_peer_field() {
     assert_eq!(p("{fromEntities: [world, cluster]}").entities, ["world", "cluster"]);
     assert_eq!(p("{fromGroups: [{aws: {securityGroupsIds: [sg-1]}}]}").unevaluated, ["fromGroups"]);
     assert_eq!(p("{fromNodes: [{matchLabels: {role: worker}}]}").unevaluated, ["fromNodes"]);
-    assert!(p("{icmps: [{fields: [{type: 8, family: IPv4}]}]}").icmps);
+    assert_eq!(p("{icmps: [{fields: [{type: 8, family: IPv4}]}]}").icmps.len(), 1);
     let ports = p("{toPorts: [{ports: [{port: 80, protocol: TCP}, {port: '8080', endPort: 8090}]}, {}]}").ports;
     let range = CiliumPort { port: CiliumPortNumber::Number(8080), end_port: Some(8090), protocol: CiliumProtocol::Any };
     assert_eq!(ports, [CiliumPortRule { ports: vec![tcp(80), range], l7: Vec::new() }, CiliumPortRule::default()]);
@@ -396,7 +397,10 @@ fn reads_every_egress_peer_field() {
     assert_eq!(p("{toGroups: [{aws: {securityGroupsIds: [sg-1]}}]}").unevaluated, ["toGroups"]);
     assert_eq!(p("{toNodes: [{}]}").unevaluated, ["toNodes"]);
     assert_eq!(p("{toFQDNs: [{matchName: api.example.com}, {matchPattern: '*.example.com'}]}").fqdns, ["api.example.com", "*.example.com"]);
-    assert!(p("{icmps: [{fields: [{type: EchoRequest}]}]}").icmps);
+    assert_eq!(
+        p("{icmps: [{fields: [{type: EchoRequest}, {type: TimeExceeded}]}]}").icmps.iter().map(|i| i.icmp_type).collect::<Vec<_>>(),
+        [Some(8), Some(11)]
+    );
     // Deny sections take the same peers.
     let deny = peer("egressDeny", "{toCIDRSet: [{cidrGroupRef: blocked}], toPorts: [{ports: [{port: '22', protocol: TCP}]}]}");
     assert_eq!((deny.cidrs[0].group.as_deref(), deny.ports[0].ports.as_slice()), (Some("blocked"), [tcp(22)].as_slice()));
@@ -537,6 +541,8 @@ fn malformed_peer_rules_are_located_errors() {
             "cannot be combined with `toServices`",
         ),
         ("egress", "{icmps: [{fields: [{type: 8, family: IPv5}]}]}", (7, 42), "unknown ICMP `family` `IPv5`"),
+        ("egress", "{icmps: [{fields: [{type: Ping}]}]}", (7, 31), "unknown ICMP type `Ping`"),
+        ("egress", "{icmps: [{fields: [{type: 300}]}]}", (7, 31), "out of range (0-255)"),
         ("egress", "{icmps: [{fields: [{type: 8}]}], toPorts: [{}]}", (7, 13), "`icmps` cannot be combined with `toPorts`"),
         (
             "egress",
