@@ -32,8 +32,8 @@ pub struct WhyArgs {
     pub probe: bool,
     /// With `--probe`, where probes run from: `netns` enters the namespace (root on the
     /// engine's host), `container` starts a throwaway container in it (any engine).
-    #[arg(long, value_enum, value_name = "HOW", default_value_t = crate::prober::ProbeVia::Auto, requires = "probe")]
-    pub probe_via: crate::prober::ProbeVia,
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = netdoctor_probe::ProbeVia::Auto, requires = "probe")]
+    pub probe_via: netdoctor_probe::ProbeVia,
     /// Output format.
     #[arg(long, value_enum, default_value_t = WhyFormat::Text)]
     pub format: WhyFormat,
@@ -109,7 +109,7 @@ pub fn run(args: WhyArgs) -> u8 {
     };
     if args.probe {
         let timeout = live::timeout(args.engine.docker_timeout);
-        let mut prober = crate::prober::Prober::new(args.probe_via, args.engine.docker_host.as_deref(), timeout);
+        let mut prober = crate::prober::prober(args.probe_via, args.engine.docker_host.as_deref(), timeout);
         crate::probe::confirm(&model, &mut explained, &mut prober);
         if let Some(e) = prober.interrupted() {
             eprintln!("error: {e}");

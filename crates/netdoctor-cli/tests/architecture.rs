@@ -11,7 +11,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("netdoctor-sources", &["netdoctor-model"]),
     ("netdoctor-engine", &["netdoctor-model"]),
     ("netdoctor-rules", &["netdoctor-model", "netdoctor-engine"]),
-    ("netdoctor-explain", &["netdoctor-model", "netdoctor-engine", "netdoctor-rules"]),
+    ("netdoctor-explain", &["netdoctor-model", "netdoctor-engine", "netdoctor-rules", "netdoctor-probe"]),
     ("netdoctor-report", &["netdoctor-model", "netdoctor-engine", "netdoctor-rules", "netdoctor-explain"]),
     (
         "netdoctor-cli",

@@ -363,6 +363,13 @@ fn icc_disabled() {
         assert_eq!(probed["steps"][4]["status"], "fail", "{probed:#}");
         assert!(probed["steps"][4]["evidence"].to_string().contains("timeout"), "{probed:#}");
     }
+    // Ping too: ICC off drops every protocol, and the probe's echo request gets no reply.
+    let why = s.why(&app, &db, "icmp");
+    assert_eq!(first_fail(&why).map(|(layer, _)| layer), Some(5), "{why:#}");
+    if let Some(probed) = s.why_probed(&app, &db, "icmp") {
+        assert_eq!(probed["steps"][4]["status"], "fail", "{probed:#}");
+        assert!(probed["steps"][4]["evidence"].to_string().contains("no echo reply"), "{probed:#}");
+    }
 }
 
 /// A throwaway Docker Engine in its own network namespace, so the test can change a
@@ -837,6 +844,12 @@ fn probing_from_a_container_matches_the_namespace_path() {
     assert!(evidence.contains("probe: icmp from") && evidence.contains("echo reply"), "{open:#}");
     assert!(evidence.contains("127.0.0.11 answered"), "the embedded DNS answered inside the client's namespace: {open:#}");
     assert!(evidence.contains(":8080: connected"), "{open:#}");
+
+    // Asked about ping, the echo reply is the answer, listener included.
+    let ping = why_via(&api, "icmp", "container");
+    assert_eq!((&ping["verdict"], &ping["port"]), (&Value::from("allowed"), &Value::from("icmp/8/0")), "{ping:#}");
+    assert_eq!(ping["listener"]["status"], "pass", "{ping:#}");
+    assert!(ping.to_string().contains("answered the echo request"), "{ping:#}");
 
     let closed = why_via(&idle, "tcp/9090", "container");
     assert_eq!(closed["verdict"], "denied", "{closed:#}");

@@ -6,6 +6,7 @@
 //! observed with `Why::confirm`. Pure: no I/O.
 
 pub mod k8s;
+pub mod live;
 
 use netdoctor_engine::firewall::{Decider, Endpoint, Flow, VerdictKind};
 use netdoctor_engine::{NetId, Resolution, Stack};

@@ -28,6 +28,7 @@ mod container;
 mod dns;
 mod icmp;
 mod netns;
+mod runner;
 mod tcp;
 
 pub use batch::{run_batch, Job, ProbeOptions};
@@ -36,6 +37,28 @@ pub use container::{read_hosts, read_resolv_conf, ResolvConf};
 pub use dns::DnsAnswer;
 pub use icmp::IcmpMode;
 pub use netns::NetnsRef;
+pub use runner::{AgentCall, AgentHost, AgentReply, ProbeVia, Prober};
+
+/// The container a probe runs from: its ID, and its process when this host sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub id: String,
+    pub pid: Option<u32>,
+}
+
+/// What runs probes from inside containers' network namespaces, whichever way it gets
+/// there (entering the namespace, or a throwaway container joined to it). Callers plan
+/// the probes; a runner only runs them.
+pub trait ProbeRunner {
+    /// The resolvers `source` uses (at most two), from its resolv.conf.
+    fn resolvers(&mut self, source: &Source) -> Result<Vec<SocketAddr>, String>;
+    /// Runs every probe from its source; outcomes in the input's order.
+    fn run(&mut self, jobs: Vec<(Source, Probe)>, opts: &ProbeOptions) -> Vec<Outcome>;
+    /// Where the probes for `sources` run from, for output: `netns`, `container` or `mixed`.
+    fn describe(&self, sources: &[Source]) -> &'static str;
+    /// Why setting up the way to probe failed, once it was tried.
+    fn setup_error(&self) -> Option<&str>;
+}
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

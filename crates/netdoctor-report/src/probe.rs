@@ -1,48 +1,9 @@
 //! `netdoctor probe` output: the live reachability matrix of a project as a table, then
 //! where live behaviour differs from the configuration (JSON is the types' own form).
 
-use serde::Serialize;
 use std::fmt::Write as _;
 
-/// One pair of the matrix.
-#[derive(Debug, Clone, Serialize)]
-pub struct Pair {
-    pub from: String,
-    pub to: String,
-    /// What the configuration says: `reachable`, `blocked` (no shared network, ICC off).
-    pub expected: &'static str,
-    /// Whether `to`'s name resolves from `from` per the configuration.
-    pub expected_dns: bool,
-    pub ping: Option<String>,
-    pub dns: Option<String>,
-    pub tcp: Vec<PortResult>,
-    /// Whether live probes reached `to` (an echo reply, or a TCP answer of any kind).
-    pub reached: Option<bool>,
-    pub resolved: Option<bool>,
-    /// Where live behaviour differs from the configuration.
-    pub differences: Vec<String>,
-}
-
-/// One TCP port probed.
-#[derive(Debug, Clone, Serialize)]
-pub struct PortResult {
-    pub port: u16,
-    /// `open`, `refused`, `timeout`, `unreachable` or an error.
-    pub result: String,
-}
-
-/// The whole matrix.
-#[derive(Debug, Clone, Serialize)]
-pub struct Matrix {
-    pub version: u32,
-    pub containers: Vec<String>,
-    pub pairs: Vec<Pair>,
-    pub probes: usize,
-    /// Where the probes ran from: `netns`, `container` or `mixed`.
-    pub via: &'static str,
-    pub elapsed_ms: u128,
-    pub errors: Vec<String>,
-}
+pub use netdoctor_explain::live::{Matrix, Pair, PortResult};
 
 /// The matrix as a table, then the differences.
 pub fn render_probe_matrix(m: &Matrix) -> String {
