@@ -153,12 +153,12 @@ pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) ->
     report
 }
 
-/// The text of every file a finding points into, for excerpts.
+/// The text of every file a finding or a located reading problem points into, for excerpts.
 fn read_sources(report: &Report) -> HashMap<PathBuf, String> {
     let origins = report.findings.iter().flat_map(|f| f.origin.iter().chain(f.related.iter().map(|r| &r.origin)));
+    let files = origins.filter_map(Origin::span).map(|s| s.file.to_path_buf());
     let mut sources = HashMap::new();
-    for span in origins.filter_map(Origin::span) {
-        let path = span.file.to_path_buf();
+    for path in files.chain(report.errors.iter().filter(|e| e.line > 0).map(|e| e.file.clone())) {
         if let std::collections::hash_map::Entry::Vacant(slot) = sources.entry(path) {
             if let Some(text) = netdoctor_sources::read_source_text(slot.key()) {
                 slot.insert(text);

@@ -80,9 +80,7 @@ pub fn snapshot(output: Option<&Path>) -> u8 {
     // Parse once so that a capture netdoctor cannot read is reported now, not later.
     let (facts, lower_errors) = host::lower(&capture);
     let all: Vec<LoadError> = errors.iter().chain(&lower_errors).cloned().collect();
-    for e in &all {
-        eprintln!("error: {e}");
-    }
+    crate::print_input_errors(&all.iter().cloned().map(crate::input_error).collect::<Vec<_>>());
     let code = if all.is_empty() { 0 } else { 2 };
     let text = Bundle::of(&capture, &errors).to_json();
     crate::emit_snapshot(&text, output, code, || {

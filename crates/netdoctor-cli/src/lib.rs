@@ -21,6 +21,24 @@ pub(crate) fn input_error(e: netdoctor_sources::LoadError) -> netdoctor_report::
     netdoctor_report::InputError { file: e.file, line: e.line, column: e.column, message: e.message }
 }
 
+/// Prints reading problems to standard error, each with its source line and a caret
+/// (`check` prints them in its report the same way).
+pub fn print_input_errors(errors: &[netdoctor_report::InputError]) {
+    if errors.is_empty() {
+        return;
+    }
+    let mut sources = std::collections::HashMap::new();
+    for e in errors.iter().filter(|e| e.line > 0) {
+        if !sources.contains_key(&e.file) {
+            if let Some(text) = netdoctor_sources::read_source_text(&e.file) {
+                sources.insert(e.file.clone(), text);
+            }
+        }
+    }
+    let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    eprint!("{}", netdoctor_report::render_input_errors(errors, &sources, color));
+}
+
 /// Writes `text` to `output`, or to stdout when there is none, and returns `code`
 /// (2 when the file cannot be written).
 pub fn emit(text: &str, output: Option<&std::path::Path>, code: u8) -> u8 {

@@ -264,9 +264,7 @@ fn run_diff(args: DiffArgs) -> u8 {
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }
-    for e in &result.errors {
-        eprintln!("error: {e}");
-    }
+    netdoctor_cli::print_input_errors(&result.errors);
     // Like diff(1): 0 same, 1 different, 2 trouble (which wins).
     let code = match (result.errors.is_empty(), result.diff.changes.is_empty()) {
         (false, _) => 2,

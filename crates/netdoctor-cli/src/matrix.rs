@@ -59,7 +59,5 @@ pub fn report_problems(run: &MatrixRun) {
     for w in &run.warnings {
         eprintln!("warning: {w}");
     }
-    for e in &run.errors {
-        eprintln!("error: {e}");
-    }
+    crate::print_input_errors(&run.errors);
 }

@@ -64,9 +64,7 @@ pub fn run(args: ProbeArgs) -> u8 {
     let (input, selection) = engine.input(args.projects.clone());
     let (model, errors) = live::load(&input, &selection, &std::env::vars().collect());
     if !errors.is_empty() {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
+        crate::print_input_errors(&errors);
         return 2;
     }
     let opts = ProbeOptions {

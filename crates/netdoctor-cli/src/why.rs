@@ -89,9 +89,7 @@ pub fn run(args: WhyArgs) -> u8 {
             return 2;
         }
     };
-    for e in &errors {
-        eprintln!("error: {e}");
-    }
+    crate::print_input_errors(&errors);
     if model.workloads.is_empty() && model.k8s.is_empty() && !errors.is_empty() {
         return 2;
     }

@@ -117,6 +117,8 @@ fn broken_manifests_give_located_errors_and_exit_2() {
     let err = text(&out.stderr);
     assert!(err.contains("error: ./bad.yaml:7:"), "{err}");
     assert!(err.contains("must be a CIDR"), "{err}");
+    // The line itself, with a caret under the value.
+    assert!(err.contains("7 |     - ipBlock: {cidr: 10.0.0.0/40}\n  |                       ^^^^^^^^^^^"), "{err}");
     assert!(err.contains("error: ./worse.yaml:2:"), "{err}");
     // The good file is still analysed.
     assert!(text(&out.stdout).contains("shop/client[Pod] => shop/web[Deployment] : TCP 8080"));

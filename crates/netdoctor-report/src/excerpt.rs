@@ -19,21 +19,74 @@ pub(crate) struct Excerpt {
 
 /// The excerpt for a span, or `None` when the file text is unknown or the line is not in it.
 pub(crate) fn excerpt(report: &Report, span: &Span) -> Option<Excerpt> {
-    let index = usize::try_from(span.line).ok()?.checked_sub(1)?;
     let source = report.sources.get(span.file.as_ref())?;
+    excerpt_of(source, span.line, span.column, |_| secret_column(report, span))
+}
+
+/// The excerpt of a reading problem at `line`:`column` of `source`. Nothing was read,
+/// so nothing is known to be secret: the value of a key whose name suggests a secret
+/// is masked, and so are credentials in URLs.
+pub(crate) fn input_excerpt(source: &str, line: u32, column: u32) -> Option<Excerpt> {
+    excerpt_of(source, line, column, secret_looking_value)
+}
+
+/// Line `line` of `source`, masked from the column `secret` finds on it, with the
+/// token at `column` to underline.
+fn excerpt_of(source: &str, line: u32, column: u32, secret: impl Fn(&str) -> Option<u32>) -> Option<Excerpt> {
+    let index = usize::try_from(line).ok()?.checked_sub(1)?;
     let raw = source.lines().nth(index)?;
-    let secret_column = secret_column(report, span);
+    let secret_column = secret(raw);
     let text = shown(raw, secret_column);
 
     // Columns count characters of the raw line. Masking can change the length of
     // what comes before the column, so the caret goes where the masked prefix ends.
-    let column = usize::try_from(span.column.max(1)).unwrap_or(1);
+    let column = usize::try_from(column.max(1)).unwrap_or(1);
     let raw_prefix: String = raw.chars().take(column - 1).collect();
     let start = shown(&raw_prefix, secret_column).chars().count().min(text.chars().count());
 
+    let width = text.chars().skip(start).take_while(|&c| is_token_char(c)).count().clamp(1, MAX_SHOWN / 2);
+    // A very long line (minified JSON, a generated file) is shown around the column.
+    let (text, start) = window(&text, start);
     let pad: String = text.chars().take(start).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    let width = text.chars().skip(start).take_while(|&c| is_token_char(c)).count().max(1);
-    Some(Excerpt { line: span.line, text, pad, width })
+    Some(Excerpt { line, text, pad, width })
+}
+
+/// Characters of a line shown at most.
+const MAX_SHOWN: usize = 160;
+
+/// `text` cut to `MAX_SHOWN` characters around character `start` (`…` where it was
+/// cut), and where `start` is in what is left.
+fn window(text: &str, start: usize) -> (String, usize) {
+    let len = text.chars().count();
+    if len <= MAX_SHOWN {
+        return (text.to_string(), start);
+    }
+    let from = start.saturating_sub(MAX_SHOWN / 4).min(len - MAX_SHOWN);
+    let mut shown: String = text.chars().skip(from).take(MAX_SHOWN).collect();
+    let mut at = start - from;
+    if from > 0 {
+        shown.insert(0, '…');
+        at += 1;
+    }
+    if from + MAX_SHOWN < len {
+        shown.push('…');
+    }
+    (shown, at)
+}
+
+/// Words in a key that say its value is a secret.
+const SECRET_WORDS: [&str; 9] = ["pass", "secret", "token", "key", "auth", "cred", "private", "cert", "pwd"];
+
+/// The 1-based column where a `key: value` or `KEY=value` line's value starts, when the
+/// key's name suggests a secret.
+fn secret_looking_value(raw: &str) -> Option<u32> {
+    let split = raw.find([':', '='])?;
+    let key = raw.get(..split)?.trim().trim_start_matches("- ").trim_matches(['"', '\'']).to_ascii_lowercase();
+    if !SECRET_WORDS.iter().any(|w| key.contains(w)) {
+        return None;
+    }
+    let value_at = raw.get(split + 1..)?.find(|c: char| !c.is_whitespace()).map(|i| split + 1 + i)?;
+    u32::try_from(raw.get(..value_at)?.chars().count() + 1).ok()
 }
 
 /// The leftmost sensitive column on the span's line, if any.
@@ -41,9 +94,10 @@ fn secret_column(report: &Report, span: &Span) -> Option<u32> {
     report.sensitive.iter().filter(|s| s.file == span.file && s.line == span.line).map(|s| s.column).min()
 }
 
-/// A token is what a person reads as one word of config: a key, a value, a name.
+/// A token is what a person reads as one word of config: a key, a value, a name (a
+/// flow collection's `,`, `}` and `]` end it).
 fn is_token_char(c: char) -> bool {
-    !c.is_whitespace() && c != ':' && c != '='
+    !c.is_whitespace() && !matches!(c, ':' | '=' | ',' | '}' | ']')
 }
 
 /// A source line as it may be printed.
@@ -106,6 +160,31 @@ mod tests {
         assert_eq!(e.text, "  web:");
         assert_eq!(e.pad, "  ");
         assert_eq!(e.width, 3);
+    }
+
+    #[test]
+    fn input_excerpts_mask_values_of_secret_looking_keys() {
+        let text =
+            "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: \"s3cret\n      - API_TOKEN=abc: [\n    ports: [\"80x\"]\n";
+        let e = input_excerpt(text, 4, 26).unwrap();
+        assert!(!e.text.contains("s3cret") && e.text.contains("POSTGRES_PASSWORD"), "{e:?}");
+        let e = input_excerpt(text, 5, 9).unwrap();
+        assert!(!e.text.contains("abc"), "{e:?}");
+        let e = input_excerpt(text, 6, 13).unwrap();
+        assert_eq!((e.text.as_str(), e.pad.len(), e.width), ("    ports: [\"80x\"]", 12, 5), "{e:?}");
+        assert!(input_excerpt(text, 9, 1).is_none(), "past the end");
+        assert!(input_excerpt(text, 0, 1).is_none(), "no line");
+    }
+
+    #[test]
+    fn long_lines_are_shown_around_the_column() {
+        let line = format!("{}BAD{}", "[".repeat(5000), "]".repeat(5000));
+        let e = input_excerpt(&line, 1, 5001).unwrap();
+        assert!(e.text.chars().count() <= MAX_SHOWN + 2, "{}", e.text.len());
+        assert!(e.text.starts_with('…') && e.text.ends_with('…'), "{}", e.text);
+        assert_eq!(e.text.chars().skip(e.pad.chars().count()).take(3).collect::<String>(), "BAD");
+        let short = input_excerpt("a: [BAD]", 1, 5).unwrap();
+        assert_eq!((short.text.as_str(), short.pad.len(), short.width), ("a: [BAD]", 4, 3));
     }
 
     #[test]

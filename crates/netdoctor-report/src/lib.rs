@@ -24,7 +24,7 @@ pub use diff::{render_diff, DiffFormat};
 pub use json::render_json;
 pub use matrix::{render_matrix, MatrixFormat, MatrixTable};
 pub use sarif::{render_sarif, render_sarif_with_rules};
-pub use text::render_text;
+pub use text::{render_input_errors, render_text};
 pub use why::{render_why_json, render_why_text};
 
 /// The version netdoctor reports about itself (SARIF `tool.driver.version`).

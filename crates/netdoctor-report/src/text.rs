@@ -2,7 +2,7 @@
 //! severity, rule ID and name, the position, a source excerpt with the token
 //! underlined, related locations as notes, the fix, then input errors and a summary.
 
-use crate::excerpt::{excerpt, sanitize, Excerpt};
+use crate::excerpt::{excerpt, input_excerpt, sanitize, Excerpt};
 use crate::{fix_text, ordered, ordered_errors, safe_message, summary_counts, InputError, Report, TextOptions};
 use netdoctor_model::Origin;
 use netdoctor_rules::{Diagnostic, Severity};
@@ -56,7 +56,7 @@ pub fn render_text(report: &Report, opts: &TextOptions) -> String {
     }
     let errors = ordered_errors(report);
     for e in &errors {
-        input_error(&mut out, e, style);
+        input_error(&mut out, e, report.sources.get(&e.file).map(String::as_str), style);
     }
     if !errors.is_empty() {
         out.push('\n');
@@ -100,7 +100,13 @@ fn finding(out: &mut String, report: &Report, d: &Diagnostic, style: Style) {
 /// `--> position`, then the excerpt when the file text is known.
 fn location(out: &mut String, origin: &Origin, ex: Option<&Excerpt>, width: usize, severity: Severity, style: Style) {
     let _ = writeln!(out, "{}{} {}", " ".repeat(width), style.frame("-->"), sanitize(&origin.to_string()));
-    let Some(ex) = ex else { return };
+    if let Some(ex) = ex {
+        excerpt_lines(out, ex, width, severity, style);
+    }
+}
+
+/// The source line with its number in the gutter, and carets under the token.
+fn excerpt_lines(out: &mut String, ex: &Excerpt, width: usize, severity: Severity, style: Style) {
     let blank = " ".repeat(width + 1);
     let _ = writeln!(out, "{blank}{}", style.frame("|"));
     let number = format!("{:>width$} |", ex.line);
@@ -109,7 +115,9 @@ fn location(out: &mut String, origin: &Origin, ex: Option<&Excerpt>, width: usiz
     let _ = writeln!(out, "{blank}{} {}{carets}", style.frame("|"), ex.pad);
 }
 
-fn input_error(out: &mut String, e: &InputError, style: Style) {
+/// `error: file:line:column: message`, then the line it points at with a caret when
+/// the file's text is at hand.
+fn input_error(out: &mut String, e: &InputError, source: Option<&str>, style: Style) {
     let file = e.file.display();
     let position = match (e.line, e.column) {
         (0, _) => format!("{file}"),
@@ -118,6 +126,19 @@ fn input_error(out: &mut String, e: &InputError, style: Style) {
     };
     let message = sanitize(&safe_message(&e.message));
     let _ = writeln!(out, "{} {}: {message}", style.severity(Severity::Error, "error:"), sanitize(&position));
+    if let Some(ex) = source.filter(|_| e.line > 0).and_then(|text| input_excerpt(text, e.line, e.column)) {
+        excerpt_lines(out, &ex, ex.line.to_string().len(), Severity::Error, style);
+    }
+}
+
+/// Reading problems as `check`'s text shows them, for the other subcommands' standard
+/// error: each with its source line and a caret when `sources` holds the file's text.
+pub fn render_input_errors(errors: &[InputError], sources: &std::collections::HashMap<std::path::PathBuf, String>, color: bool) -> String {
+    let mut out = String::new();
+    for e in errors {
+        input_error(&mut out, e, sources.get(&e.file).map(String::as_str), Style { color });
+    }
+    out
 }
 
 /// The closing line: `2 errors, 1 warning, 0 infos in 2 files`, `no findings`, and

@@ -62,7 +62,13 @@ pub(crate) fn integer<T: FromStr>(node: &Node, key: &str, expected: &str) -> Res
 
 /// A node holding an integer within the range of `T`.
 pub(crate) fn number<T: FromStr>(n: &Node, key: &str, expected: &str) -> Result<T> {
-    n.as_scalar().and_then(|s| s.trim().parse::<T>().ok()).ok_or_else(|| wrong_type(n, key, expected))
+    match n.as_scalar() {
+        Some(text) => text.trim().parse::<T>().map_err(|_| {
+            let shown: String = text.trim().chars().take(40).collect();
+            error(n, format!("`{key}` must be {expected}, found `{shown}`"))
+        }),
+        None => Err(wrong_type(n, key, expected)),
+    }
 }
 
 /// A list field; absent and `null` are empty.
