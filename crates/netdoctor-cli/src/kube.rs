@@ -130,7 +130,7 @@ pub fn load(input: &KubeInput, verbose: bool) -> Loaded {
         }
         Err(e) => {
             let err = input_error(input, &e);
-            let error = LoadError { file: err.file, line: 0, column: 0, message: err.message };
+            let error = LoadError::whole_input(&err.file, err.message);
             Loaded { errors: vec![error], failed: true, ..Loaded::default() }
         }
     }

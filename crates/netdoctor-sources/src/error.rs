@@ -5,16 +5,21 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Messages of problems that concern a whole file and so carry no line.
-const WHOLE_FILE_REASONS: &[&str] = &[
-    "compose file not found",
-    "empty compose file",
-    "env file not found",
-    "no compose file found",
-    "cannot derive a project name",
-    "is not a valid project name",
-    "reading ",
-];
+/// What kind of problem a `LoadError` is, so callers decide on the kind, never on the
+/// message's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadErrorKind {
+    /// Something at a place in the input: syntax, a wrong type or value. Has a line,
+    /// unless the reader lost the position (`LoadError::unlocated`).
+    Invalid,
+    /// The file or directory is missing or cannot be read (permissions, not text, too large).
+    Unreadable,
+    /// The file holds nothing to read.
+    Empty,
+    /// About the input as a whole rather than a place in it: a project's name, a
+    /// directory's layout, a snapshot's version, what a live tool printed.
+    WholeInput,
+}
 
 /// An input problem, located as precisely as the source allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,23 +29,55 @@ pub struct LoadError {
     pub line: u32,
     pub column: u32,
     pub message: String,
+    pub kind: LoadErrorKind,
 }
 
 impl LoadError {
     /// An error at a position.
     pub fn at(span: &Span, message: impl Into<String>) -> Self {
-        LoadError { file: span.file.to_path_buf(), line: span.line, column: span.column, message: message.into() }
+        LoadError {
+            file: span.file.to_path_buf(),
+            line: span.line,
+            column: span.column,
+            message: message.into(),
+            kind: LoadErrorKind::Invalid,
+        }
     }
 
-    /// An error about a whole file.
-    pub fn file(file: &Path, message: impl Into<String>) -> Self {
-        LoadError { file: file.to_path_buf(), line: 0, column: 0, message: message.into() }
+    /// An error at a position (1-based line and column) of `file`.
+    pub fn at_position(file: &Path, line: u32, column: u32, message: impl Into<String>) -> Self {
+        LoadError { file: file.to_path_buf(), line, column, message: message.into(), kind: LoadErrorKind::Invalid }
     }
 
-    /// Whether a reader can find the problem: it has a line, or it is about a whole
-    /// file (missing, empty, unreadable, unnamed), where no line applies.
+    fn whole(file: &Path, message: impl Into<String>, kind: LoadErrorKind) -> Self {
+        LoadError { file: file.to_path_buf(), line: 0, column: 0, message: message.into(), kind }
+    }
+
+    /// The file or directory is missing or cannot be read.
+    pub fn unreadable(file: &Path, message: impl Into<String>) -> Self {
+        LoadError::whole(file, message, LoadErrorKind::Unreadable)
+    }
+
+    /// The file holds nothing to read.
+    pub fn empty(file: &Path, message: impl Into<String>) -> Self {
+        LoadError::whole(file, message, LoadErrorKind::Empty)
+    }
+
+    /// A problem with the input as a whole, where no line applies.
+    pub fn whole_input(file: &Path, message: impl Into<String>) -> Self {
+        LoadError::whole(file, message, LoadErrorKind::WholeInput)
+    }
+
+    /// A problem at a place the reader could not locate (a snapshot read through a
+    /// value tree that keeps no positions).
+    pub fn unlocated(file: &Path, message: impl Into<String>) -> Self {
+        LoadError::whole(file, message, LoadErrorKind::Invalid)
+    }
+
+    /// Whether a reader can find the problem: it has a line, or no line applies (the
+    /// file is missing, unreadable or empty, or the problem is the input as a whole).
     pub fn is_located(&self) -> bool {
-        self.line > 0 || WHOLE_FILE_REASONS.iter().any(|r| self.message.contains(r))
+        self.line > 0 || self.kind != LoadErrorKind::Invalid
     }
 
     /// The position as a span, when the error has one.
@@ -87,5 +124,24 @@ pub(crate) fn pretty_json_line<T: serde::Serialize>(value: &T) -> String {
         }
         // Values that came from JSON always serialize back.
         Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn located_is_decided_by_kind_and_line_not_by_words() {
+        let file = Path::new("compose.yaml");
+        assert!(LoadError::at_position(file, 3, 7, "anything").is_located());
+        assert!(LoadError::unreadable(file, "cannot read: permission denied").is_located());
+        assert!(LoadError::empty(file, "empty compose file").is_located());
+        assert!(LoadError::whole_input(file, "cannot derive a project name").is_located());
+        // A problem at a place that was lost is not located, whatever its words say.
+        let lost = LoadError::unlocated(file, "empty compose file");
+        assert!(!lost.is_located() && lost.kind == LoadErrorKind::Invalid);
+        assert_eq!(LoadError::at_position(file, 3, 7, "bad").to_string(), "compose.yaml:3:7: bad");
+        assert_eq!(LoadError::unreadable(file, "missing").to_string(), "compose.yaml: missing");
     }
 }

@@ -258,7 +258,7 @@ impl Builder {
     fn finish(self) -> Result<(Node, MergeTags)> {
         match self.root {
             Some(root) if !root.is_null() => Ok((root, self.tags)),
-            _ => Err(LoadError::file(&self.file, "empty compose file: it has no content besides comments")),
+            _ => Err(LoadError::empty(&self.file, "empty compose file: it has no content besides comments")),
         }
     }
 

@@ -62,7 +62,7 @@ fn chosen_files(opts: &LoadOptions, env: &Env) -> Result<Vec<PathBuf>> {
 
 fn explicit_file(base: &Path, file: &Path) -> Result<PathBuf> {
     if file == Path::new("-") {
-        return Err(LoadError::file(file, "reading a compose file from stdin (`-f -`) is not supported; save it to a file"));
+        return Err(LoadError::whole_input(file, "reading a compose file from stdin (`-f -`) is not supported; save it to a file"));
     }
     Ok(files::resolve(base, file))
 }
@@ -74,7 +74,7 @@ fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
             "no compose file found in {}; expected compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml (or pass -f FILE)",
             dir.display()
         );
-        return Err(LoadError::file(dir, message));
+        return Err(LoadError::unreadable(dir, message));
     };
     Ok(std::iter::once(main).chain(first_in(OVERRIDE_FILES)).collect())
 }

@@ -13,12 +13,12 @@ pub(crate) fn read_text(path: &Path) -> Result<Option<String>> {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(LoadError::file(path, format!("reading {}: {e}", path.display()))),
+        Err(e) => return Err(LoadError::unreadable(path, format!("reading {}: {e}", path.display()))),
     };
     let mut bytes = Vec::new();
     // One byte over the limit is enough for the size check to report the file.
     let limit = u64::try_from(MAX_FILE_BYTES).unwrap_or(u64::MAX).saturating_add(1);
-    file.take(limit).read_to_end(&mut bytes).map_err(|e| LoadError::file(path, format!("reading {}: {e}", path.display())))?;
+    file.take(limit).read_to_end(&mut bytes).map_err(|e| LoadError::unreadable(path, format!("reading {}: {e}", path.display())))?;
     yaml::decode(&bytes, path).map(|text| Some(text.to_string()))
 }
 

@@ -91,7 +91,7 @@ pub(crate) fn overlay_env_files(sources: &[(PathBuf, bool)], over: &Env) -> Resu
             continue;
         }
         let Some(text) = files::read_text(path)? else {
-            return Err(LoadError::file(path, "env file not found; check the path"));
+            return Err(LoadError::unreadable(path, "env file not found; check the path"));
         };
         let lookup = |k: &str| over.get(k).or_else(|| env.get(k)).cloned();
         let vars = dotenv::parse(&text, &Arc::from(path.as_path()), Format::Dotenv, &lookup)?;

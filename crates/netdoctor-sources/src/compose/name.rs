@@ -26,7 +26,7 @@ pub(crate) fn project_name(opts: &LoadOptions, env: &Env, files: &[ParsedFile], 
     let name = normalize(&base);
     if name.is_empty() {
         let message = format!("cannot derive a project name from the directory name `{base}`; set one with -p or a top-level `name:`");
-        return Err(LoadError::file(project_dir, message));
+        return Err(LoadError::whole_input(project_dir, message));
     }
     Ok(name)
 }
@@ -38,7 +38,7 @@ fn validated(name: &str, source: &str, project_dir: &Path) -> Result<String> {
     let message = format!(
         "`{name}` (from {source}) is not a valid project name: use lower-case letters, digits, `-` and `_`, starting with a letter or digit"
     );
-    Err(LoadError::file(project_dir, message))
+    Err(LoadError::whole_input(project_dir, message))
 }
 
 /// The last non-empty `name:` of the files, interpolated and normalised.

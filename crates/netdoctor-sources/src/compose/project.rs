@@ -49,7 +49,7 @@ impl Reader {
             return Ok(ParsedFile { path: path.to_path_buf(), root: root.clone() });
         }
         let Some(text) = files::read_text(path)? else {
-            return Err(LoadError::file(path, "compose file not found; check the path"));
+            return Err(LoadError::unreadable(path, "compose file not found; check the path"));
         };
         let (root, tags) = yaml::parse_with_tags(&text, Arc::from(path))?;
         self.tags.extend(tags);

@@ -83,8 +83,8 @@ pub fn lower(snapshot: &DockerSnapshot, opts: &LowerOptions) -> Lowered {
     for (i, value) in snapshot.containers.iter().enumerate() {
         match serde_json::from_value::<ContainerInspect>(value.clone()) {
             Ok(c) if !c.id.is_empty() => containers.push(c),
-            Ok(_) => errors.push(LoadError::file(&source, format!("container #{i} of the snapshot has no `Id`"))),
-            Err(e) => errors.push(LoadError::file(&source, format!("container #{i} of the snapshot is not understood: {e}"))),
+            Ok(_) => errors.push(LoadError::unlocated(&source, format!("container #{i} of the snapshot has no `Id`"))),
+            Err(e) => errors.push(LoadError::unlocated(&source, format!("container #{i} of the snapshot is not understood: {e}"))),
         }
     }
     let networks: Vec<NetworkInspect> = snapshot
@@ -94,14 +94,14 @@ pub fn lower(snapshot: &DockerSnapshot, opts: &LowerOptions) -> Lowered {
             Ok(n) if !n.name.is_empty() => Some(n),
             Ok(_) => None,
             Err(e) => {
-                errors.push(LoadError::file(&source, format!("a network of the snapshot is not understood: {e}")));
+                errors.push(LoadError::unlocated(&source, format!("a network of the snapshot is not understood: {e}")));
                 None
             }
         })
         .collect();
     let images: HashMap<String, ImageInspect> =
         snapshot.images.iter().filter_map(|v| serde_json::from_value::<ImageInspect>(v.clone()).ok()).map(|i| (i.id.clone(), i)).collect();
-    errors.extend(snapshot.errors.iter().map(|e| LoadError::file(&source, e.clone())));
+    errors.extend(snapshot.errors.iter().map(|e| LoadError::unlocated(&source, e.clone())));
 
     let selected = select(&containers, &opts.selection);
     let mut cx = Lowering { containers: &containers, networks: &networks, images: &images, model: Model::default() };

@@ -53,22 +53,27 @@ pub fn write_bundle(capture: &Capture, errors: &[LoadError]) -> String {
 
 /// Reads a bundle file into a capture whose origins point into the bundle.
 pub fn read_bundle(path: &Path) -> Result<Capture, LoadError> {
-    let meta = std::fs::metadata(path).map_err(|e| LoadError::file(path, format!("cannot read host facts: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::unreadable(path, format!("cannot read host facts: {e}")))?;
     if meta.len() > MAX_INPUT_BYTES {
-        return Err(LoadError::file(path, format!("file is larger than {} MB", MAX_INPUT_BYTES / 1024 / 1024)));
+        return Err(LoadError::unreadable(path, format!("file is larger than {} MB", MAX_INPUT_BYTES / 1024 / 1024)));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::file(path, format!("cannot read host facts: {e}")))?;
-    let bundle: Bundle = serde_json::from_str(&text).map_err(|e| LoadError {
-        file: path.to_path_buf(),
-        line: u32::try_from(e.line()).unwrap_or(0),
-        column: u32::try_from(e.column()).unwrap_or(0),
-        message: format!("not a netdoctor host snapshot (from `netdoctor snapshot --host`) or a directory: {e}"),
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::unreadable(path, format!("cannot read host facts: {e}")))?;
+    let bundle: Bundle = serde_json::from_str(&text).map_err(|e| {
+        LoadError::at_position(
+            path,
+            u32::try_from(e.line()).unwrap_or(0),
+            u32::try_from(e.column()).unwrap_or(0),
+            format!("not a netdoctor host snapshot (from `netdoctor snapshot --host`) or a directory: {e}"),
+        )
     })?;
     if bundle.version != VERSION {
-        return Err(LoadError::file(path, format!("snapshot format version {} is not supported (expected {VERSION})", bundle.version)));
+        return Err(LoadError::whole_input(
+            path,
+            format!("snapshot format version {} is not supported (expected {VERSION})", bundle.version),
+        ));
     }
     if let Some(unknown) = bundle.files.keys().find(|k| !is_layout_name(k)) {
-        return Err(LoadError::file(path, format!("snapshot holds `{unknown}`, which is not a file of the host facts layout")));
+        return Err(LoadError::whole_input(path, format!("snapshot holds `{unknown}`, which is not a file of the host facts layout")));
     }
     let texts = bundle
         .files

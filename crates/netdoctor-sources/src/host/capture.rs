@@ -44,7 +44,7 @@ pub fn cni_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(LoadError::file(dir, format!("cannot read the CNI configuration directory: {e}"))),
+        Err(e) => return Err(LoadError::unreadable(dir, format!("cannot read the CNI configuration directory: {e}"))),
     };
     let mut files: Vec<(String, PathBuf)> = entries
         .filter_map(Result::ok)
@@ -61,12 +61,12 @@ pub fn cni_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
 
 /// Reads one captured file, refusing huge and non-UTF-8 ones.
 pub fn read_text(path: &Path) -> Result<String, LoadError> {
-    let meta = std::fs::metadata(path).map_err(|e| LoadError::file(path, format!("cannot read host facts file: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::unreadable(path, format!("cannot read host facts file: {e}")))?;
     if meta.len() > MAX_INPUT_BYTES {
-        return Err(LoadError::file(path, format!("file is larger than {} MB", MAX_INPUT_BYTES / 1024 / 1024)));
+        return Err(LoadError::unreadable(path, format!("file is larger than {} MB", MAX_INPUT_BYTES / 1024 / 1024)));
     }
-    let bytes = std::fs::read(path).map_err(|e| LoadError::file(path, format!("cannot read host facts file: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| LoadError::file(path, format!("not UTF-8 text: {e}")))
+    let bytes = std::fs::read(path).map_err(|e| LoadError::unreadable(path, format!("cannot read host facts file: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| LoadError::unreadable(path, format!("not UTF-8 text: {e}")))
 }
 
 /// Captured files larger than this are refused (a 20,000-rule dump is about 2 MB).
@@ -104,7 +104,7 @@ impl InputSource {
 
     /// An error at a position of the text.
     pub fn error(&self, line: u32, column: u32, message: impl Into<String>) -> LoadError {
-        LoadError { file: self.path(), line, column, message: message.into() }
+        LoadError::at_position(&self.path(), line, column, message)
     }
 }
 
@@ -149,7 +149,7 @@ pub fn from_dir(dir: &Path) -> Result<Capture, LoadError> {
     }
     if texts.is_empty() {
         let listing = format!("{}, {CNI_DIR}/*.conflist", LAYOUT.join(", "));
-        return Err(LoadError::file(dir, format!("no host facts found in the directory (expected any of: {listing})")));
+        return Err(LoadError::empty(dir, format!("no host facts found in the directory (expected any of: {listing})")));
     }
     Ok(Capture { origin: Origin::Logical(format!("{}", dir.display())), texts })
 }

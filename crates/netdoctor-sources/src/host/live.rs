@@ -92,7 +92,7 @@ pub fn read_live(options: &LiveOptions) -> (Capture, Vec<LoadError>) {
         match std::fs::read_to_string(path) {
             Ok(text) => texts.push(CapturedText { name: name.into(), text, source: InputSource::File(Arc::from(path.as_path())) }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => errors.push(LoadError::file(path, format!("cannot read: {e}"))),
+            Err(e) => errors.push(LoadError::unreadable(path, format!("cannot read: {e}"))),
         }
     }
     match cni_files(&options.cni_conf_dir) {
@@ -137,7 +137,7 @@ fn run_into(texts: &mut Vec<CapturedText>, errors: &mut Vec<LoadError>, file: &s
     let source = InputSource::Live(command.clone());
     match run(&path, args, timeout) {
         Ok(text) => texts.push(CapturedText { name: file.into(), text, source }),
-        Err(message) => errors.push(LoadError::file(&source.path(), message)),
+        Err(message) => errors.push(LoadError::whole_input(&source.path(), message)),
     }
 }
 

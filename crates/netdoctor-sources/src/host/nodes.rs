@@ -32,7 +32,7 @@ pub fn load_nodes(paths: &[PathBuf]) -> (Vec<HostFacts>, Vec<LoadError>) {
         let found = if is_multi_node(path) { node_dirs(path, &mut errors) } else { vec![(node_name(path), path.clone())] };
         for (name, dir) in found {
             if bundles.iter().any(|(n, _)| *n == name) {
-                errors.push(LoadError::file(&dir, format!("node `{name}` is given twice (nodes are named after their directory)")));
+                errors.push(LoadError::whole_input(&dir, format!("node `{name}` is given twice (nodes are named after their directory)")));
             } else {
                 bundles.push((name, dir));
             }
@@ -78,7 +78,7 @@ fn node_name(path: &Path) -> String {
 fn node_dirs(path: &Path, errors: &mut Vec<LoadError>) -> Vec<(String, PathBuf)> {
     let beside = capture::LAYOUT.iter().copied().chain([capture::CNI_DIR]).find(|name| path.join(name).exists());
     if let Some(name) = beside {
-        errors.push(LoadError::file(
+        errors.push(LoadError::whole_input(
             &path.join(name),
             format!("host facts beside `{NODES_DIR}/` are not read: move them into `{NODES_DIR}/<node-name>/`"),
         ));
@@ -87,7 +87,7 @@ fn node_dirs(path: &Path, errors: &mut Vec<LoadError>) -> Vec<(String, PathBuf)>
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(LoadError::file(&dir, format!("cannot read the nodes directory: {e}")));
+            errors.push(LoadError::unreadable(&dir, format!("cannot read the nodes directory: {e}")));
             return Vec::new();
         }
     };
@@ -100,15 +100,15 @@ fn node_dirs(path: &Path, errors: &mut Vec<LoadError>) -> Vec<(String, PathBuf)>
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             nodes.push((name, entry.path()));
         } else {
-            errors.push(LoadError::file(&entry.path(), "not a node directory: `nodes/` holds one directory per node"));
+            errors.push(LoadError::whole_input(&entry.path(), "not a node directory: `nodes/` holds one directory per node"));
         }
     }
     nodes.sort();
     if nodes.is_empty() {
-        errors.push(LoadError::file(&dir, "no node directories in it (expected `nodes/<node-name>/` in the host facts layout)"));
+        errors.push(LoadError::empty(&dir, "no node directories in it (expected `nodes/<node-name>/` in the host facts layout)"));
     }
     if nodes.len() > MAX_NODES {
-        errors.push(LoadError::file(&dir, format!("more than {MAX_NODES} nodes; only the first {MAX_NODES} by name are read")));
+        errors.push(LoadError::whole_input(&dir, format!("more than {MAX_NODES} nodes; only the first {MAX_NODES} by name are read")));
         nodes.truncate(MAX_NODES);
     }
     nodes

@@ -20,7 +20,7 @@ pub(crate) fn discover(path: &Path, warnings: &mut Vec<Warning>, errors: &mut Ve
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         Err(e) => {
-            errors.push(LoadError::file(path, format!("cannot read: {e}; check the path exists")));
+            errors.push(LoadError::unreadable(path, format!("cannot read: {e}; check the path exists")));
             return Vec::new();
         }
     };
@@ -42,7 +42,7 @@ fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>, warnings: &mut Vec<W
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(LoadError::file(dir, format!("cannot read directory: {e}")));
+            errors.push(LoadError::unreadable(dir, format!("cannot read directory: {e}")));
             return;
         }
     };

@@ -37,7 +37,7 @@ pub(crate) struct ReadFile {
 
 /// Reads and splits one file.
 pub(crate) fn read_file(path: &Path) -> Result<ReadFile> {
-    let bytes = std::fs::read(path).map_err(|e| LoadError::file(path, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| LoadError::unreadable(path, format!("cannot read: {e}")))?;
     let text = yaml::decode(&bytes, path)?;
     read_text(text, path)
 }
