@@ -125,44 +125,16 @@ fn set_sysctl(ns: &Netns, key: &str, value: &str) {
     ns.ok(&["sh", "-c", &format!("echo {value} > /proc/sys/{key}")], None);
 }
 
+#[path = "../../../test-support/rules.rs"]
+mod recorded;
+
 /// Docker 20.10's rules for bridge ndtbr0 with `web` (172.30.0.2) publishing 8080:80,
-/// as a real engine writes them (see crates/netdoctor-sources/tests/host/docker-20.10),
-/// and a DOCKER-USER rule that rejects the published port from the uplink.
-const RULES: &str = "*filter
-:INPUT ACCEPT [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
-:DOCKER - [0:0]
-:DOCKER-ISOLATION-STAGE-1 - [0:0]
-:DOCKER-ISOLATION-STAGE-2 - [0:0]
-:DOCKER-USER - [0:0]
--A FORWARD -j DOCKER-USER
--A FORWARD -j DOCKER-ISOLATION-STAGE-1
--A FORWARD -o ndtbr0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
--A FORWARD -o ndtbr0 -j DOCKER
--A FORWARD -i ndtbr0 ! -o ndtbr0 -j ACCEPT
--A FORWARD -i ndtbr0 -o ndtbr0 -j ACCEPT
--A DOCKER -d 172.30.0.2/32 ! -i ndtbr0 -o ndtbr0 -p tcp -m tcp --dport 80 -j ACCEPT
--A DOCKER-ISOLATION-STAGE-1 -i ndtbr0 ! -o ndtbr0 -j DOCKER-ISOLATION-STAGE-2
--A DOCKER-ISOLATION-STAGE-1 -j RETURN
--A DOCKER-ISOLATION-STAGE-2 -o ndtbr0 -j DROP
--A DOCKER-ISOLATION-STAGE-2 -j RETURN
--A DOCKER-USER -i ndte0 -p tcp -m conntrack --ctorigdstport 8080 -m comment --comment \"no public 8080\" -j REJECT --reject-with icmp-port-unreachable
--A DOCKER-USER -j RETURN
-COMMIT
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:DOCKER - [0:0]
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
--A POSTROUTING -s 172.30.0.0/24 ! -o ndtbr0 -j MASQUERADE
--A DOCKER -i ndtbr0 -j RETURN
--A DOCKER ! -i ndtbr0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.30.0.2:80
-COMMIT
-";
+/// as a real engine writes them (test-support/recordings), and a DOCKER-USER rule that
+/// rejects the published port from the uplink.
+fn rules() -> String {
+    let reject = "-A DOCKER-USER -i ndte0 -p tcp -m conntrack --ctorigdstport 8080 -m comment --comment \"no public 8080\" -j REJECT --reject-with icmp-port-unreachable\n";
+    recorded::docker_20_rules("ndtbr0", "172.30.0.2", "172.30.0.0/24", reject)
+}
 
 const COMPOSE: &str = "services:
   web:
@@ -189,7 +161,7 @@ fn check_host_names_the_docker_user_rule_that_drops_a_published_port() {
     }
     let ns = Netns::new("h");
     build_host(&ns);
-    ns.ok(&["iptables-restore"], Some(RULES));
+    ns.ok(&["iptables-restore"], Some(&rules()));
     let dir = tempfile::tempdir().unwrap();
     let compose = dir.path().join("compose.yaml");
     std::fs::write(&compose, COMPOSE).unwrap();
@@ -445,7 +417,7 @@ fn native_nftables_drop_beside_dockers_rules_is_nd502() {
     }
     let ns = Netns::new("m");
     build_host(&ns);
-    let rules: String = RULES.lines().filter(|l| !l.contains("no public 8080")).map(|l| format!("{l}\n")).collect();
+    let rules: String = rules().lines().filter(|l| !l.contains("no public 8080")).map(|l| format!("{l}\n")).collect();
     ns.ok(&["iptables-restore"], Some(&rules));
     ns.ok(
         &["nft", "-f", "-"],
@@ -621,7 +593,7 @@ fn docker_forward_drop_on_a_kubernetes_node_is_nd501() {
         "ip link set flannel.1 up",
         "ip route add 10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink",
     ]);
-    ns.ok(&["iptables-restore"], Some(RULES));
+    ns.ok(&["iptables-restore"], Some(&rules()));
     let manifest = TempFile::new("cluster.yaml", KUBEADM);
     let nd501 = |ns: &Netns| host_report(ns, &manifest, None, "ND501");
     let report = nd501(&ns);
