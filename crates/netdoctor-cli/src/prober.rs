@@ -122,7 +122,7 @@ pub fn agent_path() -> Result<PathBuf, String> {
         return Ok(beside);
     }
     Err(format!(
-        "the probe agent `netdoctor-probe-agent` is not beside {} (Cargo builds and installs it with netdoctor): put it there, or set NETDOCTOR_PROBE_AGENT to its path",
+        "the probe agent `netdoctor-probe-agent` is not beside {} (`cargo build` in the workspace builds it there; `cargo install --path crates/netdoctor-probe` installs it): put it there, or set NETDOCTOR_PROBE_AGENT to its path",
         exe.display()
     ))
 }
