@@ -1,13 +1,12 @@
 //! Development tasks.
 //!
 //! `cargo xtask new-rule ND### kebab-name`: scaffolds a rule — its file under
-//! `crates/netdoctor-rules/src/rules/<family>/` with the documentation sections to fill,
-//! its `mod`/`pub use` lines, its registry and contract-name lines, and the two fixtures
-//! (`fires.yaml`, `quiet.yaml`). The ID must be the next free number of its family (IDs
-//! never change meaning and are never reused). Then fill the sections and the check, and
-//! run the commands it prints.
+//! `crates/netdoctor-rules/src/rules/<family>/`, declaring its ID, with the documentation
+//! sections to fill, and the two fixtures (`fires.yaml`, `quiet.yaml`). The rules crate's
+//! build script registers it from its file. The ID must be the next free number of its
+//! family (IDs never change meaning and are never reused). Then fill the sections and the
+//! check, and run the commands it prints.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -51,20 +50,29 @@ fn struct_name(kebab: &str) -> String {
         .collect()
 }
 
-/// The registered IDs, in file order.
-fn registered_ids(registry: &str) -> Vec<String> {
-    registry.lines().filter_map(|l| l.trim().strip_prefix("reg(\"").and_then(|rest| rest.get(..5)).map(str::to_string)).collect()
+/// The IDs the rule files declare (`struct Name => Severity, "ND###";`), sorted.
+fn declared_ids(rules_dir: &Path) -> Result<Vec<String>, String> {
+    let mut ids = Vec::new();
+    for &(_, folder, _) in FAMILIES {
+        let dir = rules_dir.join(folder);
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.extension().is_some_and(|x| x == "rs") {
+                ids.extend(declared_id(&read(&path)?));
+            }
+        }
+    }
+    ids.sort();
+    Ok(ids)
 }
 
-/// Inserts `line` after the last line starting with `prefix` whose ID sorts before `id`
-/// (lines are `<prefix>NDxxx…`), keeping the list in ID order.
-fn insert_sorted(text: &str, prefix: &str, id: &str, line: &str) -> Result<String, String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let key = |l: &str| l.trim().strip_prefix(prefix).and_then(|rest| rest.get(..5)).map(str::to_string);
-    let after = lines.iter().rposition(|l| key(l).is_some_and(|k| k.as_str() < id)).ok_or(format!("no `{prefix}` list found"))?;
-    let mut out: Vec<&str> = lines.clone();
-    out.insert(after + 1, line);
-    Ok(out.join("\n") + "\n")
+/// The ID in a rule file's `declare_rule!`.
+fn declared_id(text: &str) -> Option<String> {
+    let decl = text.get(text.find("declare_rule!")?..)?;
+    let line = decl.lines().find(|l| l.trim_start().starts_with("pub struct ") && l.contains("=>"))?;
+    let start = line.find('"')? + 1;
+    let len = line.get(start..)?.find('"')?;
+    line.get(start..start + len).map(str::to_string)
 }
 
 fn new_rule(root: &Path, id: &str, name: &str) -> Result<String, String> {
@@ -79,9 +87,7 @@ fn new_rule(root: &Path, id: &str, name: &str) -> Result<String, String> {
     let &(_, folder, kubernetes) =
         FAMILIES.iter().find(|(d, _, _)| *d == digit).ok_or(format!("{id}: no family has IDs starting with ND{digit}"))?;
     let rules = root.join("crates/netdoctor-rules");
-    let registry_path = rules.join("src/registry.rs");
-    let registry = read(&registry_path)?;
-    let ids = registered_ids(&registry);
+    let ids = declared_ids(&rules.join("src/rules"))?;
     if ids.iter().any(|i| i == id) {
         return Err(format!("{id} is taken: IDs never change meaning"));
     }
@@ -103,18 +109,11 @@ fn new_rule(root: &Path, id: &str, name: &str) -> Result<String, String> {
     }
     let fixtures = rules.join(format!("tests/fixtures/{id}"));
     write(&rule_file, &rule_source(id, &ty))?;
-    let mod_path = rules.join(format!("src/rules/{folder}/mod.rs"));
-    let mut module = read(&mod_path)?;
-    let _ = write!(module, "\nmod {file};\npub use {file}::{ty};\n");
-    write(&mod_path, &module)?;
-    let registry = insert_sorted(&registry, "reg(\"", id, &format!("    reg(\"{id}\", &{folder}::{ty}),"))?;
-    let registry = insert_sorted(&registry, "(\"", id, &format!("        (\"{id}\", \"{name}\"),"))?;
-    write(&registry_path, &registry)?;
     let (fires, quiet) = if kubernetes { (K8S_FIXTURE, K8S_FIXTURE) } else { (COMPOSE_FIXTURE, COMPOSE_FIXTURE) };
     write(&fixtures.join("fires.yaml"), &format!("# {id} fires: TODO make this input show the problem, and say where.\n{fires}"))?;
     write(&fixtures.join("quiet.yaml"), &format!("# {id} stays quiet: TODO the same input, done right.\n{quiet}"))?;
     Ok(format!(
-        "created {} and {}/{{fires,quiet}}.yaml; registered {id} `{name}`.\nnext:\n  1. fill the documentation sections and the check in {}\n  2. cargo fmt\n  3. INSTA_UPDATE=always cargo test -p netdoctor-rules --test fixtures   (then read the snapshots)\n  4. UPDATE_DOCS=1 cargo test -p netdoctor-cli docs_match   (writes docs/rules/{id}.md and the README table)",
+        "created {} and {}/{{fires,quiet}}.yaml; {id} `{name}` is registered from its file.\nnext:\n  1. fill the documentation sections and the check in {}\n  2. cargo fmt\n  3. INSTA_UPDATE=always cargo test -p netdoctor-rules --test fixtures   (then read the snapshots)\n  4. UPDATE_DOCS=1 cargo test -p netdoctor-cli docs_match   (writes docs/rules/{id}.md and the README table)",
         rel(root, &rule_file),
         rel(root, &fixtures),
         rel(root, &rule_file)
@@ -156,7 +155,7 @@ declare_rule! {{
     ///
     /// ## Fix
     /// TODO: what to change, concretely.
-    pub struct {ty} => Warning;
+    pub struct {ty} => Warning, "{id}";
 }}
 
 impl Check for {ty} {{
@@ -179,15 +178,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_sorted_insertion() {
+    fn names_and_declared_ids() {
         assert_eq!(struct_name("egress-to-nowhere"), "EgressToNowhere");
-        let list = "x\n    reg(\"ND401\", &a),\n    reg(\"ND409\", &b),\n    reg(\"ND501\", &c),\ny\n";
-        let out = insert_sorted(list, "reg(\"", "ND410", "    reg(\"ND410\", &d),");
-        assert_eq!(
-            out.as_deref(),
-            Ok("x\n    reg(\"ND401\", &a),\n    reg(\"ND409\", &b),\n    reg(\"ND410\", &d),\n    reg(\"ND501\", &c),\ny\n")
-        );
-        assert_eq!(registered_ids(list), ["ND401", "ND409", "ND501"]);
+        assert_eq!(declared_id(&rule_source("ND410", "EgressToNowhere")).as_deref(), Some("ND410"));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/netdoctor-rules/src/rules");
+        let ids = declared_ids(&root).unwrap_or_default();
+        assert!(ids.contains(&"ND101".to_string()) && ids.contains(&"ND409".to_string()), "{ids:?}");
     }
 
     #[test]

@@ -44,6 +44,8 @@ impl Family {
 
 /// What every rule says about itself. Implemented by `declare_rule!`.
 pub trait RuleInfo {
+    /// The ID, `ND101`: it never changes meaning and is never reused.
+    const ID: &'static str;
     /// The struct name, `DefaultBridge`; the rule's name is its kebab-case form.
     const TYPE_NAME: &'static str;
     /// The rule's documentation, from its `///` lines.
@@ -80,23 +82,25 @@ pub trait Check {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics);
 }
 
-/// Declares a rule struct, capturing its `///` doc into `RuleInfo::DOC`.
+/// Declares a rule struct, capturing its `///` doc into `RuleInfo::DOC`, its severity and
+/// its ID. The build script reads these declarations to register every rule (`registry.rs`).
 ///
 /// ```ignore
 /// declare_rule! {
 ///     /// ## What it checks
 ///     /// ...
-///     pub struct DefaultBridge => Error;
+///     pub struct DefaultBridge => Error, "ND101";
 /// }
 /// ```
 #[macro_export]
 macro_rules! declare_rule {
-    ($(#[doc = $doc:literal])* $vis:vis struct $name:ident => $severity:ident;) => {
+    ($(#[doc = $doc:literal])* $vis:vis struct $name:ident => $severity:ident, $id:literal;) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, Default)]
         $vis struct $name;
 
         impl $crate::rule::RuleInfo for $name {
+            const ID: &'static str = $id;
             const TYPE_NAME: &'static str = stringify!($name);
             const DOC: &'static str = concat!($($doc, "\n"),*);
             const SEVERITY: $crate::Severity = $crate::Severity::$severity;

@@ -21,7 +21,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Remove `network_mode: bridge` so the services join the project's own network, which has DNS.
-    pub struct DefaultBridge => Error;
+    pub struct DefaultBridge => Error, "ND101";
 }
 
 impl Check for DefaultBridge {

@@ -23,7 +23,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Create the network (`docker network create NAME`) before `up`, or load the project that creates it and check the name matches.
-    pub struct ExternalNetworkMissing => Warning;
+    pub struct ExternalNetworkMissing => Warning, "ND106";
 }
 
 impl Check for ExternalNetworkMissing {

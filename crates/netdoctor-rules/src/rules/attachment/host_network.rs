@@ -18,7 +18,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Remove `network_mode: host` and publish the ports the host needs with `ports:`.
-    pub struct HostNetwork => Warning;
+    pub struct HostNetwork => Warning, "ND108";
 }
 
 impl Check for HostNetwork {

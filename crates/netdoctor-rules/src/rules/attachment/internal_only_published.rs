@@ -19,7 +19,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Also attach the service to a non-internal network, or stop publishing the port.
-    pub struct InternalOnlyPublished => Error;
+    pub struct InternalOnlyPublished => Error, "ND110";
 }
 
 impl Check for InternalOnlyPublished {

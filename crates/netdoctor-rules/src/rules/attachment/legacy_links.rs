@@ -19,7 +19,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Delete `links:`; use the service name, or a network alias (`networks: {default: {aliases: [database]}}`) for another name.
-    pub struct LegacyLinks => Info;
+    pub struct LegacyLinks => Info, "ND105";
 }
 
 impl Check for LegacyLinks {

@@ -21,7 +21,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Keep either `network_mode` or `networks:`; point `service:` at an existing service.
-    pub struct NetworkModeConflict => Error;
+    pub struct NetworkModeConflict => Error, "ND104";
 }
 
 impl Check for NetworkModeConflict {

@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Attach one workload to a network the other is on (add it to its `networks:` list).
-    pub struct NoSharedNetwork => Error;
+    pub struct NoSharedNetwork => Error, "ND102";
 }
 
 impl Check for NoSharedNetwork {

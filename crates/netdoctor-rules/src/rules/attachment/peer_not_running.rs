@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Start the peer (`docker start db`, `docker compose up -d db`) and read `docker logs db` to see why it stopped.
-    pub struct PeerNotRunning => Error;
+    pub struct PeerNotRunning => Error, "ND113";
 }
 
 impl Check for PeerNotRunning {

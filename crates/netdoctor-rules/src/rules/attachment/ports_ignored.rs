@@ -19,7 +19,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Remove the `ports:` (or the `network_mode`); for `service:X`, publish the ports on `X`.
-    pub struct PortsIgnored => Warning;
+    pub struct PortsIgnored => Warning, "ND109";
 }
 
 impl Check for PortsIgnored {

@@ -30,7 +30,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Make the Service selector equal to labels the pod template carries (`app: api`), or label the pods.
-    pub struct ServiceNoEndpoints => Error;
+    pub struct ServiceNoEndpoints => Error, "ND111";
 }
 
 impl Check for ServiceNoEndpoints {

@@ -30,7 +30,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Set `targetPort` to a port name or number the selected containers declare, or name the container port as the Service expects.
-    pub struct ServicePortMismatch => Error;
+    pub struct ServicePortMismatch => Error, "ND112";
 }
 
 impl Check for ServicePortMismatch {

@@ -18,7 +18,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Declare the network under the top-level `networks:` key, or fix the name in the service.
-    pub struct UndefinedNetwork => Error;
+    pub struct UndefinedNetwork => Error, "ND103";
 }
 
 impl Check for UndefinedNetwork {

@@ -19,7 +19,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Add the network to the `networks:` of the services that need it, or delete the declaration.
-    pub struct UnusedNetwork => Warning;
+    pub struct UnusedNetwork => Warning, "ND107";
 }
 
 impl Check for UnusedNetwork {

@@ -44,7 +44,7 @@ declare_rule! {
     /// are compared by name only, as runtimes ignore their content. Nodes whose facts could
     /// not be read are left out, and so are nodes captured without CNI files (an empty
     /// `cni/` directory counts as an empty `/etc/cni/net.d`; a bundle cannot say).
-    pub struct CniConfigDrift => Warning;
+    pub struct CniConfigDrift => Warning, "ND506";
 }
 
 /// One node's value of one compared setting.

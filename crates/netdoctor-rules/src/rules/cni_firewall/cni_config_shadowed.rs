@@ -31,7 +31,7 @@ declare_rule! {
     /// ## Known limits
     /// Runtimes differ on a broken file: containerd stops at it, CRI-O skips it; the finding
     /// says which applies. Files in other directories (`--cni-conf-dir`) are not read.
-    pub struct CniConfigShadowed => Warning;
+    pub struct CniConfigShadowed => Warning, "ND507";
 }
 
 fn describe(c: &CniConfig) -> String {

@@ -39,7 +39,7 @@ declare_rule! {
     /// Ranges are read from the objects named above (manifests or `--kube`); a CNI configured
     /// only on the nodes' disks (`/etc/cni/net.d`) is not compared. Calico, Weave Net and
     /// Cilium's cluster-pool mode do not use node podCIDRs, so nodes are not compared with their pools.
-    pub struct CniPoolMismatch => Warning;
+    pub struct CniPoolMismatch => Warning, "ND508";
 }
 
 impl Check for CniPoolMismatch {

@@ -26,7 +26,7 @@ declare_rule! {
     /// ## Fix
     /// Narrow the rule (`-i eth0`, an exact source range), or put an ACCEPT for the flow above it
     /// in DOCKER-USER.
-    pub struct DockerUserDrop => Error;
+    pub struct DockerUserDrop => Error, "ND502";
 }
 
 impl Check for DockerUserDrop {

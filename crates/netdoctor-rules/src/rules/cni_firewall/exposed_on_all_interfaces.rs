@@ -46,7 +46,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Bind to loopback (`"127.0.0.1:5432:5432"`), or drop `ports:` and let peers use the container network.
-    pub struct ExposedOnAllInterfaces => Warning;
+    pub struct ExposedOnAllInterfaces => Warning, "ND510";
 }
 
 impl Check for ExposedOnAllInterfaces {

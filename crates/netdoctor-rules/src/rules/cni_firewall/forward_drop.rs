@@ -40,7 +40,7 @@ declare_rule! {
     /// manages iptables its future ACCEPT rules are assumed (they cannot override a native
     /// nftables chain's drop). nftables maps, iptables-nft compat matches read only from `nft -j`
     /// and other matches netdoctor cannot decide make the verdict unknown, not a finding.
-    pub struct ForwardDrop => Error;
+    pub struct ForwardDrop => Error, "ND501";
 }
 
 impl Check for ForwardDrop {

@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Remove the `enable_icc` option (the network must be recreated), or put the two on a network that allows inter-container traffic.
-    pub struct IccDisabled => Error;
+    pub struct IccDisabled => Error, "ND511";
 }
 
 impl Check for IccDisabled {

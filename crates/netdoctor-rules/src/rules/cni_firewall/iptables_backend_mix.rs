@@ -24,7 +24,7 @@ declare_rule! {
     /// ## Fix
     /// Pick one backend (`update-alternatives --set iptables /usr/sbin/iptables-nft`), move the
     /// rules there, and flush the other (`iptables-legacy -F`, or delete the stray nft table).
-    pub struct IptablesBackendMix => Warning;
+    pub struct IptablesBackendMix => Warning, "ND504";
 }
 
 impl Check for IptablesBackendMix {

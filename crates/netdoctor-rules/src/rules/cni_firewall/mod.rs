@@ -2,30 +2,10 @@
 //! exists only when host facts were given (`--host`, `--host-facts`): without them they
 //! stay quiet.
 
-mod cni_config_drift;
-mod cni_config_shadowed;
-mod cni_pool_mismatch;
-mod docker_user_drop;
-mod exposed_on_all_interfaces;
-mod forward_drop;
-mod icc_disabled;
-mod iptables_backend_mix;
-mod overlay_port_blocked;
-mod published_port_bypasses_firewall;
-mod runtime_iptables_off;
+// The rule files of this folder (`mod`, and `pub use` of each rule), listed by build.rs.
+include!(concat!(env!("OUT_DIR"), "/rules_cni_firewall.rs"));
 
-pub use cni_config_drift::CniConfigDrift;
-pub use cni_config_shadowed::CniConfigShadowed;
-pub use cni_pool_mismatch::CniPoolMismatch;
-pub use docker_user_drop::DockerUserDrop;
-pub use exposed_on_all_interfaces::ExposedOnAllInterfaces;
 pub(crate) use exposed_on_all_interfaces::SENSITIVE_PORTS;
-pub use forward_drop::ForwardDrop;
-pub use icc_disabled::IccDisabled;
-pub use iptables_backend_mix::IptablesBackendMix;
-pub use overlay_port_blocked::OverlayPortBlocked;
-pub use published_port_bypasses_firewall::PublishedPortBypassesFirewall;
-pub use runtime_iptables_off::RuntimeIptablesOff;
 
 use netdoctor_engine::firewall::{Decider, PolicyRef, RuleRef, Trace};
 use netdoctor_model::host::HostFacts;

@@ -35,7 +35,7 @@ declare_rule! {
     /// ## Known limits
     /// Cloud security groups are outside the host and not checked; peers are assumed on the
     /// subnet of the host's default route.
-    pub struct OverlayPortBlocked => Error;
+    pub struct OverlayPortBlocked => Error, "ND505";
 }
 
 impl Check for OverlayPortBlocked {

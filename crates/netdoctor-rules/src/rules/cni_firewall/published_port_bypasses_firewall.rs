@@ -25,7 +25,7 @@ declare_rule! {
     /// Bind the port to loopback or a private address (`"127.0.0.1:5432:5432"`), or filter it in
     /// DOCKER-USER (`iptables -I DOCKER-USER -i eth0 -p tcp --dport 5432 -j DROP`; match the
     /// container port, DNAT has already rewritten it).
-    pub struct PublishedPortBypassesFirewall => Warning;
+    pub struct PublishedPortBypassesFirewall => Warning, "ND509";
 }
 
 impl Check for PublishedPortBypassesFirewall {

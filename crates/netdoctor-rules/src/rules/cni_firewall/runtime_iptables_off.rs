@@ -22,7 +22,7 @@ declare_rule! {
     /// ## Fix
     /// Remove `"iptables": false` from `/etc/docker/daemon.json` and restart dockerd; turn
     /// forwarding on with `sysctl -w net.ipv4.ip_forward=1` (and in `/etc/sysctl.d/`).
-    pub struct RuntimeIptablesOff => Error;
+    pub struct RuntimeIptablesOff => Error, "ND503";
 }
 
 impl Check for RuntimeIptablesOff {

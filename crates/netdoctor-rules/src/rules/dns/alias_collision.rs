@@ -21,7 +21,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Give each service its own alias; on a network shared between projects, use project-specific aliases.
-    pub struct AliasCollision => Warning;
+    pub struct AliasCollision => Warning, "ND307";
 }
 
 impl Check for AliasCollision {

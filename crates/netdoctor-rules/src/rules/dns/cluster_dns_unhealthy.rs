@@ -42,7 +42,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Run CoreDNS with at least two replicas (`kubectl -n kube-system scale deployment coredns --replicas=2`) and keep the `kube-dns` Service selecting `k8s-app: kube-dns`.
-    pub struct ClusterDnsUnhealthy => Error;
+    pub struct ClusterDnsUnhealthy => Error, "ND304";
 }
 
 impl Check for ClusterDnsUnhealthy {

@@ -32,7 +32,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Add an egress rule to the cluster DNS: `to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]` with ports UDP 53 and TCP 53.
-    pub struct DnsEgressBlocked => Error;
+    pub struct DnsEgressBlocked => Error, "ND303";
 }
 
 impl Check for DnsEgressBlocked {

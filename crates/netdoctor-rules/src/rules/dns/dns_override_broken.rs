@@ -21,7 +21,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Remove `dns:` to inherit the host's upstream servers, or list a resolver address reachable from the container network.
-    pub struct DnsOverrideBroken => Error;
+    pub struct DnsOverrideBroken => Error, "ND302";
 }
 
 impl Check for DnsOverrideBroken {

@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Add `dnsPolicy: ClusterFirstWithHostNet` next to `hostNetwork: true`, or `dnsPolicy: Default` when only the node's resolver is wanted.
-    pub struct HostnetDnspolicy => Warning;
+    pub struct HostnetDnspolicy => Warning, "ND306";
 }
 
 impl Check for HostnetDnspolicy {

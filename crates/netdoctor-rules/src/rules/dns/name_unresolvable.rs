@@ -23,7 +23,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Use a name that a service on a shared network answers to: its service name, `container_name` or a network alias.
-    pub struct NameUnresolvable => Error;
+    pub struct NameUnresolvable => Error, "ND301";
 }
 
 impl Check for NameUnresolvable {

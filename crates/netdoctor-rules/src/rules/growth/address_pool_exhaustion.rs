@@ -34,7 +34,7 @@ declare_rule! {
     ///
     /// ## Known limits
     /// Each Calico pool is counted on its own: nodes that another enabled pool also selects may take their block there. Disabled pools are left out.
-    pub struct AddressPoolExhaustion => Warning;
+    pub struct AddressPoolExhaustion => Warning, "ND601";
 }
 
 impl Check for AddressPoolExhaustion {

@@ -30,7 +30,7 @@ declare_rule! {
     /// ## Known limits
     /// The count is a moment's reading; a table that fills in bursts may read low. The count is
     /// per network namespace and the size is the host's: read it in the host's namespace.
-    pub struct ConntrackPressure => Warning;
+    pub struct ConntrackPressure => Warning, "ND604";
 }
 
 impl Check for ConntrackPressure {

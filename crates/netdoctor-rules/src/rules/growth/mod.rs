@@ -1,9 +1,4 @@
 //! ND6xx: capacity and scale limits.
 
-mod address_pool_exhaustion;
-mod conntrack_pressure;
-mod policy_bloat;
-
-pub use address_pool_exhaustion::AddressPoolExhaustion;
-pub use conntrack_pressure::ConntrackPressure;
-pub use policy_bloat::PolicyBloat;
+// The rule files of this folder (`mod`, and `pub use` of each rule), listed by build.rs.
+include!(concat!(env!("OUT_DIR"), "/rules_growth.rs"));

@@ -30,7 +30,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Delete stale policies, merge policies that select the same pods, and replace long rule lists by label-based peers.
-    pub struct PolicyBloat => Info;
+    pub struct PolicyBloat => Info, "ND602";
 }
 
 impl Check for PolicyBloat {

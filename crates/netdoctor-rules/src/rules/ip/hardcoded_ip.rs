@@ -20,7 +20,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Refer to the peer by its service name (or a network alias); Docker's DNS keeps it current.
-    pub struct HardcodedIp => Warning;
+    pub struct HardcodedIp => Warning, "ND205";
 }
 
 impl Check for HardcodedIp {

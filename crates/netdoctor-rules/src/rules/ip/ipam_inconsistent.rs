@@ -22,7 +22,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Write the subnet in canonical CIDR form and keep `ip_range`, `gateway` and `aux_addresses` inside it.
-    pub struct IpamInconsistent => Error;
+    pub struct IpamInconsistent => Error, "ND204";
 }
 
 impl Check for IpamInconsistent {

@@ -21,7 +21,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Declare an IPv6 subnet (a ULA such as fd00:db8:1::/64) together with `enable_ipv6: true`.
-    pub struct Ipv6HalfConfigured => Warning;
+    pub struct Ipv6HalfConfigured => Warning, "ND207";
 }
 
 impl Check for Ipv6HalfConfigured {

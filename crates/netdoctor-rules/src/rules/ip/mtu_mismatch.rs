@@ -39,7 +39,7 @@ declare_rule! {
     /// The host's egress is the IPv4 default route's device; policy routing and per-route
     /// `mtu` attributes are not read, and the default bridge (docker0), which no project
     /// declares, is not checked against the egress device.
-    pub struct MtuMismatch => Warning;
+    pub struct MtuMismatch => Warning, "ND206";
 }
 
 impl Check for MtuMismatch {

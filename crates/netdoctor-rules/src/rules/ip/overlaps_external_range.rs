@@ -48,7 +48,7 @@ declare_rule! {
     /// `antrea-*`, `ovn-k8s-*`, `genev_sys_*`); routes to other nodes' pods are recognised by a
     /// node address as gateway, a BGP daemon's protocol (`bird`, `bgp`), or a gateway route inside
     /// the pod range.
-    pub struct OverlapsExternalRange => Error;
+    pub struct OverlapsExternalRange => Error, "ND202";
 }
 
 impl Check for OverlapsExternalRange {

@@ -26,7 +26,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Use a free address inside the network's declared subnet, or drop the fixed address and use the service name.
-    pub struct StaticIpInvalid => Error;
+    pub struct StaticIpInvalid => Error, "ND203";
 }
 
 impl Check for StaticIpInvalid {

@@ -33,7 +33,7 @@ declare_rule! {
     /// Give each network its own, non-overlapping subnet. A cluster's pod and service ranges
     /// are chosen when it is created (`kubeadm init --pod-network-cidr --service-cidr`, the
     /// CNI's pool): pick ranges that no node network, VPN or container network uses.
-    pub struct SubnetOverlap => Error;
+    pub struct SubnetOverlap => Error, "ND201";
 }
 
 impl Check for SubnetOverlap {

@@ -32,7 +32,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Remove `Egress` from `policyTypes` if only ingress was meant, or add the egress the pods need (`egress: [{}]` allows all); a deliberate default-deny must come with policies that allow DNS (UDP and TCP 53 to kube-dns) and the pods' real destinations.
-    pub struct EgressIsolatedNoRules => Warning;
+    pub struct EgressIsolatedNoRules => Warning, "ND408";
 }
 
 impl Check for EgressIsolatedNoRules {

@@ -31,7 +31,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Allow the ingress controller's namespace in a rule of a policy selecting the backend pods, e.g. `from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]` on the container port.
-    pub struct FlowDenied => Error;
+    pub struct FlowDenied => Error, "ND401";
 }
 
 impl Check for FlowDenied {

@@ -27,7 +27,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Select in-cluster peers with `podSelector`/`namespaceSelector`, and list pod and Service ranges under `except` when a block must be wide.
-    pub struct IpblockMatchesPods => Warning;
+    pub struct IpblockMatchesPods => Warning, "ND407";
 }
 
 /// Whether `block` (minus its exceptions) covers `ip`.

@@ -35,7 +35,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Use the port name the destination containers declare (the finding names the closest), or the port number.
-    pub struct NamedPortUnresolved => Warning;
+    pub struct NamedPortUnresolved => Warning, "ND403";
 }
 
 impl Check for NamedPortUnresolved {

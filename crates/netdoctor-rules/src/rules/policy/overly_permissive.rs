@@ -41,7 +41,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Allow only the clients that need the port (a `podSelector`, with a `namespaceSelector` naming their namespace), and give every application namespace a default-deny policy.
-    pub struct OverlyPermissive => Warning;
+    pub struct OverlyPermissive => Warning, "ND406";
 }
 
 impl Check for OverlyPermissive {

@@ -35,7 +35,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Add policy enforcement (Canal, i.e. Calico for policy on top of Flannel, or switch to Calico/Cilium), and keep policy-protected workloads off `hostNetwork`.
-    pub struct PolicyNotEnforced => Warning;
+    pub struct PolicyNotEnforced => Warning, "ND405";
 }
 
 fn mentions(pod: &Pod, names: &[&str]) -> bool {

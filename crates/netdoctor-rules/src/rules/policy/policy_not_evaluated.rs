@@ -27,7 +27,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Nothing is wrong with the resource itself: read it to judge the flows it can change, or test them live (`netdoctor why A B --port P --probe`).
-    pub struct PolicyNotEvaluated => Warning;
+    pub struct PolicyNotEvaluated => Warning, "ND409";
 }
 
 impl Check for PolicyNotEvaluated {

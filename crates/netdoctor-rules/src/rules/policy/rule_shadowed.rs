@@ -31,7 +31,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Remove the shadowed rule, or narrow the wider rule if it allows more than intended.
-    pub struct RuleShadowed => Info;
+    pub struct RuleShadowed => Info, "ND404";
 }
 
 impl Check for RuleShadowed {

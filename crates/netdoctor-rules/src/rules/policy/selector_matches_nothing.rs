@@ -40,7 +40,7 @@ declare_rule! {
     ///
     /// ## Fix
     /// Use the label the pods or namespaces really carry (the finding names the closest one), or label them as the policy expects.
-    pub struct SelectorMatchesNothing => Warning;
+    pub struct SelectorMatchesNothing => Warning, "ND402";
 }
 
 impl Check for SelectorMatchesNothing {
