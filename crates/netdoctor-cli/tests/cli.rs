@@ -73,6 +73,22 @@ fn text_output_points_at_the_line_with_a_caret() {
     assert!(!text.contains('\u{1b}'), "no colour when NO_COLOR is set and stdout is not a terminal");
 }
 
+/// `why` blames only the first failing layer: a later layer that would fail for the
+/// same reason is `skip`, not reached, with no fix of its own.
+#[test]
+fn why_blames_only_the_first_failing_layer() {
+    let (doc, code) = json(&["why", "web", "db", "--port", "tcp/5432", "-f", "examples/split-networks/compose.yaml"]);
+    assert_eq!((code, doc["verdict"].as_str()), (1, Some("denied")), "{doc:#}");
+    let steps = doc["steps"].as_array().unwrap();
+    let failing: Vec<u64> = steps.iter().filter(|s| s["status"] == "fail").filter_map(|s| s["layer"].as_u64()).collect();
+    assert_eq!(failing, [1], "{doc:#}");
+    let dns = &steps[2];
+    assert_eq!(dns["status"], "skip", "{doc:#}");
+    assert_eq!(dns["evidence"][0], "not reached: layer 1 (attachment) fails first", "{doc:#}");
+    assert!(dns.get("fix").is_none(), "{doc:#}");
+    assert!(steps[0]["fix"].as_str().unwrap().contains("add `backend` to the `networks:` of `web`"), "{doc:#}");
+}
+
 #[test]
 fn json_and_sarif_outputs() {
     let (report, _) = json(&["check", "examples/hostname-typo"]);

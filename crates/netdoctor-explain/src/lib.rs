@@ -154,8 +154,31 @@ impl Why {
             listener,
             containers,
         };
+        why.not_reached_after_failure();
         why.settle();
         why
+    }
+
+    /// Only the first failing layer is blamed: a later layer (or the listener) that would
+    /// fail or cannot be decided is not reached by the flow, so it is `skip`, with what
+    /// it found kept as evidence and no fix of its own. A later layer that passes still
+    /// says so: it is a fact about the path.
+    fn not_reached_after_failure(&mut self) {
+        let Some(first) = self.steps.iter().position(|s| s.status == Status::Fail) else { return };
+        let Some(failed) = self.steps.get(first).map(|s| format!("not reached: layer {} ({}) fails first", s.layer, s.name)) else {
+            return;
+        };
+        let blamed = |status: Status| matches!(status, Status::Fail | Status::Unknown);
+        for step in self.steps.iter_mut().skip(first + 1).filter(|s| blamed(s.status)) {
+            step.status = Status::Skip;
+            step.evidence.insert(0, failed.clone());
+            step.fix = None;
+        }
+        if blamed(self.listener.status) {
+            self.listener.status = Status::Skip;
+            self.listener.evidence.insert(0, failed);
+            self.listener.fix = None;
+        }
     }
 
     /// The first failing layer, which explains a `denied` verdict (else the listener does).
