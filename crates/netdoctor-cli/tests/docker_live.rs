@@ -844,6 +844,9 @@ fn probing_from_a_container_matches_the_namespace_path() {
     assert!(evidence.contains("probe: icmp from") && evidence.contains("echo reply"), "{open:#}");
     assert!(evidence.contains("127.0.0.11 answered"), "the embedded DNS answered inside the client's namespace: {open:#}");
     assert!(evidence.contains(":8080: connected"), "{open:#}");
+    // After probing, nothing tells the user to probe, and what was confirmed says so.
+    assert!(!evidence.contains("--probe"), "{open:#}");
+    assert!(evidence.contains("(confirmed live)"), "{open:#}");
 
     // Asked about ping, the echo reply is the answer, listener included.
     let ping = why_via(&api, "icmp", "container");

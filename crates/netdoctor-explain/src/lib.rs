@@ -203,7 +203,17 @@ impl Why {
     /// Adds what a probe observed on `layer` (6 for the listener). A probe's result
     /// overrides the configuration's: it is what happens now; a disagreement is said.
     pub fn confirm(&mut self, layer: u8, observed: Status, evidence: impl Into<String>, fix: Option<String>) {
-        let evidence = format!("probe: {}", evidence.into());
+        let configured = if layer == 6 {
+            self.listener.status
+        } else {
+            self.steps.iter().find(|s| s.layer == layer).map_or(Status::Unknown, |s| s.status)
+        };
+        let live = match observed {
+            Status::Unknown | Status::Skip => "",
+            _ if observed == configured => " (confirmed live)",
+            _ => " (observed live)",
+        };
+        let evidence = format!("probe: {}{live}", evidence.into());
         if layer == 6 {
             self.listener.status = observed;
             self.listener.evidence.push(evidence);
@@ -231,7 +241,28 @@ impl Why {
         }
         self.settle();
     }
+
+    /// After probing: no line tells the user to probe any more (the hints the static
+    /// walk leaves where only probing can tell).
+    pub fn probed(&mut self) {
+        let lines =
+            self.steps.iter_mut().map(|s| (&mut s.evidence, &mut s.fix)).chain([(&mut self.listener.evidence, &mut self.listener.fix)]);
+        for (evidence, fix) in lines {
+            evidence.retain(|e| e != PROBE_TO_KNOW_LISTENER);
+            for e in evidence.iter_mut() {
+                *e = e.replace(PROBE_TESTS_PATH, "");
+            }
+            if let Some(f) = fix.as_mut() {
+                *f = f.replace(OR_PROBE, "");
+            }
+        }
+    }
 }
+
+/// The static walk's hints that probing would tell more; `Why::probed` removes them.
+pub(crate) const PROBE_TESTS_PATH: &str = ": `--probe` tests the path";
+pub(crate) const PROBE_TO_KNOW_LISTENER: &str = "whether a process listens is only known by probing (`--probe`)";
+pub(crate) const OR_PROBE: &str = ", or test it live with --probe";
 
 /// Why `from` cannot be named.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -102,6 +102,7 @@ pub fn confirm(model: &Model, why: &mut Why, prober: &mut dyn ProbeRunner) -> Ve
         return vec![format!("`{}` has no running container to probe from", why.from)];
     };
     let mut warnings = Vec::new();
+    why.probed();
     let shared: Vec<String> =
         analysis.shared_networks(a, b).iter().filter_map(|&n| analysis.topology.info(n)).map(|i| i.name.clone()).collect();
     let mut targets = addresses(model, &analysis, b, &shared);

@@ -35,7 +35,7 @@ impl Walk<'_, '_> {
         let Some(host) = &self.cx.analysis.host else {
             step.set(
                 Status::Unknown,
-                "Docker's bridge allows it; the host firewall (DOCKER-USER, FORWARD) was not read: `--probe` tests the path".to_string(),
+                format!("Docker's bridge allows it; the host firewall (DOCKER-USER, FORWARD) was not read{}", crate::PROBE_TESTS_PATH),
             );
             return;
         };

@@ -27,7 +27,7 @@ impl Walk<'_, '_> {
         } else {
             l.evidence.push(format!("`{}` declares no {port}: check the port its server listens on", wb.name));
         }
-        l.evidence.push("whether a process listens is only known by probing (`--probe`)".into());
+        l.evidence.push(crate::PROBE_TO_KNOW_LISTENER.into());
         l
     }
 }

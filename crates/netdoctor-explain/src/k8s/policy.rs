@@ -578,7 +578,7 @@ pub(super) fn unevaluated(step: &mut Step, mut uncertain: Vec<&Uncertainty>) {
             step.status = Status::Unknown;
             step.evidence.insert(0, lead("allow"));
             let names: Vec<&str> = uncertain.iter().map(|u| u.what.as_str()).collect();
-            step.fix = Some(format!("read {} to see whether it refuses this flow, or test it live with --probe", names.join(", ")));
+            step.fix = Some(format!("read {} to see whether it refuses this flow{}", names.join(", "), crate::OR_PROBE));
         }
         Status::Fail if can_allow => {
             step.status = Status::Unknown;
