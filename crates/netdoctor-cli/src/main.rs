@@ -253,9 +253,18 @@ fn run_matrix(args: MatrixArgs) -> u8 {
     if result.read_failed {
         return 2;
     }
-    let code = if result.errors.is_empty() { 0 } else { 2 };
+    if !result.errors.is_empty() {
+        // A matrix of the inputs that could be read would read as the whole answer: JSON
+        // gets the errors and no connections, other formats nothing.
+        if format != netdoctor_report::MatrixFormat::Json {
+            eprintln!("error: no matrix printed: fix the inputs above (or leave them out) and run again");
+            return 2;
+        }
+        let rendered = netdoctor_report::render_matrix(&Default::default(), result.problems(), format);
+        return emit(&rendered, args.output.as_deref(), 2);
+    }
     let rendered = netdoctor_report::render_matrix(&result.table, result.problems(), format);
-    emit(&rendered, args.output.as_deref(), code)
+    emit(&rendered, args.output.as_deref(), 0)
 }
 
 fn run_diff(args: DiffArgs) -> u8 {
@@ -265,11 +274,16 @@ fn run_diff(args: DiffArgs) -> u8 {
         eprintln!("warning: {w}");
     }
     netdoctor_cli::print_input_errors(&result.errors);
-    // Like diff(1): 0 same, 1 different, 2 trouble (which wins).
-    let code = match (result.errors.is_empty(), result.diff.changes.is_empty()) {
-        (false, _) => 2,
-        (true, true) => 0,
-        (true, false) => 1,
-    };
+    if !result.errors.is_empty() {
+        // Changes between what could be read would read as the answer: JSON gets the
+        // errors and no changes, other formats nothing.
+        if format != netdoctor_report::DiffFormat::Json {
+            eprintln!("error: no diff printed: fix the inputs above and run again");
+            return 2;
+        }
+        return print(&netdoctor_report::render_diff(&Default::default(), &result.errors, format), 2);
+    }
+    // Like diff(1): 0 same, 1 different, 2 trouble.
+    let code = if result.diff.changes.is_empty() { 0 } else { 1 };
     print(&netdoctor_report::render_diff(&result.diff, &result.errors, format), code)
 }

@@ -117,6 +117,9 @@ fn broken_input_gives_located_errors_and_exit_2() {
     let err = text(&out.stderr);
     assert!(err.contains("error: new/policy.yaml:7:"), "{err}");
     assert!(err.contains("must be a CIDR"), "{err}");
+    // No change list that would read as the answer.
+    assert_eq!(text(&out.stdout), "", "{err}");
+    assert!(err.contains("no diff printed"), "{err}");
     let missing = netdoctor(&["diff", "old", "nope"], dir.path());
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("nope: cannot read: "), "{}", text(&missing.stderr));

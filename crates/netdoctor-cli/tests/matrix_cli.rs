@@ -120,8 +120,15 @@ fn broken_manifests_give_located_errors_and_exit_2() {
     // The line itself, with a caret under the value.
     assert!(err.contains("7 |     - ipBlock: {cidr: 10.0.0.0/40}\n  |                       ^^^^^^^^^^^"), "{err}");
     assert!(err.contains("error: ./worse.yaml:2:"), "{err}");
-    // The good file is still analysed.
-    assert!(text(&out.stdout).contains("shop/client[Pod] => shop/web[Deployment] : TCP 8080"));
+    // Nothing on stdout reads as the answer: the matrix of the good file alone would.
+    assert_eq!(text(&out.stdout), "", "{err}");
+    assert!(err.contains("no matrix printed"), "{err}");
+    // JSON lists the errors, with no connections.
+    let json = netdoctor(&["matrix", ".", "--format", "json"], dir.path());
+    assert_eq!(json.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["connections"], serde_json::json!([]), "{doc:#}");
+    assert!(doc["errors"].as_array().is_some_and(|e| e.len() == 2), "{doc:#}");
     let missing = netdoctor(&["matrix", "nope"], dir.path());
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("nope: cannot read: "), "{}", text(&missing.stderr));
