@@ -94,8 +94,9 @@ struct CheckArgs {
     /// Compose file(s) of one project, merged in order (like `docker compose -f`).
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// Project name (like `docker compose -p`).
-    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    /// The Compose project: its name for files (like `docker compose -p`); with
+    /// `--docker`/`--snapshot`, the project whose containers are checked.
+    #[arg(short = 'p', long = "project-name", visible_alias = "project", value_name = "NAME")]
     project_name: Option<String>,
     /// Activate a Compose profile (repeatable).
     #[arg(long = "profile", value_name = "PROFILE")]
@@ -145,7 +146,7 @@ struct SnapshotArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Only the containers of this Compose project (repeatable).
-    #[arg(short = 'p', long = "project", value_name = "NAME")]
+    #[arg(short = 'p', long = "project-name", visible_alias = "project", value_name = "NAME")]
     projects: Vec<String>,
     /// `--docker` captures the running engine: containers, networks, engine info.
     #[command(flatten)]

@@ -28,7 +28,7 @@ pub struct ProbeArgs {
     #[arg(value_name = "CONTAINER")]
     pub names: Vec<String>,
     /// Probe the containers of this Compose project (repeatable).
-    #[arg(short = 'p', long = "project", value_name = "NAME")]
+    #[arg(short = 'p', long = "project-name", visible_alias = "project", value_name = "NAME")]
     pub projects: Vec<String>,
     /// Probes in flight at once.
     #[arg(long, default_value_t = 16)]

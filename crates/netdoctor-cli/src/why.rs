@@ -38,7 +38,7 @@ pub struct WhyArgs {
     #[arg(long, value_enum, default_value_t = WhyFormat::Text)]
     pub format: WhyFormat,
     /// Only read the containers of this Compose project (repeatable).
-    #[arg(short = 'p', long = "project", value_name = "NAME")]
+    #[arg(short = 'p', long = "project-name", visible_alias = "project", value_name = "NAME")]
     pub projects: Vec<String>,
     /// Without `--docker`/`--snapshot`: the Compose file(s) to read [default: the project here]
     #[arg(short = 'f', long = "file", value_name = "FILE")]

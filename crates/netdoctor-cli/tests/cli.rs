@@ -89,6 +89,18 @@ fn why_blames_only_the_first_failing_layer() {
     assert!(steps[0]["fix"].as_str().unwrap().contains("add `backend` to the `networks:` of `web`"), "{doc:#}");
 }
 
+/// One short flag, one meaning: `-p` names a Compose project on every subcommand that
+/// takes one, as `--project-name` (and `--project`).
+#[test]
+fn the_project_flag_is_the_same_everywhere() {
+    for command in ["check", "why", "probe", "snapshot"] {
+        let help = stdout(&netdoctor(&[command, "--help"]));
+        assert!(help.contains("-p, --project-name <NAME>"), "{command}: {help}");
+    }
+    let (report, code) = json(&["check", "examples/split-networks", "--project", "other"]);
+    assert_eq!((code, report["errors"].as_array().map(Vec::len)), (1, Some(0)), "{report:#}");
+}
+
 #[test]
 fn json_and_sarif_outputs() {
     let (report, _) = json(&["check", "examples/hostname-typo"]);
