@@ -208,6 +208,20 @@ fn check_broken(content: &[u8]) -> (Output, Duration, tempfile::TempDir) {
     (out, start.elapsed(), dir)
 }
 
+/// Settings are not peers, whatever the variable is called: only the real host name in
+/// this project is checked (and its typo reported).
+#[test]
+fn settings_in_host_variables_are_not_peers() {
+    let project = "services:\n  app:\n    image: app\n    environment:\n      CACHE_HOST: \"false\"\n      PROXY_HOST: \"off\"\n      SMTP_SERVER: none\n      HEALTH_HOST_TIMEOUT: 30s\n      DB_HOST: postgress\n      SOCKET_ADDR: /var/run/app.sock\n  postgres:\n    image: postgres\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("compose.yaml"), project).unwrap();
+    let (report, _) = json(&["check", dir.path().to_str().unwrap()]);
+    let nd301: Vec<&str> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "ND301").filter_map(|f| f["message"].as_str()).collect();
+    assert_eq!(nd301.len(), 1, "{report:#}");
+    assert!(nd301[0].contains("postgress"), "{nd301:?}");
+}
+
 #[test]
 fn broken_input_exits_2_with_a_located_error() {
     let deep = format!("services: {}{}", "[".repeat(100_000), "]".repeat(100_000));

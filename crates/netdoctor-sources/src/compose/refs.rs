@@ -45,7 +45,9 @@ pub fn in_env(key: &str, value: &str) -> Vec<HostRef> {
     let mut found = in_text(value);
     if found.is_empty() && host_valued {
         found.extend(
-            words(value).filter(|w| is_hostname(w) || w.parse::<IpAddr>().is_ok()).map(|w| HostRef { host: w.to_string(), port: None }),
+            words(value)
+                .filter(|w| (is_hostname(w) && !is_plain_value(w)) || w.parse::<IpAddr>().is_ok())
+                .map(|w| HostRef { host: w.to_string(), port: None }),
         );
     }
     dedup(found)
@@ -129,6 +131,36 @@ pub fn is_hostname(s: &str) -> bool {
         && !s.split('.').next_back().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// Words that are settings, not host names, whatever the variable is called: booleans
+/// and nulls (`true`, `no`, `off`, `none`), durations (`30s`, `1h30m`, `250ms`) and sizes
+/// (`512Mi`, `10mb`).
+pub fn is_plain_value(word: &str) -> bool {
+    const WORDS: [&str; 12] = ["true", "false", "yes", "no", "on", "off", "null", "none", "nil", "enabled", "disabled", "auto"];
+    let lower = word.to_ascii_lowercase();
+    if WORDS.contains(&lower.as_str()) {
+        return true;
+    }
+    // A run of number-and-unit groups: 30s, 1h30m, 1.5h, 512mi, 10gb.
+    const UNITS: [&str; 17] = ["ns", "us", "ms", "s", "m", "h", "d", "w", "k", "kb", "ki", "mb", "mi", "g", "gb", "gi", "b"];
+    let mut rest = lower.as_str();
+    let mut groups = 0;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if digits == 0 {
+            return false;
+        }
+        let after = rest.get(digits..).unwrap_or_default();
+        let unit_len = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
+        let unit = after.get(..unit_len).unwrap_or_default();
+        if !UNITS.contains(&unit) {
+            return false;
+        }
+        rest = after.get(unit_len..).unwrap_or_default();
+        groups += 1;
+    }
+    groups > 0
+}
+
 /// Whether `s` is a valid Docker network name (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`).
 pub fn is_network_name(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
@@ -148,6 +180,22 @@ fn dedup(mut refs: Vec<HostRef>) -> Vec<HostRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_are_not_hosts_whatever_the_variable_is_called() {
+        for value in
+            ["true", "FALSE", "yes", "no", "on", "off", "none", "30s", "1h30m", "250ms", "1.5h", "512Mi", "10mb", "/var/run/x.sock", "8080"]
+        {
+            assert_eq!(in_env("CACHE_HOST", value), [], "{value}");
+        }
+        assert_eq!(in_env("CACHE_HOST", "redis"), [HostRef { host: "redis".into(), port: None }]);
+        assert_eq!(in_env("CACHE_HOST", "on-prem-db"), [HostRef { host: "on-prem-db".into(), port: None }]);
+        assert_eq!(
+            in_env("CACHE_SERVERS", "a1, b2"),
+            [HostRef { host: "a1".into(), port: None }, HostRef { host: "b2".into(), port: None }]
+        );
+        assert!(!is_plain_value("api") && !is_plain_value("h2") && !is_plain_value("s3"));
+    }
 
     fn hosts(refs: Vec<HostRef>) -> Vec<String> {
         refs.into_iter()

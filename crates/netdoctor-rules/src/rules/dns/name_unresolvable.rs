@@ -8,7 +8,10 @@ declare_rule! {
     /// A host name a workload uses (in a URL or `host:port` in its environment, command or
     /// healthcheck, or a host-valued variable such as `REDIS_HOST`) that no service, container
     /// name or alias answers on the networks the workload is on: a typo, a `hostname:` value
-    /// (which Docker's DNS does not serve), or a name used from the host network.
+    /// (which Docker's DNS does not serve), or a name used from the host network. Settings
+    /// are not names, whatever the variable is called: booleans and nulls (`true`, `no`,
+    /// `off`, `none`), numbers, durations (`30s`), sizes (`512Mi`) and paths are never
+    /// reported.
     ///
     /// ## Why it matters
     /// The lookup fails ("Name or service not known", `getaddrinfo ENOTFOUND`), and the error
