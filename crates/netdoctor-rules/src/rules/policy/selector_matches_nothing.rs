@@ -20,8 +20,11 @@ declare_rule! {
     /// manifests hold pods or workloads are judged, and the peers of a policy that selects
     /// no pod are not (the policy itself is the finding). A `namespaceSelector` that matches no
     /// namespace is reported only when the manifests declare Namespace objects and one of
-    /// them carries a near miss of the label, since the namespace it means may simply be
-    /// outside the manifests. Calico and Cilium policies whose own selector selects no pod
+    /// them carries a near miss of the label, or one of them is named by the selector's
+    /// value under a label it lacks (`name: monitoring`, where Kubernetes labels namespace
+    /// `monitoring` with `kubernetes.io/metadata.name`), in NetworkPolicy peers and in
+    /// admin policies' subjects and peers alike; a namespace the manifests do not declare
+    /// may carry the label, so it is never judged. Calico and Cilium policies whose own selector selects no pod
     /// while a pod in their scope carries a label one typo away from an equality the
     /// selector asks (`app == 'apii'`, `matchLabels: {app: apii}`) are reported too.
     ///
@@ -79,6 +82,77 @@ impl Check for SelectorMatchesNothing {
             }
         }
         cni_policies(cx, engine, &with_pods, out);
+        admin_policies(cx, engine, out);
+    }
+}
+
+/// A declared namespace a selector names by value under a label it does not carry: the
+/// classic `namespaceSelector: {matchLabels: {name: monitoring}}`, where Kubernetes labels
+/// namespace `monitoring` `kubernetes.io/metadata.name=monitoring` and nobody set `name`.
+struct MeantNamespace {
+    namespace: String,
+    key: String,
+    value: String,
+    /// The label the namespace carries with its name, when it has one.
+    carries: Option<String>,
+}
+
+impl MeantNamespace {
+    /// The finding's message and fix, for `who` (which selector), ending in `consequence`.
+    fn explain(&self, who: &str, consequence: &str) -> (String, String) {
+        let MeantNamespace { namespace, key, value, carries } = self;
+        let has = carries.as_ref().map_or_else(|| "no label with its name".to_string(), |k| format!("`{k}={value}`"));
+        (
+            format!("{who} selects namespaces `{key}={value}`, but namespace `{namespace}` carries {has} and no `{key}` label: {consequence}"),
+            match carries {
+                Some(k) => format!("select `{k}: {value}` instead (Kubernetes sets it on every namespace), or label namespace `{namespace}` `{key}={value}`"),
+                None => format!("label namespace `{namespace}` `{key}={value}`, or select a label it carries"),
+            },
+        )
+    }
+}
+
+/// The declared namespace `selector` means by name (see `MeantNamespace`), when it matches
+/// no namespace. Namespaces the manifests do not declare may carry the label: never judged.
+fn meant_namespace(selector: &LabelSelector, namespaces: &[netdoctor_engine::policy::NamespaceInfo]) -> Option<MeantNamespace> {
+    selector.match_labels.iter().find_map(|(key, value)| {
+        let ns = namespaces.iter().find(|n| n.declared && &n.name == value && !n.labels.contains_key(key))?;
+        let carries = ns.labels.iter().find(|(k, v)| *v == value && *k != key).map(|(k, _)| k.clone());
+        Some(MeantNamespace { namespace: ns.name.clone(), key: key.clone(), value: value.clone(), carries })
+    })
+}
+
+/// Admin policies (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy)
+/// whose subject or peers select namespaces by a name label the declared namespace lacks.
+fn admin_policies(cx: &RuleContext<'_>, engine: &netdoctor_engine::policy::PolicyEngine<'_>, out: &mut Diagnostics) {
+    use netdoctor_model::k8s::{AdminPeer, AdminSubject};
+    for policy in &cx.model.k8s.admin_policies {
+        let name = format!("{:?} {}", policy.kind, policy.name);
+        let subject = match &policy.subject {
+            AdminSubject::Namespaces(sel) => Some(sel),
+            AdminSubject::Pods { namespace_selector, .. } => Some(namespace_selector),
+        };
+        let subject_miss = subject.filter(|s| engine.namespaces_matching(s).is_empty()).and_then(|s| meant_namespace(s, &engine.namespaces));
+        if let Some(meant) = subject_miss {
+            let (message, help) = meant.explain(&format!("the subject of {name}"), "the policy applies to nothing");
+            out.report(&policy.origin, message).subjects([policy.name.clone()]).help(help);
+            continue;
+        }
+        for rule in policy.ingress.iter().chain(&policy.egress) {
+            for peer in &rule.peers {
+                let sel = match peer {
+                    AdminPeer::Namespaces(sel) | AdminPeer::Pods { namespace_selector: sel, .. } => sel,
+                    _ => continue,
+                };
+                if !engine.namespaces_matching(sel).is_empty() {
+                    continue;
+                }
+                if let Some(meant) = meant_namespace(sel, &engine.namespaces) {
+                    let (message, help) = meant.explain(&format!("a peer of rule `{}` of {name}", rule.name), "the peer matches nothing");
+                    out.report(&rule.origin, message).subjects([policy.name.clone()]).help(help);
+                }
+            }
+        }
     }
 }
 
@@ -177,6 +251,11 @@ fn check_rule(
                     )
                     .subjects([name.clone()])
                     .help(format!("change `{}` to `{}` in the namespaceSelector, or label the namespace it is meant for", hint.asked, hint.closest));
+                    continue;
+                }
+                if let Some(meant) = matched.is_empty().then(|| meant_namespace(sel, &engine.namespaces)).flatten() {
+                    let (message, help) = meant.explain(&format!("{direction} peer of policy `{name}`"), "the peer matches nothing");
+                    out.report(origin, message).subjects([name.clone()]).help(help);
                     continue;
                 }
                 matched
