@@ -137,6 +137,48 @@ fn icmp_is_judged_by_the_rules_that_can_allow_it() {
     assert!(fix.contains("shop/api[Deployment]"), "{fix}");
 }
 
+/// `why` from a client outside the cluster (`examples/k8s-edge`): through a LoadBalancer
+/// to the pods, judged by the ipBlock and its `except`; a ClusterIP is not reachable from
+/// outside; a bare name has no namespace to resolve in.
+#[test]
+fn a_client_outside_the_cluster_is_judged_by_ip_blocks_and_exposure() {
+    let edge = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/k8s-edge");
+    let run = |from: &str, to: &str, port: &str| {
+        json_of(Command::new(env!("CARGO_BIN_EXE_netdoctor")).args(["why", from, to, "--port", port, "--format", "json"]).arg(&edge))
+    };
+    let (code, doc) = run("203.0.113.10", "shop/web-public", "tcp/80");
+    assert_eq!((code, doc["verdict"].as_str()), (0, Some("allowed")), "{doc:#}");
+    assert!(doc["steps"][0]["evidence"].to_string().contains("is a LoadBalancer"), "{doc:#}");
+    assert!(doc["steps"][3]["evidence"].to_string().contains("shop/web-from-partner"), "{doc:#}");
+    // The except covers the upper half of the partner's range: the nearest rule says so.
+    let (code, doc) = run("203.0.113.200", "shop/web-public", "tcp/80");
+    assert_eq!(code, 1, "{doc:#}");
+    let (layer, evidence, rules, fix) = failure(&doc);
+    assert_eq!(layer, 4, "{doc:#}");
+    assert!(evidence.contains("its except 203.0.113.128/25 covers 203.0.113.200"), "{evidence}");
+    assert!(rules.contains(&"ND401".to_string()), "{rules:?}");
+    assert!(fix.contains("203.0.113.200/32"), "{fix}");
+    // Outside the ipBlock altogether: the fix adds the client's address.
+    let (_, doc) = run("198.51.100.7", "shop/web", "tcp/8080");
+    let (layer, _, _, fix) = failure(&doc);
+    assert_eq!(layer, 4, "{doc:#}");
+    assert!(fix.contains("- ipBlock: {cidr: 198.51.100.7/32}"), "{fix}");
+    // A ClusterIP Service is not reachable from outside.
+    let (code, doc) = run("203.0.113.10", "shop/web-internal", "tcp/80");
+    assert_eq!(code, 1);
+    let (layer, evidence, _, fix) = failure(&doc);
+    assert_eq!(layer, 1, "{doc:#}");
+    assert!(evidence.contains("reachable only inside the cluster") && fix.contains("type: LoadBalancer"), "{evidence} / {fix}");
+    // A bare name: no namespace to look it up in.
+    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["why", "203.0.113.10", "web-public", "--port", "tcp/80"])
+        .arg(&edge)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("name it as namespace/name"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn unknown_names_and_missing_manifests_exit_2_with_a_suggestion() {
     let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))

@@ -363,6 +363,10 @@ pub struct Service {
     pub headless: bool,
     /// The DNS name an `ExternalName` service aliases.
     pub external_name: Option<String>,
+    /// `externalTrafficPolicy: Local`: traffic from outside keeps the client's address
+    /// (with `Cluster`, the default, a node's address replaces it on the way to the pod).
+    #[serde(default)]
+    pub external_traffic_local: bool,
     /// `clusterIP` and `clusterIPs` when set to addresses (a dump of a live cluster).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cluster_ips: Vec<IpAddr>,

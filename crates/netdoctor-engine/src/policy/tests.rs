@@ -619,6 +619,7 @@ fn exposure_through_ingress_and_routes() {
         service_type: ServiceType::ClusterIP,
         headless: false,
         external_name: None,
+        external_traffic_local: false,
         cluster_ips: Vec::new(),
         origin: o(),
     };

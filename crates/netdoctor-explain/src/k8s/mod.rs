@@ -30,6 +30,7 @@ mod attachment;
 mod dns;
 mod listener;
 mod node;
+mod outside;
 mod policy;
 
 const CLUSTER_DOMAIN: &str = "svc.cluster.local";
@@ -50,13 +51,20 @@ enum Target<'c> {
 /// destination (a pod class, or an outside range), on one port.
 #[derive(Clone, Copy)]
 struct Leg<'a> {
-    src: usize,
+    src: Source,
     dst: Endpoint,
     dst_class: Option<ClassId>,
     dst_name: &'a str,
     /// The connection as it arrives at this destination (a Service port mapped to
     /// the container port).
     conn: PortSpec,
+}
+
+/// Where a flow starts: a workload of the cluster, or a client outside it.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    Workload(usize),
+    Outside(std::net::Ipv4Addr),
 }
 
 /// The end of a flow a policy's rules must match: its namespace (none outside the
@@ -66,6 +74,8 @@ struct PeerSide<'a> {
     namespace: Option<&'a str>,
     labels: &'a Labels,
     name: &'a str,
+    /// That end as the engine sees it (a pod class, or the outside range of an address).
+    end: Endpoint,
 }
 
 /// One destination the flow may land on, with the port on that pod.
@@ -81,6 +91,9 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
         return Err(NotFound { message: "no Kubernetes objects were read: give a manifest file or directory".into() });
     };
     let mut walk = K8sWalk { engine, cluster: &cx.model.k8s, port, address: None };
+    if let Some(client) = outside::outside_client(&walk, from) {
+        return walk.walk_from_outside(findings, (from, to), client);
+    }
     let src = walk.find_source(from)?;
     let target = walk.find_target(to, src)?;
     if let Target::Address(IpAddr::V4(v4)) = target {
@@ -141,6 +154,14 @@ fn protocol_name(p: Protocol) -> &'static str {
 }
 
 impl<'c> K8sWalk<'_, 'c> {
+    /// A flow's source as a person reads it: `ns/name[Kind]`, or the outside address.
+    fn source_name(&self, src: Source) -> String {
+        match src {
+            Source::Workload(w) => self.workload_name(w),
+            Source::Outside(ip) => ip.to_string(),
+        }
+    }
+
     fn workload_name(&self, w: usize) -> String {
         self.engine.workloads.get(w).map(|w| w.name()).unwrap_or_default()
     }

@@ -103,7 +103,7 @@ impl K8sWalk<'_, '_> {
         for (dst, dst_class, dst_name, conn) in ends {
             uncertain.extend(self.engine.uncertain_on(Endpoint::Class(src_class), dst, conn));
             let egress = self.engine.trace(src_class, dst, PolicyType::Egress, dst_class, conn);
-            let leg = Leg { src, dst, dst_class, dst_name: &dst_name, conn };
+            let leg = Leg { src: Source::Workload(src), dst, dst_class, dst_name: &dst_name, conn };
             self.direction(step, &egress, &leg);
             if let Some(d) = dst_class {
                 let ingress = self.engine.trace(d, Endpoint::Class(src_class), PolicyType::Ingress, Some(d), conn);
@@ -116,6 +116,12 @@ impl K8sWalk<'_, '_> {
         }
     }
 
+    /// A client outside the cluster as ingress rules see it: the range of the engine's
+    /// ingress partition its address falls into.
+    pub(super) fn outside_source(&self, ip: std::net::Ipv4Addr) -> Endpoint {
+        Endpoint::External(self.engine.ingress_ips.part_of(ip).unwrap_or_else(|| netdoctor_engine::policy::Ipv4Range::single(ip)))
+    }
+
     /// The outside range an address falls into, as the engine partitions them.
     pub(super) fn external(&self, ip: IpAddr) -> Option<Endpoint> {
         let IpAddr::V4(v4) = ip else { return None };
@@ -125,7 +131,7 @@ impl K8sWalk<'_, '_> {
 
     pub(super) fn direction(&self, step: &mut Step, trace: &DirectionTrace, leg: &Leg<'_>) {
         let Leg { src, dst_name, conn, .. } = *leg;
-        let src_name = self.workload_name(src);
+        let src_name = self.source_name(src);
         let (side, subject) = match trace.direction {
             PolicyType::Egress => ("egress", src_name.clone()),
             PolicyType::Ingress => ("ingress", dst_name.to_string()),
@@ -243,7 +249,16 @@ impl K8sWalk<'_, '_> {
                 }
                 Endpoint::External(_) => (None, Labels::new(), dst_name.to_string()),
             },
-            PolicyType::Ingress => (Some(self.namespace_of(src).to_string()), self.labels_of(src), self.workload_name(src)),
+            PolicyType::Ingress => match src {
+                Source::Workload(w) => (Some(self.namespace_of(w).to_string()), self.labels_of(w), self.workload_name(w)),
+                Source::Outside(ip) => (None, Labels::new(), ip.to_string()),
+            },
+        };
+        // The other end as the engine sees it: the destination for egress, the source for ingress.
+        let peer_end = match (direction, src) {
+            (PolicyType::Ingress, Source::Workload(w)) => self.class_of(w).map_or(dst, Endpoint::Class),
+            (PolicyType::Ingress, Source::Outside(ip)) => self.outside_source(ip),
+            (PolicyType::Egress, _) => dst,
         };
         let dst_ports = dst_class.and_then(|c| self.engine.classes.get(c)).map(|c| c.ports.clone()).unwrap_or_default();
         let mut best: Option<(usize, String, String)> = None;
@@ -252,7 +267,7 @@ impl K8sWalk<'_, '_> {
             let rules = if direction == PolicyType::Ingress { &np.ingress } else { &np.egress };
             for (i, rule) in rules.iter().enumerate() {
                 let place = format!("{} {} rule {}{}", self.policy_name(*policy), direction_word(direction), i + 1, at(&rule.origin));
-                let peer = PeerSide { namespace: peer_ns.as_deref(), labels: &peer_labels, name: &peer_name };
+                let peer = PeerSide { namespace: peer_ns.as_deref(), labels: &peer_labels, name: &peer_name, end: peer_end };
                 let near = self.near_miss(rule, &np.namespace, &peer, leg, &dst_ports);
                 if let Some((misses, reason, fix)) = near {
                     if best.as_ref().is_none_or(|(m, _, _)| misses < *m) {
@@ -268,7 +283,7 @@ impl K8sWalk<'_, '_> {
             return (None, "add a NetworkPolicy rule allowing this flow".into());
         };
         let (key, peer) = match direction {
-            PolicyType::Ingress => ("from", self.peer_snippet(peer_ns.as_deref(), &peer_labels, dst)),
+            PolicyType::Ingress => ("from", self.peer_snippet(peer_ns.as_deref(), &peer_labels, peer_end)),
             PolicyType::Egress => ("to", self.peer_snippet(peer_ns.as_deref(), &peer_labels, dst)),
         };
         let empty = if (direction == PolicyType::Ingress && first.ingress.is_empty())
@@ -326,11 +341,12 @@ impl K8sWalk<'_, '_> {
             }
             PortSpec::Icmp { icmp_type, .. } => format!("icmps: [{{fields: [{{type: {icmp_type}, family: IPv4}}]}}]"),
         };
-        match direction {
-            PolicyType::Ingress => {
-                format!("ingress:\n  - fromEndpoints: {}\n    {ports}", endpoints(&self.labels_of(src), self.namespace_of(src)))
+        match (direction, src) {
+            (PolicyType::Ingress, Source::Workload(w)) => {
+                format!("ingress:\n  - fromEndpoints: {}\n    {ports}", endpoints(&self.labels_of(w), self.namespace_of(w)))
             }
-            PolicyType::Egress => {
+            (PolicyType::Ingress, Source::Outside(ip)) => format!("ingress:\n  - fromCIDR: [{ip}/32]\n    {ports}"),
+            (PolicyType::Egress, _) => {
                 let peer = match self.destination_pod(dst, dst_class) {
                     Some((labels, ns)) => format!("toEndpoints: {}", endpoints(labels, ns)),
                     None => format!("toCIDR: [{}/32]", self.address.map_or_else(|| "0.0.0.0".to_string(), |a| a.to_string())),
@@ -358,7 +374,11 @@ impl K8sWalk<'_, '_> {
         match direction {
             PolicyType::Ingress => {
                 let dst_ports = if dst_ports.is_empty() { dst_ports } else { format!(", destination: {{{dst_ports}}}") };
-                format!("- {{action: Allow, {what}, source: {{{}}}{dst_ports}}}", selector(&self.labels_of(src), self.namespace_of(src)))
+                let source = match src {
+                    Source::Workload(w) => selector(&self.labels_of(w), self.namespace_of(w)),
+                    Source::Outside(ip) => format!("nets: [{ip}/32]"),
+                };
+                format!("- {{action: Allow, {what}, source: {{{source}}}{dst_ports}}}")
             }
             PolicyType::Egress => {
                 let peer = match self.destination_pod(dst, dst_class) {
@@ -401,8 +421,8 @@ impl K8sWalk<'_, '_> {
         leg: &Leg<'_>,
         dst_ports: &[netdoctor_model::k8s::ContainerPort],
     ) -> Option<(usize, String, String)> {
-        let PeerSide { namespace: peer_ns, labels: peer_labels, name: peer_name } = *peer;
-        let Leg { dst, dst_name, conn, .. } = *leg;
+        let PeerSide { namespace: peer_ns, labels: peer_labels, name: peer_name, end } = *peer;
+        let Leg { dst_name, conn, .. } = *leg;
         // Ports first: does any port entry cover the port on this destination?
         let port_miss = if rule.ports.is_empty() {
             None
@@ -469,7 +489,7 @@ impl K8sWalk<'_, '_> {
         let mut peer_miss: Option<(usize, String, String)> = None;
         if !rule.peers.is_empty() {
             for peer in &rule.peers {
-                let miss = self.peer_miss(peer, policy_ns, peer_ns, peer_labels, peer_name, dst);
+                let miss = self.peer_miss(peer, policy_ns, peer_ns, peer_labels, peer_name, end);
                 match miss {
                     None => {
                         peer_miss = None;

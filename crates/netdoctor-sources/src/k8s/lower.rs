@@ -321,6 +321,7 @@ fn service(node: &Node) -> Result<Service> {
         service_type: ServiceType::ClusterIP,
         headless: false,
         external_name: None,
+        external_traffic_local: false,
         cluster_ips: Vec::new(),
         origin: origin(node),
     };
@@ -350,6 +351,14 @@ fn service(node: &Node) -> Result<Service> {
     };
     svc.headless = text(spec, "clusterIP")? == Some("None");
     svc.external_name = text(spec, "externalName")?.map(str::to_string);
+    svc.external_traffic_local = match text(spec, "externalTrafficPolicy")? {
+        None | Some("Cluster") => false,
+        Some("Local") => true,
+        Some(other) => {
+            let at = field(spec, "externalTrafficPolicy").unwrap_or(spec);
+            return Err(error(at, format!("unknown externalTrafficPolicy `{other}` (expected Cluster or Local)")));
+        }
+    };
     // `None` (headless) and empty strings are not addresses.
     let written = field(spec, "clusterIP").into_iter().chain(list(spec, "clusterIPs")?.iter());
     for ip in written.filter_map(|n| n.as_scalar()).filter_map(|a| a.parse::<IpAddr>().ok()) {

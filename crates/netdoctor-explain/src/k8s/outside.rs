@@ -1,0 +1,165 @@
+//! `why` from a client outside the cluster (an address on the internet, in the VPC, a
+//! node): how it gets in (a pod address, or a Service exposed as NodePort or
+//! LoadBalancer; a ClusterIP is not reachable from outside), and the ingress policies of
+//! the pods it lands on, evaluated against the client's address (ipBlocks and their
+//! `except`s, admin policies' networks, Calico nets, Cilium CIDRs and entities).
+
+use super::policy::unevaluated;
+use super::*;
+
+/// The client, when FROM is an IPv4 address (or a CIDR: its first address) that no pod
+/// of the manifests has.
+pub(super) fn outside_client(walk: &K8sWalk<'_, '_>, from: &str) -> Option<std::net::Ipv4Addr> {
+    let ip = from.parse::<std::net::Ipv4Addr>().ok().or_else(|| from.parse::<ipnet::Ipv4Net>().ok().map(|n| n.network()))?;
+    walk.workload_by_ip(IpAddr::V4(ip)).is_none().then_some(ip)
+}
+
+impl<'c> K8sWalk<'_, 'c> {
+    /// The layers for `client` reaching `to`.
+    pub(super) fn walk_from_outside(
+        &mut self,
+        findings: &[Diagnostic],
+        (from, to): (&str, &str),
+        client: std::net::Ipv4Addr,
+    ) -> Result<Why, NotFound> {
+        self.address = Some(client);
+        let target = self.find_target_from_outside(to)?;
+        let mut steps = Why::layers();
+        let mut backends = Vec::new();
+        if let [s1, s2, s3, s4, s5] = steps.as_mut_slice() {
+            let translated;
+            (backends, translated) = self.entry(s1, client, &target);
+            s2.set(Status::Skip, "routes from outside the cluster to it are not part of manifests");
+            s3.set(Status::Skip, format!("{client} is asked about by address: a client outside the cluster looks up no cluster names"));
+            self.ingress_from_outside(s4, client, &backends, translated);
+            s5.set(Status::Skip, "the nodes' firewalls are not part of manifests (`--host` on a node checks them)");
+        }
+        let subjects = match &target {
+            Target::Workload(w) => vec![self.workload_name(*w)],
+            Target::Service { service, .. } => vec![format!("{}/{}", service.namespace, service.name)],
+            Target::Address(ip) => vec![ip.to_string()],
+        };
+        for step in &mut steps {
+            cite(step, findings, &subjects);
+        }
+        let listener = self.listener(&backends);
+        Ok(Why::settled((from, to), self.port, steps, listener, None))
+    }
+
+    /// DST for a client outside the cluster: `namespace/name` (a workload or a Service),
+    /// `name.namespace` (a Service), or a pod's address. It has no namespace to resolve a
+    /// bare name in.
+    fn find_target_from_outside(&self, to: &str) -> Result<Target<'c>, NotFound> {
+        if let Ok(ip) = to.parse::<IpAddr>() {
+            return match self.workload_by_ip(ip) {
+                Some(w) => Ok(Target::Workload(w)),
+                None => Err(NotFound {
+                    message: format!("neither end is a pod of the manifests: `why` follows flows that reach the cluster; name DST as namespace/name or a pod's address (not {ip})"),
+                }),
+            };
+        }
+        if !to.contains('/') && !to.trim_end_matches('.').contains('.') {
+            return Err(NotFound {
+                message: format!(
+                    "a client outside the cluster has no namespace to look `{to}` up in: name it as namespace/name (a workload or a Service) or name.namespace"
+                ),
+            });
+        }
+        let Some(first) = self.engine.workloads.first().map(|_| 0usize) else { return Err(self.not_found("workload or Service", to)) };
+        // A qualified name resolves the same from any namespace.
+        self.find_target(to, first)
+    }
+
+    /// Layer 1 from outside: a pod is reached at its own address; a Service only when it
+    /// is exposed outside (NodePort, LoadBalancer). Returns the pods the flow lands on,
+    /// and whether the client's address is replaced on the way (externalTrafficPolicy:
+    /// Cluster).
+    fn entry(&self, step: &mut Step, client: std::net::Ipv4Addr, target: &Target<'_>) -> (Vec<Backend>, bool) {
+        step.set(Status::Pass, format!("{client} is outside the cluster: no pod of the manifests has this address"));
+        match target {
+            Target::Workload(w) => {
+                step.evidence.push(format!("{} exists{}", self.workload_name(*w), self.workload_origin(*w)));
+                step.evidence.push(
+                    "reached at its pod address: only where the pod network is routed to from outside (most clusters route it only inside)"
+                        .into(),
+                );
+                (vec![Backend { workload: *w, port: self.port.and_then(|p| p.port()).map(|(_, n)| n) }], false)
+            }
+            Target::Service { service, .. } => {
+                let name = format!("{}/{}", service.namespace, service.name);
+                match service.service_type {
+                    ServiceType::NodePort | ServiceType::LoadBalancer => {
+                        let how = if service.service_type == ServiceType::NodePort { "a NodePort" } else { "a LoadBalancer" };
+                        step.evidence.push(format!("Service {name}{} is {how}: reachable from outside the cluster", at(&service.origin)));
+                        let backends = self.service_backends(step, service);
+                        (backends, !service.external_traffic_local)
+                    }
+                    ServiceType::ExternalName => {
+                        step.fail(
+                            format!(
+                                "Service {name}{} is an ExternalName alias: nothing in the cluster answers for it",
+                                at(&service.origin)
+                            ),
+                            "ask about the service it aliases directly",
+                        );
+                        (Vec::new(), false)
+                    }
+                    ServiceType::ClusterIP => {
+                        step.fail(
+                            format!(
+                                "Service {name}{} is {}: its address is reachable only inside the cluster",
+                                at(&service.origin),
+                                if service.headless { "headless" } else { "a ClusterIP" }
+                            ),
+                            format!(
+                                "expose it outside: `type: LoadBalancer` or `type: NodePort` in Service {name}, or route to it through an Ingress"
+                            ),
+                        );
+                        (Vec::new(), false)
+                    }
+                }
+            }
+            Target::Address(_) => (Vec::new(), false),
+        }
+    }
+
+    /// Layer 4 from outside: the ingress policies of each pod the flow lands on, with the
+    /// client's address as the source. With `translated`, the pods see a node's address
+    /// instead, which rules naming the client do not match.
+    fn ingress_from_outside(&self, step: &mut Step, client: std::net::Ipv4Addr, backends: &[Backend], translated: bool) {
+        let Some(asked) = self.port else {
+            return step.set(Status::Unknown, "no port given: policies decide per port; ask with --port tcp/N (or --port icmp)");
+        };
+        if backends.is_empty() {
+            return step.set(Status::Skip, "no pod to reach (see layer 1)");
+        }
+        let src = self.outside_source(client);
+        step.status = Status::Pass;
+        let mut uncertain: Vec<&Uncertainty> = Vec::new();
+        let mut selected = false;
+        for b in backends {
+            let Some(d) = self.class_of(b.workload) else { continue };
+            let conn = b.port.map_or(asked, |n| asked.on_port(n));
+            let dst_name = self.workload_name(b.workload);
+            uncertain.extend(self.engine.uncertain_on(src, Endpoint::Class(d), conn));
+            let ingress = self.engine.trace(d, src, PolicyType::Ingress, Some(d), conn);
+            selected |= !ingress.applying.is_empty();
+            let leg = Leg { src: Source::Outside(client), dst: Endpoint::Class(d), dst_class: Some(d), dst_name: &dst_name, conn };
+            self.direction(step, &ingress, &leg);
+        }
+        unevaluated(step, uncertain);
+        if translated && selected && step.status != Status::Skip {
+            step.status = Status::Unknown;
+            step.evidence.insert(
+                0,
+                format!("the Service has externalTrafficPolicy: Cluster, so the pods see a node's address rather than {client}: the policies below meet that address, which the manifests do not give"),
+            );
+            step.fix = Some(
+                "set `externalTrafficPolicy: Local` on the Service to keep the client's address (or allow the nodes' addresses)".into(),
+            );
+        }
+        if step.status == Status::Fail {
+            step.rules.push("ND401");
+        }
+    }
+}
