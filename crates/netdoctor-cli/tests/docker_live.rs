@@ -715,6 +715,35 @@ fn probe_matrix_reports_only_real_differences() {
     assert_eq!(out.status.code(), Some(0), "no differences expected: {m:#}");
 }
 
+/// `probe` tests the ports the configuration uses: `web` points at `api:8080`, where
+/// nothing listens (api serves on 80). The path is open, the used port refuses: a
+/// difference, named with the variable that uses it.
+#[test]
+fn probe_reports_a_used_port_that_refuses() {
+    let Some(()) = engine() else { return };
+    if !can_probe() {
+        skip::skip("probe of used ports", "probing needs root (CAP_SYS_ADMIN)");
+        return;
+    }
+    let mut s = Scenario::new("used");
+    let net = s.network("net", &[]);
+    let api = s.run("api", &["--network", &net, "--expose", "80"], &["httpd", "-f", "-p", "80", "-h", "/tmp"]);
+    let web = s.run("web", &["--network", &net, "-e", &format!("API_URL=http://{api}:8080/v1")], &[]);
+    let mut args: Vec<String> =
+        vec!["probe".into(), "--docker".into(), "--format".into(), "json".into(), "--timeout-ms".into(), "500".into()];
+    args.extend(s.containers.clone());
+    let out = netdoctor(&args);
+    let m = json_of(&out);
+    let pair = m["pairs"].as_array().unwrap().iter().find(|p| p["from"] == web && p["to"] == api).unwrap().clone();
+    let used =
+        pair["tcp"].as_array().unwrap().iter().find(|t| t["port"] == 8080).cloned().unwrap_or_else(|| panic!("8080 not probed: {pair:#}"));
+    assert_eq!((used["result"].as_str(), used["used_by"].as_str()), (Some("refused"), Some("env API_URL")), "{pair:#}");
+    assert!(pair["tcp"].as_array().unwrap().iter().any(|t| t["port"] == 80 && t["result"] == "open"), "{pair:#}");
+    let differences = pair["differences"].to_string();
+    assert!(differences.contains("on port 8080 (env API_URL), but nothing listens there"), "{pair:#}");
+    assert_eq!(out.status.code(), Some(1), "a difference: {m:#}");
+}
+
 /// Containers that Compose made (here: made with Compose v1's labels, so the test
 /// needs no Compose binary) are their services, and findings point at the lines of
 /// the Compose file the labels name.

@@ -39,6 +39,9 @@ pub struct PortResult {
     pub port: u16,
     /// `open`, `refused`, `timeout`, `unreachable` or an error.
     pub result: String,
+    /// Where the client's configuration uses this port (`env API_URL`), when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used_by: Option<String>,
 }
 
 /// The whole matrix.
@@ -232,6 +235,8 @@ pub fn matrix(model: &Model, opts: &ProbeOptions, prober: &mut dyn ProbeRunner) 
     // (pair index, kind, port)
     let mut meta: Vec<(usize, &'static str, u16)> = Vec::new();
     let mut pairs = Vec::new();
+    // Per pair, the ports the client uses on the server, and how.
+    let mut used_by_pair: Vec<Vec<(u16, String)>> = Vec::new();
     for &a in &running {
         let Some(src) = source(model, &analysis, a) else { continue };
         let servers = match prober.resolvers(&src) {
@@ -258,6 +263,8 @@ pub fn matrix(model: &Model, opts: &ProbeOptions, prober: &mut dyn ProbeRunner) 
                 target = addresses(model, &analysis, b, &[]);
             }
             let i = pairs.len();
+            let used = used_ports(model, &analysis, a, b);
+            used_by_pair.push(used.clone());
             pairs.push(Pair {
                 from: wa.name.clone(),
                 to: wb.name.clone(),
@@ -273,7 +280,7 @@ pub fn matrix(model: &Model, opts: &ProbeOptions, prober: &mut dyn ProbeRunner) 
             if let Some(&ip) = target.first() {
                 jobs.push((src.clone(), Probe::Icmp(ip)));
                 meta.push((i, "icmp", 0));
-                for port in ports_of(wb) {
+                for port in ports_to_probe(&used, wb) {
                     jobs.push((src.clone(), Probe::Tcp(SocketAddr::new(ip, port))));
                     meta.push((i, "tcp", port));
                 }
@@ -304,7 +311,8 @@ pub fn matrix(model: &Model, opts: &ProbeOptions, prober: &mut dyn ProbeRunner) 
                         p.reached.get_or_insert(false);
                     }
                 }
-                p.tcp.push(PortResult { port, result: short(&outcome) });
+                let used_by = used_by_pair.get(i).and_then(|u| u.iter().find(|(p, _)| *p == port)).map(|(_, how)| how.clone());
+                p.tcp.push(PortResult { port, result: short(&outcome), used_by });
             }
             _ => {
                 // A query that could not run says nothing about the name.
@@ -318,6 +326,17 @@ pub fn matrix(model: &Model, opts: &ProbeOptions, prober: &mut dyn ProbeRunner) 
         }
     }
     for p in &mut pairs {
+        // A port the client's configuration uses that does not answer is broken live,
+        // even where the path itself is open.
+        if p.expected == "reachable" && p.reached == Some(true) {
+            for t in p.tcp.iter().filter(|t| matches!(t.result.as_str(), "refused" | "timeout")) {
+                if let Some(how) = &t.used_by {
+                    let what =
+                        if t.result == "refused" { "nothing listens there (connection refused)" } else { "the connection was dropped" };
+                    p.differences.push(format!("`{}` uses `{}` on port {} ({how}), but {what}", p.from, p.to, t.port));
+                }
+            }
+        }
         match (p.expected, p.reached) {
             ("reachable", Some(false)) => p.differences.push(format!(
                 "the configuration lets `{}` reach `{}`, but nothing got through: something drops it (DOCKER-USER, FORWARD, a host firewall)",
@@ -351,6 +370,36 @@ pub fn matrix(model: &Model, opts: &ProbeOptions, prober: &mut dyn ProbeRunner) 
 /// service name.
 fn lookup_name(w: &Workload) -> String {
     w.container_name.as_ref().map_or_else(|| w.name.clone(), |c| c.value.clone())
+}
+
+/// The ports workload `a` uses on `b` by its configuration (`API_URL=http://api:8080`):
+/// references with a port whose host resolves to `b` from `a`, and how each is used.
+fn used_ports(model: &Model, analysis: &Analysis<'_>, a: usize, b: usize) -> Vec<(u16, String)> {
+    let Some(wa) = model.workloads.get(a) else { return Vec::new() };
+    let mut out: Vec<(u16, String)> = wa
+        .references
+        .iter()
+        .filter(|r| r.via.is_lookup())
+        .filter_map(|r| {
+            let port = r.port?;
+            matches!(analysis.resolve(a, &r.host), Resolution::Resolved { ref targets, .. } if targets.contains(&b))
+                .then(|| (port, r.via.describe()))
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup_by_key(|(p, _)| *p);
+    out
+}
+
+/// The TCP ports to probe on `wb`: those the client uses on it, then those it declares.
+fn ports_to_probe(used: &[(u16, String)], wb: &Workload) -> Vec<u16> {
+    let mut ports: Vec<u16> = used.iter().map(|(p, _)| *p).collect();
+    for p in ports_of(wb) {
+        if !ports.contains(&p) && ports.len() < MAX_PORTS_PER_PEER + 2 {
+            ports.push(p);
+        }
+    }
+    ports
 }
 
 /// The TCP ports a workload declares (exposed or published targets), bounded.
