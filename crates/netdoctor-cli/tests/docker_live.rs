@@ -621,7 +621,10 @@ fn published_port_on_all_interfaces() {
     let found = findings(&report, "ND510", &db);
     assert_eq!(found.len(), 1, "{report:#}");
     assert!(found[0]["fix"].as_str().unwrap().contains("127.0.0.1:"));
-    assert!(found[0].get("location").is_none(), "live findings have no file location");
+    // Live findings have no file position: their location is the container's URI.
+    let location = &found[0]["location"];
+    assert!(location.get("file").is_none(), "{location}");
+    assert_eq!(location["uri"], format!("docker://container/{db}/ports"), "{location}");
 }
 
 #[test]

@@ -23,7 +23,8 @@ struct Finding<'a> {
     name: &'a str,
     severity: Severity,
     message: String,
-    /// Absent for findings from live data, which have no file position.
+    /// A file position, or for findings from live data the object's URI
+    /// (`docker://container/web`, `kube://…`); absent when there is neither.
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<Location>,
     subjects: &'a [String],
@@ -31,10 +32,10 @@ struct Finding<'a> {
 }
 
 #[derive(Serialize)]
-struct Location {
-    file: String,
-    line: u32,
-    column: u32,
+#[serde(untagged)]
+enum Location {
+    File { file: String, line: u32, column: u32 },
+    Live { uri: String },
 }
 
 /// An input that could not be read or parsed. `line` and `column` are omitted (not
@@ -77,7 +78,8 @@ pub fn render_json(report: &Report) -> String {
 
 fn finding(d: &Diagnostic) -> Finding<'_> {
     let location = match d.origin.as_ref() {
-        Some(Origin::File(span)) => Some(Location { file: span.file.display().to_string(), line: span.line, column: span.column }),
+        Some(Origin::File(span)) => Some(Location::File { file: span.file.display().to_string(), line: span.line, column: span.column }),
+        Some(Origin::Logical(uri)) if uri.contains("://") => Some(Location::Live { uri: safe_message(uri) }),
         Some(Origin::Logical(_)) | None => None,
     };
     Finding {
@@ -147,7 +149,7 @@ mod tests {
                 "subjects": ["web", "db"], "fix": "fix it"
             })
         );
-        assert!(v["findings"][1].get("location").is_none());
+        assert_eq!(v["findings"][1]["location"], json!({"uri": "docker://container/web"}), "live findings point at their object");
         assert_eq!(v["summary"], json!({"error": 0, "warning": 2, "info": 0}));
         assert_eq!(
             v["errors"],
