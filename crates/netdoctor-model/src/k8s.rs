@@ -83,6 +83,11 @@ pub struct Cluster {
     /// verdict they could change is unknown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unevaluated: Vec<UnevaluatedPolicy>,
+    /// Namespaced objects of groups outside Kubernetes' own (`*.k8s.io` and the core
+    /// group): custom resources, which operators may turn into pods the manifests do not
+    /// hold (a `monitoring.coreos.com` Prometheus, a database cluster).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub custom_resources: Vec<CustomResource>,
 }
 
 impl Cluster {
@@ -97,6 +102,7 @@ impl Cluster {
         self.network_policies.extend(other.network_policies);
         self.admin_policies.extend(other.admin_policies);
         self.unevaluated.extend(other.unevaluated);
+        self.custom_resources.extend(other.custom_resources);
         self.calico_policies.extend(other.calico_policies);
         self.calico_tiers.extend(other.calico_tiers);
         self.network_sets.extend(other.network_sets);
@@ -1120,6 +1126,23 @@ pub enum AdminPort {
     Number { protocol: Protocol, port: u16 },
     Named(String),
     Range { protocol: Protocol, start: u16, end: u16 },
+}
+
+/// A custom resource: its API group and kind, where it lives, and its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomResource {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub origin: Origin,
+}
+
+impl CustomResource {
+    /// `Prometheus.monitoring.coreos.com monitoring/k8s`.
+    pub fn display_name(&self) -> String {
+        format!("{}.{} {}/{}", self.kind, self.group, self.namespace, self.name)
+    }
 }
 
 /// A resource's API group, version and kind, as `apiVersion` and `kind` give them.

@@ -103,8 +103,14 @@ fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
             let message = format!("{gvk} `{}` is read but not evaluated: {why}", name(node)?);
             out.warnings.push(Warning { file: span.file.to_path_buf(), line: span.line, column: span.column, message });
         }
-        // Other resources (Secret, ServiceAccount, RBAC, ...) say nothing about reachability.
-        Kind::Other => {}
+        // Custom resources are kept by name: an operator may turn one into pods the
+        // manifests do not hold. Kubernetes' own other resources (Secret, ServiceAccount,
+        // RBAC, ...) say nothing about reachability.
+        Kind::Other => {
+            if let Some(cr) = custom_resource(node, &gvk) {
+                cluster.custom_resources.push(cr);
+            }
+        }
     }
     Ok(())
 }
@@ -153,6 +159,24 @@ pub(super) fn namespace_of(node: &Node) -> Result<String> {
         None => None,
     };
     Ok(ns.filter(|n| !n.is_empty()).unwrap_or(DEFAULT_NAMESPACE).to_string())
+}
+
+/// A namespaced object of a group outside Kubernetes' own, by name; `None` for
+/// Kubernetes' groups, cluster-scoped objects and objects without a name.
+fn custom_resource(node: &Node, gvk: &GroupVersionKind) -> Option<netdoctor_model::k8s::CustomResource> {
+    const KUBERNETES_GROUPS: [&str; 6] = ["", "apps", "batch", "autoscaling", "policy", "extensions"];
+    if KUBERNETES_GROUPS.contains(&gvk.group.as_str()) || gvk.group.ends_with(".k8s.io") || gvk.group.ends_with(".kubernetes.io") {
+        return None;
+    }
+    let meta = mapping(node, "metadata").ok()??;
+    let namespace = text(meta, "namespace").ok()??.to_string();
+    Some(netdoctor_model::k8s::CustomResource {
+        group: gvk.group.clone(),
+        kind: gvk.kind.clone(),
+        namespace,
+        name: name(node).ok()?,
+        origin: origin(node),
+    })
 }
 
 fn metadata_labels(node: &Node) -> Result<netdoctor_model::k8s::Labels> {

@@ -11,7 +11,10 @@ declare_rule! {
     /// matching only pods of other namespaces, or only workloads scaled to zero. Services without a selector (endpoints managed by hand) and `ExternalName` services
     /// are skipped, and so are namespaces of which the manifests hold no pod or workload
     /// at all (a tree of Services only says nothing about the pods), and Services whose
-    /// Endpoints or EndpointSlices in the manifests list ready addresses.
+    /// Endpoints or EndpointSlices in the manifests list ready addresses. Where the
+    /// namespace holds a custom resource whose name or kind the selector names (a
+    /// Prometheus, an Alertmanager, a database cluster: an operator makes their pods), the
+    /// finding is information, naming the resource.
     ///
     /// ## Why it matters
     /// The Service gets no endpoints: its name resolves and its ClusterIP exists, but every
@@ -80,6 +83,23 @@ impl Check for ServiceNoEndpoints {
                 .help(format!("create the Service in the namespace of {others}, or reach that Service as `<service>.<namespace>` from `{}`", svc.namespace));
                 continue;
             }
+            // Pods an operator makes from a custom resource are not in the manifests.
+            if let Some(cr) = probable_maker(k8s, &svc.namespace, labels) {
+                out.report(
+                    &svc.origin,
+                    format!(
+                        "Service `{name}` selects {selector}, which no pod of the manifests carries; {} probably creates them (an operator makes its pods)",
+                        cr.display_name()
+                    ),
+                )
+                .severity(Severity::Info)
+                .subjects([name.clone()])
+                .help(format!(
+                    "nothing to change if the operator for {}.{} runs in the cluster; otherwise install it, or deploy the pods the Service is for",
+                    cr.kind, cr.group
+                ));
+                continue;
+            }
             let candidates = pods_in(k8s, &svc.namespace).map(|p| &p.labels);
             let hint = mismatch_hint(&selector, candidates.clone(), "pods").map(|h| format!(" ({h})")).unwrap_or_default();
             let help = match label_hint(&selector, candidates).filter(|h| h.is_typo()) {
@@ -99,4 +119,19 @@ impl Check for ServiceNoEndpoints {
             .help(help);
         }
     }
+}
+
+/// The custom resource of `namespace` that probably makes the pods `selector` means: its
+/// name, or its kind, is a key or value of the selector (`prometheus: k8s` for the
+/// Prometheus `k8s`, `app.kubernetes.io/instance: main` for the Alertmanager `main`).
+fn probable_maker<'c>(
+    k8s: &'c netdoctor_model::k8s::Cluster,
+    namespace: &str,
+    selector: &netdoctor_model::k8s::Labels,
+) -> Option<&'c netdoctor_model::k8s::CustomResource> {
+    let words: Vec<String> = selector.iter().flat_map(|(k, v)| [k.rsplit('/').next().unwrap_or(k).to_ascii_lowercase(), v.to_ascii_lowercase()]).collect();
+    k8s.custom_resources.iter().filter(|cr| cr.namespace == namespace).find(|cr| {
+        let (name, kind) = (cr.name.to_ascii_lowercase(), cr.kind.to_ascii_lowercase());
+        words.iter().any(|w| *w == name || *w == kind)
+    })
 }
