@@ -58,6 +58,11 @@ pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
             if netdoctor_sources::k8s::is_manifest_input(&path) {
                 // Kubernetes manifests; files in the tree that are not resources are skipped.
                 let loaded = netdoctor_sources::k8s::load(&path);
+                // What was skipped or left out of the manifests (a malformed field, a file
+                // that is no resource): on standard error, as `matrix` says it.
+                for w in &loaded.warnings {
+                    eprintln!("warning: {w}");
+                }
                 model.k8s.extend(loaded.cluster);
                 errors.extend(loaded.errors.into_iter().map(crate::input_error));
                 continue;

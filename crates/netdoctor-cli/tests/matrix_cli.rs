@@ -88,6 +88,26 @@ spec:
     }
 }
 
+/// A malformed field is left out with a located warning, not the whole object: the
+/// Deployment with `ports: {}` still backs its Service, in `check` and in `matrix`.
+#[test]
+fn a_malformed_field_drops_the_field_not_the_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\nspec:\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: c\n        ports: {}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: a}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n";
+    std::fs::write(dir.path().join("app.yaml"), manifest).unwrap();
+    let check = netdoctor(&["check", "app.yaml"], dir.path());
+    assert_eq!(check.status.code(), Some(0), "{}{}", text(&check.stdout), text(&check.stderr));
+    assert!(
+        text(&check.stderr).contains("warning: app.yaml:10:16: `ports` must be a list, found a mapping; its container ports are left out"),
+        "{}",
+        text(&check.stderr)
+    );
+    assert!(!text(&check.stdout).contains("ND111"), "the Service still selects the Deployment: {}", text(&check.stdout));
+    let matrix = netdoctor(&["matrix", "app.yaml"], dir.path());
+    assert_eq!(matrix.status.code(), Some(0));
+    assert!(text(&matrix.stdout).contains("a/web[Deployment]"), "{}", text(&matrix.stdout));
+}
+
 #[test]
 fn every_format_renders() {
     let dir = tempfile::tempdir().unwrap();

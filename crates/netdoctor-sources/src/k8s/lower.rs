@@ -51,10 +51,10 @@ pub(crate) fn lower(objects: &RawObjects) -> Lowered {
 fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
     let node = &object.node;
     let gvk = GroupVersionKind::new(&object.api_version, &object.kind);
-    let cluster = &mut out.cluster;
+    let Lowered { cluster, warnings, .. } = out;
     match kinds::classify(&gvk) {
         Kind::Namespace => cluster.namespaces.push(namespace(node)?),
-        Kind::Pod => cluster.pods.push(pod(node)?),
+        Kind::Pod => cluster.pods.push(pod(node, warnings)?),
         Kind::Workload => {
             let kind = WorkloadKind::from_kind(&object.kind);
             if kind == WorkloadKind::DaemonSet {
@@ -63,9 +63,9 @@ fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
                     cluster.weave.get_or_insert(weave);
                 }
             }
-            cluster.pods.push(workload(node, kind)?);
+            cluster.pods.push(workload(node, kind, warnings)?);
         }
-        Kind::Service => cluster.services.push(service(node)?),
+        Kind::Service => cluster.services.push(service(node, warnings)?),
         Kind::Endpoints => cluster.endpoints.extend(endpoints(node)?),
         Kind::EndpointSlice => cluster.endpoints.extend(endpoint_slice(node)?),
         Kind::Node => cluster.nodes.push(k8s_node(node)?),
@@ -101,7 +101,7 @@ fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
         Kind::NotEnforced(why) => {
             let span = &node.span;
             let message = format!("{gvk} `{}` is read but not evaluated: {why}", name(node)?);
-            out.warnings.push(Warning { file: span.file.to_path_buf(), line: span.line, column: span.column, message });
+            warnings.push(Warning { file: span.file.to_path_buf(), line: span.line, column: span.column, message });
         }
         // Custom resources are kept by name: an operator may turn one into pods the
         // manifests do not hold. Kubernetes' own other resources (Secret, ServiceAccount,
@@ -190,6 +190,32 @@ fn namespace(node: &Node) -> Result<Namespace> {
     Ok(Namespace::new(name(node)?, metadata_labels(node)?, origin(node)))
 }
 
+/// A field read leniently: when it is malformed, it is left out with a located warning
+/// (`what` says what is left out) and the rest of the object is kept.
+fn lenient<T: Default>(read: Result<T>, what: &str, warnings: &mut Vec<Warning>) -> T {
+    read.unwrap_or_else(|e| {
+        let message = format!("{}; {what} left out, the rest of the object is read", e.message);
+        warnings.push(Warning { file: e.file, line: e.line, column: e.column, message });
+        T::default()
+    })
+}
+
+/// A Service's `ports`.
+fn service_ports(spec: &Node) -> Result<Vec<ServicePort>> {
+    let mut ports = Vec::new();
+    for port in list(spec, "ports")? {
+        let number_node = field(port, "port").ok_or_else(|| error(port, "a service port needs `port`"))?;
+        ports.push(ServicePort {
+            name: text(port, "name")?.filter(|n| !n.is_empty()).map(str::to_string),
+            port: port_number(number_node, "port")?,
+            target_port: field(port, "targetPort").map(|t| port_ref(t, "targetPort")).transpose()?,
+            protocol: protocol(port, "protocol")?,
+            origin: origin(port),
+        });
+    }
+    Ok(ports)
+}
+
 /// The ports of every (non-init) container of a pod spec.
 fn container_ports(spec: Option<&Node>) -> Result<Vec<ContainerPort>> {
     let mut ports = Vec::new();
@@ -233,7 +259,7 @@ fn dns_policy(spec: Option<&Node>) -> Result<Option<String>> {
     })
 }
 
-fn pod(node: &Node) -> Result<Pod> {
+fn pod(node: &Node, warnings: &mut Vec<Warning>) -> Result<Pod> {
     let pod_name = name(node)?;
     let spec = mapping(node, "spec")?;
     let owner = match mapping(node, "metadata")? {
@@ -253,7 +279,7 @@ fn pod(node: &Node) -> Result<Pod> {
         host_ip,
         host_network: host_network(spec)?,
         dns_policy: dns_policy(spec)?,
-        ports: container_ports(spec)?,
+        ports: lenient(container_ports(spec), "its container ports are", warnings),
         service_account: service_account(spec)?,
         owner,
         replicas: 1,
@@ -296,7 +322,7 @@ fn pod_addresses(status: &Node) -> Result<(Vec<IpAddr>, Option<IpAddr>)> {
 }
 
 /// A workload: one pod standing for the replicas its template makes.
-fn workload(node: &Node, kind: WorkloadKind) -> Result<Pod> {
+fn workload(node: &Node, kind: WorkloadKind, warnings: &mut Vec<Warning>) -> Result<Pod> {
     let workload_name = name(node)?;
     let spec = mapping(node, "spec")?;
     let template_path: &[&str] = if kind == WorkloadKind::CronJob { &["jobTemplate", "spec", "template"] } else { &["template"] };
@@ -326,7 +352,7 @@ fn workload(node: &Node, kind: WorkloadKind) -> Result<Pod> {
         host_ip: None,
         host_network: host_network(template_spec)?,
         dns_policy: dns_policy(template_spec)?,
-        ports: container_ports(template_spec)?,
+        ports: lenient(container_ports(template_spec), "its container ports are", warnings),
         service_account: service_account(template_spec)?,
         owner: Owner { kind, name: workload_name },
         replicas,
@@ -335,7 +361,7 @@ fn workload(node: &Node, kind: WorkloadKind) -> Result<Pod> {
     })
 }
 
-fn service(node: &Node) -> Result<Service> {
+fn service(node: &Node, warnings: &mut Vec<Warning>) -> Result<Service> {
     let spec = mapping(node, "spec")?;
     let mut svc = Service {
         namespace: namespace_of(node)?,
@@ -353,16 +379,7 @@ fn service(node: &Node) -> Result<Service> {
     if present_mapping(spec, "selector")?.is_some() {
         svc.selector = Some(labels(spec, "selector")?);
     }
-    for port in list(spec, "ports")? {
-        let number_node = field(port, "port").ok_or_else(|| error(port, "a service port needs `port`"))?;
-        svc.ports.push(ServicePort {
-            name: text(port, "name")?.filter(|n| !n.is_empty()).map(str::to_string),
-            port: port_number(number_node, "port")?,
-            target_port: field(port, "targetPort").map(|t| port_ref(t, "targetPort")).transpose()?,
-            protocol: protocol(port, "protocol")?,
-            origin: origin(port),
-        });
-    }
+    svc.ports = lenient(service_ports(spec), "its ports are", warnings);
     svc.service_type = match text(spec, "type")? {
         None | Some("ClusterIP") => ServiceType::ClusterIP,
         Some("NodePort") => ServiceType::NodePort,

@@ -451,11 +451,32 @@ spec:
     assert_eq!(cluster.ingresses[1].backends[0].port, Some(PortRef::Name("h".into())));
 }
 
+/// A malformed `ports` field drops that field with a located warning; the object is kept.
+#[test]
+fn malformed_ports_are_left_out_with_a_located_warning() {
+    let cases: &[(&str, &str, u32)] = &[
+        ("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  selector: {app: a}\n  ports: [{port: 99999}]\n", "port number", 6),
+        ("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  selector: {app: a}\n  ports: {}\n", "must be a list", 6),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{ports: [{containerPort: 80, protocol: ICMP}]}]\n", "unknown protocol", 5),
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        ports: {}\n",
+            "must be a list",
+            9,
+        ),
+    ];
+    for (text, want, line) in cases {
+        let loaded = load(text);
+        assert!(loaded.errors.is_empty(), "{text}: {:?}", loaded.errors);
+        let w = loaded.warnings.first().unwrap_or_else(|| panic!("no warning for {text}"));
+        assert!(w.message.contains(want) && w.message.contains("left out"), "{text}: {w}");
+        assert_eq!(w.line, *line, "{text}: {w}");
+        assert_eq!(loaded.cluster.services.len() + loaded.cluster.pods.len(), 1, "the object is kept: {text}");
+    }
+}
+
 #[test]
 fn reports_bad_values_where_they_are() {
     let cases: &[(&str, &str, u32)] = &[
-        ("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 99999}]\n", "port number", 5),
-        ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{ports: [{containerPort: 80, protocol: ICMP}]}]\n", "unknown protocol", 5),
         (
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  ingress:\n  - from:\n    - ipBlock: {cidr: 10.0.0.0/33}\n",
             "CIDR",
