@@ -124,8 +124,9 @@ fn icmp_is_judged_by_the_rules_that_can_allow_it() {
     assert!(fix.contains("NetworkPolicy cannot name ICMP") && !fix.contains("ports:"), "{fix}");
     assert_eq!(doc["listener"]["status"], "skip", "{doc:#}");
     // A rule with ports is the nearest miss: it can never allow ICMP.
-    let (_, doc) = why("shop/web", "shop/api", "icmp");
-    let (_, evidence, _, fix) = failure(&doc);
+    let (_, doc) = why("shop/api", "data/db", "icmp");
+    let (layer, evidence, _, fix) = failure(&doc);
+    assert_eq!(layer, 4, "{doc:#}");
     assert!(evidence.contains("names ports, and NetworkPolicy allows ICMP only in a rule without `ports`"), "{evidence}");
     assert!(fix.contains("no `ports`"), "{fix}");
     // Through the Service: layer 1 says ICMP does not go through a ClusterIP.
@@ -177,6 +178,22 @@ fn a_client_outside_the_cluster_is_judged_by_ip_blocks_and_exposure() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("name it as namespace/name"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Named as a workload, reached through its Service: layer 3 checks the lookup the
+/// client makes (here cut by the client's egress default-deny, ND303), not "skip".
+#[test]
+fn a_workload_reached_through_its_service_is_looked_up() {
+    let (code, doc) = why("shop/web", "shop/api", "tcp/8080");
+    assert_eq!(code, 1, "{doc:#}");
+    let (layer, evidence, rules, _) = failure(&doc);
+    assert_eq!(layer, 3, "{doc:#}");
+    assert!(evidence.contains("the client looks up api.shop.svc.cluster.local"), "{evidence}");
+    assert!(rules.contains(&"ND303".to_string()), "{rules:?}");
+    // Through its Service, with DNS allowed: the lookup passes.
+    let (_, doc) = why("shop/api", "data/db", "tcp/5432");
+    assert_eq!(doc["steps"][2]["status"], "pass", "{doc:#}");
+    assert!(doc["steps"][2]["evidence"].to_string().contains("db.data.svc.cluster.local"), "{doc:#}");
 }
 
 #[test]

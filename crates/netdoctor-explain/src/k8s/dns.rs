@@ -9,18 +9,23 @@ impl K8sWalk<'_, '_> {
     pub(super) fn dns(&self, step: &mut Step, src: usize, target: &Target<'_>, to: &str) {
         let name = match target {
             Target::Address(_) => return step.set(Status::Skip, "the destination is an address: no lookup"),
+            Target::Workload(_) if to.parse::<IpAddr>().is_ok() => {
+                return step.set(Status::Skip, format!("asked about the address {to}: no lookup"));
+            }
+            // Named as a workload, reached through its Service: the client looks up the
+            // Service's name, so the lookup is checked as the client would make it.
             Target::Workload(w) => match self.services_of(*w).first() {
-                Some(s) if to.contains('/') => {
+                Some(s) => {
+                    let fqdn = format!("{}.{}.{CLUSTER_DOMAIN}", s.name, s.namespace);
+                    step.evidence.push(format!("reached through Service {}/{}: the client looks up {fqdn}", s.namespace, s.name));
+                    fqdn
+                }
+                None => {
                     return step.set(
                         Status::Skip,
-                        format!(
-                            "named as a workload; its DNS name would be {}.{}.{CLUSTER_DOMAIN} (Service {})",
-                            s.name, s.namespace, s.name
-                        ),
-                    );
+                        "no Service selects the destination, so it has no DNS name to look up: it is reached by pod address",
+                    )
                 }
-                Some(s) => format!("{}.{}.{CLUSTER_DOMAIN}", s.name, s.namespace),
-                None => return step.set(Status::Skip, "no Service selects the destination, so it has no DNS name to look up"),
             },
             Target::Service { service, other_namespace } => {
                 if *other_namespace {
