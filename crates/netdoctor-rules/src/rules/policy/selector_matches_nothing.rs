@@ -78,7 +78,8 @@ impl Check for SelectorMatchesNothing {
             }
             let rules = policy.ingress.iter().map(|r| ("ingress", r)).chain(policy.egress.iter().map(|r| ("egress", r)));
             for (direction, rule) in rules {
-                check_rule(cx, engine, policy, direction, rule, namespaces_known, &with_pods, out);
+                let scope = Scope { cx, engine, namespaces_known, with_pods: &with_pods };
+                check_rule(&scope, policy, direction, rule, out);
             }
         }
         cni_policies(cx, engine, &with_pods, out);
@@ -220,17 +221,17 @@ fn cni_policies(
     }
 }
 
-#[allow(clippy::too_many_arguments)] // one call site; the pieces are what a peer is judged against
-fn check_rule(
-    cx: &RuleContext<'_>,
-    engine: &netdoctor_engine::policy::PolicyEngine<'_>,
-    policy: &NetworkPolicy,
-    direction: &str,
-    rule: &PolicyRule,
+/// What a NetworkPolicy peer is judged against: the cluster, its engine, whether the
+/// manifests declare namespaces, and the namespaces that hold pods.
+struct Scope<'a, 'c> {
+    cx: &'a RuleContext<'c>,
+    engine: &'a netdoctor_engine::policy::PolicyEngine<'c>,
     namespaces_known: bool,
-    with_pods: &BTreeSet<&str>,
-    out: &mut Diagnostics,
-) {
+    with_pods: &'a BTreeSet<&'a str>,
+}
+
+fn check_rule(scope: &Scope<'_, '_>, policy: &NetworkPolicy, direction: &str, rule: &PolicyRule, out: &mut Diagnostics) {
+    let Scope { cx, engine, namespaces_known, with_pods } = *scope;
     let k8s = &cx.model.k8s;
     let name = policy.full_name();
     for peer in &rule.peers {
