@@ -600,7 +600,12 @@ fn policy_rule(rule: &Node, peers_key: &str) -> Result<PolicyRule> {
         if end_port.is_some() && port_value.is_none() {
             return Err(error(port, "`endPort` needs `port`"));
         }
-        out.ports.push(PortSpec { protocol: protocol(port, "protocol")?, port: port_value, end_port, origin: origin(port) });
+        // A named port is pointed at by its name, which is what a finding about it is about.
+        let at = match (&port_value, field(port, "port")) {
+            (Some(PortRef::Name(_)), Some(name)) => origin(name),
+            _ => origin(port),
+        };
+        out.ports.push(PortSpec { protocol: protocol(port, "protocol")?, port: port_value, end_port, origin: at });
     }
     Ok(out)
 }
