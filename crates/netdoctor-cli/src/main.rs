@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Why can't this container reach that one? Finds the networking mistakes in Docker
-/// Compose projects, with the file, the line and the fix.
+/// Compose projects, a running Docker Engine, Kubernetes manifests or a live cluster, and
+/// the host's firewall and routes, with the file, the line and the fix.
 #[derive(Debug, Parser)]
 #[command(name = "netdoctor", version, about, propagate_version = true)]
 struct Cli {
@@ -21,7 +22,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check Compose projects for networking mistakes.
+    /// Check Compose projects, Kubernetes manifests, a live Docker Engine (--docker) or
+    /// cluster (--kube), with the host's firewall and routes (--host), for networking mistakes.
     Check(CheckArgs),
     /// Print the documentation of a rule.
     Explain {
@@ -37,9 +39,9 @@ enum Command {
     Matrix(MatrixArgs),
     /// Show the connections a change to Kubernetes manifests adds and removes (exit 1 when any).
     Diff(DiffArgs),
-    /// Write the live state as one JSON bundle that `check --snapshot` reads offline.
+    /// Write the live state (--docker, --kube or --host) as one JSON bundle that commands read offline.
     Snapshot(SnapshotArgs),
-    /// Explain, layer by layer, whether one container can reach another.
+    /// Explain, layer by layer, whether one container or pod (or an outside client) can reach another.
     Why(netdoctor_cli::why::WhyArgs),
     /// Probe between running containers and report where live behaviour differs from the configuration.
     Probe(netdoctor_cli::probe::ProbeArgs),
@@ -89,7 +91,8 @@ struct DiffArgs {
 
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
-    /// Compose files or project directories, one project each [default: .]
+    /// Compose files or project directories (one project each), or Kubernetes manifest files
+    /// or directories (read recursively) [default: .]
     paths: Vec<PathBuf>,
     /// Compose file(s) of one project, merged in order (like `docker compose -f`).
     #[arg(short = 'f', long = "file", value_name = "FILE")]
