@@ -36,7 +36,16 @@ impl Check for NameUnresolvable {
             for r in w.references.iter().filter(|r| r.via.is_lookup()) {
                 let (why, help) = match cx.analysis.resolve(i, &r.host) {
                     Resolution::Unknown { suggestion: Some(s) } => {
-                        (format!("no service, container or alias is called `{}`", r.host), format!("did you mean `{s}`?"))
+                        // The corrected name must also resolve from here: say so when it
+                        // is on no network the workload is on.
+                        let also = match cx.analysis.resolve(i, &s) {
+                            Resolution::NotShared { targets } => {
+                                let target = targets.first().map_or("?", |&t| name_of(t));
+                                format!(" `{target}` is on no network `{}` is on: connect them too, or the name still does not resolve", w.name)
+                            }
+                            _ => String::new(),
+                        };
+                        (format!("no service, container or alias is called `{}`", r.host), format!("did you mean `{s}`?{also}"))
                     }
                     Resolution::Unknown { suggestion: None } => (
                         format!("no service, container or alias is called `{}`", r.host),
