@@ -162,15 +162,7 @@ pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) ->
 fn read_sources(report: &Report) -> HashMap<PathBuf, String> {
     let origins = report.findings.iter().flat_map(|f| f.origin.iter().chain(f.related.iter().map(|r| &r.origin)));
     let files = origins.filter_map(Origin::span).map(|s| s.file.to_path_buf());
-    let mut sources = HashMap::new();
-    for path in files.chain(report.errors.iter().filter(|e| e.line > 0).map(|e| e.file.clone())) {
-        if let std::collections::hash_map::Entry::Vacant(slot) = sources.entry(path) {
-            if let Some(text) = netdoctor_sources::read_source_text(slot.key()) {
-                slot.insert(text);
-            }
-        }
-    }
-    sources
+    crate::source_texts(files.chain(report.errors.iter().filter(|e| e.line > 0).map(|e| e.file.clone())))
 }
 
 /// Patterns in `--select`/`--ignore`/severity that name no rule.

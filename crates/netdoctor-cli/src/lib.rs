@@ -21,20 +21,27 @@ pub(crate) fn input_error(e: netdoctor_sources::LoadError) -> netdoctor_report::
     netdoctor_report::InputError { file: e.file, line: e.line, column: e.column, message: e.message }
 }
 
+/// The text of each file, read once, for source excerpts; files that cannot be read are
+/// left out (their excerpt is not shown).
+pub(crate) fn source_texts(files: impl IntoIterator<Item = std::path::PathBuf>) -> std::collections::HashMap<std::path::PathBuf, String> {
+    let mut sources = std::collections::HashMap::new();
+    for path in files {
+        if let std::collections::hash_map::Entry::Vacant(slot) = sources.entry(path) {
+            if let Some(text) = netdoctor_sources::read_source_text(slot.key()) {
+                slot.insert(text);
+            }
+        }
+    }
+    sources
+}
+
 /// Prints reading problems to standard error, each with its source line and a caret
 /// (`check` prints them in its report the same way).
 pub fn print_input_errors(errors: &[netdoctor_report::InputError]) {
     if errors.is_empty() {
         return;
     }
-    let mut sources = std::collections::HashMap::new();
-    for e in errors.iter().filter(|e| e.line > 0) {
-        if !sources.contains_key(&e.file) {
-            if let Some(text) = netdoctor_sources::read_source_text(&e.file) {
-                sources.insert(e.file.clone(), text);
-            }
-        }
-    }
+    let sources = source_texts(errors.iter().filter(|e| e.line > 0).map(|e| e.file.clone()));
     let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     eprint!("{}", netdoctor_report::render_input_errors(errors, &sources, color));
 }

@@ -103,6 +103,23 @@ impl Live {
     pub fn any_running(&self) -> bool {
         self.containers.iter().any(|c| c.state.is_up())
     }
+
+    /// Why the workload is not running, to follow its name: `is exited (code 1)`,
+    /// `has never been started`, `has no container`.
+    pub fn not_running(&self) -> String {
+        match self.containers.as_slice() {
+            [] => "has no container".to_string(),
+            [c] => match c.exit_code {
+                Some(code) if c.state.as_str() == "exited" => format!("is exited (code {code})"),
+                _ if c.state.as_str() == "created" => "has never been started".to_string(),
+                _ => format!("is {}", c.state),
+            },
+            many => {
+                let states: Vec<String> = many.iter().map(|c| format!("{} {}", c.name, c.state)).collect();
+                format!("has no running container ({})", states.join(", "))
+            }
+        }
+    }
 }
 
 /// One container as the engine reports it.

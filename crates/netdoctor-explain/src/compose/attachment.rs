@@ -9,7 +9,7 @@ impl Walk<'_, '_> {
         for (w, role) in [(wb, "the server"), (wa, "the client")] {
             if let Some(live) = &w.live {
                 if !live.any_running() {
-                    step.fail(format!("`{}` ({role}) {}", w.name, down(live)), start_fix(w, live));
+                    step.fail(format!("`{}` ({role}) {}", w.name, live.not_running()), start_fix(w, live));
                     return Path::None;
                 }
                 let running: Vec<String> = live.containers.iter().filter(|c| c.state.is_up()).map(|c| c.name.clone()).collect();

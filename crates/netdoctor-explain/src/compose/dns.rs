@@ -14,7 +14,7 @@ impl Walk<'_, '_> {
         let (wa, wb) = (self.wa, self.wb);
         if let Some(live) = wb.live.as_ref().filter(|l| !l.any_running()) {
             return step.fail(
-                format!("`{}` {}: the embedded DNS does not answer for a container that is not running", wb.name, down(live)),
+                format!("`{}` {}: the embedded DNS does not answer for a container that is not running", wb.name, live.not_running()),
                 start_fix(wb, live),
             );
         }

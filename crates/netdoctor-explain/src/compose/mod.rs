@@ -120,21 +120,6 @@ impl Walk<'_, '_> {
     }
 }
 
-/// `is exited (code 1)`, `has no container`.
-fn down(live: &Live) -> String {
-    match live.containers.as_slice() {
-        [] => "has no container".into(),
-        [c] => match c.exit_code {
-            Some(code) if c.state.as_str() == "exited" => format!("is exited (code {code})"),
-            _ if c.state.as_str() == "created" => "has never been started".to_string(),
-            _ => format!("is {}", c.state),
-        },
-        many => {
-            format!("has no running container ({})", many.iter().map(|c| format!("{} {}", c.name, c.state)).collect::<Vec<_>>().join(", "))
-        }
-    }
-}
-
 fn start_fix(w: &Workload, live: &Live) -> String {
     match live.containers.first() {
         Some(c) => format!("start it: `docker start {}`, and read `docker logs {}` for why it stopped", c.name, c.name),

@@ -65,9 +65,11 @@ impl<'c> K8sWalk<'_, 'c> {
                 ),
             });
         }
-        let Some(first) = self.engine.workloads.first().map(|_| 0usize) else { return Err(self.not_found("workload or Service", to)) };
-        // A qualified name resolves the same from any namespace.
-        self.find_target(to, first)
+        if self.engine.workloads.is_empty() {
+            return Err(self.not_found("workload or Service", to));
+        }
+        // A qualified name resolves the same from any namespace: the first workload's will do.
+        self.find_target(to, 0)
     }
 
     /// Layer 1 from outside: a pod is reached at its own address; a Service only when it

@@ -66,7 +66,7 @@ impl Check for PeerNotRunning {
                 if !reported.insert(t) {
                     continue;
                 }
-                let state = describe(live);
+                let state = live.not_running();
                 let start = match (&peer.project, live.containers.first()) {
                     (_, Some(c)) if c.state.as_str() == "created" => format!("start it with `docker start {}`", c.name),
                     (_, Some(c)) => {
@@ -80,22 +80,6 @@ impl Check for PeerNotRunning {
                     .related(&peer.origin, format!("`{}` is defined here", peer.name))
                     .help(start);
             }
-        }
-    }
-}
-
-/// `is exited (code 1)`, `has no container`.
-fn describe(live: &Live) -> String {
-    match live.containers.as_slice() {
-        [] => "has no container".to_string(),
-        [c] => match c.exit_code {
-            Some(code) if c.state.as_str() == "exited" => format!("is exited (code {code})"),
-            _ if c.state.as_str() == "created" => "has never been started".to_string(),
-            _ => format!("is {}", c.state),
-        },
-        many => {
-            let states: Vec<String> = many.iter().map(|c| format!("{} {}", c.name, c.state)).collect();
-            format!("has no running container ({})", states.join(", "))
         }
     }
 }

@@ -128,7 +128,7 @@ fn meant_namespace(selector: &LabelSelector, namespaces: &[netdoctor_engine::pol
 fn admin_policies(cx: &RuleContext<'_>, engine: &netdoctor_engine::policy::PolicyEngine<'_>, out: &mut Diagnostics) {
     use netdoctor_model::k8s::{AdminPeer, AdminSubject};
     for policy in &cx.model.k8s.admin_policies {
-        let name = format!("{:?} {}", policy.kind, policy.name);
+        let name = format!("{} {}", policy.kind, policy.name);
         let subject = match &policy.subject {
             AdminSubject::Namespaces(sel) => Some(sel),
             AdminSubject::Pods { namespace_selector, .. } => Some(namespace_selector),
