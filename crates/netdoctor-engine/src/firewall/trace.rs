@@ -71,7 +71,22 @@ struct Cursor {
 
 /// A branch being walked: its state, the chains it is in (with the next rule of each),
 /// and every chain it entered at this hook.
-type Walk<'c> = (Cursor, Vec<(&'c Chain, usize)>, Vec<String>);
+/// One branch of a walk through a table: the packet so far, the chains being walked
+/// (innermost last, with the next rule's position) and the names of the chains entered.
+#[derive(Clone)]
+struct Walk<'c> {
+    cursor: Cursor,
+    frames: Vec<(&'c Chain, usize)>,
+    entered: Vec<String>,
+}
+
+/// The rule a walk is at.
+#[derive(Clone, Copy)]
+struct At<'c> {
+    chain: &'c Chain,
+    pos: usize,
+    rule: &'c Rule,
+}
 
 /// How one table's chain ended for a branch.
 enum End {
@@ -264,52 +279,50 @@ impl<'h> Firewall<'h> {
     fn run_chain(&self, set: &Indexed<'h>, unit: &Unit<'h>, cursor: Cursor, budget: &mut usize) -> Vec<End> {
         let base = unit.chain;
         let mut ends = Vec::new();
-        let mut work: Vec<Walk<'h>> = vec![(cursor, vec![(base, 0)], vec![base.name.clone()])];
-        while let Some((mut c, mut frames, mut entered)) = work.pop() {
+        let mut work: Vec<Walk<'h>> = vec![Walk { cursor, frames: vec![(base, 0)], entered: vec![base.name.clone()] }];
+        while let Some(mut walk) = work.pop() {
             loop {
-                let Some(&(chain, pos)) = frames.last() else {
-                    ends.push(self.policy(set, unit, c, &entered));
+                let Some(&(chain, pos)) = walk.frames.last() else {
+                    ends.push(self.policy(set, unit, walk.cursor, &walk.entered));
                     break;
                 };
                 let Some(rule) = chain.rules.get(pos) else {
                     // The end of a user chain returns to its caller; of the built-in one, the policy.
-                    frames.pop();
+                    walk.frames.pop();
                     continue;
                 };
-                if let Some(top) = frames.last_mut() {
+                if let Some(top) = walk.frames.last_mut() {
                     top.1 = pos + 1;
                 }
-                match rule_matches(&rule.conditions, &c.flow, &self.router) {
+                let at = At { chain, pos, rule };
+                match rule_matches(&rule.conditions, &walk.cursor.flow, &self.router) {
                     Tri::No => continue,
                     Tri::Yes => {}
                     Tri::Maybe => {
                         if matches!(rule.target, Target::None | Target::Continue(_)) {
                             continue;
                         }
-                        let r = rule_ref(set, unit.table, chain, pos, rule, &frames, &entered);
+                        let r = rule_ref(set, unit.table, at, &walk);
                         if *budget == 0 {
-                            ends.push(End::Stop(c, VerdictKind::Unknown, Box::new(Decider::TooComplex)));
+                            ends.push(End::Stop(walk.cursor, VerdictKind::Unknown, Box::new(Decider::TooComplex)));
                             break;
                         }
                         *budget -= 1;
                         // Follow the rule as matching on a copy; this branch goes on as if not.
-                        let mut matched = c.clone();
-                        matched.forks.push(r.clone());
-                        c.forks.push(r);
-                        let mut matched_frames = frames.clone();
-                        let mut matched_entered = entered.clone();
-                        if let Some(end) = self.apply(set, unit, chain, pos, rule, &mut matched, &mut matched_frames, &mut matched_entered)
-                        {
+                        let mut matched = walk.clone();
+                        matched.cursor.forks.push(r.clone());
+                        walk.cursor.forks.push(r);
+                        if let Some(end) = self.apply(set, unit, at, &mut matched) {
                             ends.push(end);
-                        } else if matched_frames.is_empty() {
-                            ends.push(self.policy(set, unit, matched, &matched_entered));
+                        } else if matched.frames.is_empty() {
+                            ends.push(self.policy(set, unit, matched.cursor, &matched.entered));
                         } else {
-                            work.push((matched, matched_frames, matched_entered));
+                            work.push(matched);
                         }
                         continue;
                     }
                 }
-                if let Some(end) = self.apply(set, unit, chain, pos, rule, &mut c, &mut frames, &mut entered) {
+                if let Some(end) = self.apply(set, unit, at, &mut walk) {
                     ends.push(end);
                     break;
                 }
@@ -319,24 +332,14 @@ impl<'h> Firewall<'h> {
     }
 
     /// Applies a matching rule's target. Returns how the table ends for the branch, or
-    /// `None` to go on walking (with `frames` changed by a jump or return).
-    #[allow(clippy::too_many_arguments)] // one call site, and the state of a walk is this wide
-    fn apply<'c>(
-        &self,
-        set: &Indexed<'h>,
-        unit: &Unit<'h>,
-        chain: &'c Chain,
-        pos: usize,
-        rule: &'c Rule,
-        c: &mut Cursor,
-        frames: &mut Vec<(&'c Chain, usize)>,
-        entered: &mut Vec<String>,
-    ) -> Option<End>
+    /// `None` to go on walking (with the walk's frames changed by a jump or return).
+    fn apply<'c>(&self, set: &Indexed<'h>, unit: &Unit<'h>, at: At<'c>, walk: &mut Walk<'c>) -> Option<End>
     where
         'h: 'c,
     {
         let table = unit.table;
-        let r = || rule_ref(set, table, chain, pos, rule, frames, entered);
+        let At { chain, pos, rule } = at;
+        let r = |walk: &Walk<'c>| rule_ref(set, table, at, walk);
         let step = |c: &mut Cursor| {
             c.steps.push(Step {
                 table: table.into(),
@@ -350,49 +353,57 @@ impl<'h> Firewall<'h> {
         match &rule.target {
             Target::None | Target::Continue(_) => None,
             Target::SetMark { value, mask } => {
-                step(c);
-                c.flow.mark = (c.flow.mark & !mask) ^ value;
+                step(&mut walk.cursor);
+                walk.cursor.flow.mark = (walk.cursor.flow.mark & !mask) ^ value;
                 None
             }
             Target::Accept => {
-                step(c);
+                step(&mut walk.cursor);
                 if unit.filtering {
-                    c.accepted_by = Some(Decider::Rule(r()));
+                    walk.cursor.accepted_by = Some(Decider::Rule(r(walk)));
                 }
-                Some(End::Go(c.clone()))
+                Some(End::Go(walk.cursor.clone()))
             }
             Target::Drop => {
-                step(c);
-                Some(End::Stop(c.clone(), VerdictKind::Drop, Box::new(Decider::Rule(r()))))
+                step(&mut walk.cursor);
+                Some(End::Stop(walk.cursor.clone(), VerdictKind::Drop, Box::new(Decider::Rule(r(walk)))))
             }
             Target::Reject(_) => {
-                step(c);
-                Some(End::Stop(c.clone(), VerdictKind::Reject, Box::new(Decider::Rule(r()))))
+                step(&mut walk.cursor);
+                Some(End::Stop(walk.cursor.clone(), VerdictKind::Reject, Box::new(Decider::Rule(r(walk)))))
             }
             Target::Return => {
-                frames.pop();
+                walk.frames.pop();
                 None
             }
             Target::Jump(name) | Target::Goto(name) => {
                 let Some(&next) = set.tables.get(table).and_then(|t| t.get(name.as_str())) else {
                     let reason = format!("it jumps to `{name}`, which does not exist");
-                    return Some(End::Stop(c.clone(), VerdictKind::Unknown, Box::new(Decider::Undecidable { rule: r(), reason })));
+                    return Some(End::Stop(
+                        walk.cursor.clone(),
+                        VerdictKind::Unknown,
+                        Box::new(Decider::Undecidable { rule: r(walk), reason }),
+                    ));
                 };
-                if frames.len() >= MAX_DEPTH {
+                if walk.frames.len() >= MAX_DEPTH {
                     let reason = "chains jump into each other in a loop".to_string();
-                    return Some(End::Stop(c.clone(), VerdictKind::Unknown, Box::new(Decider::Undecidable { rule: r(), reason })));
+                    return Some(End::Stop(
+                        walk.cursor.clone(),
+                        VerdictKind::Unknown,
+                        Box::new(Decider::Undecidable { rule: r(walk), reason }),
+                    ));
                 }
-                step(c);
+                step(&mut walk.cursor);
                 if matches!(rule.target, Target::Goto(_)) {
-                    frames.pop();
+                    walk.frames.pop();
                 }
-                frames.push((next, 0));
-                entered.push(name.clone());
+                walk.frames.push((next, 0));
+                walk.entered.push(name.clone());
                 None
             }
             Target::Dnat(to) => {
-                step(c);
-                let flow = &mut c.flow;
+                step(&mut walk.cursor);
+                let flow = &mut walk.cursor.flow;
                 if flow.original.is_none() {
                     flow.original = Some(Original { dst: flow.dst.clone(), dport: flow.dport });
                 }
@@ -402,11 +413,11 @@ impl<'h> Firewall<'h> {
                 if let Some(ports) = to.ports {
                     flow.dport = Some(ports);
                 }
-                Some(End::Go(c.clone()))
+                Some(End::Go(walk.cursor.clone()))
             }
             Target::Redirect(ports) => {
-                step(c);
-                let flow = &mut c.flow;
+                step(&mut walk.cursor);
+                let flow = &mut walk.cursor.flow;
                 if flow.original.is_none() {
                     flow.original = Some(Original { dst: flow.dst.clone(), dport: flow.dport });
                 }
@@ -414,16 +425,16 @@ impl<'h> Firewall<'h> {
                 if let Some(ports) = ports {
                     flow.dport = Some(*ports);
                 }
-                Some(End::Go(c.clone()))
+                Some(End::Go(walk.cursor.clone()))
             }
             Target::Snat(_) | Target::Masquerade => {
-                step(c);
-                Some(End::Go(c.clone()))
+                step(&mut walk.cursor);
+                Some(End::Go(walk.cursor.clone()))
             }
             Target::Opaque(name) => {
-                step(c);
+                step(&mut walk.cursor);
                 let reason = format!("target {name} hands the packet to something outside the rules");
-                Some(End::Stop(c.clone(), VerdictKind::Unknown, Box::new(Decider::Undecidable { rule: r(), reason })))
+                Some(End::Stop(walk.cursor.clone(), VerdictKind::Unknown, Box::new(Decider::Undecidable { rule: r(walk), reason })))
             }
         }
     }
@@ -495,16 +506,9 @@ fn units_of(sets: &[RuleSet], hook: Hook) -> Vec<Unit<'_>> {
     units
 }
 
-fn rule_ref(
-    set: &Indexed<'_>,
-    table: &str,
-    chain: &Chain,
-    pos: usize,
-    rule: &Rule,
-    frames: &[(&Chain, usize)],
-    entered: &[String],
-) -> RuleRef {
-    let mut stack: Vec<String> = frames.iter().map(|(c, _)| c.name.clone()).collect();
+fn rule_ref(set: &Indexed<'_>, table: &str, at: At<'_>, walk: &Walk<'_>) -> RuleRef {
+    let At { chain, pos, rule } = at;
+    let mut stack: Vec<String> = walk.frames.iter().map(|(c, _)| c.name.clone()).collect();
     if stack.last() != Some(&chain.name) {
         stack.push(chain.name.clone());
     }
@@ -518,7 +522,7 @@ fn rule_ref(
         text: rule.text.clone(),
         origin: rule.origin.clone(),
         stack,
-        entered: entered.to_vec(),
+        entered: walk.entered.clone(),
     }
 }
 
