@@ -2,27 +2,33 @@
 
 use super::*;
 use crate::{Analysis, EngineConfig};
+use netdoctor_model::host::{Address, Backend, Chain, IpFamily, Policy, Route, RuleSet, Table};
 use netdoctor_model::*;
-use netdoctor_sources::host::{lower, Capture, CapturedText, InputSource};
-use std::path::Path;
-use std::sync::Arc;
 
 fn origin() -> Origin {
     Origin::Logical("test".into())
 }
 
-/// A host with eth0 192.0.2.10/24 (default route) and the given extra `ip -j` entries.
-fn facts(extra_addrs: &str, extra_routes: &str, dump: &str) -> HostFacts {
-    let file = |name: &str, text: String| CapturedText { name: name.into(), text, source: InputSource::File(Arc::from(Path::new(name))) };
-    let addrs = format!(r#"[{{"ifname":"eth0","addr_info":[{{"family":"inet","local":"192.0.2.10","prefixlen":24}}]}}{extra_addrs}]"#);
-    let routes = format!(r#"[{{"dst":"default","gateway":"192.0.2.1","dev":"eth0"}},{{"dst":"192.0.2.0/24","dev":"eth0"}}{extra_routes}]"#);
-    let capture = Capture {
-        origin: origin(),
-        texts: vec![file("ip-addr.json", addrs), file("ip-route.json", routes), file("iptables-save.txt", dump.to_string())],
-    };
-    let (facts, errors) = lower(&capture);
-    assert!(errors.is_empty(), "{errors:?}");
-    facts
+fn net(s: &str) -> IpNet {
+    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// A host with eth0 192.0.2.10/24 (default route), the extra addresses (`(device, cidr)`)
+/// and routes (`(destination, device)`), and an iptables filter table that accepts all.
+fn facts(extra_addrs: &[(&str, &str)], extra_routes: &[(&str, &str)]) -> HostFacts {
+    let mut addresses = vec![Address::new("eth0", net("192.0.2.10/24"), origin())];
+    addresses.extend(extra_addrs.iter().map(|(dev, cidr)| Address::new(dev, net(cidr), origin())));
+    let mut routes = vec![
+        Route::new(net("0.0.0.0/0"), Some("eth0"), origin()).via([192, 0, 2, 1].into()),
+        Route::new(net("192.0.2.0/24"), Some("eth0"), origin()),
+    ];
+    routes.extend(extra_routes.iter().map(|(dst, dev)| Route::new(net(dst), Some(dev), origin())));
+    let chain =
+        |name: &str| Chain { name: name.into(), policy: Some(Policy::Accept), base: None, counters: None, rules: vec![], origin: origin() };
+    let filter = Table { name: "filter".into(), chains: vec![chain("INPUT"), chain("FORWARD"), chain("OUTPUT")], origin: origin() };
+    let accept_all =
+        RuleSet { family: IpFamily::V4, backend: Backend::Unknown, tables: vec![filter], origin: origin(), legacy_tables_warning: None };
+    HostFacts { addresses, routes, rulesets: vec![accept_all], ..HostFacts::default() }
 }
 
 fn network(key: &str, subnet: Option<&str>) -> Network {
@@ -48,15 +54,9 @@ fn model(networks: Vec<Network>, workloads: Vec<Workload>, host: HostFacts) -> M
     Model { networks, workloads, host: Some(host), ..Model::default() }
 }
 
-const EMPTY: &str = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
-
 #[test]
 fn networks_are_matched_to_their_bridges_or_predicted() {
-    let host = facts(
-        r#",{"ifname":"br-decl","addr_info":[{"family":"inet","local":"10.10.0.1","prefixlen":24}]}"#,
-        r#",{"dst":"10.10.0.0/24","dev":"br-decl"},{"dst":"172.18.0.0/16","dev":"tun0"}"#,
-        EMPTY,
-    );
+    let host = facts(&[("br-decl", "10.10.0.1/24")], &[("10.10.0.0/24", "br-decl"), ("172.18.0.0/16", "tun0")]);
     let m = model(
         vec![network("declared", Some("10.10.0.0/24")), network("absent", Some("10.20.0.0/24")), network("predicted", None)],
         vec![service("a", &["declared"]), service("b", &["absent"]), service("c", &["predicted"])],
@@ -79,7 +79,7 @@ fn networks_are_matched_to_their_bridges_or_predicted() {
 
 #[test]
 fn a_predicted_subnet_held_by_a_bridge_is_that_bridge() {
-    let host = facts(r#",{"ifname":"br-0123456789ab","addr_info":[{"family":"inet","local":"172.18.0.1","prefixlen":16}]}"#, "", EMPTY);
+    let host = facts(&[("br-0123456789ab", "172.18.0.1/16")], &[]);
     let m = model(vec![network("default", None)], vec![service("web", &["default"])], host);
     let analysis = Analysis::new(&m, &EngineConfig::default());
     let view = analysis.host.as_ref().expect("host view");
@@ -93,7 +93,7 @@ fn a_predicted_subnet_held_by_a_bridge_is_that_bridge() {
 
 #[test]
 fn published_flows_skip_loopback_bindings() {
-    let host = facts("", "", EMPTY);
+    let host = facts(&[], &[]);
     let mut web = service("web", &["default"]);
     let binding = |host_ip: Option<&str>, port: u16| PortBinding {
         host_ip: host_ip.and_then(|h| h.parse().ok()),
@@ -119,7 +119,7 @@ fn published_flows_skip_loopback_bindings() {
 #[test]
 fn the_next_pool_subnet_is_judged_without_the_vpn_routes() {
     // `p_predicted` takes 172.18.0.0/16; the next one, 172.19.0.0/16, is tun0's.
-    let host = facts("", r#",{"dst":"172.19.0.0/16","dev":"tun0"},{"dst":"10.0.0.0/8","dev":"eth0"}"#, EMPTY);
+    let host = facts(&[], &[("172.19.0.0/16", "tun0"), ("10.0.0.0/8", "eth0")]);
     let m = model(vec![network("predicted", None)], vec![service("c", &["predicted"])], host);
     let analysis = Analysis::new(&m, &EngineConfig::default());
     let view = analysis.host.as_ref().expect("host view");
@@ -131,7 +131,7 @@ fn the_next_pool_subnet_is_judged_without_the_vpn_routes() {
 
 #[test]
 fn no_vpn_route_over_the_pools_is_no_clash() {
-    let host = facts("", r#",{"dst":"10.20.0.0/16","dev":"tun0"}"#, EMPTY);
+    let host = facts(&[], &[("10.20.0.0/16", "tun0")]);
     let m = model(vec![network("predicted", None)], vec![service("c", &["predicted"])], host);
     let analysis = Analysis::new(&m, &EngineConfig::default());
     let view = analysis.host.as_ref().expect("host view");

@@ -299,8 +299,3 @@ impl Trace {
         self.flow.original.is_some()
     }
 }
-
-#[cfg(test)]
-mod nft_tests;
-#[cfg(test)]
-mod tests;

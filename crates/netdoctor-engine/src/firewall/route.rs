@@ -258,29 +258,35 @@ impl Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netdoctor_sources::host::{lower, Capture, CapturedText, InputSource};
-    use std::path::Path;
-    use std::sync::Arc;
+    use netdoctor_model::Origin;
 
-    /// eth0 (default route) and br-app 172.30.0.0/24 in main; `tables` and `rules` as
-    /// `ip -j` prints them.
-    fn router(extra_routes: &str, rules: Option<&str>) -> Router {
-        let file =
-            |name: &str, text: String| CapturedText { name: name.into(), text, source: InputSource::File(Arc::from(Path::new(name))) };
-        let routes = format!(
-            r#"[{{"dst":"default","gateway":"192.0.2.1","dev":"eth0"}},{{"dst":"192.0.2.0/24","dev":"eth0"}},{{"dst":"172.30.0.0/24","dev":"br-app"}}{extra_routes}]"#
-        );
-        let mut texts = vec![file("ip-route.json", routes)];
-        if let Some(rules) = rules {
-            texts.push(file("ip-rule.json", rules.to_string()));
-        }
-        let (facts, errors) = lower(&Capture { origin: netdoctor_model::Origin::Logical("test".into()), texts });
-        assert!(errors.is_empty(), "{errors:?}");
-        Router::new(&facts)
+    fn o() -> Origin {
+        Origin::Logical("test".into())
     }
 
     fn net(s: &str) -> IpNet {
         s.parse().unwrap_or_else(|_| panic!("{s}"))
+    }
+
+    /// A route `(destination, device, table)`.
+    fn route((dst, dev, table): (&str, &str, &str)) -> Route {
+        Route::new(net(dst), Some(dev), o()).in_table(table)
+    }
+
+    /// eth0 (default route) and br-app 172.30.0.0/24 in main, the extra routes, and the
+    /// policy routing rules (the kernel's defaults when `None`).
+    fn router(extra_routes: &[(&str, &str, &str)], rules: Option<Vec<RoutingRule>>) -> Router {
+        let mut routes = vec![
+            Route::new(net("0.0.0.0/0"), Some("eth0"), o()).via([192, 0, 2, 1].into()),
+            Route::new(net("192.0.2.0/24"), Some("eth0"), o()),
+            Route::new(net("172.30.0.0/24"), Some("br-app"), o()),
+        ];
+        routes.extend(extra_routes.iter().copied().map(route));
+        Router::new(&HostFacts { routes, routing_rules: rules.unwrap_or_default(), ..HostFacts::default() })
+    }
+
+    fn lookup(priority: u32, table: &str) -> RoutingRule {
+        RoutingRule::lookup(priority, table, o())
     }
 
     fn via(r: &Router, src: &str, dst: &str, iif: Option<&IfaceName>, mark: u32) -> String {
@@ -295,21 +301,26 @@ mod tests {
 
     /// `wg-quick`'s rules: main without its default route first, then everything unmarked
     /// into the tunnel's table.
-    const WG_QUICK: &str = r#"[{"priority":0,"src":"all","table":"local"},
-        {"priority":32764,"src":"all","table":"main","suppress_prefixlen":0},
-        {"priority":32765,"not":null,"src":"all","fwmark":"0xca6c","table":"51820"},
-        {"priority":32766,"src":"all","table":"main"},{"priority":32767,"src":"all","table":"default"}]"#;
+    fn wg_quick() -> Vec<RoutingRule> {
+        vec![
+            lookup(0, "local"),
+            RoutingRule { suppress_prefixlength: Some(0), ..lookup(32764, "main") },
+            RoutingRule { invert: true, fwmark: Some((0xca6c, u32::MAX)), ..lookup(32765, "51820") },
+            lookup(32766, "main"),
+            lookup(32767, "default"),
+        ]
+    }
 
     #[test]
     fn without_rules_the_main_table_decides() {
-        let r = router("", None);
+        let r = router(&[], None);
         assert_eq!(via(&r, "0.0.0.0/0", "172.30.0.5/32", None, 0), "br-app");
         assert_eq!(via(&r, "0.0.0.0/0", "198.51.100.1/32", None, 0), "eth0");
     }
 
     #[test]
     fn wg_quick_sends_unmarked_traffic_into_the_tunnel_but_keeps_specific_routes() {
-        let r = router(r#",{"dst":"default","dev":"wg0","table":"51820"}"#, Some(WG_QUICK));
+        let r = router(&[("0.0.0.0/0", "wg0", "51820")], Some(wg_quick()));
         assert_eq!(via(&r, "172.30.0.5/32", "172.30.0.9/32", None, 0), "br-app");
         assert_eq!(via(&r, "172.30.0.5/32", "198.51.100.1/32", Some(&IfaceName::Named("br-app".into())), 0), "wg0");
         // The tunnel's own packets carry the mark and leave by the uplink.
@@ -318,9 +329,8 @@ mod tests {
 
     #[test]
     fn a_higher_priority_table_captures_a_subnet() {
-        let rules = r#"[{"priority":0,"src":"all","table":"local"},{"priority":100,"src":"all","dst":"172.16.0.0","dstlen":12,"table":"200"},
-            {"priority":32766,"src":"all","table":"main"}]"#;
-        let r = router(r#",{"dst":"172.16.0.0/12","dev":"tun0","table":"200"}"#, Some(rules));
+        let rules = vec![lookup(0, "local"), RoutingRule { dst: Some(net("172.16.0.0/12")), ..lookup(100, "200") }, lookup(32766, "main")];
+        let r = router(&[("172.16.0.0/12", "tun0", "200")], Some(rules));
         let choice = r.choose(&RouteQuery { src: &net("192.0.2.10/32"), dst: &net("172.30.0.0/24"), iif: None, mark: 0 });
         assert_eq!(choice.rule.map(|r| r.describe()), Some("100: from all to 172.16.0.0/12 lookup 200".to_string()));
         assert!(matches!(choice.lookup, RouteLookup::Via(IfaceName::Named(ref d), _) if d == "tun0"));
@@ -330,10 +340,13 @@ mod tests {
 
     #[test]
     fn sources_devices_and_actions() {
-        let rules = r#"[{"priority":50,"src":"all","dst":"198.51.100.0","dstlen":24,"action":"blackhole"},
-            {"priority":60,"src":"10.8.0.0","srclen":16,"table":"300"},{"priority":70,"src":"all","iif":"br-app","table":"300"},
-            {"priority":32766,"src":"all","table":"main"}]"#;
-        let r = router(r#",{"dst":"default","dev":"tun1","table":"300"}"#, Some(rules));
+        let rules = vec![
+            RoutingRule { dst: Some(net("198.51.100.0/24")), ..RoutingRule::action(50, "blackhole", o()) },
+            RoutingRule { src: Some(net("10.8.0.0/16")), ..lookup(60, "300") },
+            RoutingRule { iif: Some("br-app".into()), ..lookup(70, "300") },
+            lookup(32766, "main"),
+        ];
+        let r = router(&[("0.0.0.0/0", "tun1", "300")], Some(rules));
         assert_eq!(via(&r, "192.0.2.10/32", "198.51.100.7/32", None, 0), "refused by blackhole");
         assert_eq!(via(&r, "10.8.3.4/32", "203.0.113.1/32", Some(&IfaceName::Named("eth0".into())), 0), "tun1");
         // Part of the source range is in the rule's: it depends on the packet.
@@ -344,25 +357,21 @@ mod tests {
         assert_eq!(via(&r, "192.0.2.10/32", "203.0.113.1/32", None, 0), "eth0");
     }
 
-    /// `goto` and `nop` as `ip -j rule` prints them (`"goto": 200`, `"nop": null`): a goto
-    /// skips the rules between it and its target.
+    /// A goto skips the rules between it and its target; a nop passes.
     #[test]
     fn goto_skips_ahead_and_nop_passes() {
-        let rules = r#"[{"priority":0,"src":"all","table":"local"},{"priority":100,"src":"all","dst":"10.0.0.0","dstlen":8,"goto":200},
-            {"priority":150,"src":"all","table":"300"},{"priority":160,"src":"all","nop":null},{"priority":200,"src":"all","table":"main"}]"#;
-        let r = router(r#",{"dst":"default","dev":"tun1","table":"300"},{"dst":"10.0.0.0/8","dev":"eth0"}"#, Some(rules));
+        let rules = vec![
+            lookup(0, "local"),
+            RoutingRule { dst: Some(net("10.0.0.0/8")), goto: Some(200), ..RoutingRule::action(100, "goto", o()) },
+            lookup(150, "300"),
+            RoutingRule::action(160, "nop", o()),
+            lookup(200, "main"),
+        ];
+        let r = router(&[("0.0.0.0/0", "tun1", "300"), ("10.0.0.0/8", "eth0", "main")], Some(rules));
         // 10/8 jumps over table 300 to main; everything else is caught by table 300.
         assert_eq!(via(&r, "192.0.2.10/32", "10.1.2.3/32", None, 0), "eth0");
         assert_eq!(via(&r, "192.0.2.10/32", "198.51.100.1/32", None, 0), "tun1");
         let choice = r.choose(&RouteQuery { src: &net("192.0.2.10/32"), dst: &net("10.1.2.3/32"), iif: None, mark: 0 });
         assert_eq!(choice.rule.map(|r| r.describe()), Some("200: from all lookup main".to_string()));
-        let parsed = Router::new(&{
-            let file =
-                CapturedText { name: "ip-rule.json".into(), text: rules.into(), source: InputSource::File(Arc::from(Path::new("r"))) };
-            lower(&Capture { origin: netdoctor_model::Origin::Logical("t".into()), texts: vec![file] }).0
-        });
-        let described: Vec<String> = parsed.rules.iter().map(RoutingRule::describe).collect();
-        assert_eq!(described[1], "100: from all to 10.0.0.0/8 goto 200");
-        assert_eq!(described[3], "160: from all nop");
     }
 }

@@ -329,82 +329,84 @@ fn compare(old_cluster: &Cluster, new_cluster: &Cluster, options: PolicyOptions,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::build::{labels, port, sel};
     use crate::policy::PortSet;
-    use netdoctor_model::Protocol;
-    use netdoctor_sources::k8s;
-    use std::path::Path;
+    use netdoctor_model::calico::SelectorExpr;
+    use netdoctor_model::calico_policy::*;
+    use netdoctor_model::cilium::*;
+    use netdoctor_model::k8s::*;
+    use netdoctor_model::{Origin, Protocol};
 
-    const APP: &str = "
-apiVersion: v1
-kind: Namespace
-metadata: {name: a, labels: {team: x}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: b, labels: {team: y}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: a}
-spec:
-  template:
-    metadata: {labels: {app: web, tier: front}}
-    spec: {containers: [{name: c, ports: [{containerPort: 8080, name: http}]}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: db, namespace: a}
-spec:
-  template:
-    metadata: {labels: {app: db}}
-    spec: {containers: [{name: c, ports: [{containerPort: 5432, name: pg}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: job, namespace: b, labels: {app: job}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db, namespace: a}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-    ports: [{port: pg}]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: job-out, namespace: b}
-spec:
-  podSelector: {}
-  policyTypes: [Egress]
-  egress:
-  - to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]
-  - to: [{namespaceSelector: {matchLabels: {team: x}}}]
-";
+    /// One change to the application's policies at a time.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Edit {
+        None,
+        PgPortNumber,
+        OtherExcept,
+        OtherNamespaceLabel,
+        WebPeerToAllNamespaces,
+        NoEgressPolicy,
+    }
 
-    fn cluster(text: &str) -> Cluster {
-        let loaded = k8s::load_text(text, Path::new("test.yaml"));
-        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-        loaded.cluster
+    /// Namespaces `a` (`team=x`) and `b` (`team=y`); `a/web` (`http` 8080), `a/db`
+    /// (`pg` 5432), `b/job`; policy `a/db` lets `app=web` in on `pg`, policy `b/job-out`
+    /// lets `b`'s pods out to 10.0.0.0/8 except 10.1.0.0/16 and to `team=x` namespaces.
+    /// Every origin is `at`, so two builds differ only where they were written.
+    fn app(edit: Edit, at: &Origin) -> Cluster {
+        let pod = |ns: &str, name: &str, pod_labels: &[(&str, &str)], ports: Vec<ContainerPort>| {
+            let mut p = Pod::new(ns, name, labels(pod_labels), at.clone());
+            p.ports = ports;
+            p
+        };
+        let peer = |namespace_selector, pod_selector| PolicyPeer::Pods { namespace_selector, pod_selector, origin: at.clone() };
+        let from_web = if edit == Edit::WebPeerToAllNamespaces {
+            peer(Some(LabelSelector::default()), None)
+        } else {
+            peer(None, Some(sel(&[("app", "web")])))
+        };
+        let pg = if edit == Edit::PgPortNumber { PortRef::Number(5433) } else { PortRef::Name("pg".into()) };
+        let mut db = NetworkPolicy::new("a", "db", sel(&[("app", "db")]), at.clone());
+        db.ingress = vec![PolicyRule::new(vec![from_web], vec![PortSpec::new(Protocol::Tcp, Some(pg), at.clone())], at.clone())];
+        let mut policies = vec![db];
+        if edit != Edit::NoEgressPolicy {
+            let except = if edit == Edit::OtherExcept { "10.2.0.0/16" } else { "10.1.0.0/16" };
+            let net = |s: &str| s.parse().unwrap_or_else(|e| panic!("{s}: {e}"));
+            let block = IpBlock { cidr: net("10.0.0.0/8"), except: vec![net(except)] };
+            let team = if edit == Edit::OtherNamespaceLabel { "y" } else { "x" };
+            let mut out = NetworkPolicy::new("b", "job-out", LabelSelector::default(), at.clone());
+            out.policy_types = Some(vec![PolicyType::Egress]);
+            out.egress = vec![
+                PolicyRule::new(vec![PolicyPeer::IpBlock { block, origin: at.clone() }], vec![], at.clone()),
+                PolicyRule::new(vec![peer(Some(sel(&[("team", team)])), None)], vec![], at.clone()),
+            ];
+            policies.push(out);
+        }
+        Cluster {
+            namespaces: vec![
+                Namespace::new("a", labels(&[("team", "x")]), at.clone()),
+                Namespace::new("b", labels(&[("team", "y")]), at.clone()),
+            ],
+            pods: vec![
+                pod("a", "web", &[("app", "web"), ("tier", "front")], vec![port("http", 8080, Protocol::Tcp)]),
+                pod("a", "db", &[("app", "db")], vec![port("pg", 5432, Protocol::Tcp)]),
+                pod("b", "job", &[("app", "job")], vec![]),
+            ],
+            network_policies: policies,
+            ..Cluster::default()
+        }
+    }
+
+    fn here() -> Origin {
+        Origin::Logical("test".into())
     }
 
     /// Pruned and full comparison agree on policy-only changes of every kind.
     #[test]
     fn pruning_changes_nothing() {
-        let old = cluster(APP);
-        let edits = [
-            APP.replace("ports: [{port: pg}]", "ports: [{port: 5433}]"),
-            APP.replace("except: [10.1.0.0/16]", "except: [10.2.0.0/16]"),
-            APP.replace("team: x}}}]", "team: y}}}]"),
-            APP.replace("podSelector: {matchLabels: {app: web}}", "namespaceSelector: {}"),
-            APP.split("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: job-out")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        ];
-        for (i, edit) in edits.iter().enumerate() {
-            let new = cluster(edit);
+        let old = app(Edit::None, &here());
+        let edits = [Edit::PgPortNumber, Edit::OtherExcept, Edit::OtherNamespaceLabel, Edit::WebPeerToAllNamespaces, Edit::NoEgressPolicy];
+        for (i, edit) in edits.into_iter().enumerate() {
+            let new = app(edit, &here());
             let pruned = compare(&old, &new, PolicyOptions::default(), true);
             let full = compare(&old, &new, PolicyOptions::default(), false);
             assert!(!full.changes.is_empty(), "edit {i} must change something");
@@ -412,22 +414,82 @@ spec:
         }
     }
 
+    /// The application with a Calico GlobalNetworkPolicy that denies TCP `port` into
+    /// `app == 'web'` and passes the rest.
+    fn with_calico_deny(port: u16) -> Cluster {
+        let deny = CalicoRule {
+            action: CalicoAction::Deny,
+            protocol: Some(CalicoProtocol::Tcp),
+            not_protocol: None,
+            icmp: None,
+            not_icmp: None,
+            ip_version: None,
+            source: EntityRule::default(),
+            destination: EntityRule { ports: vec![CalicoPort::Range(port, port)], ..EntityRule::default() },
+            unevaluated: vec![],
+            origin: here(),
+        };
+        let pass = CalicoRule { action: CalicoAction::Pass, protocol: None, destination: EntityRule::default(), ..deny.clone() };
+        let policy = CalicoPolicy {
+            kind: CalicoKind::GlobalNetworkPolicy,
+            api_version: "projectcalico.org/v3".into(),
+            namespace: None,
+            name: "deny-web".into(),
+            tier: DEFAULT_TIER.into(),
+            order: Some(10.0),
+            selector: SelectorExpr::Equals("app".into(), "web".into()),
+            namespace_selector: None,
+            service_account_selector: None,
+            types: vec![PolicyType::Ingress],
+            ingress: vec![deny, pass],
+            egress: vec![],
+            unevaluated: vec![],
+            origin: here(),
+        };
+        Cluster { calico_policies: vec![policy], ..app(Edit::None, &here()) }
+    }
+
+    /// The application with a CiliumClusterwideNetworkPolicy that denies TCP `port` into
+    /// `app=web` and allows every other peer in.
+    fn with_cilium_deny(port: u16) -> Cluster {
+        let peer_rule = CiliumPeerRule {
+            endpoints: None,
+            requires: vec![],
+            cidrs: vec![],
+            entities: vec![],
+            ports: vec![],
+            icmps: vec![],
+            fqdns: vec![],
+            unevaluated: vec![],
+            origin: here(),
+        };
+        let tcp = CiliumPort { port: CiliumPortNumber::Number(port), end_port: None, protocol: CiliumProtocol::Tcp };
+        let deny = CiliumPeerRule { ports: vec![CiliumPortRule { ports: vec![tcp], l7: vec![] }], ..peer_rule.clone() };
+        let from_all = CiliumPeerRule { entities: vec!["all".into()], ..peer_rule };
+        let rule = CiliumRule {
+            endpoint_selector: Some(sel(&[("app", "web")])),
+            node_selector: None,
+            ingress: Some(vec![from_all]),
+            ingress_deny: Some(vec![deny]),
+            egress: None,
+            egress_deny: None,
+            default_deny_ingress: None,
+            default_deny_egress: None,
+            origin: here(),
+        };
+        let policy = CiliumPolicy { namespace: None, name: "deny-web".into(), rules: vec![rule], origin: here() };
+        Cluster { cilium_policies: vec![policy], ..app(Edit::None, &here()) }
+    }
+
     /// A change to a Calico or Cilium policy is found, pruned or not.
     #[test]
     fn cni_policy_changes_are_found() {
-        let calico = format!(
-            "{APP}---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {{name: deny-web}}\nspec:\n  order: 10\n  selector: app == 'web'\n  ingress: [{{action: Deny, protocol: TCP, destination: {{ports: [7000]}}}}, {{action: Pass}}]\n"
-        );
-        let cilium = format!(
-            "{APP}---\napiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {{name: deny-web}}\nspec:\n  endpointSelector: {{matchLabels: {{app: web}}}}\n  ingressDeny: [{{toPorts: [{{ports: [{{port: '7000', protocol: TCP}}]}}]}}]\n  ingress: [{{fromEntities: [all]}}]\n"
-        );
-        for text in [calico, cilium] {
-            let old = cluster(&text);
-            let new = cluster(&text.replace("7000", "7001"));
+        for (what, build) in [("calico", with_calico_deny as fn(u16) -> Cluster), ("cilium", with_cilium_deny)] {
+            let (old, new) = (build(7000), build(7001));
             let pruned = compare(&old, &new, PolicyOptions::default(), true);
             let full = compare(&old, &new, PolicyOptions::default(), false);
-            assert!(!full.changes.is_empty(), "moving the denied port must change something:\n{text}");
-            assert_eq!(pruned.changes, full.changes);
+            assert!(!full.changes.is_empty(), "{what}: moving the denied port must change something");
+            assert_eq!(pruned.changes, full.changes, "{what}");
         }
     }
 
@@ -447,13 +509,13 @@ spec:
     /// Moving a policy in its file is no change; editing what it says is.
     #[test]
     fn origins_do_not_count() {
-        let old = cluster(APP);
-        let moved = cluster(&format!("# a comment moves every line\n{APP}"));
+        let old = app(Edit::None, &here());
+        let moved = app(Edit::None, &Origin::Logical("moved".into()));
         assert!(diff(&old, &moved, PolicyOptions::default()).changes.is_empty());
         let (a, b) = (&old.network_policies, &moved.network_policies);
         assert_ne!(a.first().map(|p| &p.origin), b.first().map(|p| &p.origin));
         assert!(same(a, b));
-        let edited = cluster(&APP.replace("ports: [{port: pg}]", "ports: [{port: 5433}]"));
+        let edited = app(Edit::PgPortNumber, &here());
         assert!(!same(a, &edited.network_policies));
     }
 }

@@ -1,16 +1,9 @@
 //! Tests of the policy inspection helpers: selection per policy and peer, and shadowed rules.
 
+use super::build::{o, sel, tcp};
 use super::*;
 use netdoctor_model::k8s::*;
-use netdoctor_model::{Origin, Protocol};
-
-fn o() -> Origin {
-    Origin::Logical("test".into())
-}
-
-fn sel(pairs: &[(&str, &str)]) -> LabelSelector {
-    LabelSelector::from_labels(pairs.iter().copied())
-}
+use netdoctor_model::Protocol;
 
 fn pod(ns: &str, app: &str, ports: &[(&str, u16)]) -> Pod {
     let mut p = Pod::new(ns, app, [("app".to_string(), app.to_string())].into(), o());
@@ -20,10 +13,6 @@ fn pod(ns: &str, app: &str, ports: &[(&str, u16)]) -> Pod {
 
 fn peer(app: &str) -> PolicyPeer {
     PolicyPeer::Pods { namespace_selector: None, pod_selector: Some(sel(&[("app", app)])), origin: o() }
-}
-
-fn tcp(port: u16) -> PortSpec {
-    PortSpec::new(Protocol::Tcp, Some(PortRef::Number(port)), o())
 }
 
 fn policy(name: &str, app: &str, ingress: Vec<PolicyRule>) -> NetworkPolicy {

@@ -44,6 +44,8 @@ pub use trace::{DirectionTrace, PolicyRef, PolicyTier, RuleRef};
 pub use unknown::{UncertainScope, Uncertainty};
 
 #[cfg(test)]
+mod build;
+#[cfg(test)]
 mod inspect_tests;
 #[cfg(test)]
 mod tests;

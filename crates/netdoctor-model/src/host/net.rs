@@ -32,6 +32,20 @@ pub struct Address {
     pub origin: Origin,
 }
 
+impl Interface {
+    /// An interface that is up, of no particular kind, with no master.
+    pub fn new(name: &str, index: u32, origin: Origin) -> Self {
+        Interface { name: name.into(), index, mtu: None, kind: None, master: None, up: true, vxlan_port: None, origin }
+    }
+}
+
+impl Address {
+    /// `cidr` as `ip addr` shows it: the address with its prefix length (`192.0.2.10/24`).
+    pub fn new(interface: &str, cidr: IpNet, origin: Origin) -> Self {
+        Address { interface: interface.into(), address: cidr.addr(), network: cidr.trunc(), origin }
+    }
+}
+
 /// A route (`ip -j route show table all`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Route {
@@ -51,6 +65,31 @@ pub struct Route {
 }
 
 impl Route {
+    /// A unicast route to `destination` out of `device` in the main table, as
+    /// `ip route add DESTINATION dev DEVICE` makes it.
+    pub fn new(destination: IpNet, device: Option<&str>, origin: Origin) -> Self {
+        Route {
+            destination,
+            gateway: None,
+            device: device.map(str::to_string),
+            kind: "unicast".into(),
+            table: "main".into(),
+            metric: None,
+            protocol: None,
+            origin,
+        }
+    }
+
+    /// The same route through a gateway (`via GATEWAY`).
+    pub fn via(self, gateway: IpAddr) -> Self {
+        Route { gateway: Some(gateway), ..self }
+    }
+
+    /// The same route in another table (`table TABLE`).
+    pub fn in_table(self, table: &str) -> Self {
+        Route { table: table.into(), ..self }
+    }
+
     /// Whether the route is in the main table, the one ordinary lookups use.
     pub fn is_main(&self) -> bool {
         self.table == "main" || self.table == "254"
@@ -91,6 +130,30 @@ pub struct RoutingRule {
 }
 
 impl RoutingRule {
+    /// `PRIORITY: from all lookup TABLE` for IPv4; set the selectors on the result.
+    pub fn lookup(priority: u32, table: &str, origin: Origin) -> Self {
+        RoutingRule {
+            family: super::IpFamily::V4,
+            priority,
+            src: None,
+            dst: None,
+            iif: None,
+            oif: None,
+            fwmark: None,
+            invert: false,
+            table: Some(table.into()),
+            action: None,
+            suppress_prefixlength: None,
+            goto: None,
+            origin,
+        }
+    }
+
+    /// `PRIORITY: from all ACTION` (`blackhole`, `unreachable`, `prohibit`, `nop`) for IPv4.
+    pub fn action(priority: u32, action: &str, origin: Origin) -> Self {
+        RoutingRule { table: None, action: Some(action.into()), ..RoutingRule::lookup(priority, "main", origin) }
+    }
+
     /// The rule as `ip rule` prints it: `100: from all to 172.16.0.0/12 lookup 200`.
     pub fn describe(&self) -> String {
         let mut s = format!("{}:", self.priority);

@@ -277,6 +277,25 @@ mod tests {
         InputSource::File(Arc::from(Path::new("ip-route.json")))
     }
 
+    /// `ip -j rule` prints a goto as `"goto": 200` and a nop as `"nop": null`.
+    #[test]
+    fn goto_and_nop_are_read_as_actions() {
+        let text = r#"[{"priority":0,"src":"all","table":"local"},{"priority":100,"src":"all","dst":"10.0.0.0","dstlen":8,"goto":200},
+            {"priority":160,"src":"all","nop":null},{"priority":32765,"not":null,"src":"all","fwmark":"0xca6c","table":"51820"}]"#;
+        let mut errors = Vec::new();
+        let described: Vec<String> = rules(text, IpFamily::V4, &source(), &mut errors).iter().map(RoutingRule::describe).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            described,
+            [
+                "0: from all lookup local",
+                "100: from all to 10.0.0.0/8 goto 200",
+                "160: from all nop",
+                "32765: not from all fwmark 0xca6c/0xffffffff lookup 51820"
+            ]
+        );
+    }
+
     #[test]
     fn positions_follow_pretty_printed_elements() {
         let text = "[ {\n  \"dst\": \"default\", \"gateway\": \"192.0.2.1\", \"dev\": \"eth0\"\n},\n {\"dst\": \"172.17.0.1\", \"type\": \"local\", \"table\": \"local\"} ]";

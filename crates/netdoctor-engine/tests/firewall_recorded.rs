@@ -1,7 +1,10 @@
-//! Trace tables: small rule sets, one flow each, and the verdict with the rule that decided.
+//! Trace tables over `iptables-save` text as hosts print it (read by netdoctor-sources):
+//! small rule sets and recorded layouts, one flow each, and the verdict with the rule that decided.
 
-use super::*;
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
+
 use ipnet::IpNet;
+use netdoctor_engine::firewall::*;
 use netdoctor_model::host::{HostFacts, IpProto};
 use netdoctor_sources::host::{lower, Capture, CapturedText, InputSource};
 use std::path::Path;
@@ -43,7 +46,7 @@ fn net(s: &str) -> IpNet {
 
 const SYSCTL_ON: &str = "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n";
 
-#[path = "../../../../test-support/rules.rs"]
+#[path = "../../../test-support/rules.rs"]
 mod recorded;
 
 /// Docker 20.10 with one container on docker0 publishing 8080:80 (the recorded layout),

@@ -2,16 +2,18 @@
 //! iptables rules: every base chain of a hook runs in priority order, an accept ends only
 //! its own chain, a drop ends the packet.
 
-use super::*;
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
+
 use ipnet::IpNet;
+use netdoctor_engine::firewall::*;
 use netdoctor_model::host::HostFacts;
 use netdoctor_sources::host::{lower, Capture, CapturedText, InputSource};
 use std::path::Path;
 use std::sync::Arc;
 
-const NATIVE: &str = include_str!("../../../netdoctor-sources/tests/host/nft-native/nft.json");
-const IPTABLES_NFT_JSON: &str = include_str!("../../../netdoctor-sources/tests/host/iptables-nft-json/nft.json");
-const IPTABLES_NFT_SAVE: &str = include_str!("../../../netdoctor-sources/tests/host/iptables-nft-json/iptables-nft-save.txt");
+const NATIVE: &str = include_str!("../../netdoctor-sources/tests/host/nft-native/nft.json");
+const IPTABLES_NFT_JSON: &str = include_str!("../../netdoctor-sources/tests/host/iptables-nft-json/nft.json");
+const IPTABLES_NFT_SAVE: &str = include_str!("../../netdoctor-sources/tests/host/iptables-nft-json/iptables-nft-save.txt");
 
 /// eth0 192.0.2.2/24 with the default route, bridge ndtbr0 172.30.0.1/24, and `files`.
 fn host(files: &[(&str, &str)]) -> HostFacts {
