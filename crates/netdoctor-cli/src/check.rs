@@ -113,6 +113,7 @@ pub fn add_expected_flows(model: &mut Model, flows: &[(ExpectedFlow, Origin)]) -
                     line: span.map_or(0, |s| s.line),
                     column: span.map_or(0, |s| s.column),
                     message: format!("expected flow names client `{}`, which no loaded project has", flow.from),
+                    path: None,
                 });
             }
         }

@@ -92,7 +92,7 @@ pub fn input_error(input: &KubeInput, e: &Error) -> InputError {
         Some(h) => format!("{e}; {h}"),
         None => e.to_string(),
     };
-    InputError { file, line: 0, column: 0, message }
+    InputError { file, line: 0, column: 0, message, path: None }
 }
 
 /// A cluster read and lowered: what stops the run is in `errors`.

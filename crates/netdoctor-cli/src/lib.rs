@@ -18,7 +18,7 @@ use std::io::Write;
 
 /// A reading problem, as reports show it.
 pub(crate) fn input_error(e: netdoctor_sources::LoadError) -> netdoctor_report::InputError {
-    netdoctor_report::InputError { file: e.file, line: e.line, column: e.column, message: e.message }
+    netdoctor_report::InputError { file: e.file, line: e.line, column: e.column, message: e.message, path: e.path }
 }
 
 /// The text of each file, read once, for source excerpts; files that cannot be read are

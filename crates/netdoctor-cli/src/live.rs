@@ -115,7 +115,7 @@ pub fn input_error(input: &DockerInput, e: &docker::Error) -> InputError {
         Some(h) => format!("{}; {h}", error_chain(e)),
         None => error_chain(e),
     };
-    InputError { file, line: 0, column: 0, message }
+    InputError { file, line: 0, column: 0, message, path: None }
 }
 
 /// The message of an error and its sources.

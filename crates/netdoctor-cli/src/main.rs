@@ -202,7 +202,7 @@ fn run_check(args: CheckArgs) -> u8 {
         Some(path) => match config::read(path) {
             Ok(parsed) => parsed,
             Err(e) => {
-                errors.push(InputError { file: e.file, line: e.line, column: e.column, message: e.message });
+                errors.push(InputError { file: e.file, line: e.line, column: e.column, message: e.message, path: None });
                 Default::default()
             }
         },

@@ -251,12 +251,35 @@ fn broken_input_exits_2_with_a_located_error() {
         assert!(took < Duration::from_secs(20), "{what} took {took:?}");
         // The line the error points at is shown with a caret, a very long one cut.
         if what == "wrong type" {
-            assert!(all.contains("4 |     networks: 5\n  |               ^\n"), "{what}: {all}");
+            assert!(all.contains("4 |     networks: 5\n  |               ^\n  = in: services.web.networks\n"), "{what}: {all}");
         }
         if what == "deep nesting" {
             assert!(all.contains("1 | ") && all.lines().all(|l| l.chars().count() < 400), "{what}: {}", &all[..all.len().min(2000)]);
         }
     }
+}
+
+/// An input error names where in the document it is, in text and in JSON, for Compose
+/// files and manifests alike.
+#[test]
+fn input_errors_name_the_path_inside_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(&compose, "services:\n  web:\n    image: nginx\n    ports:\n      - 80\n      - \"8080:http\"\n").unwrap();
+    let out = netdoctor(&["check", compose.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(v["errors"][0]["path"], "services.web.ports[1]", "{v:#}");
+    let manifest = dir.path().join("policy.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db, namespace: a}\nspec:\n  podSelector: {}\n  ingress:\n  - ports:\n    - {port: 5432, protocol: TPC}\n",
+    )
+    .unwrap();
+    let out = netdoctor(&["check", manifest.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("= in: spec.ingress[0].ports[0].protocol\n"), "{text}");
 }
 
 #[test]

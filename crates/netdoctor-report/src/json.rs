@@ -49,6 +49,9 @@ struct Error {
     #[serde(skip_serializing_if = "Option::is_none")]
     column: Option<u32>,
     message: String,
+    /// Where in the document, when known: `services.web.ports[0]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
 }
 
 /// Renders the report as the pretty-printed JSON object of RULES.md, with a trailing newline.
@@ -69,6 +72,7 @@ pub fn render_json(report: &Report) -> String {
                     line,
                     column: line.and((e.column > 0).then_some(e.column)),
                     message: safe_message(&e.message),
+                    path: e.path.clone(),
                 }
             })
             .collect(),
@@ -133,9 +137,9 @@ mod tests {
         let mut r = Report::default();
         r.findings.push(diag(Some(Origin::File(Span::new(Arc::from(Path::new("compose.yaml")), 12, 5)))));
         r.findings.push(diag(Some(Origin::Logical("docker://container/web".into()))));
-        r.errors.push(InputError { file: "a.yaml".into(), line: 3, column: 1, message: "bad".into() });
-        r.errors.push(InputError { file: "b.yaml".into(), line: 0, column: 0, message: "unreadable".into() });
-        r.errors.push(InputError { file: "c.yaml".into(), line: 4, column: 0, message: "odd".into() });
+        r.errors.push(InputError { file: "a.yaml".into(), line: 3, column: 1, message: "bad".into(), path: None });
+        r.errors.push(InputError { file: "b.yaml".into(), line: 0, column: 0, message: "unreadable".into(), path: None });
+        r.errors.push(InputError { file: "c.yaml".into(), line: 4, column: 0, message: "odd".into(), path: None });
         let out = render_json(&r);
         assert!(out.ends_with("}\n"));
         let v: Value = serde_json::from_str(&out).unwrap();

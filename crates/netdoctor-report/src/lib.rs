@@ -41,6 +41,9 @@ pub struct InputError {
     pub line: u32,
     pub column: u32,
     pub message: String,
+    /// Where in the document, when the reader knows (`services.web.ports[0]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl std::fmt::Display for InputError {
@@ -233,7 +236,7 @@ mod tests {
         assert_eq!(exit_code(&report, Some(Severity::Warning)), 1);
         assert_eq!(exit_code(&report, Some(Severity::Error)), 0);
         assert_eq!(exit_code(&report, None), 0, "--fail-on none");
-        report.errors.push(InputError { file: "x.yaml".into(), line: 0, column: 0, message: "unreadable".into() });
+        report.errors.push(InputError { file: "x.yaml".into(), line: 0, column: 0, message: "unreadable".into(), path: None });
         assert_eq!(exit_code(&report, Some(Severity::Warning)), 2, "input errors win over findings");
         report.findings.clear();
         assert_eq!(exit_code(&report, Some(Severity::Error)), 2);

@@ -126,8 +126,13 @@ fn input_error(out: &mut String, e: &InputError, source: Option<&str>, style: St
     };
     let message = sanitize(&safe_message(&e.message));
     let _ = writeln!(out, "{} {}: {message}", style.severity(Severity::Error, "error:"), sanitize(&position));
-    if let Some(ex) = source.filter(|_| e.line > 0).and_then(|text| input_excerpt(text, e.line, e.column)) {
-        excerpt_lines(out, &ex, ex.line.to_string().len(), Severity::Error, style);
+    let excerpt = source.filter(|_| e.line > 0).and_then(|text| input_excerpt(text, e.line, e.column));
+    if let Some(ex) = &excerpt {
+        excerpt_lines(out, ex, ex.line.to_string().len(), Severity::Error, style);
+    }
+    if let Some(path) = &e.path {
+        let width = excerpt.as_ref().map_or(1, |ex| ex.line.to_string().len());
+        let _ = writeln!(out, "{}{} {} {}", " ".repeat(width + 1), style.frame("="), style.bold("in:"), sanitize(path));
     }
 }
 
@@ -274,8 +279,8 @@ error[ND101] default-bridge: `web` looks up `api`
     fn input_errors_and_summary_wording() {
         let mut r = Report::default();
         assert_eq!(render_text(&r, &TextOptions::default()), "no findings\n");
-        r.errors.push(InputError { file: "a.yaml".into(), line: 3, column: 1, message: "did not find expected key".into() });
-        r.errors.push(InputError { file: "b.yaml".into(), line: 0, column: 0, message: "no such file".into() });
+        r.errors.push(InputError { file: "a.yaml".into(), line: 3, column: 1, message: "did not find expected key".into(), path: None });
+        r.errors.push(InputError { file: "b.yaml".into(), line: 0, column: 0, message: "no such file".into(), path: None });
         let text = render_text(&r, &TextOptions::default());
         assert_eq!(
             text,
@@ -291,7 +296,7 @@ error[ND101] default-bridge: `web` looks up `api`
         let mut d = diag(Severity::Error, None);
         d.message = "`web` uses redis://:hunter2@cache:6379".into();
         r.findings.push(d);
-        r.errors.push(InputError { file: "e.env".into(), line: 1, column: 0, message: "bad line http://u:pw@x/".into() });
+        r.errors.push(InputError { file: "e.env".into(), line: 1, column: 0, message: "bad line http://u:pw@x/".into(), path: None });
         let text = render_text(&r, &TextOptions::default());
         assert!(!text.contains("hunter2") && !text.contains("u:pw"), "{text}");
         assert!(text.contains("redis://***@cache:6379"));

@@ -82,6 +82,45 @@ impl Node {
         self.entry(key).map(|e| &e.value)
     }
 
+    /// The path from this node to the one a position of the document falls in, such as
+    /// `services.web.ports[0]` or `spec.ingress[0].from[1]`: the last node (in document
+    /// order) of `span`'s file that starts at or before it. `None` when that is this node
+    /// itself, or the node holds nothing from that file before the position.
+    pub fn path_to(&self, span: &Span) -> Option<String> {
+        self.locate(span).map(|(_, path)| path).filter(|p| !p.is_empty())
+    }
+
+    /// `path_to` with where the node found starts, to choose among several documents.
+    pub fn locate(&self, span: &Span) -> Option<((u32, u32), String)> {
+        let mut best: Option<((u32, u32), String)> = None;
+        let mut path = String::new();
+        self.locate_in(span, &mut path, &mut best);
+        best
+    }
+
+    fn locate_in(&self, target: &Span, path: &mut String, best: &mut Option<((u32, u32), String)>) {
+        consider(target, &self.span, path, best);
+        let len = path.len();
+        match &self.value {
+            Value::Map(entries) => {
+                for e in entries {
+                    push_key(path, &e.key);
+                    consider(target, &e.key_span, path, best);
+                    e.value.locate_in(target, path, best);
+                    path.truncate(len);
+                }
+            }
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push_str(&format!("[{i}]"));
+                    item.locate_in(target, path, best);
+                    path.truncate(len);
+                }
+            }
+            Value::Null | Value::Scalar(_) => {}
+        }
+    }
+
     /// A short name of the node's kind for error messages: `a mapping`, `a number`.
     pub fn kind_name(&self) -> &'static str {
         match &self.value {
@@ -93,6 +132,29 @@ impl Node {
             Value::Scalar(s) if matches!(s.text.as_str(), "true" | "false" | "True" | "False" | "TRUE" | "FALSE") => "a boolean",
             Value::Scalar(_) => "a string",
         }
+    }
+}
+
+/// Keeps `path` as the best answer when `at` starts at or before `target` in its file,
+/// no earlier than the best so far (later nodes in document order win ties).
+fn consider(target: &Span, at: &Span, path: &str, best: &mut Option<((u32, u32), String)>) {
+    let start = (at.line, at.column);
+    if at.file == target.file && start <= (target.line, target.column) && best.as_ref().is_none_or(|(b, _)| start >= *b) {
+        *best = Some((start, path.to_string()));
+    }
+}
+
+/// Appends `.key` to a document path, or `["key"]` when the key is not a plain word
+/// (`metadata.labels["app.kubernetes.io/name"]`).
+fn push_key(path: &mut String, key: &str) {
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    match (plain, path.is_empty()) {
+        (true, true) => path.push_str(key),
+        (true, false) => {
+            path.push('.');
+            path.push_str(key);
+        }
+        (false, _) => path.push_str(&format!("[{key:?}]")),
     }
 }
 
@@ -123,5 +185,29 @@ impl fmt::Display for Node {
                 f.write_str("}")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::yaml;
+    use netdoctor_model::Span;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    #[test]
+    fn paths_name_the_node_a_position_falls_in() {
+        let file: Arc<Path> = Arc::from(Path::new("compose.yaml"));
+        let text =
+            "services:\n  web:\n    ports:\n      - 80\n      - '8080:x'\n    labels:\n      app.kubernetes.io/name: web\nnetworks: {}\n";
+        let root = yaml::parse(text, file.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let at = |line, column| root.path_to(&Span::new(file.clone(), line, column));
+        assert_eq!(at(5, 9).as_deref(), Some("services.web.ports[1]"));
+        assert_eq!(at(5, 12).as_deref(), Some("services.web.ports[1]"), "inside the scalar");
+        assert_eq!(at(3, 5).as_deref(), Some("services.web.ports"));
+        assert_eq!(at(7, 31).as_deref(), Some("services.web.labels[\"app.kubernetes.io/name\"]"));
+        assert_eq!(at(8, 11).as_deref(), Some("networks"));
+        assert_eq!(at(1, 1).as_deref(), Some("services"), "a key starts where its mapping does");
+        assert_eq!(root.path_to(&Span::new(Arc::from(Path::new("other.yaml")), 5, 9)), None);
     }
 }

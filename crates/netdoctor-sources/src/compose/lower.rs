@@ -22,6 +22,9 @@ pub fn lower(doc: &ComposeDocument) -> Result<Model, Vec<LoadError>> {
     if cx.errors.is_empty() {
         Ok(model)
     } else {
+        for e in &mut cx.errors {
+            e.locate_in([&doc.root]);
+        }
         Err(cx.errors)
     }
 }
@@ -565,6 +568,18 @@ pub fn parse_short_port(text: &str, origin: Origin) -> Result<Vec<PortBinding>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compose::testing::{load_in, Project};
+
+    /// A lowering error names where in the project it is.
+    #[test]
+    fn errors_carry_the_path_inside_the_document() {
+        let project =
+            Project::new(&[("compose.yaml", "services:\n  web:\n    image: nginx\n    ports:\n      - 80\n      - '8080:http'\n")]);
+        let doc = load_in(&project, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let Err(errors) = lower(&doc) else { panic!("a port `http` lowered") };
+        let paths: Vec<_> = errors.iter().map(|e| (e.line, e.path.as_deref())).collect();
+        assert_eq!(paths, [(6, Some("services.web.ports[1]"))], "{errors:?}");
+    }
 
     #[test]
     fn short_ports() {

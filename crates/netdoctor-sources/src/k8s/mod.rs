@@ -28,7 +28,9 @@ pub use detect::is_manifest_input;
 pub use raw::{RawObject, RawObjects};
 
 use crate::error::LoadError;
+use crate::tree;
 use netdoctor_model::k8s::Cluster;
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -77,9 +79,35 @@ pub fn load(path: &Path) -> Loaded {
     }
     let lowered = lower::lower(&objects);
     loaded.cluster = lowered.cluster;
-    loaded.errors.extend(lowered.errors);
+    loaded.errors.extend(located(lowered.errors, &objects));
     loaded.warnings.extend(lowered.warnings);
     loaded
+}
+
+/// An object's node with the (line, column) where it starts.
+type Starting<'a> = ((u32, u32), &'a tree::Node);
+
+/// The errors with the path inside the object each is in (`spec.ingress[0].ports`).
+fn located(mut errors: Vec<LoadError>, objects: &RawObjects) -> Vec<LoadError> {
+    if errors.iter().all(|e| e.line == 0) {
+        return errors;
+    }
+    // Each file's objects by where they start, so an error looks in one object only.
+    let mut by_file: HashMap<&Path, Vec<Starting>> = HashMap::new();
+    for o in &objects.objects {
+        by_file.entry(&o.node.span.file).or_default().push(((o.node.span.line, o.node.span.column), &o.node));
+    }
+    for starts in by_file.values_mut() {
+        starts.sort_by_key(|(start, _)| *start);
+    }
+    for e in &mut errors {
+        let Some(starts) = by_file.get(e.file.as_path()) else { continue };
+        let holding = starts.partition_point(|(start, _)| *start <= (e.line, e.column));
+        if let Some((_, node)) = holding.checked_sub(1).and_then(|i| starts.get(i)) {
+            e.locate_in([*node]);
+        }
+    }
+    errors
 }
 
 /// Reads manifests from text already in memory (tests, fuzzing, API replies); `file`
@@ -91,7 +119,7 @@ pub fn load_text(text: &str, file: &Path) -> Loaded {
             loaded.warnings = read.warnings;
             let lowered = lower::lower(&read.objects);
             loaded.cluster = lowered.cluster;
-            loaded.errors = lowered.errors;
+            loaded.errors = located(lowered.errors, &read.objects);
             loaded.warnings.extend(lowered.warnings);
         }
         Err(e) => loaded.errors.push(e),

@@ -896,3 +896,27 @@ fn cilium_config_bad_values_are_located_errors() {
         assert_eq!((e.line, e.message.contains(&format!("`{key}`"))), (5, true), "{line}: {e:?}");
     }
 }
+
+/// An error names where in its object it is, in documents and in `List` items alike.
+#[test]
+fn errors_carry_the_path_inside_their_object() {
+    let policy = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: a}
+spec:
+  podSelector: {}
+  ingress:
+  - from: [{podSelector: {}}]
+    ports:
+    - port: 5432
+      protocol: TPC
+";
+    let e = first_error(policy);
+    assert_eq!((e.line, e.path.as_deref()), (10, Some("spec.ingress[0].ports[0].protocol")), "{e:?}");
+    let list = format!(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {{name: b}}\n- {}",
+        policy.replace('\n', "\n  ").trim_end()
+    );
+    let e = first_error(&list);
+    assert_eq!(e.path.as_deref(), Some("spec.ingress[0].ports[0].protocol"), "{e:?}");
+}
