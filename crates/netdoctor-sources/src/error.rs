@@ -30,9 +30,23 @@ pub struct LoadError {
     pub column: u32,
     pub message: String,
     pub kind: LoadErrorKind,
+    /// Where in the document the problem is, when the reader knows: a Compose file's
+    /// `services.web.ports[0]`, a manifest object's `spec.ingress[0].ports[0].port`.
+    pub path: Option<String>,
 }
 
 impl LoadError {
+    /// Fills in `path` from the documents the error is in (a Compose project's merged
+    /// document, a manifest's objects): the path inside the one holding the position.
+    pub(crate) fn locate_in<'a>(&mut self, documents: impl IntoIterator<Item = &'a crate::tree::Node>) {
+        if self.path.is_some() || self.line == 0 {
+            return;
+        }
+        let span = netdoctor_model::Span::new(std::sync::Arc::from(self.file.as_path()), self.line, self.column);
+        let found = documents.into_iter().filter_map(|d| d.locate(&span)).max_by_key(|(start, _)| *start);
+        self.path = found.map(|(_, path)| path).filter(|p| !p.is_empty());
+    }
+
     /// An error at a position.
     pub fn at(span: &Span, message: impl Into<String>) -> Self {
         LoadError {
@@ -41,16 +55,17 @@ impl LoadError {
             column: span.column,
             message: message.into(),
             kind: LoadErrorKind::Invalid,
+            path: None,
         }
     }
 
     /// An error at a position (1-based line and column) of `file`.
     pub fn at_position(file: &Path, line: u32, column: u32, message: impl Into<String>) -> Self {
-        LoadError { file: file.to_path_buf(), line, column, message: message.into(), kind: LoadErrorKind::Invalid }
+        LoadError { file: file.to_path_buf(), line, column, message: message.into(), kind: LoadErrorKind::Invalid, path: None }
     }
 
     fn whole(file: &Path, message: impl Into<String>, kind: LoadErrorKind) -> Self {
-        LoadError { file: file.to_path_buf(), line: 0, column: 0, message: message.into(), kind }
+        LoadError { file: file.to_path_buf(), line: 0, column: 0, message: message.into(), kind, path: None }
     }
 
     /// The file or directory is missing or cannot be read.
@@ -97,6 +112,72 @@ impl fmt::Display for LoadError {
 }
 
 pub type Result<T, E = LoadError> = std::result::Result<T, E>;
+
+/// Why a connection to a live source failed, decided from the error's typed causes
+/// (or, for a reply, its status), never from message text; hints follow from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectCause {
+    /// The socket or a file on the way is not accessible to this user.
+    PermissionDenied,
+    /// The TLS handshake failed: the server's certificate is not trusted, or the
+    /// two sides do not agree on TLS.
+    Tls,
+    /// Plain HTTP was sent to a server that expects TLS.
+    TlsExpected,
+    /// Local setup is missing (the client certificates TLS was asked for).
+    Setup,
+    /// An endpoint netdoctor cannot reach by itself (`ssh://`).
+    Unsupported,
+    /// Anything else: refused, unreachable, no such socket.
+    Other,
+}
+
+/// How a connection failure looks in the error's chain of causes: an I/O error of kind
+/// `PermissionDenied`; a TLS error (rustls' own, or an I/O error of kind `InvalidData`,
+/// which is how a TLS stream reports a failed handshake).
+#[cfg(any(feature = "docker-live", feature = "kube-live"))]
+pub(crate) fn connect_cause(e: &(dyn std::error::Error + 'static)) -> ConnectCause {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        #[cfg(feature = "kube-live")]
+        if err.is::<rustls::Error>() {
+            return ConnectCause::Tls;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::PermissionDenied => return ConnectCause::PermissionDenied,
+                std::io::ErrorKind::InvalidData => return ConnectCause::Tls,
+                _ => {}
+            }
+            // An I/O error's `source()` skips the error it wraps; look at that one too.
+            if let Some(inner) = io.get_ref() {
+                cur = Some(inner);
+                continue;
+            }
+        }
+        cur = err.source();
+    }
+    ConnectCause::Other
+}
+
+/// Whether a chain of causes holds a timeout: an I/O error of kind `TimedOut` or
+/// tokio's elapsed deadline.
+#[cfg(any(feature = "docker-live", feature = "kube-live"))]
+pub(crate) fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        let io = err.downcast_ref::<std::io::Error>();
+        if io.is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) || err.is::<tokio::time::error::Elapsed>() {
+            return true;
+        }
+        // An I/O error's `source()` skips the error it wraps; look at that one too.
+        cur = match io.and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner),
+            None => err.source(),
+        };
+    }
+    false
+}
 
 /// An error with its causes, for messages: hyper and rustls keep the useful part
 /// ("Connection refused", "UnknownIssuer") in `source()`.

@@ -6,6 +6,8 @@
 
 #[path = "kube-api/replay.rs"]
 mod replay;
+#[path = "../../../test-support/skip.rs"]
+mod skip;
 
 use netdoctor_model::k8s::WorkloadKind;
 use netdoctor_model::Origin;
@@ -269,6 +271,52 @@ fn an_unreachable_server_names_server_and_context() {
     assert!(text.starts_with(&format!("cannot reach {url} (context ndt-replay): ")), "{text}");
     assert!(text.to_lowercase().contains("connection refused"), "{text}");
     assert!(text.ends_with("check KUBECONFIG / --context, that the API server is up and this machine can reach it"), "{text}");
+}
+
+/// A server whose certificate the kubeconfig does not trust (`openssl s_server` with a
+/// self-signed certificate on 127.0.0.1): the failed handshake is told apart from an
+/// unreachable server by its cause, and the hint names the kubeconfig's CA fields.
+#[test]
+fn an_untrusted_certificate_is_named_as_such() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        skip::skip("untrusted-certificate test", "openssl cannot make a certificate (apt-get install openssl)");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept", &format!("127.0.0.1:{port}"), "-cert"])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until it listens.
+    let listening = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let result = listening.then(|| read(&options(&dir, &format!("https://127.0.0.1:{port}"))));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(listening, "openssl s_server did not start on port {port}");
+    let e = result.unwrap().unwrap_err();
+    assert!(matches!(e, Error::Connect { cause: netdoctor_sources::ConnectCause::Tls, .. }), "{e:?}");
+    let text = shown(&e);
+    assert!(text.contains("certificate-authority-data"), "{text}");
 }
 
 #[test]

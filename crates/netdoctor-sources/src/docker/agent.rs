@@ -21,6 +21,7 @@
 
 use super::live::{connect, Call};
 use super::Error;
+use crate::error::ConnectCause;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     AttachContainerOptions, CreateContainerOptions, CreateImageOptions, DownloadFromContainerOptions, InspectContainerOptions,
@@ -294,10 +295,11 @@ impl AgentEngine {
     /// Connects, and checks the engine runs Linux containers of this build's architecture.
     pub fn connect(opts: AgentOptions) -> Result<AgentEngine, Error> {
         let endpoint = opts.endpoint.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Connect { endpoint: endpoint.clone(), message: format!("starting the client runtime: {e}") })?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Error::Connect {
+            endpoint: endpoint.clone(),
+            message: format!("starting the client runtime: {e}"),
+            cause: ConnectCause::Other,
+        })?;
         let docker = runtime.block_on(connect(&endpoint, opts.timeout))?;
         let call = Call { endpoint: &endpoint, timeout: opts.timeout };
         let version = runtime.block_on(call.run("reading the engine version", docker.version()))?;

@@ -7,7 +7,7 @@ use super::context::resolve_endpoint;
 use super::lower::{label, Selection};
 use super::snapshot::DockerSnapshot;
 use super::Error;
-use crate::error::error_chain;
+use crate::error::{connect_cause, error_chain, ConnectCause};
 use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions, ListNetworksOptions};
 use bollard::Docker;
 use futures_util::stream::{self, StreamExt};
@@ -38,10 +38,11 @@ impl Default for LiveOptions {
 /// Reads the engine into a redacted snapshot.
 pub fn read(opts: &LiveOptions) -> Result<DockerSnapshot, Error> {
     let endpoint = resolve_endpoint(opts.host.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Connect { endpoint: endpoint.clone(), message: format!("starting the client runtime: {e}") })?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Error::Connect {
+        endpoint: endpoint.clone(),
+        message: format!("starting the client runtime: {e}"),
+        cause: ConnectCause::Other,
+    })?;
     let mut snapshot = runtime.block_on(read_async(&endpoint, opts))?;
     snapshot.redact();
     Ok(snapshot)
@@ -121,9 +122,9 @@ async fn read_async(endpoint: &str, opts: &LiveOptions) -> Result<DockerSnapshot
 /// A client for `endpoint` that agreed on the daemon's API version (older daemons
 /// refuse a newer client's). The first request is where a missing or refused socket shows.
 pub(crate) async fn connect(endpoint: &str, timeout: Duration) -> Result<Docker, Error> {
-    let refuse = |message: String| Error::Connect { endpoint: endpoint.to_string(), message };
+    let refuse = |message: String, cause| Error::Connect { endpoint: endpoint.to_string(), message, cause };
     if endpoint.starts_with("ssh://") {
-        return Err(refuse("ssh:// endpoints are not supported".into()));
+        return Err(refuse("ssh:// endpoints are not supported".into(), ConnectCause::Unsupported));
     }
     let secs = timeout.as_secs().max(1);
     let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
@@ -133,10 +134,13 @@ pub(crate) async fn connect(endpoint: &str, timeout: Duration) -> Result<Docker,
         let dir = cert_dir();
         let (key, cert, ca) = (dir.join("key.pem"), dir.join("cert.pem"), dir.join("ca.pem"));
         if let Some(missing) = [&key, &cert, &ca].into_iter().find(|p| !p.is_file()) {
-            return Err(refuse(format!(
-                "DOCKER_TLS_VERIFY is set, but {} is missing: set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem",
-                missing.display()
-            )));
+            return Err(refuse(
+                format!(
+                    "DOCKER_TLS_VERIFY is set, but {} is missing: set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem",
+                    missing.display()
+                ),
+                ConnectCause::Setup,
+            ));
         }
         Docker::connect_with_ssl(endpoint, &key, &cert, &ca, secs, bollard::API_DEFAULT_VERSION)
     } else if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
@@ -144,12 +148,24 @@ pub(crate) async fn connect(endpoint: &str, timeout: Duration) -> Result<Docker,
     } else {
         Docker::connect_with_host(endpoint)
     };
-    let docker = docker.map_err(|e| refuse(error_chain(&e)))?.with_timeout(timeout.max(Duration::from_secs(1)));
-    let call = Call { endpoint, timeout };
-    call.run("negotiating the API version", docker.negotiate_version()).await.map_err(|e| match e {
-        Error::Request { status: None, message, .. } => Error::Connect { endpoint: endpoint.to_string(), message },
-        other => other,
-    })
+    let docker = docker.map_err(|e| refuse(error_chain(&e), connect_cause(&e)))?.with_timeout(timeout.max(Duration::from_secs(1)));
+    match tokio::time::timeout(timeout, docker.negotiate_version()).await {
+        Ok(Ok(docker)) => Ok(docker),
+        Ok(Err(bollard::errors::Error::DockerResponseServerError { status_code: 400, message })) if is_tls_mismatch_reply(&message) => {
+            Err(refuse(message, ConnectCause::TlsExpected))
+        }
+        Ok(Err(e @ bollard::errors::Error::DockerResponseServerError { .. })) => {
+            Err(request_error(endpoint, "negotiating the API version", e))
+        }
+        Ok(Err(e)) => Err(refuse(error_chain(&e), connect_cause(&e))),
+        Err(_) => Err(Error::Timeout { endpoint: endpoint.to_string(), what: "negotiating the API version".into(), after: timeout }),
+    }
+}
+
+/// The reply Go's TLS server gives a plain HTTP request (`400 Bad Request`, "Client
+/// sent an HTTP request to an HTTPS server."): a TLS port spoken to without TLS.
+fn is_tls_mismatch_reply(body: &str) -> bool {
+    body.trim().eq_ignore_ascii_case("Client sent an HTTP request to an HTTPS server.")
 }
 
 /// `DOCKER_CERT_PATH`, else `~/.docker`.

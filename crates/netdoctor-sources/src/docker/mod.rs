@@ -26,6 +26,7 @@ pub mod snapshot;
 pub use lower::{lower, LowerOptions, Lowered, Selection};
 pub use snapshot::DockerSnapshot;
 
+pub use crate::error::ConnectCause;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -33,7 +34,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("connecting to the Docker Engine at {endpoint}: {message}")]
-    Connect { endpoint: String, message: String },
+    Connect { endpoint: String, message: String, cause: ConnectCause },
     #[error("{what} at {endpoint}: {message}")]
     Request { endpoint: String, what: String, status: Option<u16>, message: String },
     #[error("{what} at {endpoint}: no answer within {}s", after.as_secs_f32())]
@@ -54,16 +55,20 @@ impl Error {
     /// What the user can do about it, when there is something.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Connect { message, .. } if message.contains("Permission denied") => Some(
+            Error::Connect { cause: ConnectCause::PermissionDenied, .. } => Some(
                 "the socket is not readable by this user: run with sudo, join the `docker` group, or point DOCKER_HOST at an engine you may use"
                     .into(),
             ),
-            Error::Connect { message, .. } if message.contains("DOCKER_TLS_VERIFY is set") => None,
-            Error::Request { message, .. } | Error::Connect { message, .. } if message.contains("HTTPS server") => Some(
+            // The message already says which certificate file to provide.
+            Error::Connect { cause: ConnectCause::Setup, .. } => None,
+            Error::Connect { cause: ConnectCause::TlsExpected, .. } => Some(
                 "the engine expects TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem".into(),
             ),
-            Error::Connect { message, .. } if message.contains("ssh://") => Some(
+            Error::Connect { cause: ConnectCause::Unsupported, .. } => Some(
                 "forward the engine's socket first: `ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock HOST`, then use `--docker-host unix:///tmp/docker.sock`".into(),
+            ),
+            Error::Connect { cause: ConnectCause::Tls, .. } => Some(
+                "the TLS handshake with the engine failed: check that DOCKER_CERT_PATH's ca.pem signed the engine's certificate, and that the engine listens with TLS".into(),
             ),
             Error::Connect { .. } => Some(
                 "is dockerd running? Start it (`sudo systemctl start docker`), or set DOCKER_HOST / `--docker-host` to the engine's socket, or check offline with `--snapshot FILE`".into(),

@@ -12,6 +12,7 @@
 use super::raw::{RawObject, RawObjects};
 use super::{lower, Loaded, Warning};
 use crate::docker::snapshot::redact_env_entry;
+pub use crate::error::ConnectCause;
 use crate::tree::{Entry, Node, Scalar, Value as TreeValue};
 use netdoctor_model::{redact_url_userinfo, Span};
 use serde::{Deserialize, Serialize};
@@ -68,7 +69,7 @@ pub enum Error {
     #[error("reading the kubeconfig: {message}")]
     Config { message: String },
     #[error("cannot reach {server} (context {context}): {message}")]
-    Connect { server: String, context: String, message: String },
+    Connect { server: String, context: String, message: String, cause: ConnectCause },
     /// The server refused a list: 401 (credentials not accepted) or 403 (RBAC).
     #[error("{0}")]
     Refused(Box<Refusal>),
@@ -85,7 +86,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Config { .. } => Some("set KUBECONFIG or pass --kubeconfig FILE, and pick a context with --context NAME".into()),
-            Error::Connect { message, .. } if message.contains("certificate") => Some(
+            Error::Connect { cause: ConnectCause::Tls, .. } => Some(
                 "the server's TLS certificate is not trusted: check `certificate-authority`/`certificate-authority-data` of the cluster in the kubeconfig (and --context)".into(),
             ),
             Error::Connect { .. } => Some("check KUBECONFIG / --context, that the API server is up and this machine can reach it".into()),
@@ -487,10 +488,10 @@ mod tests {
 
     #[test]
     fn hints_say_what_to_do() {
-        let connect = |message: &str| Error::Connect { server: "https://k:6443".into(), context: "c".into(), message: message.into() };
-        let untrusted = connect("client error (Connect): invalid peer certificate: UnknownIssuer").hint().unwrap();
+        let connect = |cause| Error::Connect { server: "https://k:6443".into(), context: "c".into(), message: "m".into(), cause };
+        let untrusted = connect(ConnectCause::Tls).hint().unwrap();
         assert!(untrusted.contains("certificate-authority-data"), "{untrusted}");
-        assert!(connect("tcp connect error: Connection refused").hint().unwrap().starts_with("check KUBECONFIG / --context"));
+        assert!(connect(ConnectCause::Other).hint().unwrap().starts_with("check KUBECONFIG / --context"));
         let refusal = |status, scope: &str| {
             Error::Refused(Box::new(Refusal {
                 server: "https://k:6443".into(),

@@ -6,7 +6,7 @@
 //! never a token or key.
 
 use super::api::{Error, KubeSnapshot, Refusal};
-use crate::error::error_chain;
+use crate::error::{connect_cause, error_chain, timed_out, ConnectCause};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::{json, Value};
@@ -133,6 +133,7 @@ pub fn read(opts: &LiveOptions) -> Result<KubeSnapshot, Error> {
         server: target.server.clone(),
         context: target.context.clone(),
         message: format!("starting the client runtime: {e}"),
+        cause: ConnectCause::Other,
     })?;
     let deadline = opts.deadline.max(opts.timeout);
     let read = runtime.block_on(async {
@@ -196,6 +197,7 @@ async fn read_async(kubeconfig: Kubeconfig, target: &Target, opts: &LiveOptions)
         server: target.server.clone(),
         context: target.context.clone(),
         message: format!("setting up the client: {}", error_chain(&e)),
+        cause: connect_cause(&e),
     })?;
     let mut snapshot = KubeSnapshot::new(&target.context, &target.server);
     snapshot.namespace = opts.namespace.clone();
@@ -382,8 +384,7 @@ impl Call<'_> {
             }
             kube::Error::Api(response) => self.request_error(what, Some(response.code), api_message(&response)),
             kube::Error::HyperError(_) | kube::Error::Service(_) => {
-                let message = error_chain(&e);
-                if message.contains("timed out") || message.contains("deadline") {
+                if timed_out(&e) {
                     Error::Timeout {
                         server: self.target.server.clone(),
                         context: self.target.context.clone(),
@@ -391,7 +392,8 @@ impl Call<'_> {
                         after: self.timeout,
                     }
                 } else {
-                    Error::Connect { server: self.target.server.clone(), context: self.target.context.clone(), message }
+                    let (server, context) = (self.target.server.clone(), self.target.context.clone());
+                    Error::Connect { server, context, message: error_chain(&e), cause: connect_cause(&e) }
                 }
             }
             other => self.request_error(what, None, error_chain(&other)),
