@@ -1,10 +1,9 @@
 //! `netdoctor check`: load every input, analyse, run the rules, build the report.
 
 use crate::config::{ExpectedFlow, Settings};
-use netdoctor_engine::Analysis;
-use netdoctor_model::{Model, Origin, Reference, ReferenceVia};
+use netdoctor_model::{Model, Origin};
 use netdoctor_report::{InputError, Report};
-use netdoctor_rules::{RuleContext, Selection};
+use netdoctor_rules::Selection;
 use netdoctor_sources::compose::{self, LoadOptions};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -57,14 +56,9 @@ pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
         for path in paths {
             if netdoctor_sources::k8s::is_manifest_input(&path) {
                 // Kubernetes manifests; files in the tree that are not resources are skipped.
-                let loaded = netdoctor_sources::k8s::load(&path);
-                // What was skipped or left out of the manifests (a malformed field, a file
-                // that is no resource): on standard error, as `matrix` says it.
-                for w in &loaded.warnings {
-                    eprintln!("warning: {w}");
-                }
-                model.k8s.extend(loaded.cluster);
-                errors.extend(loaded.errors.into_iter().map(crate::input_error));
+                let (manifests, manifest_errors) = crate::kube::load_manifests(&[path]);
+                model.extend(manifests);
+                errors.extend(manifest_errors);
                 continue;
             }
             let mut opts = base.clone();
@@ -98,24 +92,16 @@ pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
 pub fn add_expected_flows(model: &mut Model, flows: &[(ExpectedFlow, Origin)]) -> Vec<InputError> {
     let mut errors = Vec::new();
     for (flow, origin) in flows {
-        let (project, service) = match flow.from.split_once('/') {
-            Some((p, s)) => (Some(p), s),
-            None => (None, flow.from.as_str()),
-        };
         let port = flow.port.as_deref().and_then(|p| p.rsplit('/').next()).and_then(|p| p.parse().ok());
-        let client = model.workloads.iter_mut().find(|w| w.name == service && project.is_none_or(|p| w.project.as_deref() == Some(p)));
-        match client {
-            Some(w) => w.references.push(Reference { host: flow.to.clone(), port, via: ReferenceVia::Expected, origin: origin.clone() }),
-            None => {
-                let span = origin.span();
-                errors.push(InputError {
-                    file: span.map(|s| s.file.to_path_buf()).unwrap_or_default(),
-                    line: span.map_or(0, |s| s.line),
-                    column: span.map_or(0, |s| s.column),
-                    message: format!("expected flow names client `{}`, which no loaded project has", flow.from),
-                    path: None,
-                });
-            }
+        if !model.expect_flow(&flow.from, &flow.to, port, origin) {
+            let span = origin.span();
+            errors.push(InputError {
+                file: span.map(|s| s.file.to_path_buf()).unwrap_or_default(),
+                line: span.map_or(0, |s| s.line),
+                column: span.map_or(0, |s| s.column),
+                message: format!("expected flow names client `{}`, which no loaded project has", flow.from),
+                path: None,
+            });
         }
     }
     errors
@@ -135,25 +121,7 @@ pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) ->
     for range in &settings.cluster_ranges {
         model.k8s.add_range(range.clone());
     }
-    let findings = if nodes.len() > 1 {
-        // Several nodes: the project is checked on each; what every run finds alike (the
-        // project's own findings, ND506's comparison of all nodes) is reported once.
-        let mut findings = Vec::new();
-        for facts in nodes {
-            model.host = Some(facts);
-            let analysis = Analysis::new(&model, &settings.engine);
-            let cx = RuleContext { model: &model, analysis: &analysis, config: &settings.rules };
-            findings.extend(netdoctor_rules::run(&cx, &settings.selection));
-        }
-        netdoctor_rules::sort(&mut findings);
-        findings.dedup();
-        findings
-    } else {
-        model.host = nodes.pop();
-        let analysis = Analysis::new(&model, &settings.engine);
-        let cx = RuleContext { model: &model, analysis: &analysis, config: &settings.rules };
-        netdoctor_rules::run(&cx, &settings.selection)
-    };
+    let findings = netdoctor_rules::check(&mut model, nodes, &settings.engine, &settings.rules, &settings.selection);
     let mut report = Report { findings, errors, sensitive: model.sensitive.clone(), sources: HashMap::new() };
     report.sources = read_sources(&report);
     report

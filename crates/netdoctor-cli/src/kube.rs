@@ -175,3 +175,20 @@ pub fn snapshot(input: &KubeInput, output: Option<&Path>, verbose: bool) -> u8 {
         )
     })
 }
+
+/// Reads Kubernetes manifest files or trees into a model; what was skipped or left out
+/// (a malformed field, a file that is no resource) is printed as warnings on standard
+/// error.
+pub fn load_manifests(paths: &[PathBuf]) -> (Model, Vec<InputError>) {
+    let mut model = Model::default();
+    let mut errors = Vec::new();
+    for path in paths {
+        let loaded = netdoctor_sources::k8s::load(path);
+        for w in &loaded.warnings {
+            eprintln!("warning: {w}");
+        }
+        model.k8s.extend(loaded.cluster);
+        errors.extend(loaded.errors.into_iter().map(crate::input_error));
+    }
+    (model, errors)
+}

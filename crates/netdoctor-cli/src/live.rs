@@ -112,22 +112,10 @@ pub fn input_error(input: &DockerInput, e: &docker::Error) -> InputError {
         }),
     };
     let message = match e.hint() {
-        Some(h) => format!("{}; {h}", error_chain(e)),
-        None => error_chain(e),
+        Some(h) => format!("{}; {h}", netdoctor_sources::error_chain(e)),
+        None => netdoctor_sources::error_chain(e),
     };
     InputError { file, line: 0, column: 0, message, path: None }
-}
-
-/// The message of an error and its sources.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        cur = s.source();
-    }
-    text
 }
 
 /// `netdoctor snapshot --docker -o FILE`: writes the redacted raw state. Returns the exit code.

@@ -32,8 +32,8 @@ enum Command {
     },
     /// List every rule.
     Rules {
-        #[arg(long, value_enum, default_value_t = explain::ListFormat::Text)]
-        format: explain::ListFormat,
+        #[arg(long, value_enum, default_value_t = netdoctor_report::CatalogFormat::Text)]
+        format: netdoctor_report::CatalogFormat,
     },
     /// Show which Kubernetes workloads may connect to which, from manifests or a live cluster (--kube).
     Matrix(MatrixArgs),

@@ -83,9 +83,7 @@ pub fn run(args: ProbeArgs) -> u8 {
         return 2;
     }
     let text = match args.format {
-        crate::why::WhyFormat::Json => {
-            serde_json::to_string_pretty(&matrix).map_or_else(|e| format!("{{\"error\": \"{e}\"}}\n"), |s| s + "\n")
-        }
+        crate::why::WhyFormat::Json => netdoctor_report::probe::render_probe_json(&matrix),
         crate::why::WhyFormat::Text => netdoctor_report::probe::render_probe_matrix(&matrix),
     };
     let code = if matrix.pairs.iter().any(|p| !p.differences.is_empty()) { 1 } else { 0 };

@@ -54,7 +54,7 @@ impl DockerAgents {
             }
             msg
         };
-        let endpoint = resolve_endpoint(self.endpoint.as_deref()).map_err(|e| why(crate::live::error_chain(&e)))?;
+        let endpoint = resolve_endpoint(self.endpoint.as_deref()).map_err(|e| why(netdoctor_sources::error_chain(&e)))?;
         let engine = AgentEngine::connect(AgentOptions::new(endpoint, self.timeout)).map_err(|e| why(docker_error(&e)))?;
         let image = agent_image().map_err(why)?;
         let (tag, _) = engine.ensure_image(&image).map_err(|e| why(docker_error(&e)))?;
@@ -82,7 +82,7 @@ impl AgentHost for DockerAgents {
             Ok(found) => found,
             Err(e) => return Ok(vec![Err(e); calls.len()]),
         };
-        let results = engine.run_all(tag, &runs).map_err(|e| crate::live::error_chain(&e))?;
+        let results = engine.run_all(tag, &runs).map_err(|e| netdoctor_sources::error_chain(&e))?;
         Ok(results
             .into_iter()
             .map(|r| r.map(|o| AgentReply { stdout: o.stdout, stderr: o.stderr }).map_err(|e| docker_error(&e)))
@@ -99,8 +99,8 @@ impl AgentHost for DockerAgents {
 
 fn docker_error(e: &netdoctor_sources::docker::Error) -> String {
     match e.hint() {
-        Some(h) => format!("{}; {h}", crate::live::error_chain(e)),
-        None => crate::live::error_chain(e),
+        Some(h) => format!("{}; {h}", netdoctor_sources::error_chain(e)),
+        None => netdoctor_sources::error_chain(e),
     }
 }
 

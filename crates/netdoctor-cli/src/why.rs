@@ -4,11 +4,9 @@
 //! Exit codes: 0 allowed or not decidable, 1 denied, 2 usage or input errors.
 
 use crate::live::{self, EngineArgs};
-use netdoctor_engine::{Analysis, EngineConfig};
 use netdoctor_explain::{self as why, PortSpec, Verdict, Why};
 use netdoctor_model::Model;
 use netdoctor_report::InputError;
-use netdoctor_rules::{RuleConfig, RuleContext, Selection};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -134,7 +132,7 @@ pub fn load(args: &WhyArgs) -> Result<(Model, Vec<InputError>), String> {
     let (mut model, mut errors) = if let Some(input) = args.kube.input().or(kube_snapshot) {
         crate::kube::load_model(&input, args.kube.verbose)
     } else if !args.manifests.is_empty() {
-        load_manifests(&args.manifests)
+        crate::kube::load_manifests(&args.manifests)
     } else if args.engine.wanted() {
         let (input, selection) = args.engine.input(args.projects.clone());
         live::load(&input, &selection, &std::env::vars().collect())
@@ -171,29 +169,6 @@ fn pick_node(nodes: Vec<netdoctor_model::host::HostFacts>, wanted: Option<&str>)
         .ok_or_else(|| format!("--node {wanted}: the host facts hold no node of that name (nodes: {listed})"))
 }
 
-/// Reads Kubernetes manifests; warnings (files that are not Kubernetes objects) go to
-/// standard error.
-fn load_manifests(paths: &[PathBuf]) -> (Model, Vec<InputError>) {
-    let mut model = Model::default();
-    let mut errors = Vec::new();
-    for path in paths {
-        let loaded = netdoctor_sources::k8s::load(path);
-        for w in &loaded.warnings {
-            eprintln!("warning: {w}");
-        }
-        model.k8s.extend(loaded.cluster);
-        errors.extend(loaded.errors.into_iter().map(crate::input_error));
-    }
-    (model, errors)
-}
-
-/// Analyses the model, runs every rule and explains the flow.
 pub fn explain(model: &Model, from: &str, to: &str, port: Option<PortSpec>) -> Result<Why, String> {
-    let analysis = Analysis::new(model, &EngineConfig::default());
-    let config = RuleConfig::default();
-    let cx = RuleContext { model, analysis: &analysis, config: &config };
-    let findings = netdoctor_rules::run(&cx, &Selection::default());
-    let explained =
-        if model.k8s.is_empty() { why::explain(&cx, &findings, from, to, port) } else { why::k8s::explain(&cx, &findings, from, to, port) };
-    explained.map_err(|e| e.message)
+    why::explain_model(model, from, to, port).map_err(|e| e.message)
 }

@@ -11,8 +11,25 @@ pub mod live;
 
 pub use compose::explain;
 
+use netdoctor_engine::{Analysis, EngineConfig};
 use netdoctor_model::{Model, Workload};
+use netdoctor_rules::{RuleConfig, RuleContext, Selection};
 use serde::Serialize;
+
+/// `why FROM TO`: analyses the model, runs every rule (the walk cites their findings) and
+/// walks the flow, through Kubernetes' layers when the model holds Kubernetes objects
+/// and through Compose's and Docker's otherwise.
+pub fn explain_model(model: &Model, from: &str, to: &str, port: Option<PortSpec>) -> Result<Why, NotFound> {
+    let analysis = Analysis::new(model, &EngineConfig::default());
+    let config = RuleConfig::default();
+    let cx = RuleContext { model, analysis: &analysis, config: &config };
+    let findings = netdoctor_rules::run(&cx, &Selection::default());
+    if model.k8s.is_empty() {
+        explain(&cx, &findings, from, to, port)
+    } else {
+        k8s::explain(&cx, &findings, from, to, port)
+    }
+}
 
 /// The address embedded DNS listens on inside every container of a user-defined network.
 pub const EMBEDDED_DNS: &str = "127.0.0.11";

@@ -41,6 +41,20 @@ pub struct Model {
 }
 
 impl Model {
+    /// Records that `client` (a service name, or `project/service`) is expected to reach
+    /// `host` on `port`, as a reference of that workload. `false` when no loaded
+    /// workload is `client`.
+    pub fn expect_flow(&mut self, client: &str, host: &str, port: Option<u16>, origin: &Origin) -> bool {
+        let (project, name) = match client.split_once('/') {
+            Some((p, s)) => (Some(p), s),
+            None => (None, client),
+        };
+        let found = self.workloads.iter_mut().find(|w| w.name == name && project.is_none_or(|p| w.project.as_deref() == Some(p)));
+        let Some(w) = found else { return false };
+        w.references.push(Reference { host: host.to_string(), port, via: ReferenceVia::Expected, origin: origin.clone() });
+        true
+    }
+
     /// Networks declared by one project, in declaration order.
     /// Live networks and containers outside any project answer to the project `""`.
     pub fn networks_of<'a>(&'a self, project: &'a str) -> impl Iterator<Item = &'a Network> + 'a {

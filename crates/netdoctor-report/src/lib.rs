@@ -4,6 +4,7 @@
 //! They do no I/O: the CLI reads the input files into `Report::sources` and prints
 //! the returned string. `exit_code` turns a report into the process exit code.
 
+pub mod catalog;
 pub mod diff;
 mod excerpt;
 pub mod json;
@@ -20,6 +21,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+pub use catalog::{render_catalog, render_rule_page, CatalogFormat};
 pub use diff::{render_diff, DiffFormat};
 pub use json::render_json;
 pub use matrix::{render_matrix, MatrixFormat, MatrixTable};

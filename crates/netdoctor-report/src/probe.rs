@@ -5,6 +5,11 @@ use std::fmt::Write as _;
 
 pub use netdoctor_explain::live::{Matrix, Pair, PortResult};
 
+/// The matrix as JSON: the types' own form.
+pub fn render_probe_json(m: &Matrix) -> String {
+    crate::json::to_pretty_json(m)
+}
+
 /// The matrix as a table, then the differences.
 pub fn render_probe_matrix(m: &Matrix) -> String {
     let mut out = String::new();

@@ -14,7 +14,8 @@ pub use meta::RuleMeta;
 pub use rule::{Diagnostics, Family, Rule};
 
 use ipnet::IpNet;
-use netdoctor_engine::Analysis;
+use netdoctor_engine::{Analysis, EngineConfig};
+use netdoctor_model::host::HostFacts;
 use netdoctor_model::Model;
 use std::collections::BTreeMap;
 
@@ -113,6 +114,34 @@ pub fn run(cx: &RuleContext<'_>, selection: &Selection) -> Vec<Diagnostic> {
             }
             d
         }));
+    }
+    sort(&mut findings);
+    findings.dedup();
+    findings
+}
+
+/// Analyses `model` and runs the selected rules, on each of `nodes` when several hosts
+/// were read (the model applied to each in turn): what every node finds alike (the
+/// project's own findings, ND506's comparison of all nodes) is reported once.
+pub fn check(
+    model: &mut Model,
+    mut nodes: Vec<HostFacts>,
+    engine: &EngineConfig,
+    config: &RuleConfig,
+    selection: &Selection,
+) -> Vec<Diagnostic> {
+    let run_on = |model: &Model| {
+        let analysis = Analysis::new(model, engine);
+        run(&RuleContext { model, analysis: &analysis, config }, selection)
+    };
+    if nodes.len() <= 1 {
+        model.host = nodes.pop();
+        return run_on(model);
+    }
+    let mut findings = Vec::new();
+    for facts in nodes {
+        model.host = Some(facts);
+        findings.extend(run_on(model));
     }
     sort(&mut findings);
     findings.dedup();

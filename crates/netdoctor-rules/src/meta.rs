@@ -51,6 +51,15 @@ pub fn find(id_or_name: &str) -> Option<RuleMeta> {
     RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id_or_name) || kebab_case(r.rule.type_name()) == id_or_name).map(RuleMeta::of_entry)
 }
 
+/// The `n` rules whose ID or name is closest to `query` (for "did you mean").
+pub fn nearest(query: &str, n: usize) -> Vec<RuleMeta> {
+    let upper = query.to_ascii_uppercase();
+    let mut near: Vec<(usize, RuleMeta)> =
+        all().into_iter().map(|m| (strsim::levenshtein(&upper, m.id).min(strsim::levenshtein(query, &m.name)), m)).collect();
+    near.sort_by_key(|(d, m)| (*d, m.id));
+    near.into_iter().take(n).map(|(_, m)| m).collect()
+}
+
 /// `DefaultBridge` → `default-bridge`.
 pub fn kebab_case(type_name: &str) -> String {
     let mut out = String::with_capacity(type_name.len() + 4);

@@ -181,8 +181,7 @@ pub(crate) fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
 
 /// An error with its causes, for messages: hyper and rustls keep the useful part
 /// ("Connection refused", "UnknownIssuer") in `source()`.
-#[cfg(any(feature = "docker-live", feature = "kube-live"))]
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {

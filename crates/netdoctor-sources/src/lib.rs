@@ -11,7 +11,7 @@ pub mod k8s;
 pub mod tree;
 pub mod yaml;
 
-pub use error::{ConnectCause, LoadError, LoadErrorKind, Result};
+pub use error::{error_chain, ConnectCause, LoadError, LoadErrorKind, Result};
 
 /// Files larger than this are not read as text for excerpts.
 const MAX_EXCERPT_SOURCE: u64 = 16 * 1024 * 1024;
