@@ -124,6 +124,7 @@ pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) ->
     let findings = netdoctor_rules::check(&mut model, nodes, &settings.engine, &settings.rules, &settings.selection);
     let mut report = Report { findings, errors, sensitive: model.sensitive.clone(), sources: HashMap::new() };
     report.sources = read_sources(&report);
+    netdoctor_report::place_focus(&mut report);
     report
 }
 

@@ -101,6 +101,29 @@ fn the_project_flag_is_the_same_everywhere() {
     assert_eq!((code, report["errors"].as_array().map(Vec::len)), (1, Some(0)), "{report:#}");
 }
 
+/// ND301 points at the host inside the value, not at the variable: the caret is under
+/// the host, which is shown while the credentials stay masked, and JSON's column is the
+/// host's too.
+#[test]
+fn an_unresolvable_host_is_underlined_inside_its_value() {
+    let text = stdout(&netdoctor(&["check", "examples/hostname-typo"]));
+    assert!(
+        text.contains("  --> examples/hostname-typo/compose.yaml:17:36\n   |\n17 |       AMQP_URL: amqp://***@rabbbitmq:5672\n   |                            ^^^^^^^^^\n"),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: nginx\n    environment:\n      DB_HOST: dbb\n      DB_PASSWORD: dbb-secret\n  db:\n    image: postgres\n",
+    )
+    .unwrap();
+    let text = stdout(&netdoctor(&["check", dir.path().to_str().unwrap()]));
+    assert!(text.contains("5 |       DB_HOST: dbb\n  |                ^^^\n"), "{text}");
+    assert!(!text.contains("dbb-secret"), "{text}");
+    let (report, _) = json(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(report["findings"][0]["location"]["column"], 16, "{report:#}");
+}
+
 #[test]
 fn json_and_sarif_outputs() {
     let (report, _) = json(&["check", "examples/hostname-typo"]);

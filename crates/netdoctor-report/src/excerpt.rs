@@ -23,6 +23,86 @@ pub(crate) fn excerpt(report: &Report, span: &Span) -> Option<Excerpt> {
     excerpt_of(source, span.line, span.column, |_| secret_column(report, span))
 }
 
+/// The excerpt of a finding's own span: as `excerpt`, but when the finding has a
+/// `focus` at the span's column (a host inside a masked value), that text is shown and
+/// underlined, and only the rest of the value is masked.
+pub(crate) fn finding_excerpt(report: &Report, span: &Span, focus: Option<&str>) -> Option<Excerpt> {
+    let plain = excerpt(report, span);
+    let (Some(focus), Some(source)) = (focus.filter(|f| !f.is_empty()), report.sources.get(span.file.as_ref())) else { return plain };
+    let raw = source.lines().nth(usize::try_from(span.line).ok()?.checked_sub(1)?)?;
+    let column = usize::try_from(span.column.max(1)).unwrap_or(1) - 1;
+    let at_column: String = raw.chars().skip(column).take(focus.chars().count()).collect();
+    let secret = secret_column(report, span).and_then(|c| usize::try_from(c).ok()).map(|c| c.max(1) - 1);
+    let Some(secret) = secret.filter(|&c| c <= column && at_column == focus) else { return plain };
+    // The focus is inside a masked value: show it, and mask what is around it.
+    let head: String = raw.chars().take(secret).collect();
+    let value: String = raw.chars().skip(secret).collect();
+    let value = strip_quotes(value.trim());
+    // A URL keeps its scheme, host and port when masked; anything else is masked but
+    // for the focus and the separators beside it.
+    let masked_url = redact_value(value);
+    let (masked_before, masked_after) = match token_column(&masked_url, focus, 0) {
+        Some(i) if value.contains("://") => {
+            let split = masked_url.char_indices().nth(i).map_or(masked_url.len(), |(b, _)| b);
+            (masked_url.get(..split)?.to_string(), masked_url.get(split + focus.len()..)?.to_string())
+        }
+        _ => {
+            let within = value.find(focus)?;
+            let (before, after) = (value.get(..within)?, value.get(within + focus.len()..)?);
+            let masked_before = match before.chars().last() {
+                None => String::new(),
+                Some(sep) if !sep.is_alphanumeric() && before.len() > sep.len_utf8() => format!("***{sep}"),
+                Some(sep) if !sep.is_alphanumeric() => sep.to_string(),
+                Some(_) => "***".into(),
+            };
+            let masked_after = match after.chars().next() {
+                None => String::new(),
+                Some(sep) if !sep.is_alphanumeric() && after.len() > sep.len_utf8() => format!("{sep}***"),
+                Some(sep) if !sep.is_alphanumeric() => sep.to_string(),
+                Some(_) => "***".into(),
+            };
+            (masked_before, masked_after)
+        }
+    };
+    let head = sanitize(&redact_url_userinfo(&head));
+    let start = head.chars().count() + masked_before.chars().count();
+    let text = format!("{head}{masked_before}{}{masked_after}", sanitize(focus));
+    let (text, start) = window(&text, start);
+    let pad: String = text.chars().take(start).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    Some(Excerpt { line: span.line, text, pad, width: focus.chars().count().clamp(1, MAX_SHOWN / 2) })
+}
+
+/// Moves each finding's origin onto its `focus` when the focus is written on the
+/// origin's line at or after its column (a host inside the value of the key the
+/// origin points at), so every format points at the culprit. Needs `report.sources`.
+pub fn place_focus(report: &mut Report) {
+    let sources = &report.sources;
+    for d in &mut report.findings {
+        let Some(focus) = d.focus.as_deref().filter(|f| !f.is_empty()) else { continue };
+        let Some(netdoctor_model::Origin::File(span)) = d.origin.as_mut() else { continue };
+        let Some(raw) = sources.get(span.file.as_ref()).and_then(|s| s.lines().nth(usize::try_from(span.line).ok()?.checked_sub(1)?))
+        else {
+            continue;
+        };
+        if let Some(column) = token_column(raw, focus, usize::try_from(span.column.max(1)).unwrap_or(1) - 1) {
+            span.column = u32::try_from(column + 1).unwrap_or(span.column);
+        }
+    }
+}
+
+/// The character index of the first occurrence of `token` in `line` at or after
+/// character `from` that stands alone (not part of a longer host name).
+fn token_column(line: &str, token: &str, from: usize) -> Option<usize> {
+    let host_char = |c: char| c.is_alphanumeric() || matches!(c, '-' | '.' | '_');
+    let chars: Vec<char> = line.chars().collect();
+    let want: Vec<char> = token.chars().collect();
+    (from..chars.len()).find(|&i| {
+        chars.get(i..i + want.len()) == Some(want.as_slice())
+            && (i == 0 || chars.get(i - 1).is_none_or(|&c| !host_char(c)))
+            && chars.get(i + want.len()).is_none_or(|&c| !host_char(c))
+    })
+}
+
 /// The excerpt of a reading problem at `line`:`column` of `source`. Nothing was read,
 /// so nothing is known to be secret: the value of a key whose name suggests a secret
 /// is masked, and so are credentials in URLs.
@@ -152,6 +232,43 @@ mod tests {
         let mut r = Report { sensitive, ..Report::default() };
         r.sources.insert(PathBuf::from("compose.yaml"), FILE.to_string());
         r
+    }
+
+    /// A finding about a host inside a masked value shows and underlines that host, and
+    /// masks credentials and the rest of the value; its origin moves onto the host.
+    #[test]
+    fn a_focus_inside_a_masked_value_is_shown_and_underlined() {
+        let text = "x:\n      DB_HOST: dbb\n      CACHE: \"redis://:s3cret@cahce:6379/0\"\n      - QUEUE=amqp://u:pw@rabitmq:5672/vh\n      PEERS: a.example,dbb:5432\n";
+        let mut r = Report { sensitive: vec![span(2, 16), span(3, 14), span(4, 15), span(5, 14)], ..Report::default() };
+        r.sources.insert(PathBuf::from("compose.yaml"), text.to_string());
+        let shown = |line: u32, focus: &str| {
+            let raw = text.lines().nth(line as usize - 1).unwrap();
+            let column = token_column(raw, focus, 0).unwrap() as u32 + 1;
+            let e = finding_excerpt(&r, &span(line, column), Some(focus)).unwrap();
+            format!("{}\n{}{}", e.text, e.pad, "^".repeat(e.width))
+        };
+        assert_eq!(shown(2, "dbb"), "      DB_HOST: dbb\n               ^^^");
+        assert_eq!(shown(3, "cahce"), "      CACHE: redis://***@cahce:6379/***\n                         ^^^^^");
+        assert_eq!(shown(4, "rabitmq"), "      - QUEUE=amqp://***@rabitmq:5672/***\n                         ^^^^^^^");
+        assert_eq!(shown(5, "dbb"), "      PEERS: ***,dbb:***\n                 ^^^");
+        // Without a focus the value stays masked whole.
+        assert_eq!(excerpt(&r, &span(2, 7)).unwrap().text, "      DB_HOST: ***");
+        // The origin moves from the key onto the host, past a longer name holding it.
+        let finding = |column, focus: &str| netdoctor_rules::Diagnostic {
+            id: "ND301",
+            name: "name-unresolvable".into(),
+            severity: netdoctor_rules::Severity::Error,
+            message: String::new(),
+            origin: Some(netdoctor_model::Origin::File(span(5, column))),
+            related: vec![],
+            subjects: vec![],
+            help: String::new(),
+            focus: Some(focus.into()),
+        };
+        r.findings = vec![finding(7, "dbb"), finding(7, "example"), finding(7, "absent")];
+        place_focus(&mut r);
+        let columns: Vec<u32> = r.findings.iter().filter_map(|d| d.origin.as_ref()?.span()).map(|s| s.column).collect();
+        assert_eq!(columns, [24, 7, 7]);
     }
 
     #[test]

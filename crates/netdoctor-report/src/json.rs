@@ -129,6 +129,7 @@ mod tests {
             related: Vec::new(),
             subjects: vec!["web".into(), "db".into()],
             help: "fix it".into(),
+            focus: None,
         }
     }
 

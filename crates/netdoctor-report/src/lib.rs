@@ -23,6 +23,7 @@ use std::str::FromStr;
 
 pub use catalog::{render_catalog, render_rule_page, CatalogFormat};
 pub use diff::{render_diff, DiffFormat};
+pub use excerpt::place_focus;
 pub use json::render_json;
 pub use matrix::{render_matrix, MatrixFormat, MatrixTable};
 pub use sarif::{render_sarif, render_sarif_with_rules};
@@ -216,6 +217,7 @@ mod tests {
             related: Vec::new(),
             subjects: Vec::new(),
             help: String::new(),
+            focus: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! severity, rule ID and name, the position, a source excerpt with the token
 //! underlined, related locations as notes, the fix, then input errors and a summary.
 
-use crate::excerpt::{excerpt, input_excerpt, sanitize, Excerpt};
+use crate::excerpt::{excerpt, finding_excerpt, input_excerpt, sanitize, Excerpt};
 use crate::{fix_text, ordered, ordered_errors, safe_message, summary_counts, InputError, Report, TextOptions};
 use netdoctor_model::Origin;
 use netdoctor_rules::{Diagnostic, Severity};
@@ -67,7 +67,7 @@ pub fn render_text(report: &Report, opts: &TextOptions) -> String {
 }
 
 fn finding(out: &mut String, report: &Report, d: &Diagnostic, style: Style) {
-    let main = d.origin.as_ref().map(|o| (o, o.span().and_then(|s| excerpt(report, s))));
+    let main = d.origin.as_ref().map(|o| (o, o.span().and_then(|s| finding_excerpt(report, s, d.focus.as_deref()))));
     let related: Vec<_> = d.related.iter().map(|r| (r, r.origin.span().and_then(|s| excerpt(report, s)))).collect();
     let width = main
         .iter()
@@ -202,6 +202,7 @@ mod tests {
             related: Vec::new(),
             subjects: vec!["web".into()],
             help: "remove `network_mode: bridge`".into(),
+            focus: None,
         }
     }
 

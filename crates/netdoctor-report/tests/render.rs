@@ -37,6 +37,7 @@ fn finding(severity: Severity, origin: Origin, message: &str, subjects: &[&str],
         related: Vec::new(),
         subjects: subjects.iter().map(|s| s.to_string()).collect(),
         help: help.into(),
+        focus: None,
     }
 }
 

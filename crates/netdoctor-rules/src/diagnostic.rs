@@ -66,6 +66,11 @@ pub struct Diagnostic {
     pub subjects: Vec<String>,
     /// What to change to fix it.
     pub help: String,
+    /// The text the finding is about inside the line `origin` points at (the host inside
+    /// a URL value), when that is narrower than the origin: the excerpt underlines it and
+    /// shows it, masked values around it or not, as the message names it anyway.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focus: Option<String>,
 }
 
 impl Diagnostic {
@@ -76,6 +81,12 @@ impl Diagnostic {
         S: Into<String>,
     {
         self.subjects = subjects.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the text inside the origin's line the finding is about (see `focus`).
+    pub fn focus(&mut self, text: impl Into<String>) -> &mut Self {
+        self.focus = Some(text.into());
         self
     }
 

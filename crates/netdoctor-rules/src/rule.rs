@@ -133,6 +133,7 @@ impl Diagnostics {
             related: Vec::new(),
             subjects: Vec::new(),
             help: self.default_help.clone(),
+            focus: None,
         });
         let last = self.findings.len() - 1;
         #[allow(clippy::indexing_slicing)] // the element was pushed just above

@@ -11,7 +11,8 @@ declare_rule! {
     /// (which Docker's DNS does not serve), or a name used from the host network. Settings
     /// are not names, whatever the variable is called: booleans and nulls (`true`, `no`,
     /// `off`, `none`), numbers, durations (`30s`), sizes (`512Mi`) and paths are never
-    /// reported.
+    /// reported. The finding points at the host inside the value (in every format): the
+    /// excerpt shows the host and masks the value's credentials and its other parts.
     ///
     /// ## Why it matters
     /// The lookup fails ("Name or service not known", `getaddrinfo ENOTFOUND`), and the error
@@ -73,6 +74,7 @@ impl Check for NameUnresolvable {
                     _ => continue,
                 };
                 out.report(&r.origin, format!("`{}` cannot resolve `{}` ({}): {why}", w.name, r.host, r.via.describe()))
+                    .focus(r.host.as_str())
                     .subjects([w.name.as_str()])
                     .help(help);
             }
