@@ -287,6 +287,12 @@ fn run_diff(args: DiffArgs) -> u8 {
         }
         return print(&netdoctor_report::render_diff(&Default::default(), &result.errors, format), 2);
     }
+    if format == netdoctor_report::DiffFormat::Connlist {
+        // netpol-analyzer's lines stay as they are; what was not evaluated goes beside them.
+        for note in &result.diff.not_evaluated {
+            eprintln!("note: {note}");
+        }
+    }
     // Like diff(1): 0 same, 1 different, 2 trouble.
     let code = if result.diff.changes.is_empty() { 0 } else { 1 };
     print(&netdoctor_report::render_diff(&result.diff, &result.errors, format), code)

@@ -79,9 +79,52 @@ fn a_policy_change_adds_and_removes_a_flow() {
     );
     let out = netdoctor(&["diff", "old/policy.yaml", "new/policy.yaml", "--format", "json"], dir.path());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // Without the app there are no pods, so a policy alone changes nothing.
+    // Without the app there are no pods, so a policy alone changes no pair, and the
+    // peers it names are said to be unseen.
     assert_eq!(json["changes"], serde_json::json!([]));
     assert_eq!(out.status.code(), Some(0));
+    let unseen = json["not_evaluated"].as_array().unwrap();
+    assert!(unseen.iter().any(|n| n.as_str().unwrap().contains("ingress peer podSelector {app=api} selects no pod")), "{json:#}");
+}
+
+/// A policy edit that only concerns cluster DNS, whose pods are not in the manifests,
+/// changes no pair between the pods read: `diff` says the DNS peer was not evaluated,
+/// and with the DNS pods in both versions shows the change itself.
+#[test]
+fn a_change_towards_an_absent_peer_is_said_not_evaluated() {
+    let egress = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-egress, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+  - to:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+      podSelector: {matchLabels: {k8s-app: kube-dns}}
+    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+"#;
+    let dir = versions(egress, &egress.replace("port: 53, protocol: UDP", "port: 5353, protocol: UDP"));
+    let out = netdoctor(&["diff", "old", "new"], dir.path());
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.starts_with("no changes in allowed connections between the pods in the manifests\n"), "{said}");
+    assert!(
+        said.contains("note: NetworkPolicy shop/web-egress (changed): its egress peer namespaceSelector {kubernetes.io/metadata.name=kube-system}, podSelector {k8s-app=kube-dns} selects no pod in the manifests"),
+        "{said}"
+    );
+    let out = netdoctor(&["diff", "old", "new", "--format", "connlist"], dir.path());
+    assert!(text(&out.stderr).contains("note: NetworkPolicy shop/web-egress (changed)"), "{}", text(&out.stderr));
+    let dns = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: coredns, namespace: kube-system, labels: {k8s-app: kube-dns}}\n";
+    for version in ["old", "new"] {
+        std::fs::write(dir.path().join(version).join("dns.yaml"), dns).unwrap();
+    }
+    let out = netdoctor(&["diff", "old", "new"], dir.path());
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("+ shop/web[Deployment] => kube-system/coredns[Pod] : UDP 5353\n"), "{said}");
+    assert!(!said.contains("note:"), "{said}");
 }
 
 #[test]

@@ -36,10 +36,16 @@ fn show(conns: &ConnSet) -> String {
 }
 
 fn text(run: &PolicyDiff) -> String {
-    if run.changes.is_empty() {
-        return "no changes in allowed connections\n".to_string();
-    }
     let mut out = String::new();
+    if run.changes.is_empty() {
+        out.push_str(if run.not_evaluated.is_empty() {
+            "no changes in allowed connections\n"
+        } else {
+            "no changes in allowed connections between the pods in the manifests\n"
+        });
+        not_evaluated(&mut out, run);
+        return out;
+    }
     let (mut added, mut removed) = (0usize, 0usize);
     for c in &run.changes {
         let (plus, minus) = (c.added(), c.removed());
@@ -53,7 +59,15 @@ fn text(run: &PolicyDiff) -> String {
         }
     }
     let _ = writeln!(out, "\n{added} pair(s) gain connections, {removed} pair(s) lose connections");
+    not_evaluated(&mut out, run);
     out
+}
+
+/// What the comparison could not see, after the answer it qualifies.
+fn not_evaluated(out: &mut String, run: &PolicyDiff) {
+    for note in &run.not_evaluated {
+        let _ = writeln!(out, "note: {note}");
+    }
 }
 
 fn json(run: &PolicyDiff, errors: &[InputError]) -> String {
@@ -72,7 +86,9 @@ fn json(run: &PolicyDiff, errors: &[InputError]) -> String {
         .iter()
         .map(|e| serde_json::json!({"file": e.file.display().to_string(), "line": e.line, "column": e.column, "message": e.message}))
         .collect();
-    let doc = serde_json::json!({"version": 1, "changes": changes, "warnings": run.warnings, "errors": errors});
+    let doc = serde_json::json!({
+        "version": 1, "changes": changes, "not_evaluated": run.not_evaluated, "warnings": run.warnings, "errors": errors,
+    });
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
     out

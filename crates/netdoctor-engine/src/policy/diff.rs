@@ -55,6 +55,10 @@ pub struct PolicyDiff {
     pub new_workloads: HashSet<String>,
     /// `old: …` / `new: …` warnings of the two engines.
     pub warnings: Vec<String>,
+    /// What the comparison could not see: peers of changed NetworkPolicies that select
+    /// no pod in their version's manifests (cluster DNS in `kube-system`, most often),
+    /// so a change of what is allowed with them shows as no pair.
+    pub not_evaluated: Vec<String>,
 }
 
 /// Workloads of both versions, grouped by (class in OLD, class in NEW); a workload that
@@ -323,7 +327,57 @@ fn compare(old_cluster: &Cluster, new_cluster: &Cluster, options: PolicyOptions,
     }
     out.changes = collect.changes;
     out.changes.sort_unstable_by(|x, y| (&x.src, &x.dst).cmp(&(&y.src, &y.dst)));
+    out.not_evaluated = unseen_peers(&old_engine, &new_engine);
     out
+}
+
+/// Peers of the NetworkPolicies that differ between the versions (added, removed or
+/// edited) that select no pod in that version: what the policy allows with them is
+/// not in any pair, so a change there is invisible to the comparison.
+fn unseen_peers(old: &PolicyEngine<'_>, new: &PolicyEngine<'_>) -> Vec<String> {
+    let key = |p: &netdoctor_model::k8s::NetworkPolicy| (p.namespace.clone(), p.name.clone());
+    let index = |e: &PolicyEngine<'_>| -> BTreeMap<(String, String), usize> {
+        e.cluster.network_policies.iter().enumerate().map(|(i, p)| (key(p), i)).collect()
+    };
+    let (old_index, new_index) = (index(old), index(new));
+    let mut notes = Vec::new();
+    for (engine, mine, theirs, other) in [(old, &old_index, &new_index, new), (new, &new_index, &old_index, old)] {
+        for (name, &i) in mine {
+            let Some(policy) = engine.cluster.network_policies.get(i) else { continue };
+            let counterpart = theirs.get(name).and_then(|&j| other.cluster.network_policies.get(j));
+            let change = match counterpart {
+                Some(c) if same(policy, c) => continue,
+                Some(_) => "changed",
+                None if std::ptr::eq(engine, old) => "removed",
+                None => "added",
+            };
+            let sections = [("ingress", &policy.ingress), ("egress", &policy.egress)];
+            for (direction, rules) in sections {
+                for peer in rules.iter().flat_map(|r| &r.peers) {
+                    let netdoctor_model::k8s::PolicyPeer::Pods { namespace_selector, pod_selector, .. } = peer else { continue };
+                    if !engine.peer_classes(&policy.namespace, peer).is_empty() {
+                        continue;
+                    }
+                    let mut what = Vec::new();
+                    if let Some(ns) = namespace_selector {
+                        what.push(format!("namespaceSelector {ns}"));
+                    }
+                    if let Some(pods) = pod_selector {
+                        what.push(format!("podSelector {pods}"));
+                    }
+                    notes.push(format!(
+                        "NetworkPolicy {}/{} ({change}): its {direction} peer {} selects no pod in the manifests, so a change of what it allows with those pods is not evaluated; add their manifests to both versions (cluster DNS is kube-system's)",
+                        policy.namespace,
+                        policy.name,
+                        what.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    notes.sort();
+    notes.dedup();
+    notes
 }
 
 #[cfg(test)]
