@@ -135,3 +135,39 @@ fn host_network_flag_on_diff_and_check() {
     assert_eq!(bad_config.status.code(), Some(2));
     assert!(text(&bad_config.stdout).contains("netdoctor.toml:1:"), "{}", text(&bad_config.stdout));
 }
+
+/// `why` checks the name the client's own configuration uses (a ConfigMap read through
+/// `envFrom`, an env value), even when asked by `namespace/name`: a bare Service name
+/// from another namespace, and a workload name with no Service, fail at layer 3 with
+/// the place to change; the fully qualified name passes.
+#[test]
+fn why_checks_the_name_the_client_is_configured_with() {
+    let dir = staged("config-names.yaml");
+    let why = |from: &str, to: &str, port: &str| {
+        let out = netdoctor(&["why", from, to, "--port", port, "config-names.yaml", "--format", "json"], dir.path());
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+        (out.status.code(), doc)
+    };
+    let (code, doc) = why("web/frontend", "backend/api", "tcp/8080");
+    let dns = &doc["steps"][2];
+    assert_eq!((code, dns["status"].as_str()), (Some(1), Some("fail")), "{doc:#}");
+    assert!(dns["evidence"][0].as_str().unwrap().contains("means api.web.svc.cluster.local, which does not exist"), "{doc:#}");
+    assert!(
+        dns["evidence"].to_string().contains("names it `api` (ConfigMap frontend-config key API_URL) (config-names.yaml:16)"),
+        "{doc:#}"
+    );
+    assert_eq!(
+        dns["fix"], "write `api.backend` instead of `api` in ConfigMap frontend-config key API_URL (config-names.yaml:16)",
+        "{doc:#}"
+    );
+    let (code, doc) = why("backend/api", "backend/postgres", "tcp/5432");
+    let dns = &doc["steps"][2];
+    assert_eq!((code, dns["status"].as_str()), (Some(1), Some("fail")), "{doc:#}");
+    assert!(dns["evidence"][0].as_str().unwrap().starts_with("no Service is called `postgres` in namespace backend"), "{doc:#}");
+    // Qualified, the name resolves: layer 3 passes and the flow is allowed.
+    let fixed =
+        std::fs::read_to_string(dir.path().join("config-names.yaml")).unwrap().replace("http://api:8080", "http://api.backend:8080");
+    std::fs::write(dir.path().join("config-names.yaml"), fixed).unwrap();
+    let (code, doc) = why("web/frontend", "backend/api", "tcp/8080");
+    assert_eq!((code, doc["steps"][2]["status"].as_str(), doc["verdict"].as_str()), (Some(0), Some("pass"), Some("allowed")), "{doc:#}");
+}

@@ -295,6 +295,9 @@ pub struct Pod {
     pub replicas: u32,
     /// Synthesised from a workload's pod template rather than read as a Pod.
     pub from_template: bool,
+    /// The peers its own configuration names (environment, command and args, the
+    /// ConfigMaps it reads), as host references.
+    pub references: Vec<crate::Reference>,
     pub origin: Origin,
 }
 
@@ -315,6 +318,7 @@ impl Pod {
             owner: Owner { kind: WorkloadKind::Pod, name },
             replicas: 1,
             from_template: false,
+            references: Vec::new(),
             origin,
         }
     }

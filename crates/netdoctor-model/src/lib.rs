@@ -393,6 +393,11 @@ pub enum ReferenceVia {
     ExternalLink,
     /// A flow declared as expected in the configuration file.
     Expected,
+    /// A key of a Kubernetes ConfigMap the pod reads (as environment or as files).
+    ConfigMap {
+        name: String,
+        key: String,
+    },
 }
 
 impl ReferenceVia {
@@ -407,6 +412,7 @@ impl ReferenceVia {
             ReferenceVia::Link => "links".into(),
             ReferenceVia::ExternalLink => "external_links".into(),
             ReferenceVia::Expected => "expected flow".into(),
+            ReferenceVia::ConfigMap { name, key } => format!("ConfigMap {name} key {key}"),
         }
     }
 

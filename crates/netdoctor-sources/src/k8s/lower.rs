@@ -9,6 +9,7 @@
 
 use super::calico;
 use super::cilium;
+use super::config_refs::{self, config_map_entry, ConfigMaps};
 use super::kinds::{self, Kind, Scope};
 use super::ranges;
 use super::raw::{RawObject, RawObjects};
@@ -40,21 +41,28 @@ pub(crate) struct Lowered {
 /// Lowers every object; the ones that fail are left out and their errors returned.
 pub(crate) fn lower(objects: &RawObjects) -> Lowered {
     let mut out = Lowered::default();
+    // ConfigMaps first: pods read theirs wherever they are in the input.
+    let config_maps: ConfigMaps<'_> = objects
+        .objects
+        .iter()
+        .filter(|o| matches!(kinds::classify(&GroupVersionKind::new(&o.api_version, &o.kind)), Kind::ConfigMap))
+        .filter_map(|o| config_map_entry(&o.node))
+        .collect();
     for object in &objects.objects {
-        if let Err(e) = lower_object(object, &mut out) {
+        if let Err(e) = lower_object(object, &config_maps, &mut out) {
             out.errors.push(e);
         }
     }
     out
 }
 
-fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
+fn lower_object(object: &RawObject, config_maps: &ConfigMaps<'_>, out: &mut Lowered) -> Result<()> {
     let node = &object.node;
     let gvk = GroupVersionKind::new(&object.api_version, &object.kind);
     let Lowered { cluster, warnings, .. } = out;
     match kinds::classify(&gvk) {
         Kind::Namespace => cluster.namespaces.push(namespace(node)?),
-        Kind::Pod => cluster.pods.push(pod(node, warnings)?),
+        Kind::Pod => cluster.pods.push(pod(node, config_maps, warnings)?),
         Kind::Workload => {
             let kind = WorkloadKind::from_kind(&object.kind);
             if kind == WorkloadKind::DaemonSet {
@@ -63,7 +71,7 @@ fn lower_object(object: &RawObject, out: &mut Lowered) -> Result<()> {
                     cluster.weave.get_or_insert(weave);
                 }
             }
-            cluster.pods.push(workload(node, kind, warnings)?);
+            cluster.pods.push(workload(node, kind, config_maps, warnings)?);
         }
         Kind::Service => cluster.services.push(service(node, warnings)?),
         Kind::Endpoints => cluster.endpoints.extend(endpoints(node)?),
@@ -259,7 +267,7 @@ fn dns_policy(spec: Option<&Node>) -> Result<Option<String>> {
     })
 }
 
-fn pod(node: &Node, warnings: &mut Vec<Warning>) -> Result<Pod> {
+fn pod(node: &Node, config_maps: &ConfigMaps<'_>, warnings: &mut Vec<Warning>) -> Result<Pod> {
     let pod_name = name(node)?;
     let spec = mapping(node, "spec")?;
     let owner = match mapping(node, "metadata")? {
@@ -271,8 +279,10 @@ fn pod(node: &Node, warnings: &mut Vec<Warning>) -> Result<Pod> {
         Some(status) => pod_addresses(status)?,
         None => (Vec::new(), None),
     };
+    let namespace = namespace_of(node)?;
     Ok(Pod {
-        namespace: namespace_of(node)?,
+        references: config_refs::references(spec, &namespace, config_maps),
+        namespace,
         name: pod_name,
         labels: metadata_labels(node)?,
         ips,
@@ -322,7 +332,7 @@ fn pod_addresses(status: &Node) -> Result<(Vec<IpAddr>, Option<IpAddr>)> {
 }
 
 /// A workload: one pod standing for the replicas its template makes.
-fn workload(node: &Node, kind: WorkloadKind, warnings: &mut Vec<Warning>) -> Result<Pod> {
+fn workload(node: &Node, kind: WorkloadKind, config_maps: &ConfigMaps<'_>, warnings: &mut Vec<Warning>) -> Result<Pod> {
     let workload_name = name(node)?;
     let spec = mapping(node, "spec")?;
     let template_path: &[&str] = if kind == WorkloadKind::CronJob { &["jobTemplate", "spec", "template"] } else { &["template"] };
@@ -344,8 +354,10 @@ fn workload(node: &Node, kind: WorkloadKind, warnings: &mut Vec<Warning>) -> Res
         (Some(spec), Some(key)) => integer::<u32>(spec, key, "a replica count")?.unwrap_or(1),
         _ => 1,
     };
+    let namespace = namespace_of(node)?;
     Ok(Pod {
-        namespace: namespace_of(node)?,
+        references: config_refs::references(template_spec, &namespace, config_maps),
+        namespace,
         name: workload_name.clone(),
         labels: template_labels,
         ips: Vec::new(),

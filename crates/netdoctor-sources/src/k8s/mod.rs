@@ -14,6 +14,7 @@ pub mod api;
 mod calico;
 pub mod calico_selector;
 mod cilium;
+mod config_refs;
 mod detect;
 mod files;
 mod kinds;

@@ -920,3 +920,57 @@ spec:
     let e = first_error(&list);
     assert_eq!(e.path.as_deref(), Some("spec.ingress[0].ports[0].protocol"), "{e:?}");
 }
+
+/// The peers a pod's configuration names: env values, ConfigMap keys (by reference,
+/// `envFrom` and mounted as files), command and args; settings are not peers.
+#[test]
+fn pods_know_the_peers_their_configuration_names() {
+    let cluster = ok("
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: shop}
+data:
+  CACHE_URL: redis://cache:6379
+  QUEUE_HOST: rabbitmq
+  app.conf: |
+    upstream = http://api.backend:8080/v1
+    debug = true
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        command: [web, --server, search]
+        args: [--db=postgres://u:pw@db:5432/shop]
+        env:
+        - {name: VERBOSE, value: 'true'}
+        - {name: METRICS_HOST, value: prometheus}
+        - name: CACHE
+          valueFrom: {configMapKeyRef: {name: cfg, key: CACHE_URL}}
+        envFrom:
+        - configMapRef: {name: cfg}
+      volumes:
+      - name: conf
+        configMap: {name: cfg}
+");
+    let pod = &cluster.pods[0];
+    let mut found: Vec<String> = pod.references.iter().map(|r| format!("{} ({})", r.host, r.via.describe())).collect();
+    found.sort();
+    found.dedup();
+    assert_eq!(
+        found,
+        [
+            "api.backend (ConfigMap cfg key app.conf)",
+            "cache (ConfigMap cfg key CACHE_URL)",
+            "db (command)",
+            "prometheus (env METRICS_HOST)",
+            "rabbitmq (ConfigMap cfg key QUEUE_HOST)",
+            "search (command)",
+        ]
+    );
+}
