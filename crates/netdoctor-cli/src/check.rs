@@ -30,16 +30,26 @@ pub struct Inputs {
 
 /// Loads every input into one model; inputs that fail become `InputError`s.
 pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
+    let (model, errors, _) = load_focused(inputs);
+    (model, errors)
+}
+
+/// `load`, and for a check of part of a Docker engine (`-p`, `--container`) the
+/// workload and network names the findings are narrowed to (everything is read, so
+/// peers outside the selection still resolve).
+fn load_focused(inputs: &Inputs) -> (Model, Vec<InputError>, Option<netdoctor_rules::Focus>) {
     if let Some(kube) = &inputs.kube {
-        return crate::kube::load_model(kube, inputs.verbose);
+        let (model, errors) = crate::kube::load_model(kube, inputs.verbose);
+        return (model, errors, None);
     }
     if let Some(docker) = &inputs.docker {
         if let crate::live::DockerInput::Snapshot(path) = docker {
             if crate::kube::is_snapshot(path) {
-                return crate::kube::load_model(&crate::kube::KubeInput::Snapshot(path.clone()), inputs.verbose);
+                let (model, errors) = crate::kube::load_model(&crate::kube::KubeInput::Snapshot(path.clone()), inputs.verbose);
+                return (model, errors, None);
             }
         }
-        return crate::live::load(docker, &inputs.selection, &inputs.environment);
+        return crate::live::load_focused(docker, &inputs.selection, &inputs.environment);
     }
     let mut model = Model::default();
     let mut errors = Vec::new();
@@ -85,7 +95,7 @@ pub fn load(inputs: &Inputs) -> (Model, Vec<InputError>) {
             Err(errs) => errors.extend(errs.into_iter().map(crate::input_error)),
         }
     }
-    (model, errors)
+    (model, errors, None)
 }
 
 /// Adds the flows the config file expects as references of their client workloads.
@@ -109,7 +119,7 @@ pub fn add_expected_flows(model: &mut Model, flows: &[(ExpectedFlow, Origin)]) -
 
 /// Runs the whole check over loaded inputs.
 pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) -> Report {
-    let (mut model, load_errors) = load(inputs);
+    let (mut model, load_errors, focus) = load_focused(inputs);
     errors.extend(load_errors);
     let mut nodes = Vec::new();
     if let Some(host) = &inputs.host {
@@ -121,7 +131,10 @@ pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) ->
     for range in &settings.cluster_ranges {
         model.k8s.add_range(range.clone());
     }
-    let findings = netdoctor_rules::check(&mut model, nodes, &settings.engine, &settings.rules, &settings.selection);
+    let mut findings = netdoctor_rules::check(&mut model, nodes, &settings.engine, &settings.rules, &settings.selection);
+    if let Some(focus) = &focus {
+        findings = netdoctor_rules::about(findings, focus);
+    }
     let mut report = Report { findings, errors, sensitive: model.sensitive.clone(), sources: HashMap::new() };
     report.sources = read_sources(&report);
     netdoctor_report::place_focus(&mut report);

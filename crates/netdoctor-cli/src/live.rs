@@ -92,6 +92,36 @@ pub fn load(input: &DockerInput, selection: &Selection, environment: &BTreeMap<S
     }
 }
 
+/// What a check of part of the engine reads: every container, so the selected ones'
+/// peers resolve against all that runs, and the names of the selected workloads and
+/// their networks, which the findings are narrowed to. `None` as the focus when the
+/// selection is everything.
+pub fn load_focused(
+    input: &DockerInput,
+    selection: &Selection,
+    environment: &BTreeMap<String, String>,
+) -> (Model, Vec<InputError>, Option<netdoctor_rules::Focus>) {
+    if selection.is_all() {
+        let (model, errors) = load(input, selection, environment);
+        return (model, errors, None);
+    }
+    let everything = match input {
+        DockerInput::Live(opts) => DockerInput::Live(LiveOptions { selection: Selection::default(), ..opts.clone() }),
+        DockerInput::Snapshot(path) => DockerInput::Snapshot(path.clone()),
+    };
+    let snapshot = match read(&everything) {
+        Ok(snapshot) => snapshot,
+        Err(e) => return (Model::default(), vec![input_error(input, &e)], None),
+    };
+    let (selected, _) = lower(&snapshot, selection, environment);
+    let focus = netdoctor_rules::Focus {
+        workloads: selected.workloads.iter().map(|w| w.name.clone()).collect(),
+        networks: selected.workloads.iter().flat_map(|w| w.attachments.iter().map(|a| a.network.clone())).collect(),
+    };
+    let (model, errors) = lower(&snapshot, &Selection::default(), environment);
+    (model, errors, Some(focus))
+}
+
 /// Lowers a snapshot, reading the Compose files its projects name when they are here.
 pub fn lower(snapshot: &DockerSnapshot, selection: &Selection, environment: &BTreeMap<String, String>) -> (Model, Vec<InputError>) {
     let opts = LowerOptions { selection: selection.clone(), read_compose_files: true, environment: environment.clone() };

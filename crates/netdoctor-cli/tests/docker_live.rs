@@ -670,6 +670,34 @@ fn stopped_dependency() {
     assert_eq!(first_fail(&why), Some((1, vec!["ND113".to_string()])), "{why:#}");
 }
 
+/// `check --docker --container web` reports about `web` only, but resolves its peers
+/// against every running container: `api`, left out of the selection, is no
+/// "unresolvable" name, while a real typo still is; a problem of `api` alone is not
+/// reported.
+#[test]
+fn a_partial_check_resolves_peers_against_everything_running() {
+    let Some(()) = engine() else { return };
+    let mut s = Scenario::new("partial");
+    let net = s.network("net", &[]);
+    let api = s.run("api", &["--network", &net, "-e", &format!("PEER_URL=http://{}-missing:9000", s.prefix)], &[]);
+    let web = s.run("web", &["--network", &net, "-e", &format!("API_URL=http://{api}:8080")], &[]);
+    let typo = s.run("typo", &["--network", &net, "-e", &format!("API_URL=http://{api}x:8080")], &[]);
+    let check = |container: &str| {
+        let args: Vec<String> =
+            ["check", "--docker", "--container", container, "--format", "json", "--ignore", "ND302"].map(String::from).into();
+        json_of(&netdoctor(&args))
+    };
+    let report = check(&web);
+    assert_eq!(rules(&report), Vec::<String>::new(), "{api} runs, outside the selection: {report:#}");
+    let report = check(&typo);
+    let found = findings(&report, "ND301", &typo);
+    assert_eq!(found.len(), 1, "{report:#}");
+    assert!(found[0]["message"].as_str().unwrap().contains(&format!("`{api}x`")), "{report:#}");
+    // `api`'s own unresolvable peer is about `api`, which was not asked about.
+    assert!(findings(&report, "ND301", &api).is_empty(), "{report:#}");
+    assert_eq!(findings(&check(&api), "ND301", &api).len(), 1);
+}
+
 #[test]
 fn nothing_listening_on_the_port() {
     let Some(()) = engine() else { return };

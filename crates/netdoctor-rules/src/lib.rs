@@ -148,6 +148,27 @@ pub fn check(
     findings
 }
 
+/// The part of a model a check is about: workload names, and the networks they are on.
+#[derive(Debug, Clone, Default)]
+pub struct Focus {
+    pub workloads: std::collections::BTreeSet<String>,
+    pub networks: std::collections::BTreeSet<String>,
+}
+
+/// The findings about `focus`: those naming one of its workloads among their subjects,
+/// those about its networks alone, and those about no workload or network in particular
+/// (the engine, the host). For a check of part of what runs, evaluated against all of it.
+pub fn about(findings: Vec<Diagnostic>, focus: &Focus) -> Vec<Diagnostic> {
+    findings
+        .into_iter()
+        .filter(|d| {
+            d.subjects.is_empty()
+                || d.subjects.iter().any(|s| focus.workloads.contains(s))
+                || d.subjects.iter().all(|s| focus.networks.contains(s))
+        })
+        .collect()
+}
+
 fn first_paragraph(text: &str) -> String {
     text.split("\n\n").next().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
 }
