@@ -171,3 +171,25 @@ fn why_checks_the_name_the_client_is_configured_with() {
     let (code, doc) = why("web/frontend", "backend/api", "tcp/8080");
     assert_eq!((code, doc["steps"][2]["status"].as_str(), doc["verdict"].as_str()), (Some(0), Some("pass"), Some("allowed")), "{doc:#}");
 }
+
+/// kube-prometheus's policies for pods its operator makes (Grafana's ingress from
+/// Prometheus, Prometheus's own policy) are healthy: `check` informs and exits 0.
+#[test]
+fn policies_for_operator_made_pods_only_inform() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../netdoctor-rules/tests/fixtures");
+    for (fixture, name) in [("ND402/fires-operator.yaml", "grafana.yaml"), ("ND602/fires-operator.yaml", "prometheus.yaml")] {
+        std::fs::copy(rules.join(fixture), dir.path().join(name)).unwrap();
+    }
+    let out = netdoctor(&["check", ".", "--format", "json"], dir.path());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["severity"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(found.contains(&("ND402".into(), "info".into())) && found.contains(&("ND602".into(), "info".into())), "{report:#}");
+    assert!(found.iter().all(|(_, severity)| severity == "info"), "{report:#}");
+}

@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 use crate::rules::dns::is_cluster_dns_service;
-use crate::rules::k8s::{label_hint, list_names, mismatch_hint, namespaces_with_pods, pod_name, pods_in};
+use crate::rules::k8s::{label_hint, list_names, mismatch_hint, namespaces_with_pods, pod_name, pods_in, probable_maker};
 use netdoctor_model::k8s::{LabelSelector, ServiceType};
 
 declare_rule! {
@@ -119,19 +119,4 @@ impl Check for ServiceNoEndpoints {
             .help(help);
         }
     }
-}
-
-/// The custom resource of `namespace` that probably makes the pods `selector` means: its
-/// name, or its kind, is a key or value of the selector (`prometheus: k8s` for the
-/// Prometheus `k8s`, `app.kubernetes.io/instance: main` for the Alertmanager `main`).
-fn probable_maker<'c>(
-    k8s: &'c netdoctor_model::k8s::Cluster,
-    namespace: &str,
-    selector: &netdoctor_model::k8s::Labels,
-) -> Option<&'c netdoctor_model::k8s::CustomResource> {
-    let words: Vec<String> = selector.iter().flat_map(|(k, v)| [k.rsplit('/').next().unwrap_or(k).to_ascii_lowercase(), v.to_ascii_lowercase()]).collect();
-    k8s.custom_resources.iter().filter(|cr| cr.namespace == namespace).find(|cr| {
-        let (name, kind) = (cr.name.to_ascii_lowercase(), cr.kind.to_ascii_lowercase());
-        words.iter().any(|w| *w == name || *w == kind)
-    })
 }

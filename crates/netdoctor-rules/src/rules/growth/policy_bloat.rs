@@ -1,7 +1,7 @@
 //! ND602: too many policies per pod, too many rules per policy, and stale policies.
 
 use crate::prelude::*;
-use crate::rules::k8s::{label_hint, list_names, namespaces_with_pods, pods_in};
+use crate::rules::k8s::{label_hint, list_names, namespaces_with_pods, pods_in, probable_maker};
 use netdoctor_model::k8s::PolicyType;
 use std::collections::BTreeSet;
 
@@ -14,6 +14,9 @@ declare_rule! {
     /// 50), and pods selected by more policies than `max_policies_per_pod` (default 20),
     /// both settable in `netdoctor.toml`. Only namespaces of which the manifests hold pods
     /// are judged for staleness.
+    /// A policy selecting pods that an operator makes from a custom resource of its
+    /// namespace (a Prometheus, an Alertmanager) is not stale: it is reported at info with
+    /// the resource that probably makes them.
     ///
     /// ## Why it matters
     /// Every policy and rule is compiled into the data path of each node (iptables chains,
@@ -44,7 +47,20 @@ impl Check for PolicyBloat {
             let name = policy.full_name();
             let stale = with_pods.contains(policy.namespace.as_str()) && engine.policy_classes(i).is_empty();
             let typo = label_hint(&policy.pod_selector, pods_in(k8s, &policy.namespace).map(|p| &p.labels)).is_some_and(|h| h.is_typo());
-            if stale && !typo {
+            let made_by_operator = stale.then(|| probable_maker(k8s, &policy.namespace, &policy.pod_selector.match_labels)).flatten();
+            if let Some(cr) = made_by_operator {
+                out.report(
+                    &policy.origin,
+                    format!(
+                        "policy `{name}` selects {}, which no pod of the manifests carries; {} probably creates them (an operator makes its pods)",
+                        policy.pod_selector,
+                        cr.display_name()
+                    ),
+                )
+                .severity(Severity::Info)
+                .subjects([name.clone()])
+                .help(format!("nothing to change if the operator for {}.{} runs in the cluster; otherwise install it", cr.kind, cr.group));
+            } else if stale && !typo {
                 out.report(
                     &policy.origin,
                     format!(

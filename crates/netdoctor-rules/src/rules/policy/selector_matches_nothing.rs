@@ -1,7 +1,7 @@
 //! ND402: NetworkPolicy selectors that match no pod or namespace.
 
 use crate::prelude::*;
-use crate::rules::k8s::{label_hint, mismatch_hint, namespaces_with_pods, pods_in};
+use crate::rules::k8s::{label_hint, mismatch_hint, namespaces_with_pods, pods_in, probable_maker};
 use netdoctor_engine::policy::TieredSource;
 use netdoctor_model::calico::SelectorExpr;
 use netdoctor_model::k8s::{LabelSelector, Labels, NetworkPolicy, PolicyPeer, PolicyRule};
@@ -27,6 +27,10 @@ declare_rule! {
     /// may carry the label, so it is never judged. Calico and Cilium policies whose own selector selects no pod
     /// while a pod in their scope carries a label one typo away from an equality the
     /// selector asks (`app == 'apii'`, `matchLabels: {app: apii}`) are reported too.
+    /// A peer whose pods an operator makes from a custom resource of the namespace (the
+    /// Prometheus `k8s` for `app.kubernetes.io/name: prometheus`: the resource's name or
+    /// kind among the selector's labels) is no mistake: it is reported at info, naming the
+    /// resource, since those pods are never in the manifests.
     ///
     /// ## Why it matters
     /// A peer that matches nothing allows nothing: the traffic the rule was written for is
@@ -271,6 +275,20 @@ fn check_rule(scope: &Scope<'_, '_>, policy: &NetworkPolicy, direction: &str, ru
         // Across namespaces, the pods meant may live in one the manifests leave out (the
         // cluster DNS in kube-system, typically): only a near miss tells a typo there.
         if namespace_selector.is_some() && !label_hint(pod_sel, candidates.clone()).is_some_and(|h| h.is_typo()) {
+            continue;
+        }
+        // Pods an operator makes from a custom resource are not in the manifests.
+        if let Some(cr) = judged.iter().find_map(|ns| probable_maker(k8s, ns, &pod_sel.match_labels)) {
+            out.report(
+                origin,
+                format!(
+                    "{direction} peer of policy `{name}` selects pods {pod_sel}, which no pod of the manifests carries; {} probably creates them (an operator makes its pods)",
+                    cr.display_name()
+                ),
+            )
+            .severity(Severity::Info)
+            .subjects([name.clone()])
+            .help(format!("nothing to change if the operator for {}.{} runs in the cluster; otherwise install it", cr.kind, cr.group));
             continue;
         }
         let help = match label_hint(pod_sel, candidates.clone()).filter(|h| h.is_typo()) {
