@@ -135,6 +135,23 @@ pub(crate) fn mismatch_hint<'a>(
     closest_label_set(selector, candidates).map(|l| format!("{carriers} carry {} but never all of {selector} together", show_labels(l)))
 }
 
+/// The custom resource of `namespace` that probably makes the pods `selector` means: its
+/// name, or its kind, is a key (its last part) or value of the selector (`prometheus: k8s`
+/// for the Prometheus `k8s`, `app.kubernetes.io/instance: main` for the Alertmanager
+/// `main`). Operators turn such resources into pods the manifests do not hold.
+pub(crate) fn probable_maker<'c>(
+    cluster: &'c Cluster,
+    namespace: &str,
+    selector: &Labels,
+) -> Option<&'c netdoctor_model::k8s::CustomResource> {
+    let words: Vec<String> =
+        selector.iter().flat_map(|(k, v)| [k.rsplit('/').next().unwrap_or(k).to_ascii_lowercase(), v.to_ascii_lowercase()]).collect();
+    cluster.custom_resources.iter().filter(|cr| cr.namespace == namespace).find(|cr| {
+        let (name, kind) = (cr.name.to_ascii_lowercase(), cr.kind.to_ascii_lowercase());
+        words.iter().any(|w| *w == name || *w == kind)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,21 +185,4 @@ mod tests {
         };
         assert_eq!(mismatch_hint(&expr, pods.iter(), "pods").as_deref(), Some("pods carry `tier` = `be`"));
     }
-}
-
-/// The custom resource of `namespace` that probably makes the pods `selector` means: its
-/// name, or its kind, is a key (its last part) or value of the selector (`prometheus: k8s`
-/// for the Prometheus `k8s`, `app.kubernetes.io/instance: main` for the Alertmanager
-/// `main`). Operators turn such resources into pods the manifests do not hold.
-pub(crate) fn probable_maker<'c>(
-    cluster: &'c Cluster,
-    namespace: &str,
-    selector: &Labels,
-) -> Option<&'c netdoctor_model::k8s::CustomResource> {
-    let words: Vec<String> =
-        selector.iter().flat_map(|(k, v)| [k.rsplit('/').next().unwrap_or(k).to_ascii_lowercase(), v.to_ascii_lowercase()]).collect();
-    cluster.custom_resources.iter().filter(|cr| cr.namespace == namespace).find(|cr| {
-        let (name, kind) = (cr.name.to_ascii_lowercase(), cr.kind.to_ascii_lowercase());
-        words.iter().any(|w| *w == name || *w == kind)
-    })
 }
