@@ -193,3 +193,29 @@ fn policies_for_operator_made_pods_only_inform() {
     assert!(found.contains(&("ND402".into(), "info".into())) && found.contains(&("ND602".into(), "info".into())), "{report:#}");
     assert!(found.iter().all(|(_, severity)| severity == "info"), "{report:#}");
 }
+
+/// Pods of one owner that policies see differently (one was labelled `quarantine=true`
+/// by hand, and a policy isolates quarantined pods) are reported per behaviour: the
+/// owner's name, and the variant with the labels that set it apart. Labels a controller
+/// sets per pod (`pod-template-hash`, StatefulSet pod names) make no variant.
+#[test]
+fn pods_of_one_owner_are_reported_per_behaviour() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = |name: &str, ip: &str, extra: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\n  labels: {{app: web, pod-template-hash: 5d8f7{extra}}}\n  ownerReferences: [{{apiVersion: apps/v1, kind: ReplicaSet, name: web-5d8f7, controller: true, uid: u1}}]\nspec: {{containers: [{{name: web, image: nginx}}]}}\nstatus: {{podIP: {ip}}}\n"
+        )
+    };
+    let db = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: db-0, namespace: shop, labels: {app: db, statefulset.kubernetes.io/pod-name: db-0}, ownerReferences: [{apiVersion: apps/v1, kind: StatefulSet, name: db, controller: true, uid: u2}]}\nstatus: {podIP: 10.1.0.9}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: db-1, namespace: shop, labels: {app: db, statefulset.kubernetes.io/pod-name: db-1}, ownerReferences: [{apiVersion: apps/v1, kind: StatefulSet, name: db, controller: true, uid: u2}]}\nstatus: {podIP: 10.1.0.10}\n";
+    let policy = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: quarantine, namespace: shop}\nspec:\n  podSelector: {matchLabels: {quarantine: 'true'}}\n  policyTypes: [Egress]\n";
+    let text_in = format!("{}{}{db}{policy}", pod("web-5d8f7-a", "10.1.0.2", ""), pod("web-5d8f7-b", "10.1.0.3", ", quarantine: 'true'"));
+    std::fs::write(dir.path().join("pods.yaml"), text_in).unwrap();
+    let out = netdoctor(&["matrix", "pods.yaml", "--format", "connlist"], dir.path());
+    let lines = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(lines.contains("shop/web-5d8f7[ReplicaSet] => shop/db[StatefulSet] : All Connections\n"), "{lines}");
+    // The quarantined variant may not go out at all (connlist lists allowed pairs only).
+    assert!(lines.contains("shop/db[StatefulSet] => shop/web-5d8f7[ReplicaSet]{quarantine=true} : All Connections\n"), "{lines}");
+    assert!(!lines.contains("shop/web-5d8f7[ReplicaSet]{quarantine=true} =>"), "{lines}");
+    assert!(!lines.contains("db[StatefulSet]{"), "per-pod labels make no variant: {lines}");
+}

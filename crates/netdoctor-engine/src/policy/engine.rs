@@ -76,13 +76,61 @@ pub struct Workload {
     /// The class of the first pod, which stands for the workload.
     pub class: ClassId,
     pub replicas: u32,
+    /// For pods of an owner that differ from its first pods in what policies see (labels
+    /// other than per-pod ones, ports, host network, service account): the labels that
+    /// set them apart, `{track=canary}`, which follow the name. `None` for the first.
+    pub variant: Option<String>,
 }
 
 impl Workload {
-    /// `ns/name[Kind]`.
+    /// `ns/name[Kind]`, and for a variant its distinguishing labels: `ns/name[Kind]{track=canary}`.
     pub fn name(&self) -> String {
-        format!("{}/{}[{}]", self.namespace, self.owner.name, self.owner.kind)
+        format!("{}/{}[{}]{}", self.namespace, self.owner.name, self.owner.kind, self.variant.as_deref().unwrap_or_default())
     }
+}
+
+/// Labels a controller sets on each pod (or each revision) by itself: pods that differ in
+/// them alone behave alike for policies written by people, so they make no variant.
+const PER_POD_LABELS: &[&str] = &[
+    "pod-template-hash",
+    "controller-revision-hash",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "pod-template-generation",
+    "controller-uid",
+    "batch.kubernetes.io/controller-uid",
+    "job-name",
+    "batch.kubernetes.io/job-name",
+    "batch.kubernetes.io/job-completion-index",
+];
+
+/// What sets a pod's behaviour apart within its owner: its labels without per-pod ones,
+/// its ports, host network and service account.
+type Behaviour = (Labels, Vec<ContainerPort>, bool, Option<String>);
+
+fn behaviour(pod: &netdoctor_model::k8s::Pod) -> Behaviour {
+    let labels = pod.labels.iter().filter(|(k, _)| !PER_POD_LABELS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    (labels, pod.ports.clone(), pod.host_network, pod.service_account.clone())
+}
+
+/// The labels of `this` that `first` lacks or sets otherwise, as `{k=v, …}` (or the
+/// other differences when the labels agree).
+fn variant_suffix(first: &Behaviour, this: &Behaviour) -> String {
+    let differing: Vec<String> = this.0.iter().filter(|(k, v)| first.0.get(*k) != Some(*v)).map(|(k, v)| format!("{k}={v}")).collect();
+    let missing: Vec<String> = first.0.keys().filter(|k| !this.0.contains_key(*k)).map(|k| format!("!{k}")).collect();
+    let mut parts: Vec<String> = differing.into_iter().chain(missing).collect();
+    if parts.is_empty() {
+        if this.2 != first.2 {
+            parts.push(if this.2 { "hostNetwork".into() } else { "!hostNetwork".into() });
+        }
+        if this.3 != first.3 {
+            parts.push(format!("serviceAccount={}", this.3.as_deref().unwrap_or("default")));
+        }
+        if this.1 != first.1 {
+            parts.push("other ports".into());
+        }
+    }
+    format!("{{{}}}", parts.join(", "))
 }
 
 /// Which peers a rule matches.
@@ -456,7 +504,6 @@ struct Builder {
     classes: Vec<PodClass>,
     class_index: HashMap<ClassKey, ClassId>,
     workloads: Vec<Workload>,
-    workload_index: HashMap<(String, Owner), usize>,
     ingress_controller: Option<ClassId>,
 }
 
@@ -507,24 +554,32 @@ impl Builder {
         id
     }
 
+    /// One workload per owner and behaviour: pods of one owner that policies would see
+    /// differently (a rollout that changed the template's labels, a canary label) are
+    /// reported as variants of it, each with its own pods.
     fn pods(&mut self, cluster: &Cluster) {
+        // Per owner: each behaviour seen, with its workload.
+        let mut variants: HashMap<(String, Owner), Vec<(Behaviour, usize)>> = HashMap::new();
         for (i, pod) in cluster.pods.iter().enumerate() {
-            let key = (pod.namespace.clone(), pod.owner.clone());
-            if let Some(&w) = self.workload_index.get(&key) {
+            let this = behaviour(pod);
+            let seen = variants.entry((pod.namespace.clone(), pod.owner.clone())).or_default();
+            if let Some(&(_, w)) = seen.iter().find(|(b, _)| *b == this) {
                 if let Some(workload) = self.workloads.get_mut(w) {
                     workload.pods.push(i);
                     workload.replicas = workload.replicas.saturating_add(pod.replicas);
                 }
                 continue;
             }
+            let variant = seen.first().map(|(first, _)| variant_suffix(first, &this));
             let class = self.class(&pod.namespace, pod.labels.clone(), pod.ports.clone(), pod.host_network, pod.service_account.clone());
-            self.workload_index.insert(key, self.workloads.len());
+            seen.push((this, self.workloads.len()));
             self.workloads.push(Workload {
                 namespace: pod.namespace.clone(),
                 owner: pod.owner.clone(),
                 pods: vec![i],
                 class,
                 replicas: pod.replicas,
+                variant,
             });
         }
     }

@@ -199,10 +199,10 @@ fn namespace(node: &Node) -> Result<Namespace> {
 }
 
 /// A field read leniently: when it is malformed, it is left out with a located warning
-/// (`what` says what is left out) and the rest of the object is kept.
+/// (`what` says what is left out, and as what) and the rest of the object is kept.
 fn lenient<T: Default>(read: Result<T>, what: &str, warnings: &mut Vec<Warning>) -> T {
     read.unwrap_or_else(|e| {
-        let message = format!("{}; {what} left out, the rest of the object is read", e.message);
+        let message = format!("{}; {what}, the rest of the object is read", e.message);
         warnings.push(Warning { file: e.file, line: e.line, column: e.column, message });
         T::default()
     })
@@ -287,10 +287,10 @@ fn pod(node: &Node, config_maps: &ConfigMaps<'_>, warnings: &mut Vec<Warning>) -
         labels: metadata_labels(node)?,
         ips,
         host_ip,
-        host_network: host_network(spec)?,
-        dns_policy: dns_policy(spec)?,
-        ports: lenient(container_ports(spec), "its container ports are", warnings),
-        service_account: service_account(spec)?,
+        host_network: lenient(host_network(spec), "its `hostNetwork` is left out (taken as false)", warnings),
+        dns_policy: lenient(dns_policy(spec), "its `dnsPolicy` is left out", warnings),
+        ports: lenient(container_ports(spec), "its container ports are left out", warnings),
+        service_account: lenient(service_account(spec), "its service account is left out", warnings),
         owner,
         replicas: 1,
         from_template: false,
@@ -362,10 +362,10 @@ fn workload(node: &Node, kind: WorkloadKind, config_maps: &ConfigMaps<'_>, warni
         labels: template_labels,
         ips: Vec::new(),
         host_ip: None,
-        host_network: host_network(template_spec)?,
-        dns_policy: dns_policy(template_spec)?,
-        ports: lenient(container_ports(template_spec), "its container ports are", warnings),
-        service_account: service_account(template_spec)?,
+        host_network: lenient(host_network(template_spec), "its `hostNetwork` is left out (taken as false)", warnings),
+        dns_policy: lenient(dns_policy(template_spec), "its `dnsPolicy` is left out", warnings),
+        ports: lenient(container_ports(template_spec), "its container ports are left out", warnings),
+        service_account: lenient(service_account(template_spec), "its service account is left out", warnings),
         owner: Owner { kind, name: workload_name },
         replicas,
         from_template: true,
@@ -391,7 +391,7 @@ fn service(node: &Node, warnings: &mut Vec<Warning>) -> Result<Service> {
     if present_mapping(spec, "selector")?.is_some() {
         svc.selector = Some(labels(spec, "selector")?);
     }
-    svc.ports = lenient(service_ports(spec), "its ports are", warnings);
+    svc.ports = lenient(service_ports(spec), "its ports are left out", warnings);
     svc.service_type = match text(spec, "type")? {
         None | Some("ClusterIP") => ServiceType::ClusterIP,
         Some("NodePort") => ServiceType::NodePort,

@@ -974,3 +974,34 @@ spec:
         ]
     );
 }
+
+/// A malformed `hostNetwork`, `dnsPolicy` or `serviceAccountName` drops that field with a
+/// located warning, not the Deployment.
+#[test]
+fn malformed_pod_fields_drop_the_field_not_the_object() {
+    let loaded = load(
+        "
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostNetwork: [yes]
+      dnsPolicy: {ClusterFirst: true}
+      serviceAccountName: [web]
+      containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]
+",
+    );
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let pod = &loaded.cluster.pods[0];
+    assert_eq!((pod.name.as_str(), pod.host_network, pod.ports.len()), ("web", false, 1));
+    let said: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(said.len(), 3, "{said:?}");
+    assert!(
+        said[0].starts_with("m.yaml:9:")
+            && said[0].ends_with("its `hostNetwork` is left out (taken as false), the rest of the object is read"),
+        "{said:?}"
+    );
+}
