@@ -50,7 +50,7 @@ pub struct ConfigFile {
     /// Share of the connection tracking table (0–1) in use at which ND604 warns.
     pub conntrack_usage_threshold: Option<f64>,
     /// How Kubernetes policies treat `hostNetwork` pods.
-    pub host_network: Option<HostNetworkMode>,
+    pub host_network: Option<HostNetwork>,
     /// NetworkPolicies selecting one pod above which ND602 reports it.
     pub max_policies_per_pod: Option<usize>,
     /// Rules of one NetworkPolicy above which ND602 reports it.
@@ -117,31 +117,6 @@ impl FailOn {
     }
 }
 
-/// How Kubernetes policies treat pods with `hostNetwork: true` (`--host-network`,
-/// `host_network`). The default, `as-pods`, is what netpol-analyzer and the policy API
-/// conformance read; `bypass` is what most CNIs enforce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum HostNetworkMode {
-    /// Policies select and match host-network pods like any other pod.
-    #[default]
-    AsPods,
-    /// Policies neither select nor match host-network pods (their traffic is the node's):
-    /// only rules that allow every peer let it through.
-    Bypass,
-}
-
-impl HostNetworkMode {
-    /// The engine settings for this mode.
-    pub fn policy_options(self) -> PolicyOptions {
-        let host_network = match self {
-            HostNetworkMode::AsPods => HostNetwork::AsPods,
-            HostNetworkMode::Bypass => HostNetwork::Bypass,
-        };
-        PolicyOptions { host_network }
-    }
-}
-
 /// A config problem, located in the file.
 #[derive(Debug)]
 pub struct ConfigError {
@@ -188,7 +163,7 @@ pub struct Overrides {
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub fail_on: Option<FailOn>,
-    pub host_network: Option<HostNetworkMode>,
+    pub host_network: Option<HostNetwork>,
 }
 
 /// The settings in effect.
@@ -228,7 +203,7 @@ pub fn resolve(file: ConfigFile, file_path: Option<&Path>, text: &str, flags: Ov
     if let Some(pools) = file.default_address_pools {
         engine.default_pools = pools.iter().map(|p| AddressPool::new(&p.base, p.size)).collect();
     }
-    engine.policy = flags.host_network.or(file.host_network).unwrap_or_default().policy_options();
+    engine.policy = PolicyOptions { host_network: flags.host_network.or(file.host_network).unwrap_or_default() };
     let file_arc: Arc<Path> = Arc::from(file_path.unwrap_or(Path::new(FILE_NAME)));
     let at = |start: usize| {
         let (line, column) = line_col(text, start);
@@ -276,7 +251,7 @@ mod tests {
         let file = || toml::from_str::<ConfigFile>("host_network = \"bypass\"\n").unwrap_or_default();
         let s = resolve(file(), None, "", Overrides::default());
         assert_eq!(s.engine.policy.host_network, HostNetwork::Bypass);
-        let flags = Overrides { host_network: Some(HostNetworkMode::AsPods), ..Overrides::default() };
+        let flags = Overrides { host_network: Some(HostNetwork::AsPods), ..Overrides::default() };
         assert_eq!(resolve(file(), None, "", flags).engine.policy.host_network, HostNetwork::AsPods);
         let s = resolve(ConfigFile::default(), None, "", Overrides::default());
         assert_eq!(s.engine.policy.host_network, HostNetwork::AsPods);

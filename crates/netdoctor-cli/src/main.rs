@@ -3,8 +3,9 @@
 //! or input errors (2 wins over 1). A closed stdout pipe exits quietly with 0.
 
 use clap::{Parser, Subcommand};
-use netdoctor_cli::config::{self, FailOn, HostNetworkMode, Overrides};
+use netdoctor_cli::config::{self, FailOn, Overrides};
 use netdoctor_cli::{check, diff, emit, explain, host, kube, live, matrix, print};
+use netdoctor_engine::policy::{HostNetwork, PolicyOptions};
 use netdoctor_report::{Format, InputError, TextOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -73,7 +74,7 @@ struct HostNetworkArg {
     /// netpol-analyzer reads them; `bypass` is what most CNIs enforce]. `check` also reads
     /// `host_network` from netdoctor.toml.
     #[arg(long = "host-network", value_enum, value_name = "MODE")]
-    mode: Option<HostNetworkMode>,
+    mode: Option<HostNetwork>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -251,7 +252,7 @@ fn run_check(args: CheckArgs) -> u8 {
 fn run_matrix(args: MatrixArgs) -> u8 {
     let format = args.format;
     let kube_input = args.kube.input().or_else(|| args.snapshot.clone().map(kube::KubeInput::Snapshot));
-    let options = args.host_network.mode.unwrap_or_default().policy_options();
+    let options = PolicyOptions { host_network: args.host_network.mode.unwrap_or_default() };
     let result = matrix::run_with(&args.paths, kube_input.as_ref(), args.kube.verbose, options);
     matrix::report_problems(&result);
     if result.read_failed {
@@ -273,7 +274,7 @@ fn run_matrix(args: MatrixArgs) -> u8 {
 
 fn run_diff(args: DiffArgs) -> u8 {
     let format = args.format;
-    let result = diff::run(&args.old, &args.new, args.host_network.mode.unwrap_or_default().policy_options());
+    let result = diff::run(&args.old, &args.new, PolicyOptions { host_network: args.host_network.mode.unwrap_or_default() });
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }

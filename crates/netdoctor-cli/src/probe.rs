@@ -37,8 +37,8 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub timeout_ms: u64,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::why::WhyFormat::Text)]
-    pub format: crate::why::WhyFormat,
+    #[arg(long, value_enum, default_value_t = netdoctor_report::WhyFormat::Text)]
+    pub format: netdoctor_report::WhyFormat,
     /// Where probes run from: `netns` enters the containers' namespaces (root on the
     /// engine's host), `container` starts a throwaway container in each (any engine).
     #[arg(long, value_enum, value_name = "HOW", default_value_t = ProbeVia::Auto)]
@@ -83,8 +83,8 @@ pub fn run(args: ProbeArgs) -> u8 {
         return 2;
     }
     let text = match args.format {
-        crate::why::WhyFormat::Json => netdoctor_report::probe::render_probe_json(&matrix),
-        crate::why::WhyFormat::Text => netdoctor_report::probe::render_probe_matrix(&matrix),
+        netdoctor_report::WhyFormat::Json => netdoctor_report::probe::render_probe_json(&matrix),
+        netdoctor_report::WhyFormat::Text => netdoctor_report::probe::render_probe_matrix(&matrix),
     };
     let code = if matrix.pairs.iter().any(|p| !p.differences.is_empty()) { 1 } else { 0 };
     crate::print(&text, code)

@@ -6,7 +6,7 @@
 use crate::live::{self, EngineArgs};
 use netdoctor_explain::{self as why, PortSpec, Verdict, Why};
 use netdoctor_model::Model;
-use netdoctor_report::InputError;
+use netdoctor_report::{InputError, WhyFormat};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -57,13 +57,6 @@ pub struct WhyArgs {
     /// `--kube` reads a live cluster: SRC and DST are then `namespace/name`, pod names or IPs.
     #[command(flatten)]
     pub kube: crate::kube::KubeArgs,
-}
-
-/// Output formats of `why`.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum WhyFormat {
-    Text,
-    Json,
 }
 
 /// Runs `why`; returns the exit code.

@@ -28,7 +28,7 @@ pub use json::render_json;
 pub use matrix::{render_matrix, MatrixFormat, MatrixTable};
 pub use sarif::{render_sarif, render_sarif_with_rules};
 pub use text::{render_input_errors, render_text};
-pub use why::{render_why_json, render_why_text};
+pub use why::{render_why_json, render_why_text, WhyFormat};
 
 /// The version netdoctor reports about itself (SARIF `tool.driver.version`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

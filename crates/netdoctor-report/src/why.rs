@@ -7,6 +7,14 @@ use netdoctor_explain::{Status, Verdict, Why};
 // Writing into a `String` cannot fail, so `writeln!` results are ignored with `let _`.
 use std::fmt::Write as _;
 
+/// Output formats of `why` and `probe`: text for people, JSON for tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum WhyFormat {
+    Text,
+    Json,
+}
+
 /// The JSON document of RULES.md (`version`, `from`, `to`, `port`, `verdict`, `steps`),
 /// plus `listener`, with a trailing newline.
 pub fn render_why_json(why: &Why) -> String {

@@ -28,14 +28,18 @@ pub const INGRESS_CONTROLLER_NAMESPACE: &str = "ingress-controller-ns";
 /// Index of a pod class.
 pub type ClassId = usize;
 
-/// How pods with `hostNetwork: true` are treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How pods with `hostNetwork: true` are treated (`--host-network`, `host_network` in
+/// netdoctor.toml, as `as-pods` or `bypass`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum HostNetwork {
-    /// Like any other pod (what netpol-analyzer and most analysers assume).
+    /// Policies select and match host-network pods like any other pod (what
+    /// netpol-analyzer and the policy API conformance read).
     #[default]
     AsPods,
-    /// As most CNIs enforce: policies do not select them, selector peers do not match
-    /// them, only rules that allow every peer let their traffic through.
+    /// Policies neither select nor match host-network pods (their traffic is the node's):
+    /// only rules that allow every peer let it through, as most CNIs enforce.
     Bypass,
 }
 
