@@ -219,3 +219,50 @@ fn pods_of_one_owner_are_reported_per_behaviour() {
     assert!(!lines.contains("shop/web-5d8f7[ReplicaSet]{quarantine=true} =>"), "{lines}");
     assert!(!lines.contains("db[StatefulSet]{"), "per-pod labels make no variant: {lines}");
 }
+
+/// `why` from the peers users name: the ingress controller (published workloads only;
+/// unknown where a rule admits some namespaces, as the controller's is not in the
+/// manifests; denied with a fix where no rule could admit it), a node by name, and the
+/// API server found by a control-plane node's address. Node traffic a policy would deny
+/// is unknown: NetworkPolicy never blocks a pod's own node, and CNIs differ on others.
+#[test]
+fn why_from_the_ingress_controller_a_node_and_the_api_server() {
+    let dir = staged("ingress.yaml");
+    let why = |from: &str, to: &str, port: &str| {
+        let out = netdoctor(&["why", from, to, "--port", port, "ingress.yaml", "--format", "json"], dir.path());
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+        (out.status.code(), doc)
+    };
+    let step = |doc: &serde_json::Value, layer: usize| doc["steps"][layer - 1].clone();
+    let (code, doc) = why("{ingress-controller}", "shop/web", "tcp/8080");
+    assert_eq!((code, doc["verdict"].as_str()), (Some(0), Some("unknown")), "{doc:#}");
+    assert_eq!(step(&doc, 1)["evidence"][0], "Ingress shop/shop send to shop/web[Deployment] on TCP 8080", "{doc:#}");
+    assert!(
+        step(&doc, 4)["evidence"]
+            .to_string()
+            .contains("depends on where the ingress controller runs: NetworkPolicy shop/web-from-ingress (ingress.yaml:49)"),
+        "{doc:#}"
+    );
+    let (code, doc) = why("{ingress-controller}", "shop/api", "tcp/9000");
+    assert_eq!((code, step(&doc, 1)["status"].as_str()), (Some(1), Some("fail")), "{doc:#}");
+    assert_eq!(step(&doc, 1)["evidence"][0], "no Ingress or Route sends traffic to shop/api[Deployment]", "{doc:#}");
+    // Only same-namespace pods admitted: the controller, in a namespace of its own, is denied.
+    let edited = std::fs::read_to_string(dir.path().join("ingress.yaml")).unwrap().replace(
+        "from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]",
+        "from: [{podSelector: {matchLabels: {app: gateway}}}]",
+    );
+    std::fs::write(dir.path().join("ingress.yaml"), edited).unwrap();
+    let (code, doc) = why("{ingress-controller}", "shop/web", "tcp/8080");
+    assert_eq!((code, step(&doc, 4)["status"].as_str()), (Some(1), Some("fail")), "{doc:#}");
+    assert!(step(&doc, 4)["fix"].as_str().unwrap().contains("add to NetworkPolicy shop/web-from-ingress"), "{doc:#}");
+    let (code, doc) = why("node-a", "shop/web", "tcp/8080");
+    assert_eq!((code, step(&doc, 4)["status"].as_str()), (Some(0), Some("unknown")), "{doc:#}");
+    assert!(step(&doc, 1)["evidence"][0].as_str().unwrap().starts_with("node node-a (10.0.0.5) is outside the pod network"), "{doc:#}");
+    let (_, doc) = why("kube-apiserver", "shop/api", "tcp/9000");
+    assert!(
+        step(&doc, 1)["evidence"][0].as_str().unwrap().starts_with("the API server (10.0.0.5, the address of control-plane node node-a)"),
+        "{doc:#}"
+    );
+    let out = netdoctor(&["why", "node-z", "shop/web", "ingress.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -27,6 +27,7 @@ use std::net::IpAddr;
 
 /// The suffix of cluster DNS names.
 mod attachment;
+mod controller;
 mod dns;
 mod listener;
 mod node;
@@ -90,7 +91,14 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
     let Some(engine) = cx.analysis.policy.as_ref() else {
         return Err(NotFound { message: "no Kubernetes objects were read: give a manifest file or directory".into() });
     };
-    let mut walk = K8sWalk { engine, cluster: &cx.model.k8s, port, address: None };
+    let mut walk = K8sWalk { engine, cluster: &cx.model.k8s, port, address: None, client_name: None };
+    if controller::is_ingress_controller(from) {
+        return walk.walk_from_ingress_controller(findings, (from, to));
+    }
+    if let Some((client, name)) = controller::named_client(&walk, from)? {
+        walk.client_name = Some(name);
+        return walk.walk_from_outside(findings, (from, to), client);
+    }
     if let Some(client) = outside::outside_client(&walk, from) {
         return walk.walk_from_outside(findings, (from, to), client);
     }
@@ -129,6 +137,9 @@ struct K8sWalk<'e, 'c> {
     port: Option<PortSpec>,
     /// DST, when it is an outside IPv4 address.
     address: Option<std::net::Ipv4Addr>,
+    /// What FROM named, when a client outside the pod network was named rather than
+    /// given by address: `node node-a (10.0.0.5)`.
+    client_name: Option<String>,
 }
 
 /// ` (file:line)` for a position in a file, nothing for logical origins.

@@ -30,7 +30,16 @@ impl<'c> K8sWalk<'_, 'c> {
             let translated;
             (backends, translated) = self.entry(s1, client, &target);
             s2.set(Status::Skip, "routes from outside the cluster to it are not part of manifests");
-            s3.set(Status::Skip, format!("{client} is asked about by address: a client outside the cluster looks up no cluster names"));
+            match &self.client_name {
+                Some(name) => s3.set(
+                    Status::Skip,
+                    format!("{name} is asked about as a client by address: the lookup it makes, if any, is not in the manifests"),
+                ),
+                None => s3.set(
+                    Status::Skip,
+                    format!("{client} is asked about by address: a client outside the cluster looks up no cluster names"),
+                ),
+            }
             self.ingress_from_outside(s4, client, &backends, translated);
             s5.set(Status::Skip, "the nodes' firewalls are not part of manifests (`--host` on a node checks them)");
         }
@@ -49,7 +58,7 @@ impl<'c> K8sWalk<'_, 'c> {
     /// DST for a client outside the cluster: `namespace/name` (a workload or a Service),
     /// `name.namespace` (a Service), or a pod's address. It has no namespace to resolve a
     /// bare name in.
-    fn find_target_from_outside(&self, to: &str) -> Result<Target<'c>, NotFound> {
+    pub(super) fn find_target_from_outside(&self, to: &str) -> Result<Target<'c>, NotFound> {
         if let Ok(ip) = to.parse::<IpAddr>() {
             return match self.workload_by_ip(ip) {
                 Some(w) => Ok(Target::Workload(w)),
@@ -77,14 +86,19 @@ impl<'c> K8sWalk<'_, 'c> {
     /// and whether the client's address is replaced on the way (externalTrafficPolicy:
     /// Cluster).
     fn entry(&self, step: &mut Step, client: std::net::Ipv4Addr, target: &Target<'_>) -> (Vec<Backend>, bool) {
-        step.set(Status::Pass, format!("{client} is outside the cluster: no pod of the manifests has this address"));
+        match &self.client_name {
+            Some(name) => step.set(Status::Pass, format!("{name} is outside the pod network: it reaches pods from its own address")),
+            None => step.set(Status::Pass, format!("{client} is outside the cluster: no pod of the manifests has this address")),
+        }
         match target {
             Target::Workload(w) => {
                 step.evidence.push(format!("{} exists{}", self.workload_name(*w), self.workload_origin(*w)));
-                step.evidence.push(
+                step.evidence.push(if self.client_name.is_some() {
+                    "reached at its pod address: nodes route to the pod network".into()
+                } else {
                     "reached at its pod address: only where the pod network is routed to from outside (most clusters route it only inside)"
-                        .into(),
-                );
+                        .into()
+                });
                 (vec![Backend { workload: *w, port: self.port.and_then(|p| p.port()).map(|(_, n)| n) }], false)
             }
             Target::Service { service, .. } => {
@@ -150,6 +164,14 @@ impl<'c> K8sWalk<'_, 'c> {
             self.direction(step, &ingress, &leg);
         }
         unevaluated(step, uncertain);
+        if let Some(name) = self.client_name.as_ref().filter(|_| step.status == Status::Fail) {
+            // Traffic from a node is the host's: how policies meet it is the CNI's choice.
+            step.status = Status::Unknown;
+            step.evidence.insert(
+                0,
+                format!("{name} sends from the host network: NetworkPolicy never blocks a pod's own node, and whether rules meet other nodes' addresses depends on the CNI (Calico matches them in ipBlocks; Cilium sees them as the `remote-node` entity unless `policy-cidr-match-mode` includes nodes), so the denial below holds only where the CNI matches node addresses"),
+            );
+        }
         if translated && selected && step.status != Status::Skip {
             step.status = Status::Unknown;
             step.evidence.insert(
