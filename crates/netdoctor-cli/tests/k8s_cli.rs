@@ -263,6 +263,13 @@ fn why_from_the_ingress_controller_a_node_and_the_api_server() {
         step(&doc, 1)["evidence"][0].as_str().unwrap().starts_with("the API server (10.0.0.5, the address of control-plane node node-a)"),
         "{doc:#}"
     );
+    // As DST, a node or the API server is the address it is reached at.
+    let (_, doc) = why("shop/api", "kube-apiserver", "tcp/6443");
+    assert_eq!(
+        step(&doc, 1)["evidence"][0],
+        "kube-apiserver is the API server (10.0.0.5, the address of control-plane node node-a)",
+        "{doc:#}"
+    );
     let out = netdoctor(&["why", "node-z", "shop/web", "ingress.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(2));
 }

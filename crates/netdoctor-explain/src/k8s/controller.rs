@@ -28,9 +28,7 @@ pub(super) fn named_client(walk: &K8sWalk<'_, '_>, from: &str) -> Result<Option<
     if let Some(node) = walk.cluster.nodes.iter().find(|n| n.name == from) {
         return match node.addresses.iter().find_map(v4) {
             Some(ip) => Ok(Some((ip, format!("node {} ({ip})", node.name)))),
-            None => Err(NotFound {
-                message: format!("node {from} has no IPv4 address in the manifests: ask about its address instead (`why ADDRESS DST`)"),
-            }),
+            None => Err(NotFound { message: format!("node {from} has no IPv4 address in the manifests: name it by its address instead") }),
         };
     }
     if from != "kube-apiserver" {
@@ -50,7 +48,7 @@ pub(super) fn named_client(walk: &K8sWalk<'_, '_>, from: &str) -> Result<Option<
     match endpoint.or_else(control_plane) {
         Some(found) => Ok(Some(found)),
         None => Err(NotFound {
-            message: "the API server's address is not in the manifests (no endpoints of Service default/kubernetes, no control-plane Node): ask about its address instead (`why ADDRESS DST`)".into(),
+            message: "the API server's address is not in the manifests (no endpoints of Service default/kubernetes, no control-plane Node): name it by its address instead".into(),
         }),
     }
 }

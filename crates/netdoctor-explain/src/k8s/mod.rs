@@ -103,7 +103,12 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
         return walk.walk_from_outside(findings, (from, to), client);
     }
     let src = walk.find_source(from)?;
-    let target = walk.find_target(to, src)?;
+    // A node or the API server as DST: the address it is reached at.
+    let named_dst = controller::named_client(&walk, to)?;
+    let target = match &named_dst {
+        Some((ip, _)) => walk.find_target(&ip.to_string(), src)?,
+        None => walk.find_target(to, src)?,
+    };
     if let Target::Address(IpAddr::V4(v4)) = target {
         walk.address = Some(v4);
     }
@@ -111,6 +116,9 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
     let mut backends = Vec::new();
     if let [s1, s2, s3, s4, s5] = steps.as_mut_slice() {
         backends = walk.attachment(s1, src, &target);
+        if let Some((_, name)) = &named_dst {
+            s1.evidence.insert(0, format!("{to} is {name}"));
+        }
         walk.dns(s3, src, &target, to);
         walk.policy(s4, src, &target, &backends);
         match cx.analysis.host.as_ref() {
