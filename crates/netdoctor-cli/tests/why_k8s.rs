@@ -159,6 +159,16 @@ fn a_client_outside_the_cluster_is_judged_by_ip_blocks_and_exposure() {
     assert!(evidence.contains("its except 203.0.113.128/25 covers 203.0.113.200"), "{evidence}");
     assert!(rules.contains(&"ND401".to_string()), "{rules:?}");
     assert!(fix.contains("203.0.113.200/32"), "{fix}");
+    // A whole network: the except splits it, and the walk shown is the denied half's.
+    let (code, doc) = run("203.0.113.0/24", "shop/web-public", "tcp/80");
+    assert_eq!((code, doc["verdict"].as_str()), (1, Some("denied")), "{doc:#}");
+    assert_eq!(
+        doc["steps"][0]["evidence"][0],
+        "203.0.113.0/24 gets different answers: 203.0.113.0–203.0.113.127 allowed, 203.0.113.128–203.0.113.255 denied; the layers below are for 203.0.113.128–203.0.113.255",
+        "{doc:#}"
+    );
+    let (code, doc) = run("203.0.113.0/25", "shop/web-public", "tcp/80");
+    assert_eq!((code, doc["verdict"].as_str()), (0, Some("allowed")), "{doc:#}");
     // Outside the ipBlock altogether: the fix adds the client's address.
     let (_, doc) = run("198.51.100.7", "shop/web", "tcp/8080");
     let (layer, _, _, fix) = failure(&doc);

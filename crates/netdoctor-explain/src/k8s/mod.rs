@@ -99,6 +99,9 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
         walk.client_name = Some(name);
         return walk.walk_from_outside(findings, (from, to), client);
     }
+    if let Some(net) = outside::client_network(from) {
+        return walk.walk_from_network(findings, (from, to), net);
+    }
     if let Some(client) = outside::outside_client(&walk, from) {
         return walk.walk_from_outside(findings, (from, to), client);
     }
