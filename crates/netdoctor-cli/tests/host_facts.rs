@@ -252,3 +252,59 @@ fn a_pod_read_with_its_address_is_traced_by_it() {
         )]
     );
 }
+
+/// `why` between a container and an address outside the project: an outside client to a
+/// published port (loopback-only and unpublished ports fail at layer 1; DOCKER-USER's
+/// reject of the port at layer 5), and a container to an outside address (DOCKER-USER's
+/// drop of the VPN range at layer 5; an address inside another Docker network's subnet
+/// at layer 2).
+#[test]
+fn why_between_a_container_and_an_outside_address() {
+    let why = |args: &[&str]| {
+        let mut all = vec!["why"];
+        all.extend_from_slice(args);
+        all.extend(["--format", "json"]);
+        let out = netdoctor(&all);
+        let doc: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), doc)
+    };
+    let failing = |doc: &serde_json::Value| {
+        doc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["status"] == "fail")
+            .map(|s| (s["layer"].as_u64().unwrap(), s["evidence"][0].as_str().unwrap().to_string()))
+    };
+    let exposed = "examples/exposed-database/compose.yaml";
+    let (code, doc) = why(&["203.0.113.10", "postgres", "--port", "tcp/5432", "-f", exposed]);
+    assert_eq!((code, doc["steps"][0]["status"].as_str(), doc["verdict"].as_str()), (Some(0), Some("pass"), Some("unknown")), "{doc:#}");
+    let (code, doc) = why(&["203.0.113.10", "app", "--port", "tcp/3000", "-f", exposed]);
+    assert_eq!(code, Some(1), "{doc:#}");
+    let (layer, evidence) = failing(&doc).unwrap();
+    assert_eq!(layer, 1);
+    assert!(evidence.contains("publishes tcp/3000 on 127.0.0.1 only"), "{evidence}");
+    let (_, doc) = why(&["203.0.113.10", "redis", "--port", "tcp/5432", "-f", exposed]);
+    assert!(failing(&doc).unwrap().1.contains("publishes no tcp/5432 on the host (it publishes 6379->6379/tcp)"), "{doc:#}");
+
+    let project = format!("{FIXTURES}/ND502/fires.yaml");
+    let facts = format!("{FIXTURES}/ND502/fires.host");
+    let (code, doc) = why(&["203.0.113.10", "web", "--port", "tcp/8080", "-f", &project, "--host-facts", &facts]);
+    assert_eq!(code, Some(1), "{doc:#}");
+    let (layer, evidence) = failing(&doc).unwrap();
+    assert_eq!(layer, 5);
+    assert!(evidence.contains("rejected by filter DOCKER-USER rule 1 (line 27"), "{evidence}");
+    let (_, doc) = why(&["api", "172.16.5.5", "--port", "tcp/443", "-f", &project, "--host-facts", &facts]);
+    let (layer, evidence) = failing(&doc).unwrap();
+    assert_eq!(layer, 5);
+    assert!(evidence.contains("dropped by filter DOCKER-USER rule 2 (line 28"), "{evidence}");
+    assert_eq!(doc["steps"][1]["evidence"][0], "the host routes 172.16.5.5 out of `eth0`", "{doc:#}");
+    let (_, doc) = why(&["web", "172.31.0.9", "--port", "tcp/443", "-f", &project, "--host-facts", &facts]);
+    let (layer, evidence) = failing(&doc).unwrap();
+    assert_eq!(layer, 2);
+    assert!(evidence.contains("inside the subnet of Docker network `nd502_back`"), "{evidence}");
+    // Without host facts, the host's layers are unknown, not passed.
+    let (_, doc) = why(&["api", "172.16.5.5", "--port", "tcp/443", "-f", &project]);
+    assert_eq!((doc["steps"][4]["status"].as_str(), doc["verdict"].as_str()), (Some("unknown"), Some("unknown")), "{doc:#}");
+}

@@ -7,6 +7,7 @@ mod dns;
 mod firewall;
 mod ip;
 mod listener;
+mod outside;
 
 use crate::{find_workload, icmp_listener_note, ContainerEnds, Listener, NotFound, PortSpec, Status, Step, Why, EMBEDDED_DNS};
 use netdoctor_engine::firewall::{Decider, Endpoint, Flow, VerdictKind};
@@ -19,6 +20,12 @@ use std::net::IpAddr;
 
 /// Walks the layers for `from` reaching `to` (the name as A would use it).
 pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &str, port: Option<PortSpec>) -> Result<Why, NotFound> {
+    if let Some(client) = outside::outside_address(cx.model, from) {
+        return outside::from_outside(cx, findings, (from, to), client, port);
+    }
+    if let Some(dst) = outside::outside_address(cx.model, to) {
+        return outside::to_outside(cx, findings, (from, to), dst, port);
+    }
     let a = find_workload(cx.model, from)?;
     let b = find_workload(cx.model, to)?;
     let (wa, wb) = match (cx.model.workloads.get(a), cx.model.workloads.get(b)) {
