@@ -343,3 +343,19 @@ fn with_several_nodes_src_runs_on_the_node_named_by_node() {
     let error = String::from_utf8_lossy(&out.stderr);
     assert!(error.contains("--node node-c: the host facts hold no node of that name (nodes: node-a, node-b)"), "{error}");
 }
+
+/// DST as a network (`examples/k8s-shop`): the gateway's egress ipBlock 10.0.0.0/8 with
+/// `except: [10.20.0.0/16]` splits 10.0.0.0/8 into three ranges; the lab range is denied
+/// and shown, the others listed with their answers.
+#[test]
+fn a_destination_network_is_walked_range_by_range() {
+    let (code, doc) = why("payments/gateway", "10.0.0.0/8", "tcp/443");
+    assert_eq!((code, doc["verdict"].as_str()), (1, Some("denied")), "{doc:#}");
+    assert_eq!(
+        doc["steps"][0]["evidence"][0],
+        "10.0.0.0/8 gets different answers: 10.0.0.0–10.19.255.255 unknown, 10.20.0.0–10.20.255.255 denied, 10.21.0.0–10.255.255.255 unknown; the layers below are for 10.20.0.0–10.20.255.255",
+        "{doc:#}"
+    );
+    let (code, doc) = why("payments/gateway", "10.21.0.0/16", "tcp/443");
+    assert_eq!((code, doc["steps"][3]["status"].as_str()), (0, Some("pass")), "{doc:#}");
+}

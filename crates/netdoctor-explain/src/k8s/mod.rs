@@ -106,40 +106,79 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
         return walk.walk_from_outside(findings, (from, to), client);
     }
     let src = walk.find_source(from)?;
+    if let Some(net) = outside::client_network(to) {
+        return walk.walk_to_network(cx, findings, (from, to), src, net);
+    }
     // A node or the API server as DST: the address it is reached at.
     let named_dst = controller::named_client(&walk, to)?;
     let target = match &named_dst {
         Some((ip, _)) => walk.find_target(&ip.to_string(), src)?,
         None => walk.find_target(to, src)?,
     };
-    if let Target::Address(IpAddr::V4(v4)) = target {
-        walk.address = Some(v4);
+    let mut why = walk.walk_pair(cx, findings, (from, to), src, target);
+    if let (Some((_, name)), Some(first)) = (&named_dst, why.steps.first_mut()) {
+        first.evidence.insert(0, format!("{to} is {name}"));
     }
-    let mut steps = Why::layers();
-    let mut backends = Vec::new();
-    if let [s1, s2, s3, s4, s5] = steps.as_mut_slice() {
-        backends = walk.attachment(s1, src, &target);
-        if let Some((_, name)) = &named_dst {
-            s1.evidence.insert(0, format!("{to} is {name}"));
+    Ok(why)
+}
+
+impl<'c> K8sWalk<'_, 'c> {
+    /// The layers from workload `src` to `target`.
+    fn walk_pair(
+        &mut self,
+        cx: &RuleContext<'_>,
+        findings: &[Diagnostic],
+        (from, to): (&str, &str),
+        src: usize,
+        target: Target<'c>,
+    ) -> Why {
+        if let Target::Address(IpAddr::V4(v4)) = target {
+            self.address = Some(v4);
         }
-        walk.dns(s3, src, &target, to);
-        walk.policy(s4, src, &target, &backends);
-        match cx.analysis.host.as_ref() {
-            Some(_) => walk.node(cx, [s2, s5], src, &target, &backends),
-            None => {
-                s2.set(
-                    Status::Skip,
-                    "every pod has an address in one flat pod network; routes are not part of manifests (`--host` on a node checks them)",
-                );
-                s5.set(Status::Skip, "the CNI and node firewalls are not part of manifests (`--host` on a node checks them)");
+        let mut steps = Why::layers();
+        let mut backends = Vec::new();
+        if let [s1, s2, s3, s4, s5] = steps.as_mut_slice() {
+            backends = self.attachment(s1, src, &target);
+            self.dns(s3, src, &target, to);
+            self.policy(s4, src, &target, &backends);
+            match cx.analysis.host.as_ref() {
+                Some(_) => self.node(cx, [s2, s5], src, &target, &backends),
+                None => {
+                    s2.set(
+                        Status::Skip,
+                        "every pod has an address in one flat pod network; routes are not part of manifests (`--host` on a node checks them)",
+                    );
+                    s5.set(Status::Skip, "the CNI and node firewalls are not part of manifests (`--host` on a node checks them)");
+                }
             }
         }
+        for step in &mut steps {
+            cite(step, findings, &self.subjects(src, &target));
+        }
+        let listener = self.listener(&backends);
+        Why::settled((from, to), self.port, steps, listener, None)
     }
-    for step in &mut steps {
-        cite(step, findings, &walk.subjects(src, &target));
+
+    /// The layers from `src` to every address of `net`: the policies split the network
+    /// into ranges that each get one answer; when they differ, the walk shown is a denied
+    /// range's, and the first layer says which ranges get which answer.
+    fn walk_to_network(
+        &mut self,
+        cx: &RuleContext<'_>,
+        findings: &[Diagnostic],
+        (from, to): (&str, &str),
+        src: usize,
+        net: ipnet::Ipv4Net,
+    ) -> Result<Why, NotFound> {
+        let ranges = outside::split(&self.engine.egress_ips, net);
+        let mut walked = Vec::new();
+        for r in &ranges {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(r.start));
+            let target = self.find_target(&ip.to_string(), src)?;
+            walked.push((*r, self.walk_pair(cx, findings, (from, to), src, target)));
+        }
+        outside::one_answer(walked, net)
     }
-    let listener = walk.listener(&backends);
-    Ok(Why::settled((from, to), port, steps, listener, None))
 }
 
 struct K8sWalk<'e, 'c> {

@@ -7,6 +7,7 @@
 use super::policy::unevaluated;
 use super::*;
 use crate::Verdict;
+use netdoctor_engine::policy::Ipv4Range;
 
 /// The client, when FROM is an IPv4 address (or a /32) that no pod of the manifests has.
 pub(super) fn outside_client(walk: &K8sWalk<'_, '_>, from: &str) -> Option<std::net::Ipv4Addr> {
@@ -22,6 +23,47 @@ pub(super) fn client_network(from: &str) -> Option<ipnet::Ipv4Net> {
     from.parse::<ipnet::Ipv4Net>().ok().filter(|n| n.prefix_len() < 32)
 }
 
+/// The ranges of `net` the policies' address partition splits it into (at most
+/// `MAX_CLIENT_RANGES`).
+pub(super) fn split(partition: &netdoctor_engine::policy::Ipv4Partition, net: ipnet::Ipv4Net) -> Vec<Ipv4Range> {
+    let whole = Ipv4Range { start: u32::from(net.network()), end: u32::from(net.broadcast()) };
+    partition
+        .parts()
+        .iter()
+        .filter(|p| p.end >= whole.start && p.start <= whole.end)
+        .map(|p| Ipv4Range { start: p.start.max(whole.start), end: p.end.min(whole.end) })
+        .take(MAX_CLIENT_RANGES)
+        .collect()
+}
+
+/// One answer for a network walked range by range: the first denied range's walk (or
+/// the first's), with a note in layer 1 on which ranges get which answer.
+pub(super) fn one_answer(mut walked: Vec<(Ipv4Range, Why)>, net: ipnet::Ipv4Net) -> Result<Why, NotFound> {
+    let show = |r: &Ipv4Range| {
+        let (a, b) = (std::net::Ipv4Addr::from(r.start), std::net::Ipv4Addr::from(r.end));
+        if a == b {
+            a.to_string()
+        } else {
+            format!("{a}–{b}")
+        }
+    };
+    let shown = walked.iter().position(|(_, w)| w.verdict == Verdict::Denied).unwrap_or(0);
+    let answers: Vec<String> = walked.iter().map(|(r, w)| format!("{} {}", show(r), w.verdict.as_str())).collect();
+    let same = walked.iter().all(|(_, w)| walked.first().is_some_and(|(_, f)| f.verdict == w.verdict));
+    let Some((range, mut why)) = (shown < walked.len()).then(|| walked.swap_remove(shown)) else {
+        return Err(NotFound { message: format!("{net} holds no address to ask about") });
+    };
+    let note = if same {
+        format!("every address of {net} gets the same answer (the policies split it into {} range(s), each walked)", answers.len())
+    } else {
+        format!("{net} gets different answers: {}; the layers below are for {}", answers.join(", "), show(&range))
+    };
+    if let Some(first) = why.steps.first_mut() {
+        first.evidence.insert(0, note);
+    }
+    Ok(why)
+}
+
 impl<'c> K8sWalk<'_, 'c> {
     /// The layers for every client of `net` reaching `to`: the policies split the
     /// network into ranges that each get one answer; when they differ, the walk shown is
@@ -32,44 +74,11 @@ impl<'c> K8sWalk<'_, 'c> {
         (from, to): (&str, &str),
         net: ipnet::Ipv4Net,
     ) -> Result<Why, NotFound> {
-        let whole = netdoctor_engine::policy::Ipv4Range { start: u32::from(net.network()), end: u32::from(net.broadcast()) };
-        let ranges: Vec<netdoctor_engine::policy::Ipv4Range> = self
-            .engine
-            .ingress_ips
-            .parts()
-            .iter()
-            .filter(|p| p.end >= whole.start && p.start <= whole.end)
-            .map(|p| netdoctor_engine::policy::Ipv4Range { start: p.start.max(whole.start), end: p.end.min(whole.end) })
-            .take(MAX_CLIENT_RANGES)
-            .collect();
-        let show = |r: &netdoctor_engine::policy::Ipv4Range| {
-            let (a, b) = (std::net::Ipv4Addr::from(r.start), std::net::Ipv4Addr::from(r.end));
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}–{b}")
-            }
-        };
         let mut walked = Vec::new();
-        for r in &ranges {
-            walked.push((*r, self.walk_from_outside(findings, (from, to), std::net::Ipv4Addr::from(r.start))?));
+        for r in split(&self.engine.ingress_ips, net) {
+            walked.push((r, self.walk_from_outside(findings, (from, to), std::net::Ipv4Addr::from(r.start))?));
         }
-        let shown = walked.iter().position(|(_, w)| w.verdict == Verdict::Denied).unwrap_or(0);
-        let answers: Vec<String> = walked.iter().map(|(r, w)| format!("{} {}", show(r), w.verdict.as_str())).collect();
-        let same = walked.iter().all(|(_, w)| walked.first().is_some_and(|(_, f)| f.verdict == w.verdict));
-        let Some((range, mut why)) = (shown < walked.len()).then(|| walked.swap_remove(shown)) else {
-            return Err(NotFound { message: format!("{net} holds no address to ask about") });
-        };
-        let note = if same {
-            format!("every address of {net} gets the same answer (the policies split it into {} range(s), each walked)", answers.len())
-        } else {
-            format!("{net} gets different answers: {}; the layers below are for {}", answers.join(", "), show(&range))
-        };
-        if let Some(first) = why.steps.first_mut() {
-            first.evidence.insert(0, note);
-        }
-        why.from = from.to_string();
-        Ok(why)
+        one_answer(walked, net)
     }
 
     /// The layers for `client` reaching `to`.
