@@ -130,7 +130,8 @@ fn input_error(out: &mut String, e: &InputError, source: Option<&str>, style: St
     if let Some(ex) = &excerpt {
         excerpt_lines(out, ex, ex.line.to_string().len(), Severity::Error, style);
     }
-    if let Some(path) = &e.path {
+    // Said once: messages that already name the path (`services.web.ports` must be …) get no line for it.
+    if let Some(path) = e.path.as_ref().filter(|p| !e.message.contains(p.as_str())) {
         let width = excerpt.as_ref().map_or(1, |ex| ex.line.to_string().len());
         let _ = writeln!(out, "{}{} {} {}", " ".repeat(width + 1), style.frame("="), style.bold("in:"), sanitize(path));
     }
