@@ -135,7 +135,8 @@ pub fn run(inputs: &Inputs, settings: &Settings, mut errors: Vec<InputError>) ->
     if let Some(focus) = &focus {
         findings = netdoctor_rules::about(findings, focus);
     }
-    let mut report = Report { findings, errors, sensitive: model.sensitive.clone(), sources: HashMap::new() };
+    let mut report = Report::default();
+    (report.findings, report.errors, report.sensitive) = (findings, errors, model.sensitive.clone());
     report.sources = read_sources(&report);
     netdoctor_report::place_focus(&mut report);
     report

@@ -19,8 +19,8 @@ pub(crate) struct Excerpt {
 
 /// The excerpt for a span, or `None` when the file text is unknown or the line is not in it.
 pub(crate) fn excerpt(report: &Report, span: &Span) -> Option<Excerpt> {
-    let source = report.sources.get(span.file.as_ref())?;
-    excerpt_of(source, span.line, span.column, |_| secret_column(report, span))
+    let raw = report.source_line(&span.file, span.line)?;
+    excerpt_of(raw, span.line, span.column, |_| secret_column(report, span))
 }
 
 /// The excerpt of a finding's own span: as `excerpt`, but when the finding has a
@@ -28,8 +28,7 @@ pub(crate) fn excerpt(report: &Report, span: &Span) -> Option<Excerpt> {
 /// underlined, and only the rest of the value is masked.
 pub(crate) fn finding_excerpt(report: &Report, span: &Span, focus: Option<&str>) -> Option<Excerpt> {
     let plain = excerpt(report, span);
-    let (Some(focus), Some(source)) = (focus.filter(|f| !f.is_empty()), report.sources.get(span.file.as_ref())) else { return plain };
-    let raw = source.lines().nth(usize::try_from(span.line).ok()?.checked_sub(1)?)?;
+    let (Some(focus), Some(raw)) = (focus.filter(|f| !f.is_empty()), report.source_line(&span.file, span.line)) else { return plain };
     let column = usize::try_from(span.column.max(1)).unwrap_or(1) - 1;
     let at_column: String = raw.chars().skip(column).take(focus.chars().count()).collect();
     let secret = secret_column(report, span).and_then(|c| usize::try_from(c).ok()).map(|c| c.max(1) - 1);
@@ -76,16 +75,21 @@ pub(crate) fn finding_excerpt(report: &Report, span: &Span, focus: Option<&str>)
 /// origin's line at or after its column (a host inside the value of the key the
 /// origin points at), so every format points at the culprit. Needs `report.sources`.
 pub fn place_focus(report: &mut Report) {
-    let sources = &report.sources;
-    for d in &mut report.findings {
-        let Some(focus) = d.focus.as_deref().filter(|f| !f.is_empty()) else { continue };
-        let Some(netdoctor_model::Origin::File(span)) = d.origin.as_mut() else { continue };
-        let Some(raw) = sources.get(span.file.as_ref()).and_then(|s| s.lines().nth(usize::try_from(span.line).ok()?.checked_sub(1)?))
-        else {
-            continue;
-        };
-        if let Some(column) = token_column(raw, focus, usize::try_from(span.column.max(1)).unwrap_or(1) - 1) {
-            span.column = u32::try_from(column + 1).unwrap_or(span.column);
+    let moved: Vec<(usize, u32)> = report
+        .findings
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            let focus = d.focus.as_deref().filter(|f| !f.is_empty())?;
+            let Some(netdoctor_model::Origin::File(span)) = d.origin.as_ref() else { return None };
+            let raw = report.source_line(&span.file, span.line)?;
+            let column = token_column(raw, focus, usize::try_from(span.column.max(1)).unwrap_or(1) - 1)?;
+            Some((i, u32::try_from(column + 1).ok()?))
+        })
+        .collect();
+    for (i, column) in moved {
+        if let Some(netdoctor_model::Origin::File(span)) = report.findings.get_mut(i).and_then(|d| d.origin.as_mut()) {
+            span.column = column;
         }
     }
 }
@@ -107,14 +111,13 @@ fn token_column(line: &str, token: &str, from: usize) -> Option<usize> {
 /// so nothing is known to be secret: the value of a key whose name suggests a secret
 /// is masked, and so are credentials in URLs.
 pub(crate) fn input_excerpt(source: &str, line: u32, column: u32) -> Option<Excerpt> {
-    excerpt_of(source, line, column, secret_looking_value)
+    let raw = source.lines().nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    excerpt_of(raw, line, column, secret_looking_value)
 }
 
-/// Line `line` of `source`, masked from the column `secret` finds on it, with the
+/// `raw`, line `line` of its file, masked from the column `secret` finds on it, with the
 /// token at `column` to underline.
-fn excerpt_of(source: &str, line: u32, column: u32, secret: impl Fn(&str) -> Option<u32>) -> Option<Excerpt> {
-    let index = usize::try_from(line).ok()?.checked_sub(1)?;
-    let raw = source.lines().nth(index)?;
+fn excerpt_of(raw: &str, line: u32, column: u32, secret: impl Fn(&str) -> Option<u32>) -> Option<Excerpt> {
     let secret_column = secret(raw);
     let text = shown(raw, secret_column);
 

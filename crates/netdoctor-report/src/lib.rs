@@ -70,6 +70,35 @@ pub struct Report {
     pub sensitive: Vec<Span>,
     /// The text of input files, for source excerpts (the CLI reads them; renderers do no I/O).
     pub sources: HashMap<PathBuf, String>,
+    /// Where each line of each source starts, built on first use: excerpts of many
+    /// findings in one big file look lines up instead of scanning the file each time.
+    line_starts: std::sync::OnceLock<HashMap<PathBuf, Vec<usize>>>,
+}
+
+impl Report {
+    /// Line `line` (1-based) of source `file`, without its line break.
+    pub fn source_line(&self, file: &std::path::Path, line: u32) -> Option<&str> {
+        let text = self.sources.get(file)?;
+        let index = self.line_starts.get_or_init(|| {
+            self.sources
+                .iter()
+                .map(|(path, text)| {
+                    let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+                    (path.clone(), starts)
+                })
+                .collect()
+        });
+        let starts = index.get(file)?;
+        let i = usize::try_from(line).ok()?.checked_sub(1)?;
+        let start = *starts.get(i)?;
+        let end = starts.get(i + 1).map_or(text.len(), |next| next - 1);
+        let raw = text.get(start..end)?;
+        // `str::lines` leaves out a final empty line and strips `\r` too.
+        if start == text.len() {
+            return None;
+        }
+        Some(raw.strip_suffix('\r').unwrap_or(raw))
+    }
 }
 
 /// Output formats of `check`.
@@ -203,6 +232,17 @@ fn safe_message(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines as `str::lines` gives them: `\r\n` and a final line break handled.
+    #[test]
+    fn source_lines_match_str_lines() {
+        for text in ["a\nb\n", "a\r\nb", "", "\n\nc", "only"] {
+            let mut r = Report::default();
+            r.sources.insert(PathBuf::from("f"), text.to_string());
+            let got: Vec<&str> = (1..=5).map_while(|n| r.source_line(std::path::Path::new("f"), n)).collect();
+            assert_eq!(got, text.lines().collect::<Vec<_>>(), "{text:?}");
+        }
+    }
     use netdoctor_model::Origin;
     use std::path::Path;
     use std::sync::Arc;

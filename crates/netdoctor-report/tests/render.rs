@@ -68,28 +68,26 @@ fn sample() -> Report {
         &["legacy"],
         "connect it to a user-defined network: `docker network connect app_default legacy`",
     );
-    let mut report = Report {
-        // Deliberately out of order: renderers sort.
-        findings: vec![live, warning, error],
-        errors: vec![
-            InputError {
-                file: "missing.yaml".into(),
-                line: 0,
-                column: 0,
-                message: "reading file: No such file or directory (os error 2)".into(),
-                path: None,
-            },
-            InputError {
-                file: "compose.override.yaml".into(),
-                line: 3,
-                column: 1,
-                message: "did not find expected key while parsing a block mapping".into(),
-                path: None,
-            },
-        ],
-        sensitive: vec![at(6, 16), at(7, 21)],
-        ..Report::default()
-    };
+    let mut report = Report::default();
+    // Deliberately out of order: renderers sort.
+    report.findings = vec![live, warning, error];
+    report.errors = vec![
+        InputError {
+            file: "missing.yaml".into(),
+            line: 0,
+            column: 0,
+            message: "reading file: No such file or directory (os error 2)".into(),
+            path: None,
+        },
+        InputError {
+            file: "compose.override.yaml".into(),
+            line: 3,
+            column: 1,
+            message: "did not find expected key while parsing a block mapping".into(),
+            path: None,
+        },
+    ];
+    report.sensitive = vec![at(6, 16), at(7, 21)];
     report.sources.insert(PathBuf::from("compose.yaml"), COMPOSE.to_string());
     report
 }
@@ -150,7 +148,8 @@ fn sarif_is_valid_against_the_2_1_0_schema() {
 
     let mut clean = sample();
     clean.errors.clear();
-    let unreadable_only = Report { errors: sample().errors, ..Report::default() };
+    let mut unreadable_only = Report::default();
+    unreadable_only.errors = sample().errors;
     for report in [sample(), clean, unreadable_only, Report::default()] {
         let log: serde_json::Value = serde_json::from_str(&render_sarif(&report)).unwrap();
         let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{} at {}", e, e.instance_path())).collect();

@@ -272,6 +272,12 @@ pub struct PolicyEngine<'c> {
     pub(crate) cni_selection: HashMap<super::tiered::TieredSource, [Vec<ClassId>; 2]>,
     /// Every policy of every kind, lowered, in tier order.
     pub(crate) tiered: Vec<TieredPolicy>,
+    /// Per namespace (index into `namespaces`), its classes, ascending.
+    pub(crate) by_namespace: Vec<Vec<ClassId>>,
+    /// Namespaces by name (index into `namespaces`).
+    pub(crate) namespace_index: HashMap<String, usize>,
+    /// Per namespace (index into `namespaces`), its pods (indices into `Cluster::pods`).
+    pub(crate) pods_by_namespace: Vec<Vec<usize>>,
 }
 
 /// Something the engine skipped or had to guess.
@@ -313,7 +319,18 @@ impl<'c> PolicyEngine<'c> {
             tiered: Vec::new(),
             peer_table: Vec::new(),
             cni_selection: HashMap::new(),
+            by_namespace: Vec::new(),
+            namespace_index: HashMap::new(),
+            pods_by_namespace: Vec::new(),
         };
+        engine.by_namespace = engine.classes_by_namespace();
+        engine.namespace_index = engine.namespaces.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect();
+        engine.pods_by_namespace = vec![Vec::new(); engine.namespaces.len()];
+        for (i, pod) in cluster.pods.iter().enumerate() {
+            if let Some(list) = engine.namespace_index.get(&pod.namespace).and_then(|&n| engine.pods_by_namespace.get_mut(n)) {
+                list.push(i);
+            }
+        }
         engine.compile();
         engine.collect_unevaluated();
         engine
@@ -336,7 +353,7 @@ impl<'c> PolicyEngine<'c> {
     }
 
     fn compile(&mut self) {
-        let by_ns = self.classes_by_namespace();
+        let by_ns = self.by_namespace.clone();
         let cx = CompileCx { engine: self, by_ns: &by_ns };
         let mut warnings = Vec::new();
         let mut ingress_sets = Vec::new();

@@ -32,6 +32,12 @@ impl PolicyEngine<'_> {
         self.classes.get(class).and_then(|c| self.namespaces.get(c.namespace)).map_or("", |n| n.name.as_str())
     }
 
+    /// The pods of namespace `namespace` (by name), in input order.
+    pub fn pods_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a netdoctor_model::k8s::Pod> + Clone + 'a {
+        let list = self.namespace_index.get(namespace).and_then(|&n| self.pods_by_namespace.get(n)).map(Vec::as_slice).unwrap_or_default();
+        list.iter().filter_map(|&i| self.cluster.pods.get(i))
+    }
+
     /// The workloads whose pods are of `class`.
     pub fn class_workloads(&self, class: ClassId) -> impl Iterator<Item = &Workload> + '_ {
         self.workloads.iter().filter(move |w| w.class == class)
@@ -40,12 +46,14 @@ impl PolicyEngine<'_> {
     /// Classes of namespace `namespace` (by name) whose labels `selector` matches, in
     /// the order the engine selects them (host-network classes only when selectable).
     pub fn classes_matching(&self, namespace: &str, selector: Option<&LabelSelector>) -> Vec<ClassId> {
-        self.classes
+        let Some(&ns) = self.namespace_index.get(namespace) else { return Vec::new() };
+        self.by_namespace
+            .get(ns)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
             .iter()
-            .enumerate()
-            .filter(|(_, c)| self.namespaces.get(c.namespace).is_some_and(|n| n.name == namespace))
-            .filter(|(_, c)| self.class_selectable(c) && selector.is_none_or(|s| matches(s, &c.labels)))
-            .map(|(i, _)| i)
+            .copied()
+            .filter(|&i| self.classes.get(i).is_some_and(|c| self.class_selectable(c) && selector.is_none_or(|s| matches(s, &c.labels))))
             .collect()
     }
 

@@ -38,6 +38,8 @@ declare_rule! {
 
 impl Check for ServiceNoEndpoints {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
+        // The engine is built whenever Kubernetes objects were read.
+        let Some(engine) = cx.analysis.policy.as_ref() else { return };
         let k8s = &cx.model.k8s;
         let with_pods = namespaces_with_pods(k8s);
         for svc in &k8s.services {
@@ -54,7 +56,7 @@ impl Check for ServiceNoEndpoints {
             let selector = LabelSelector::from_labels(labels.clone());
             let name = format!("{}/{}", svc.namespace, svc.name);
             let matched: Vec<_> =
-                pods_in(k8s, &svc.namespace).filter(|p| netdoctor_engine::policy::matches(&selector, &p.labels)).collect();
+                pods_in(engine, &svc.namespace).filter(|p| netdoctor_engine::policy::matches(&selector, &p.labels)).collect();
             if !matched.is_empty() {
                 if matched.iter().all(|p| p.replicas == 0) {
                     let workloads = list_names(matched.iter().map(|p| p.workload_name()), 3);
@@ -100,7 +102,7 @@ impl Check for ServiceNoEndpoints {
                 ));
                 continue;
             }
-            let candidates = pods_in(k8s, &svc.namespace).map(|p| &p.labels);
+            let candidates = pods_in(engine, &svc.namespace).map(|p| &p.labels);
             let hint = mismatch_hint(&selector, candidates.clone(), "pods").map(|h| format!(" ({h})")).unwrap_or_default();
             let help = match label_hint(&selector, candidates).filter(|h| h.is_typo()) {
                 Some(h) => format!("change `{}` to `{}` in the selector of `{name}` (or label the pods `{}`)", h.asked, h.closest, h.asked),

@@ -35,6 +35,8 @@ declare_rule! {
 
 impl Check for ServicePortMismatch {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Diagnostics) {
+        // The engine is built whenever Kubernetes objects were read.
+        let Some(engine) = cx.analysis.policy.as_ref() else { return };
         let k8s = &cx.model.k8s;
         let with_pods = namespaces_with_pods(k8s);
         for svc in &k8s.services {
@@ -43,7 +45,7 @@ impl Check for ServicePortMismatch {
                 continue;
             }
             let selector = LabelSelector::from_labels(labels.clone());
-            let pods: Vec<_> = pods_in(k8s, &svc.namespace).filter(|p| netdoctor_engine::policy::matches(&selector, &p.labels)).collect();
+            let pods: Vec<_> = pods_in(engine, &svc.namespace).filter(|p| netdoctor_engine::policy::matches(&selector, &p.labels)).collect();
             if pods.is_empty() {
                 continue; // ND111
             }

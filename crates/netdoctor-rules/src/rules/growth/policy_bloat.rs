@@ -46,7 +46,7 @@ impl Check for PolicyBloat {
         for (i, policy) in k8s.network_policies.iter().enumerate() {
             let name = policy.full_name();
             let stale = with_pods.contains(policy.namespace.as_str()) && engine.policy_classes(i).is_empty();
-            let typo = label_hint(&policy.pod_selector, pods_in(k8s, &policy.namespace).map(|p| &p.labels)).is_some_and(|h| h.is_typo());
+            let typo = label_hint(&policy.pod_selector, pods_in(engine, &policy.namespace).map(|p| &p.labels)).is_some_and(|h| h.is_typo());
             let made_by_operator = stale.then(|| probable_maker(k8s, &policy.namespace, &policy.pod_selector.match_labels)).flatten();
             if let Some(cr) = made_by_operator {
                 out.report(

@@ -60,7 +60,7 @@ impl Check for SelectorMatchesNothing {
             let name = policy.full_name();
             let selects_nothing = with_pods.contains(policy.namespace.as_str()) && engine.policy_classes(i).is_empty();
             if selects_nothing && !policy.pod_selector.is_empty() {
-                let candidates = pods_in(k8s, &policy.namespace).map(|p| &p.labels);
+                let candidates = pods_in(engine, &policy.namespace).map(|p| &p.labels);
                 if let Some(hint) = label_hint(&policy.pod_selector, candidates).filter(|h| h.is_typo()) {
                     out.report(
                         &policy.origin,
@@ -271,7 +271,7 @@ fn check_rule(scope: &Scope<'_, '_>, policy: &NetworkPolicy, direction: &str, ru
         if judged.is_empty() || !engine.peer_classes(&policy.namespace, peer).is_empty() {
             continue;
         }
-        let candidates = k8s.pods.iter().filter(|p| judged.contains(&&p.namespace)).map(|p| &p.labels);
+        let candidates = judged.iter().flat_map(|ns| engine.pods_in(ns)).map(|p| &p.labels);
         // Across namespaces, the pods meant may live in one the manifests leave out (the
         // cluster DNS in kube-system, typically): only a near miss tells a typo there.
         if namespace_selector.is_some() && !label_hint(pod_sel, candidates.clone()).is_some_and(|h| h.is_typo()) {
