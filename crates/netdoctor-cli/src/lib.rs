@@ -76,6 +76,35 @@ fn emit_described(text: &str, output: Option<&std::path::Path>, code: u8, descri
     }
 }
 
+/// Writes what `write` produces to `output`, or to stdout, as it is produced (for
+/// outputs too big to build in memory first); returns `code` like `emit`.
+pub fn emit_streamed(output: Option<&std::path::Path>, code: u8, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> u8 {
+    let result = match output {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => {
+                let mut out = std::io::BufWriter::new(file);
+                write(&mut out).and_then(|()| out.flush())
+            }
+            Err(e) => Err(e),
+        },
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write(&mut out).and_then(|()| out.flush())
+        }
+    };
+    match result {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && output.is_none() => 0,
+        Err(e) => {
+            match output {
+                Some(path) => eprintln!("error: cannot write {}: {e}; check the directory exists and is writable", path.display()),
+                None => eprintln!("error: cannot write to standard output: {e}"),
+            }
+            2
+        }
+    }
+}
+
 /// Writes to stdout and returns `code`; a reader that went away (a closed pipe) is
 /// not an error and exits 0.
 pub fn print(text: &str, code: u8) -> u8 {

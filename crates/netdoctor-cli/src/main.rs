@@ -268,8 +268,9 @@ fn run_matrix(args: MatrixArgs) -> u8 {
         let rendered = netdoctor_report::render_matrix(&Default::default(), result.problems(), format);
         return emit(&rendered, args.output.as_deref(), 2);
     }
-    let rendered = netdoctor_report::render_matrix(&result.table, result.problems(), format);
-    emit(&rendered, args.output.as_deref(), 0)
+    netdoctor_cli::emit_streamed(args.output.as_deref(), 0, |out| {
+        netdoctor_report::write_matrix(&result.table, result.problems(), format, out)
+    })
 }
 
 fn run_diff(args: DiffArgs) -> u8 {

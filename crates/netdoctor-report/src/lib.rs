@@ -25,7 +25,7 @@ pub use catalog::{render_catalog, render_rule_page, CatalogFormat};
 pub use diff::{render_diff, DiffFormat};
 pub use excerpt::place_focus;
 pub use json::render_json;
-pub use matrix::{render_matrix, MatrixFormat, MatrixTable};
+pub use matrix::{render_matrix, write_matrix, MatrixFormat, MatrixTable};
 pub use sarif::{render_sarif, render_sarif_with_rules};
 pub use text::{render_input_errors, render_text};
 pub use why::{render_why_json, render_why_text, WhyFormat};

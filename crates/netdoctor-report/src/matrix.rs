@@ -5,7 +5,7 @@
 use crate::InputError;
 use netdoctor_engine::policy::{Peer, PolicyEngine};
 use std::collections::HashMap;
-use std::fmt::Write as _;
+use std::io::{self, Write};
 
 /// Output formats of `matrix`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,18 +92,21 @@ impl MatrixTable {
     /// The engine's matrix, named and sorted for display.
     pub fn of(engine: &PolicyEngine<'_>) -> MatrixTable {
         let mut out = MatrixTable::default();
-        let matrix = engine.matrix();
-        // Name every peer once, then sort by name so rows sort as integers.
+        // Name every peer once, then sort by name so rows sort as integers. Rows are kept
+        // compact (four words) as they come: a large cluster has tens of millions.
         let mut ids: HashMap<Peer, usize> = HashMap::new();
         let mut names: Vec<String> = Vec::new();
-        let mut id_of = |peer: Peer| {
-            *ids.entry(peer).or_insert_with(|| {
-                names.push(engine.peer_name(&peer));
-                names.len() - 1
-            })
-        };
-        let raw: Vec<(usize, usize, usize, bool)> =
-            matrix.connections.iter().map(|c| (id_of(c.src), id_of(c.dst), c.set, c.uncertain)).collect();
+        let sets = engine.for_each_connection(|c| {
+            let mut id_of = |peer: Peer| {
+                *ids.entry(peer).or_insert_with(|| {
+                    names.push(engine.peer_name(&peer));
+                    names.len() - 1
+                })
+            };
+            let (src, dst) = (id_of(c.src), id_of(c.dst));
+            out.rows.push(Row { src: index(src), dst: index(dst), set: index(c.set), uncertain: c.uncertain });
+        });
+        drop(ids);
         let mut order: Vec<usize> = (0..names.len()).collect();
         order.sort_unstable_by(|&a, &b| names.get(a).cmp(&names.get(b)));
         let mut rank = vec![0u32; names.len()];
@@ -112,9 +115,10 @@ impl MatrixTable {
                 *slot = index(r);
             }
         }
-        let rank_of = |i: usize| rank.get(i).copied().unwrap_or(u32::MAX);
-        out.rows =
-            raw.into_iter().map(|(s, d, set, uncertain)| Row { src: rank_of(s), dst: rank_of(d), set: index(set), uncertain }).collect();
+        let rank_of = |i: u32| rank.get(i as usize).copied().unwrap_or(u32::MAX);
+        for row in &mut out.rows {
+            (row.src, row.dst) = (rank_of(row.src), rank_of(row.dst));
+        }
         out.unknown = engine
             .uncertainties
             .iter()
@@ -122,8 +126,8 @@ impl MatrixTable {
             .collect();
         out.rows.sort_unstable();
         out.peers = order.into_iter().map(|i| names.get(i).cloned().unwrap_or_default()).collect();
-        out.sets = matrix.sets.iter().map(ToString::to_string).collect();
-        out.transport_sets = matrix.sets.iter().map(|s| s.transport_spelling()).collect();
+        out.sets = sets.iter().map(ToString::to_string).collect();
+        out.transport_sets = sets.iter().map(|s| s.transport_spelling()).collect();
         out.icmp_rules = engine.matches_icmp();
         out.workloads = engine.workloads.iter().map(|w| w.name()).collect();
         out.workloads.sort();
@@ -137,26 +141,34 @@ fn index(i: usize) -> u32 {
 
 /// Renders the rows in `format`; JSON also lists `problems`.
 pub fn render_matrix(run: &MatrixTable, problems: MatrixProblems<'_>, format: MatrixFormat) -> String {
+    let mut out = Vec::with_capacity(run.rows.len().saturating_mul(64));
+    // Writing into memory cannot fail.
+    let _ = write_matrix(run, problems, format, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the rows in `format` as they are rendered, so the output never has to fit in
+/// memory as one text (tens of millions of lines on a large cluster).
+pub fn write_matrix(run: &MatrixTable, problems: MatrixProblems<'_>, format: MatrixFormat, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        MatrixFormat::Connlist => connlist(run),
-        MatrixFormat::Text => text(run),
-        MatrixFormat::Json => json(run, problems),
-        MatrixFormat::Csv => csv(run),
-        MatrixFormat::Md => markdown(run),
-        MatrixFormat::Dot => dot(run),
+        MatrixFormat::Connlist => connlist(run, out),
+        MatrixFormat::Text => text(run, out),
+        MatrixFormat::Json => json(run, problems, out),
+        MatrixFormat::Csv => csv(run, out),
+        MatrixFormat::Md => markdown(run, out),
+        MatrixFormat::Dot => dot(run, out),
     }
 }
 
 /// netpol-analyzer's lines, which spell TCP, UDP and SCTP only (a pair allowed only
 /// ICMP has no line); when something is not evaluated, or rules match ICMP by type,
 /// comment lines first say so, since the format has no place for it on a line.
-fn connlist(run: &MatrixTable) -> String {
-    let mut out = String::with_capacity(run.rows.len() * 96);
+fn connlist(run: &MatrixTable, out: &mut dyn Write) -> io::Result<()> {
     for line in run.unknown_lines() {
-        let _ = writeln!(out, "# unknown: {line}");
+        writeln!(out, "# unknown: {line}")?;
     }
     if run.icmp_rules {
-        out.push_str("# icmp: policies here match ICMP by type, which this format cannot show; --format text or json lists ICMP too\n");
+        out.write_all(b"# icmp: policies here match ICMP by type, which this format cannot show; --format text or json lists ICMP too\n")?;
     }
     let name = |i: u32| run.peers.get(i as usize).map_or("", String::as_str);
     for row in &run.rows {
@@ -165,47 +177,46 @@ fn connlist(run: &MatrixTable) -> String {
             continue;
         }
         for part in [name(row.src), " => ", name(row.dst), " : ", conns, "\n"] {
-            out.push_str(part);
+            out.write_all(part.as_bytes())?;
         }
     }
-    out
+    Ok(())
 }
 
 /// The marker after an uncertain row's connections.
 const UNKNOWN_MARK: &str = " (unknown)";
 
 /// The text and Markdown footer: what is not evaluated and what that means for the rows.
-fn unknown_footer(run: &MatrixTable, out: &mut String) {
+fn unknown_footer(run: &MatrixTable, out: &mut dyn Write) -> io::Result<()> {
     if run.unknown.is_empty() {
-        return;
+        return Ok(());
     }
     let marked = run.rows.iter().filter(|r| r.uncertain).count();
-    let _ = writeln!(
+    writeln!(
         out,
         "\n{marked} connection{} marked (unknown) may be decided otherwise, and pairs left out as denied that involve the same pods may be allowed:",
         if marked == 1 { "" } else { "s" }
-    );
+    )?;
     for line in run.unknown_lines() {
-        let _ = writeln!(out, "  {line}");
+        writeln!(out, "  {line}")?;
     }
+    Ok(())
 }
 
-fn text(run: &MatrixTable) -> String {
-    let mut out = if run.rows.is_empty() {
-        "no allowed connections\n".to_string()
+fn text(run: &MatrixTable, out: &mut dyn Write) -> io::Result<()> {
+    if run.rows.is_empty() {
+        out.write_all(b"no allowed connections\n")?;
     } else {
         let (src_w, dst_w) = run.lines().fold((6, 11), |(s, d), (src, dst, _)| (s.max(src.len()), d.max(dst.len())));
-        let mut out = format!("{:src_w$}  {:dst_w$}  {}\n", "SOURCE", "DESTINATION", "ALLOWED");
+        writeln!(out, "{:src_w$}  {:dst_w$}  {}", "SOURCE", "DESTINATION", "ALLOWED")?;
         for (src, dst, conns, uncertain) in run.marked_lines() {
             let mark = if uncertain { UNKNOWN_MARK } else { "" };
-            let _ = writeln!(out, "{src:src_w$}  {dst:dst_w$}  {conns}{mark}");
+            writeln!(out, "{src:src_w$}  {dst:dst_w$}  {conns}{mark}")?;
         }
         let n = run.rows.len();
-        let _ = writeln!(out, "\n{n} allowed connection{}", if n == 1 { "" } else { "s" });
-        out
-    };
-    unknown_footer(run, &mut out);
-    out
+        writeln!(out, "\n{n} allowed connection{}", if n == 1 { "" } else { "s" })?;
+    }
+    unknown_footer(run, out)
 }
 
 /// One connection of the JSON document (keys in the document's sorted order).
@@ -236,11 +247,9 @@ struct JsonError<'a> {
     message: &'a str,
 }
 
-/// The JSON document: written from borrowed rows, since a tree of values per
-/// connection costs gigabytes on a large cluster.
+/// The JSON document after `connections` (keys in sorted order).
 #[derive(serde::Serialize)]
-struct JsonDocument<'a> {
-    connections: Vec<JsonConnection<'a>>,
+struct JsonRest<'a> {
     errors: Vec<JsonError<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     unknown: Vec<JsonUnknown<'a>>,
@@ -248,9 +257,22 @@ struct JsonDocument<'a> {
     warnings: &'a [String],
 }
 
-fn json(run: &MatrixTable, problems: MatrixProblems<'_>) -> String {
-    let doc = JsonDocument {
-        connections: run.marked_lines().map(|(src, dst, conn, unknown)| JsonConnection { conn, dst, src, unknown }).collect(),
+/// The JSON document, pretty-printed as one object: `connections` is written one
+/// connection at a time, the rest (errors, unknown, version, warnings) after it.
+fn json(run: &MatrixTable, problems: MatrixProblems<'_>, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(b"{\n  \"connections\": [")?;
+    for (i, (src, dst, conn, unknown)) in run.marked_lines().enumerate() {
+        let one = serde_json::to_string_pretty(&JsonConnection { conn, dst, src, unknown }).map_err(io::Error::other)?;
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        for (j, line) in one.lines().enumerate() {
+            if j > 0 {
+                out.write_all(b"\n")?;
+            }
+            write!(out, "    {line}")?;
+        }
+    }
+    out.write_all(if run.rows.is_empty() { b"]," } else { b"\n  ]," })?;
+    let rest = JsonRest {
         errors: problems
             .errors
             .iter()
@@ -260,51 +282,60 @@ fn json(run: &MatrixTable, problems: MatrixProblems<'_>) -> String {
         version: 1,
         warnings: problems.warnings,
     };
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    let rest = serde_json::to_string_pretty(&rest).map_err(io::Error::other)?;
+    // `{\n  "errors": …\n}`: its fields continue the document's object.
+    out.write_all(rest.strip_prefix('{').unwrap_or(&rest).as_bytes())?;
+    out.write_all(b"\n")
 }
 
 /// A CSV field, quoted when it holds a separator or quote.
-fn csv_field(s: &str) -> String {
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
-        s.to_string()
+        s.into()
     }
 }
 
 /// CSV; an `unknown` column is added only when something is not evaluated, so the
 /// columns stay as they were for clusters netdoctor evaluates whole.
-fn csv(run: &MatrixTable) -> String {
+fn csv(run: &MatrixTable, out: &mut dyn Write) -> io::Result<()> {
     let with_unknown = !run.unknown.is_empty();
-    let mut out = String::from(if with_unknown { "src,dst,conn,unknown\n" } else { "src,dst,conn\n" });
+    out.write_all(if with_unknown { b"src,dst,conn,unknown\n" } else { b"src,dst,conn\n" })?;
     for (src, dst, conns, uncertain) in run.marked_lines() {
-        let _ = write!(out, "{},{},{}", csv_field(src), csv_field(dst), csv_field(conns));
+        write!(out, "{},{},{}", csv_field(src), csv_field(dst), csv_field(conns))?;
         if with_unknown {
-            out.push_str(if uncertain { ",true" } else { ",false" });
+            out.write_all(if uncertain { b",true" } else { b",false" })?;
         }
-        out.push('\n');
+        out.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
-fn markdown(run: &MatrixTable) -> String {
-    let mut out = String::from("| src | dst | conn |\n|-----|-----|------|\n");
+fn markdown(run: &MatrixTable, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(b"| src | dst | conn |\n|-----|-----|------|\n")?;
     let esc = |s: &str| s.replace('|', "\\|");
     for (src, dst, conns, uncertain) in run.marked_lines() {
         let mark = if uncertain { UNKNOWN_MARK } else { "" };
-        let _ = writeln!(out, "| {} | {} | {}{mark} |", esc(src), esc(dst), esc(conns));
+        writeln!(out, "| {} | {} | {}{mark} |", esc(src), esc(dst), esc(conns))?;
     }
-    unknown_footer(run, &mut out);
-    out
+    unknown_footer(run, out)
 }
 
-fn dot(run: &MatrixTable) -> String {
+fn dot(run: &MatrixTable, out: &mut dyn Write) -> io::Result<()> {
     let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-    let mut out = String::from("digraph {\n");
+    out.write_all(b"digraph {\n")?;
+    // The nodes: every workload, and every peer some row names (marked once per peer).
+    let mut named = vec![false; run.peers.len()];
+    for r in &run.rows {
+        for i in [r.src, r.dst] {
+            if let Some(slot) = named.get_mut(i as usize) {
+                *slot = true;
+            }
+        }
+    }
     let mut nodes: Vec<&str> = run.workloads.iter().map(String::as_str).collect();
-    nodes.extend(run.lines().flat_map(|(src, dst, _)| [src, dst]));
+    nodes.extend(run.peers.iter().zip(&named).filter(|(_, used)| **used).map(|(p, _)| p.as_str()));
     nodes.sort_unstable();
     nodes.dedup();
     for n in nodes {
@@ -315,15 +346,14 @@ fn dot(run: &MatrixTable) -> String {
         } else {
             "ellipse"
         };
-        let _ = writeln!(out, "\t{} [label={} shape={shape}]", quote(n), quote(n));
+        writeln!(out, "\t{} [label={} shape={shape}]", quote(n), quote(n))?;
     }
     for (src, dst, conns, uncertain) in run.marked_lines() {
         // Uncertain edges are dashed, and say so in their label.
         let (mark, style) = if uncertain { (UNKNOWN_MARK, " style=dashed") } else { ("", "") };
-        let _ = writeln!(out, "\t{} -> {} [label={}{style}]", quote(src), quote(dst), quote(&format!("{conns}{mark}")));
+        writeln!(out, "\t{} -> {} [label={}{style}]", quote(src), quote(dst), quote(&format!("{conns}{mark}")))?;
     }
-    out.push_str("}\n");
-    out
+    out.write_all(b"}\n")
 }
 
 #[cfg(test)]
@@ -339,6 +369,24 @@ mod tests {
             rows: vec![Row { src: 0, dst: 1, set: 0, uncertain: false }, Row { src: 1, dst: 2, set: 1, uncertain: false }],
             workloads: vec!["ns/a[Deployment]".into(), "ns/b[Pod]".into()],
             ..MatrixTable::default()
+        }
+    }
+
+    /// The JSON written row by row is the document serde would print whole (sorted keys,
+    /// two-space indentation), with and without connections, errors and unknown notes.
+    #[test]
+    fn streamed_json_is_the_pretty_document() {
+        let mut full = sample();
+        full.unknown.push(UnknownNote { what: "w".into(), reason: "r".into(), affects: "a".into(), at: "f:1".into() });
+        let errors = [InputError { file: "x.yaml".into(), line: 2, column: 3, message: "bad".into(), path: None }];
+        let warnings = ["careful".to_string()];
+        let problems = MatrixProblems { warnings: &warnings, errors: &errors };
+        for (run, problems) in
+            [(sample(), MatrixProblems::default()), (full, problems), (MatrixTable::default(), MatrixProblems::default())]
+        {
+            let written = render_matrix(&run, problems, MatrixFormat::Json);
+            let value: serde_json::Value = serde_json::from_str(&written).unwrap_or_default();
+            assert_eq!(written, format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()));
         }
     }
 

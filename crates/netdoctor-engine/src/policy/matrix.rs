@@ -174,8 +174,16 @@ impl PolicyEngine<'_> {
 
     /// The full matrix.
     pub fn matrix(&self) -> Matrix {
-        let mut memo = Memo::new(self);
         let mut connections = Vec::new();
+        let sets = self.for_each_connection(|c| connections.push(c));
+        Matrix { sets, connections }
+    }
+
+    /// Every allowed connection of the full matrix, handed to `emit` as it is found
+    /// (callers keep what they need, not a `Connection` per pair), and the connection
+    /// sets they refer to.
+    pub fn for_each_connection(&self, mut emit: impl FnMut(Connection)) -> Vec<ConnSet> {
+        let mut memo = Memo::new(self);
         // Workloads per class, for the classes that have workloads.
         let mut members: Vec<(ClassId, Vec<usize>)> = Vec::new();
         let mut slot: HashMap<ClassId, usize> = HashMap::new();
@@ -199,7 +207,7 @@ impl PolicyEngine<'_> {
                 for &s in src_members {
                     for &d in dst_members {
                         if s != d {
-                            connections.push(Connection { src: Peer::Workload(s), dst: Peer::Workload(d), set, uncertain });
+                            emit(Connection { src: Peer::Workload(s), dst: Peer::Workload(d), set, uncertain });
                         }
                     }
                 }
@@ -211,12 +219,9 @@ impl PolicyEngine<'_> {
                 let set = memo.connection(src, dst);
                 if set != memo.none {
                     let uncertain = self.is_uncertain(src, dst);
-                    connections.extend(list.iter().map(|&d| Connection {
-                        src: Peer::External(*part),
-                        dst: Peer::Workload(d),
-                        set,
-                        uncertain,
-                    }));
+                    for &d in list {
+                        emit(Connection { src: Peer::External(*part), dst: Peer::Workload(d), set, uncertain });
+                    }
                 }
             }
         }
@@ -226,12 +231,9 @@ impl PolicyEngine<'_> {
                 let set = memo.connection(src, dst);
                 if set != memo.none {
                     let uncertain = self.is_uncertain(src, dst);
-                    connections.extend(list.iter().map(|&s| Connection {
-                        src: Peer::Workload(s),
-                        dst: Peer::External(*part),
-                        set,
-                        uncertain,
-                    }));
+                    for &s in list {
+                        emit(Connection { src: Peer::Workload(s), dst: Peer::External(*part), set, uncertain });
+                    }
                 }
             }
         }
@@ -240,9 +242,9 @@ impl PolicyEngine<'_> {
                 (Some(controller), Some(w)) => self.is_uncertain(Endpoint::Class(controller), Endpoint::Class(w.class)),
                 _ => false,
             };
-            connections.push(Connection { src: Peer::IngressController, dst: Peer::Workload(workload), set, uncertain });
+            emit(Connection { src: Peer::IngressController, dst: Peer::Workload(workload), set, uncertain });
         }
-        Matrix { sets: memo.sets.sets, connections }
+        memo.sets.sets
     }
 }
 
