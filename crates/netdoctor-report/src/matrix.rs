@@ -208,7 +208,7 @@ fn text(run: &MatrixTable, out: &mut dyn Write) -> io::Result<()> {
         out.write_all(b"no allowed connections\n")?;
     } else {
         let (src_w, dst_w) = run.lines().fold((6, 11), |(s, d), (src, dst, _)| (s.max(src.len()), d.max(dst.len())));
-        writeln!(out, "{:src_w$}  {:dst_w$}  {}", "SOURCE", "DESTINATION", "ALLOWED")?;
+        writeln!(out, "{:src_w$}  {:dst_w$}  ALLOWED", "SOURCE", "DESTINATION")?;
         for (src, dst, conns, uncertain) in run.marked_lines() {
             let mark = if uncertain { UNKNOWN_MARK } else { "" };
             writeln!(out, "{src:src_w$}  {dst:dst_w$}  {conns}{mark}")?;
