@@ -111,6 +111,35 @@ fn same<T: serde::Serialize>(old: &T, new: &T) -> bool {
     matches!((origin_free(old), origin_free(new)), (Some(a), Some(b)) if a == b)
 }
 
+/// Whether two versions of a NetworkPolicy say the same, wherever they are written:
+/// compared field by field, origins left out.
+fn same_policy(a: &NetworkPolicy, b: &NetworkPolicy) -> bool {
+    use netdoctor_model::k8s::{PolicyPeer, PolicyRule};
+    let same_peer = |x: &PolicyPeer, y: &PolicyPeer| match (x, y) {
+        (
+            PolicyPeer::Pods { namespace_selector: n1, pod_selector: p1, .. },
+            PolicyPeer::Pods { namespace_selector: n2, pod_selector: p2, .. },
+        ) => n1 == n2 && p1 == p2,
+        (PolicyPeer::IpBlock { block: b1, .. }, PolicyPeer::IpBlock { block: b2, .. }) => b1 == b2,
+        _ => false,
+    };
+    let same_rules = |x: &[PolicyRule], y: &[PolicyRule]| {
+        x.len() == y.len()
+            && x.iter().zip(y).all(|(r, t)| {
+                r.peers.len() == t.peers.len()
+                    && r.peers.iter().zip(&t.peers).all(|(p, q)| same_peer(p, q))
+                    && r.ports.len() == t.ports.len()
+                    && r.ports.iter().zip(&t.ports).all(|(p, q)| p.protocol == q.protocol && p.port == q.port && p.end_port == q.end_port)
+            })
+    };
+    a.namespace == b.namespace
+        && a.name == b.name
+        && a.pod_selector == b.pod_selector
+        && a.policy_types == b.policy_types
+        && same_rules(&a.ingress, &b.ingress)
+        && same_rules(&a.egress, &b.egress)
+}
+
 /// Whether two classes look the same to every selector and named port.
 fn same_class(old: &PolicyEngine<'_>, a: ClassId, new: &PolicyEngine<'_>, b: ClassId) -> bool {
     let (Some(x), Some(y)) = (old.classes.get(a), new.classes.get(b)) else { return false };
@@ -152,33 +181,30 @@ fn touched(old: &PolicyEngine<'_>, new: &PolicyEngine<'_>, groups: &Groups) -> O
             _ => return None,
         }
     }
-    // Every version of a name, in order: a name may (wrongly) be used twice in one tree.
-    let keyed = |e: &PolicyEngine<'_>| -> Option<HashMap<(String, String), Vec<serde_json::Value>>> {
-        let mut out: HashMap<(String, String), Vec<serde_json::Value>> = HashMap::new();
-        for p in &e.cluster.network_policies {
-            out.entry((p.namespace.clone(), p.name.clone())).or_default().push(origin_free(p)?);
+    // Every version of a name: a name may (wrongly) be used twice in one tree.
+    type Keys<'p> = HashMap<(&'p str, &'p str), Vec<&'p NetworkPolicy>>;
+    fn keyed(policies: &[NetworkPolicy]) -> Keys<'_> {
+        let mut out: Keys<'_> = HashMap::new();
+        for p in policies {
+            out.entry((p.namespace.as_str(), p.name.as_str())).or_default().push(p);
         }
-        out.values_mut().for_each(|v| v.sort_unstable_by_key(ToString::to_string));
-        Some(out)
-    };
-    // A policy that cannot be represented: compare every pair.
-    let (old_keys, new_keys) = (keyed(old)?, keyed(new)?);
+        out
+    }
+    let (old_keys, new_keys) = (keyed(&old.cluster.network_policies), keyed(&new.cluster.network_policies));
     // A policy changed when its other version differs or is missing; both versions of
     // it count, since either may select classes the other does not.
-    type Keys = HashMap<(String, String), Vec<serde_json::Value>>;
-    let changed = |e: &PolicyEngine<'_>, mine: &Keys, theirs: &Keys| {
+    let changed = |e: &PolicyEngine<'_>, theirs: &Keys<'_>| {
         e.cluster
             .network_policies
             .iter()
             .filter(|p| {
-                let key = (p.namespace.clone(), p.name.clone());
-                theirs.get(&key) != mine.get(&key)
+                !theirs.get(&(p.namespace.as_str(), p.name.as_str())).is_some_and(|versions| versions.iter().any(|q| same_policy(p, q)))
             })
             .cloned()
             .collect::<Vec<NetworkPolicy>>()
     };
-    let mut policies = changed(old, &old_keys, &new_keys);
-    policies.extend(changed(new, &new_keys, &old_keys));
+    let mut policies = changed(old, &new_keys);
+    policies.extend(changed(new, &old_keys));
     Some(
         groups
             .keys()
@@ -346,7 +372,7 @@ fn unseen_peers(old: &PolicyEngine<'_>, new: &PolicyEngine<'_>) -> Vec<String> {
             let Some(policy) = engine.cluster.network_policies.get(i) else { continue };
             let counterpart = theirs.get(name).and_then(|&j| other.cluster.network_policies.get(j));
             let change = match counterpart {
-                Some(c) if same(policy, c) => continue,
+                Some(c) if same_policy(policy, c) => continue,
                 Some(_) => "changed",
                 None if std::ptr::eq(engine, old) => "removed",
                 None => "added",
@@ -569,7 +595,9 @@ mod tests {
         let (a, b) = (&old.network_policies, &moved.network_policies);
         assert_ne!(a.first().map(|p| &p.origin), b.first().map(|p| &p.origin));
         assert!(same(a, b));
+        assert!(a.iter().zip(b).all(|(x, y)| same_policy(x, y)));
         let edited = app(Edit::PgPortNumber, &here());
         assert!(!same(a, &edited.network_policies));
+        assert!(!a.iter().zip(&edited.network_policies).all(|(x, y)| same_policy(x, y)));
     }
 }
