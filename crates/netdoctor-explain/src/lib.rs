@@ -23,7 +23,10 @@ pub fn explain_model(model: &Model, from: &str, to: &str, port: Option<PortSpec>
     let analysis = Analysis::new(model, &EngineConfig::default());
     let config = RuleConfig::default();
     let cx = RuleContext { model, analysis: &analysis, config: &config };
-    let findings = netdoctor_rules::run(&cx, &Selection::default());
+    // Only the rules a layer can cite: not the growth family (no layer of its own), nor
+    // ND303, which the DNS layer decides itself with the same engine function.
+    let cited = Selection { ignore: vec!["ND6".into(), "ND303".into()], ..Selection::default() };
+    let findings = netdoctor_rules::run(&cx, &cited);
     if model.k8s.is_empty() {
         explain(&cx, &findings, from, to, port)
     } else {
