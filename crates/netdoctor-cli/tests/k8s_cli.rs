@@ -273,3 +273,16 @@ fn why_from_the_ingress_controller_a_node_and_the_api_server() {
     let out = netdoctor(&["why", "node-z", "shop/web", "ingress.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// An unknown name gets the five closest names, the closest first, and a count of the rest.
+#[test]
+fn suggestions_are_the_closest_few() {
+    let dir = tempfile::tempdir().unwrap();
+    let pods: String =
+        (1..=8).map(|i| format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web{i}, namespace: ns{}}}\n", i % 3)).collect();
+    std::fs::write(dir.path().join("pods.yaml"), pods).unwrap();
+    let out = netdoctor(&["why", "ns1/web1", "ns2/web", "pods.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let said = text(&out.stderr);
+    assert!(said.contains("did you mean ns2/web2, ns2/web5, ns2/web8, ns0/web3, ns0/web6? (3 other names are close too)"), "{said}");
+}

@@ -262,17 +262,22 @@ impl<'c> K8sWalk<'_, 'c> {
         close.extend(
             self.cluster.services.iter().filter(|s| is_close(&s.name, bare)).map(|s| format!("{}.{} (Service)", s.name, s.namespace)),
         );
-        close.sort();
+        // The closest first (the full name as typed against `ns/name`), five at most.
+        close.sort_by_key(|c| (strsim::osa_distance(c, wanted), c.clone()));
         close.dedup();
         close
     }
 
     fn not_found(&self, what: &str, name: &str) -> NotFound {
-        let close = self.close_names(name);
-        let message = if close.is_empty() {
-            format!("no {what} is called `{name}` in the manifests; name it as namespace/name (e.g. prod/web), a pod name, or a pod IP")
-        } else {
-            format!("no {what} is called `{name}`; did you mean {}?", close.join(", "))
+        let mut close = self.close_names(name);
+        let more = close.len().saturating_sub(MAX_SUGGESTIONS);
+        close.truncate(MAX_SUGGESTIONS);
+        let message = match (close.is_empty(), more) {
+            (true, _) => {
+                format!("no {what} is called `{name}` in the manifests; name it as namespace/name (e.g. prod/web), a pod name, or a pod IP")
+            }
+            (false, 0) => format!("no {what} is called `{name}`; did you mean {}?", close.join(", ")),
+            (false, more) => format!("no {what} is called `{name}`; did you mean {}? ({more} other names are close too)", close.join(", ")),
         };
         NotFound { message }
     }
@@ -378,6 +383,9 @@ impl<'c> K8sWalk<'_, 'c> {
 }
 
 /// Names a typo away: one edit (a swap counts as one), two for longer names.
+/// Names offered for a name that matches nothing.
+const MAX_SUGGESTIONS: usize = 5;
+
 fn is_close(candidate: &str, wanted: &str) -> bool {
     strsim::osa_distance(candidate, wanted) <= if wanted.len() >= 6 { 2 } else { 1 }
 }
