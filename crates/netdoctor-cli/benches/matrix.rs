@@ -60,6 +60,38 @@ fn bench_matrix(c: &mut Criterion) {
             netdoctor_report::render_matrix(&run.table, run.problems(), netdoctor_report::MatrixFormat::Connlist).len()
         })
     });
+    // Every output format of the same matrix, rendered from the computed table.
+    for format in [
+        netdoctor_report::MatrixFormat::Text,
+        netdoctor_report::MatrixFormat::Json,
+        netdoctor_report::MatrixFormat::Csv,
+        netdoctor_report::MatrixFormat::Md,
+        netdoctor_report::MatrixFormat::Dot,
+    ] {
+        // Into a buffer kept across iterations (`io::sink` skips formatting altogether).
+        let mut out: Vec<u8> = Vec::new();
+        group.bench_function(format!("matrix 10k pods rendered as {format:?}"), |b| {
+            b.iter(|| {
+                out.clear();
+                netdoctor_report::write_matrix(&run.table, run.problems(), format, &mut out).expect("render");
+                out.len()
+            })
+        });
+    }
+    // `check` (every rule) and `why` (one pair) over the same manifests.
+    let settings = netdoctor_cli::config::resolve(Default::default(), None, "", Default::default());
+    let inputs = netdoctor_cli::check::Inputs { paths: vec![big.clone()], ..Default::default() };
+    group.bench_function("check 10k pods / 1k deployments / 2k policies (load + every rule)", |b| {
+        b.iter(|| netdoctor_cli::check::run(&inputs, &settings, Vec::new()).findings.len())
+    });
+    let (model, _) = netdoctor_cli::kube::load_manifests(std::slice::from_ref(&big));
+    assert!(netdoctor_cli::why::explain(&model, "ns3/app3", "ns8/app8", "tcp/8080".parse().ok()).is_ok(), "the pair must exist");
+    group.bench_function("why 10k pods / 1k deployments / 2k policies (load + one pair)", |b| {
+        b.iter(|| {
+            let (model, _) = netdoctor_cli::kube::load_manifests(std::slice::from_ref(&big));
+            netdoctor_cli::why::explain(&model, "ns3/app3", "ns8/app8", "tcp/8080".parse().ok()).map(|w| w.steps.len()).unwrap_or(0)
+        })
+    });
     let cluster = load(&k8s_generate::cluster(10_000, 1_000, 2_000));
     group.bench_function("matrix 10k pods / 1k deployments / 2k policies (engine + matrix only)", |b| {
         b.iter(|| PolicyEngine::new(&cluster, PolicyOptions::default()).matrix().connections.len())
