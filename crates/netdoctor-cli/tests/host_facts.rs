@@ -308,3 +308,20 @@ fn why_between_a_container_and_an_outside_address() {
     let (_, doc) = why(&["api", "172.16.5.5", "--port", "tcp/443", "-f", &project]);
     assert_eq!((doc["steps"][4]["status"].as_str(), doc["verdict"].as_str()), (Some("unknown"), Some("unknown")), "{doc:#}");
 }
+
+/// An end given by a workload's own address (a static `ipv4_address`) is that workload,
+/// reached by address, not an outside host.
+#[test]
+fn a_workload_address_is_that_workload() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  web:\n    image: nginx\n    networks: {app: {ipv4_address: 172.30.9.5}}\n  db:\n    image: postgres\n    networks: {app: {ipv4_address: 172.30.9.6}}\nnetworks:\n  app:\n    ipam: {config: [{subnet: 172.30.9.0/24}]}\n",
+    )
+    .unwrap();
+    let out = netdoctor(&["why", "web", "172.30.9.6", "--port", "tcp/5432", "-f", file.to_str().unwrap(), "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["steps"][0]["evidence"][0], "`172.30.9.6` is the address of `db`", "{doc:#}");
+    assert_eq!(doc["steps"][2]["status"], "skip", "{doc:#}");
+}

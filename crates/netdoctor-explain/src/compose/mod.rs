@@ -26,8 +26,16 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
     if let Some(dst) = outside::outside_address(cx.model, to) {
         return outside::to_outside(cx, findings, (from, to), dst, port);
     }
-    let a = find_workload(cx.model, from)?;
-    let b = find_workload(cx.model, to)?;
+    // An end given by a workload's own address is that workload (B is then reached by
+    // address: no lookup).
+    let a = match outside::workload_at(cx.model, from) {
+        Some(a) => a,
+        None => find_workload(cx.model, from)?,
+    };
+    let b = match outside::workload_at(cx.model, to) {
+        Some(b) => b,
+        None => find_workload(cx.model, to)?,
+    };
     let (wa, wb) = match (cx.model.workloads.get(a), cx.model.workloads.get(b)) {
         (Some(wa), Some(wb)) => (wa, wb),
         _ => return Err(NotFound { message: "workload index out of range".into() }),
@@ -48,6 +56,13 @@ pub fn explain(cx: &RuleContext<'_>, findings: &[Diagnostic], from: &str, to: &s
     };
     for step in &mut steps {
         w.cite(step, findings);
+    }
+    if let Some(first) = steps.first_mut() {
+        for (text, workload) in [(to, wb), (from, wa)] {
+            if text.parse::<IpAddr>().is_ok() {
+                first.evidence.insert(0, format!("`{text}` is the address of `{}`", workload.name));
+            }
+        }
     }
     let listener = w.listener(&path, port);
     Ok(Why::settled((from, to), port, steps, listener, Some(ContainerEnds { from: a, to: b })))

@@ -11,10 +11,22 @@ use netdoctor_model::PortRange;
 /// FROM or TO as an outside address: an IP (or the first address of a CIDR) that names
 /// no workload of the model.
 pub(super) fn outside_address(model: &netdoctor_model::Model, text: &str) -> Option<IpAddr> {
-    if find_workload(model, text).is_ok() {
+    if find_workload(model, text).is_ok() || workload_at(model, text).is_some() {
         return None;
     }
     text.parse::<IpAddr>().ok().or_else(|| text.parse::<ipnet::IpNet>().ok().map(|n| n.network()))
+}
+
+/// The workload whose address `text` is: a static `ipv4_address`, or an address a
+/// running container of it has.
+pub(super) fn workload_at(model: &netdoctor_model::Model, text: &str) -> Option<usize> {
+    let ip = text.parse::<IpAddr>().ok()?;
+    model.workloads.iter().position(|w| {
+        w.attachments.iter().filter_map(|a| a.ipv4_address.as_ref()).any(|a| a.value.parse::<IpAddr>().is_ok_and(|a| a == ip))
+            || w.live
+                .as_ref()
+                .is_some_and(|l| l.containers.iter().flat_map(|c| &c.endpoints).any(|e| e.ipv4.is_some_and(|n| n.addr() == ip)))
+    })
 }
 
 /// An address as the single-address network the tracer takes.
