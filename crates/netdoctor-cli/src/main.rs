@@ -64,8 +64,19 @@ struct MatrixArgs {
     /// Write the matrix to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// `classes`: one row per pair of behaviour groups (workloads no policy tells apart),
+    /// their members listed once; text or JSON.
+    #[arg(long, value_enum, value_name = "BY")]
+    group: Option<GroupBy>,
     #[command(flatten)]
     host_network: HostNetworkArg,
+}
+
+/// How `matrix --group` groups workloads.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum GroupBy {
+    /// Workloads no policy tells apart.
+    Classes,
 }
 
 #[derive(Debug, clap::Args)]
@@ -253,7 +264,12 @@ fn run_matrix(args: MatrixArgs) -> u8 {
     let format = args.format;
     let kube_input = args.kube.input().or_else(|| args.snapshot.clone().map(kube::KubeInput::Snapshot));
     let options = PolicyOptions { host_network: args.host_network.mode.unwrap_or_default() };
-    let result = matrix::run_with(&args.paths, kube_input.as_ref(), args.kube.verbose, options);
+    let grouped = args.group.is_some();
+    if grouped && !matches!(format, netdoctor_report::MatrixFormat::Text | netdoctor_report::MatrixFormat::Json) {
+        eprintln!("error: --group classes prints text or JSON: use --format text or --format json");
+        return 2;
+    }
+    let result = matrix::run_with(&args.paths, kube_input.as_ref(), args.kube.verbose, options, grouped);
     matrix::report_problems(&result);
     if result.read_failed {
         return 2;
@@ -268,8 +284,10 @@ fn run_matrix(args: MatrixArgs) -> u8 {
         let rendered = netdoctor_report::render_matrix(&Default::default(), result.problems(), format);
         return emit(&rendered, args.output.as_deref(), 2);
     }
-    netdoctor_cli::emit_streamed(args.output.as_deref(), 0, |out| {
-        netdoctor_report::write_matrix(&result.table, result.problems(), format, out)
+    let json = format == netdoctor_report::MatrixFormat::Json;
+    netdoctor_cli::emit_streamed(args.output.as_deref(), 0, |out| match &result.grouped {
+        Some(grouped) => netdoctor_report::write_grouped(grouped, result.problems(), json, out),
+        None => netdoctor_report::write_matrix(&result.table, result.problems(), format, out),
     })
 }
 

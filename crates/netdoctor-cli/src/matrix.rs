@@ -4,6 +4,7 @@
 use netdoctor_engine::policy::{PolicyEngine, PolicyOptions};
 use netdoctor_model::k8s::Cluster;
 use netdoctor_report::matrix::{MatrixProblems, MatrixTable};
+use netdoctor_report::GroupedTable;
 use netdoctor_report::InputError;
 use netdoctor_sources::k8s;
 use std::path::PathBuf;
@@ -12,6 +13,9 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Default)]
 pub struct MatrixRun {
     pub table: MatrixTable,
+    /// The matrix between behaviour groups, when asked for (`--group classes`) instead
+    /// of `table`.
+    pub grouped: Option<GroupedTable>,
     pub warnings: Vec<String>,
     pub errors: Vec<InputError>,
     /// A live cluster or snapshot could not be read at all: there is no matrix to show.
@@ -27,12 +31,19 @@ impl MatrixRun {
 
 /// Reads every path and computes the matrix.
 pub fn run(paths: &[PathBuf], options: PolicyOptions) -> MatrixRun {
-    run_with(paths, None, false, options)
+    run_with(paths, None, false, options, false)
 }
 
 /// Reads every path and, when given, a live cluster or a snapshot of one
-/// (`--kube`, `--snapshot`), and computes the matrix over all of them.
-pub fn run_with(paths: &[PathBuf], kube: Option<&crate::kube::KubeInput>, verbose: bool, options: PolicyOptions) -> MatrixRun {
+/// (`--kube`, `--snapshot`), and computes the matrix over all of them: per workload
+/// pair, or per pair of behaviour groups with `grouped`.
+pub fn run_with(
+    paths: &[PathBuf],
+    kube: Option<&crate::kube::KubeInput>,
+    verbose: bool,
+    options: PolicyOptions,
+    grouped: bool,
+) -> MatrixRun {
     let mut cluster = Cluster::default();
     let mut out = MatrixRun::default();
     if let Some(input) = kube {
@@ -50,7 +61,11 @@ pub fn run_with(paths: &[PathBuf], kube: Option<&crate::kube::KubeInput>, verbos
     }
     let engine = PolicyEngine::new(&cluster, options);
     out.warnings.extend(engine.warnings.iter().map(|w| format!("{}: {}", w.origin, w.message)));
-    out.table = MatrixTable::of(&engine);
+    if grouped {
+        out.grouped = Some(GroupedTable::of(&engine));
+    } else {
+        out.table = MatrixTable::of(&engine);
+    }
     out
 }
 

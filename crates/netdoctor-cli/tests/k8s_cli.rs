@@ -286,3 +286,40 @@ fn suggestions_are_the_closest_few() {
     let said = text(&out.stderr);
     assert!(said.contains("did you mean ns2/web2, ns2/web5, ns2/web8, ns0/web3, ns0/web6? (3 other names are close too)"), "{said}");
 }
+
+/// `matrix --group classes` (`examples/k8s-shop`): workloads no policy tells apart share a
+/// group, listed once; its rows expanded to the members are the full matrix's rows.
+#[test]
+fn grouped_matrix_lists_each_group_once_and_expands_to_the_full_matrix() {
+    let shop = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/k8s-shop");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_netdoctor")).arg("matrix").arg(&shop).args(args).output().expect("run netdoctor");
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, grouped, err) = run(&["--group", "classes", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&grouped).unwrap();
+    let members = |id: &str| -> Vec<String> {
+        match doc["groups"].as_array().unwrap().iter().find(|g| g["id"] == id) {
+            Some(g) => g["members"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_string()).collect(),
+            None => vec![id.to_string()],
+        }
+    };
+    let mut expanded = std::collections::BTreeSet::new();
+    for row in doc["connections"].as_array().unwrap() {
+        for a in members(row["src"].as_str().unwrap()) {
+            for b in members(row["dst"].as_str().unwrap()) {
+                if a != b {
+                    expanded.insert(format!("{a} => {b} : {}", row["conn"].as_str().unwrap()));
+                }
+            }
+        }
+    }
+    let (_, full, _) = run(&["--format", "connlist"]);
+    let full: std::collections::BTreeSet<String> = full.lines().filter(|l| !l.starts_with('#')).map(String::from).collect();
+    assert_eq!(expanded, full);
+    assert!(doc["groups"].as_array().unwrap().len() < 7, "billing/invoicer and reporting/nightly-report behave alike: {doc:#}");
+    let (code, _, err) = run(&["--group", "classes", "--format", "csv"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--group classes prints text or JSON"), "{err}");
+}

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod diff;
 mod excerpt;
+pub mod grouped;
 pub mod json;
 pub mod matrix;
 pub mod probe;
@@ -24,6 +25,7 @@ use std::str::FromStr;
 pub use catalog::{render_catalog, render_rule_page, CatalogFormat};
 pub use diff::{render_diff, DiffFormat};
 pub use excerpt::place_focus;
+pub use grouped::{write_grouped, GroupedTable};
 pub use json::render_json;
 pub use matrix::{render_matrix, write_matrix, MatrixFormat, MatrixTable};
 pub use sarif::{render_sarif, render_sarif_with_rules};

@@ -299,3 +299,119 @@ impl<'a, 'c> Evaluator<'a, 'c> {
         self.memo.controller()
     }
 }
+
+/// Workloads no policy tells apart: every policy that selects one selects the others, and
+/// every rule peer that matches one matches the others, with the same container ports,
+/// host network and unevaluated policies. Every connection of one of them is a
+/// connection of each (between two members too, when the group has two or more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BehaviourGroup {
+    /// A class standing for the group.
+    pub class: ClassId,
+    /// The workloads (indices into `PolicyEngine::workloads`).
+    pub members: Vec<usize>,
+}
+
+/// One allowed connection of the grouped matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GroupPeer {
+    /// A behaviour group (index into the groups).
+    Group(usize),
+    /// A range of outside addresses.
+    External(super::ip::Ipv4Range),
+    /// The ingress controller.
+    IngressController,
+    /// One workload (the ingress controller's exposure is per workload).
+    Workload(usize),
+}
+
+impl PolicyEngine<'_> {
+    /// The workloads, grouped by behaviour (see `BehaviourGroup`), in order of their
+    /// first member.
+    pub fn behaviour_groups(&self) -> Vec<BehaviourGroup> {
+        // Which rule peers match each class.
+        let mut matched_by: Vec<Vec<u32>> = vec![Vec::new(); self.classes.len()];
+        for (p, peer) in self.peer_table.iter().enumerate() {
+            for c in peer.classes.iter() {
+                if let Some(list) = matched_by.get_mut(c) {
+                    list.push(u32::try_from(p).unwrap_or(u32::MAX));
+                }
+            }
+        }
+        type Signature<'a> = (&'a [usize], &'a [usize], &'a [u32], &'a [netdoctor_model::k8s::ContainerPort], bool, &'a [u32]);
+        let signature = |c: ClassId| -> Option<Signature<'_>> {
+            let class = self.classes.get(c)?;
+            Some((
+                self.ingress_applies.get(c).map_or(&[][..], |a| a.tiered.as_slice()),
+                self.egress_applies.get(c).map_or(&[][..], |a| a.tiered.as_slice()),
+                matched_by.get(c).map_or(&[][..], Vec::as_slice),
+                class.ports.as_slice(),
+                class.host_network,
+                self.uncertain_by_class.get(c).map_or(&[][..], Vec::as_slice),
+            ))
+        };
+        let mut index: HashMap<Signature<'_>, usize> = HashMap::new();
+        let mut groups: Vec<BehaviourGroup> = Vec::new();
+        for (w, workload) in self.workloads.iter().enumerate() {
+            let Some(sig) = signature(workload.class) else { continue };
+            let g = *index.entry(sig).or_insert_with(|| {
+                groups.push(BehaviourGroup { class: workload.class, members: Vec::new() });
+                groups.len() - 1
+            });
+            if let Some(group) = groups.get_mut(g) {
+                group.members.push(w);
+            }
+        }
+        groups
+    }
+
+    /// The matrix between behaviour groups (and outside ranges, and the ingress
+    /// controller per exposed workload), handed to `emit` as (source, destination, set,
+    /// uncertain), with the connection sets they refer to. A group's row with itself is
+    /// given only when it has two members or more.
+    pub fn for_each_group_connection(
+        &self,
+        groups: &[BehaviourGroup],
+        mut emit: impl FnMut(GroupPeer, GroupPeer, usize, bool),
+    ) -> Vec<ConnSet> {
+        let mut memo = Memo::new(self);
+        for (i, src) in groups.iter().enumerate() {
+            for (j, dst) in groups.iter().enumerate() {
+                if i == j && src.members.len() < 2 {
+                    continue;
+                }
+                let (s, d) = (Endpoint::Class(src.class), Endpoint::Class(dst.class));
+                let set = memo.connection(s, d);
+                if set != memo.none {
+                    emit(GroupPeer::Group(i), GroupPeer::Group(j), set, self.is_uncertain(s, d));
+                }
+            }
+        }
+        for part in self.ingress_ips.parts() {
+            for (j, dst) in groups.iter().enumerate() {
+                let (s, d) = (Endpoint::External(*part), Endpoint::Class(dst.class));
+                let set = memo.connection(s, d);
+                if set != memo.none {
+                    emit(GroupPeer::External(*part), GroupPeer::Group(j), set, self.is_uncertain(s, d));
+                }
+            }
+        }
+        for part in self.egress_ips.parts() {
+            for (i, src) in groups.iter().enumerate() {
+                let (s, d) = (Endpoint::Class(src.class), Endpoint::External(*part));
+                let set = memo.connection(s, d);
+                if set != memo.none {
+                    emit(GroupPeer::Group(i), GroupPeer::External(*part), set, self.is_uncertain(s, d));
+                }
+            }
+        }
+        for (workload, set) in memo.controller() {
+            let uncertain = match (self.ingress_controller, self.workloads.get(workload)) {
+                (Some(controller), Some(w)) => self.is_uncertain(Endpoint::Class(controller), Endpoint::Class(w.class)),
+                _ => false,
+            };
+            emit(GroupPeer::IngressController, GroupPeer::Workload(workload), set, uncertain);
+        }
+        memo.sets.sets
+    }
+}

@@ -36,7 +36,7 @@ pub use eval::Endpoint;
 pub use exposure::Exposure;
 pub use inspect::{ShadowedRule, SHADOW_BUDGET};
 pub use ip::{Ipv4Partition, Ipv4Range, Ipv4Set};
-pub use matrix::{Connection, Evaluator, Matrix, Peer};
+pub use matrix::{BehaviourGroup, Connection, Evaluator, GroupPeer, Matrix, Peer};
 pub use ports::{Conn, ConnSet, IcmpSet, Intervals, PortSet, ECHO_REQUEST, PROTOCOLS};
 pub use selector::{matches, unmet_requirements};
 pub use tiered::{Tier, TieredSource, CILIUM_ALLOW_TIER, CILIUM_DENY_TIER, DEFAULT_TIER_ORDER};

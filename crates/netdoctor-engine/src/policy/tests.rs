@@ -695,3 +695,59 @@ fn cilium_host_policies_make_flows_with_node_addresses_uncertain() {
     let engine = PolicyEngine::new(&cluster, PolicyOptions::default());
     assert!(engine.is_uncertain(endpoint(&engine, "shop/web"), elsewhere));
 }
+
+/// The grouped matrix, its groups expanded to their members, is the full matrix: for
+/// every case of NetworkPolicy, admin and ClusterNetworkPolicy semantics above, and with
+/// twins added (a copy of each pod that no policy tells from it, so groups have members).
+#[test]
+fn behaviour_groups_expand_to_the_full_matrix() {
+    let rows = |engine: &PolicyEngine<'_>| -> std::collections::BTreeSet<(String, String, String)> {
+        let m = engine.matrix();
+        m.connections.iter().map(|c| (engine.peer_name(&c.src), engine.peer_name(&c.dst), m.conns(c).to_string())).collect()
+    };
+    let expanded = |engine: &PolicyEngine<'_>| -> std::collections::BTreeSet<(String, String, String)> {
+        let groups = engine.behaviour_groups();
+        let mut found = Vec::new();
+        let sets = engine.for_each_group_connection(&groups, |s, d, set, _| found.push((s, d, set)));
+        let members = |p: GroupPeer| -> Vec<String> {
+            match p {
+                GroupPeer::Group(g) => groups[g].members.iter().map(|&w| engine.workloads[w].name()).collect(),
+                GroupPeer::Workload(w) => vec![engine.workloads[w].name()],
+                GroupPeer::External(r) => vec![engine.peer_name(&Peer::External(r))],
+                GroupPeer::IngressController => vec![engine.peer_name(&Peer::IngressController)],
+            }
+        };
+        let mut out = std::collections::BTreeSet::new();
+        for (s, d, set) in found {
+            for a in members(s) {
+                for b in members(d) {
+                    if a != b {
+                        out.insert((a.clone(), b, sets[set].to_string()));
+                    }
+                }
+            }
+        }
+        out
+    };
+    let mut checked = 0;
+    for case in NETWORK_POLICY_CASES.iter().chain(ADMIN_CASES).chain(CLUSTER_POLICY_CASES) {
+        let mut cluster = base();
+        (case.setup)(&mut cluster);
+        let twins: Vec<_> = cluster
+            .pods
+            .iter()
+            .map(|p| {
+                let mut twin = p.clone();
+                twin.name = format!("{}-twin", p.name);
+                twin.owner.name = twin.name.clone();
+                twin
+            })
+            .collect();
+        cluster.pods.extend(twins);
+        let engine = PolicyEngine::new(&cluster, PolicyOptions::default());
+        assert_eq!(expanded(&engine), rows(&engine), "{}", case.what);
+        assert!(engine.behaviour_groups().len() < engine.workloads.len(), "{}: twins share a group", case.what);
+        checked += 1;
+    }
+    assert!(checked > 20);
+}
