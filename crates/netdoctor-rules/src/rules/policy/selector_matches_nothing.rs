@@ -249,7 +249,9 @@ fn check_rule(scope: &Scope<'_, '_>, policy: &NetworkPolicy, direction: &str, ru
                 // A namespace outside the manifests may carry the label: only a near miss of a
                 // label that is present tells a typo.
                 let typo = matched.is_empty() && namespaces_known && !sel.is_empty();
-                if let Some(hint) = label_hint(sel, engine.namespaces.iter().map(|n| &n.labels)).filter(|h| typo && h.is_typo()) {
+                // The near miss is looked for only when nothing matched (a scan of every namespace).
+                let hint = typo.then(|| label_hint(sel, engine.namespaces.iter().map(|n| &n.labels))).flatten();
+                if let Some(hint) = hint.filter(|h| h.is_typo()) {
                     out.report(
                         origin,
                         format!("{direction} peer of policy `{name}` selects namespaces {sel}, which no namespace carries (namespaces carry `{}`, the selector asks `{}`): the peer matches nothing", hint.closest, hint.asked),
