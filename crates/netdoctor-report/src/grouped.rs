@@ -3,7 +3,7 @@
 //! On a large cluster whose workloads share roles this is thousands of lines where the
 //! full matrix has millions.
 
-use crate::matrix::MatrixProblems;
+use crate::matrix::{json_errors, write_json_document, write_rows_text, JsonError, MatrixProblems};
 use netdoctor_engine::policy::{GroupPeer, Peer, PolicyEngine};
 use std::io::{self, Write};
 
@@ -61,8 +61,15 @@ impl GroupedTable {
 pub fn write_grouped(table: &GroupedTable, problems: MatrixProblems<'_>, json: bool, out: &mut dyn Write) -> io::Result<()> {
     let name = |i: u32| table.names.get(i as usize).map_or("", String::as_str);
     let set = |i: u32| table.sets.get(i as usize).map_or("", String::as_str);
+    let rows = table.rows.iter().map(|&(src, dst, conns, uncertain)| (name(src), name(dst), set(conns), uncertain));
     if json {
-        return write_json(table, problems, out);
+        let rest = JsonRest {
+            errors: json_errors(problems),
+            groups: table.groups.iter().enumerate().map(|(i, members)| JsonGroup { id: format!("g{}", i + 1), members }).collect(),
+            version: 1,
+            warnings: problems.warnings,
+        };
+        return write_json_document(rows, &rest, out);
     }
     let members = table.groups.iter().map(Vec::len).sum::<usize>();
     writeln!(out, "{} groups of {members} workloads (workloads no policy tells apart):", table.groups.len())?;
@@ -72,23 +79,9 @@ pub fn write_grouped(table: &GroupedTable, problems: MatrixProblems<'_>, json: b
     if table.rows.is_empty() {
         return out.write_all(b"\nno allowed connections\n");
     }
-    let (src_w, dst_w) = table.rows.iter().fold((6, 11), |(s, d), &(src, dst, _, _)| (s.max(name(src).len()), d.max(name(dst).len())));
-    writeln!(out, "\n{:src_w$}  {:dst_w$}  ALLOWED", "SOURCE", "DESTINATION")?;
-    for &(src, dst, conns, uncertain) in &table.rows {
-        let mark = if uncertain { " (unknown)" } else { "" };
-        writeln!(out, "{:src_w$}  {:dst_w$}  {}{mark}", name(src), name(dst), set(conns))?;
-    }
+    out.write_all(b"\n")?;
+    write_rows_text(rows, out)?;
     writeln!(out, "\n{} allowed connection(s) between groups; a group's row with itself is between its different members", table.rows.len())
-}
-
-/// One connection of the JSON document (keys sorted).
-#[derive(serde::Serialize)]
-struct JsonRow<'a> {
-    conn: &'a str,
-    dst: &'a str,
-    src: &'a str,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    unknown: bool,
 }
 
 /// One group of the JSON document.
@@ -98,43 +91,11 @@ struct JsonGroup<'a> {
     members: &'a [String],
 }
 
-/// The rest of the JSON document after `connections` (keys sorted).
+/// The JSON document after `connections` (keys sorted).
 #[derive(serde::Serialize)]
 struct JsonRest<'a> {
-    errors: Vec<serde_json::Value>,
+    errors: Vec<JsonError<'a>>,
     groups: Vec<JsonGroup<'a>>,
     version: u32,
     warnings: &'a [String],
-}
-
-/// The JSON document, pretty-printed as one object, `connections` written row by row
-/// (a value tree per row costs gigabytes on a large cluster).
-fn write_json(table: &GroupedTable, problems: MatrixProblems<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let name = |i: u32| table.names.get(i as usize).map_or("", String::as_str);
-    out.write_all(b"{\n  \"connections\": [")?;
-    for (i, &(src, dst, set, unknown)) in table.rows.iter().enumerate() {
-        let conn = table.sets.get(set as usize).map_or("", String::as_str);
-        let one = serde_json::to_string_pretty(&JsonRow { conn, dst: name(dst), src: name(src), unknown }).map_err(io::Error::other)?;
-        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        for (j, line) in one.lines().enumerate() {
-            if j > 0 {
-                out.write_all(b"\n")?;
-            }
-            write!(out, "    {line}")?;
-        }
-    }
-    out.write_all(if table.rows.is_empty() { b"]," } else { b"\n  ]," })?;
-    let rest = JsonRest {
-        errors: problems
-            .errors
-            .iter()
-            .map(|e| serde_json::json!({"column": e.column, "file": e.file.display().to_string(), "line": e.line, "message": e.message}))
-            .collect(),
-        groups: table.groups.iter().enumerate().map(|(i, members)| JsonGroup { id: format!("g{}", i + 1), members }).collect(),
-        version: 1,
-        warnings: problems.warnings,
-    };
-    let rest = serde_json::to_string_pretty(&rest).map_err(io::Error::other)?;
-    out.write_all(rest.strip_prefix('{').unwrap_or(&rest).as_bytes())?;
-    out.write_all(b"\n")
 }

@@ -79,7 +79,7 @@ impl MatrixTable {
     }
 
     /// The rows as text, with whether each is uncertain.
-    pub fn marked_lines(&self) -> impl Iterator<Item = (&str, &str, &str, bool)> {
+    pub fn marked_lines(&self) -> impl Iterator<Item = (&str, &str, &str, bool)> + Clone {
         let name = |i: u32| self.peers.get(i as usize).map_or("", String::as_str);
         self.rows.iter().map(move |r| (name(r.src), name(r.dst), self.sets.get(r.set as usize).map_or("", String::as_str), r.uncertain))
     }
@@ -207,16 +207,26 @@ fn text(run: &MatrixTable, out: &mut dyn Write) -> io::Result<()> {
     if run.rows.is_empty() {
         out.write_all(b"no allowed connections\n")?;
     } else {
-        let (src_w, dst_w) = run.lines().fold((6, 11), |(s, d), (src, dst, _)| (s.max(src.len()), d.max(dst.len())));
-        writeln!(out, "{:src_w$}  {:dst_w$}  ALLOWED", "SOURCE", "DESTINATION")?;
-        for (src, dst, conns, uncertain) in run.marked_lines() {
-            let mark = if uncertain { UNKNOWN_MARK } else { "" };
-            writeln!(out, "{src:src_w$}  {dst:dst_w$}  {conns}{mark}")?;
-        }
+        write_rows_text(run.marked_lines(), out)?;
         let n = run.rows.len();
         writeln!(out, "\n{n} allowed connection{}", if n == 1 { "" } else { "s" })?;
     }
     unknown_footer(run, out)
+}
+
+/// The `SOURCE  DESTINATION  ALLOWED` table of `rows` (source, destination,
+/// connections, uncertain), columns as wide as their longest entry.
+pub(crate) fn write_rows_text<'a>(
+    rows: impl Iterator<Item = (&'a str, &'a str, &'a str, bool)> + Clone,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (src_w, dst_w) = rows.clone().fold((6, 11), |(s, d), (src, dst, _, _)| (s.max(src.len()), d.max(dst.len())));
+    writeln!(out, "{:src_w$}  {:dst_w$}  ALLOWED", "SOURCE", "DESTINATION")?;
+    for (src, dst, conns, uncertain) in rows {
+        let mark = if uncertain { UNKNOWN_MARK } else { "" };
+        writeln!(out, "{src:src_w$}  {dst:dst_w$}  {conns}{mark}")?;
+    }
+    Ok(())
 }
 
 /// One connection of the JSON document (keys in the document's sorted order).
@@ -240,7 +250,7 @@ struct JsonUnknown<'a> {
 
 /// One input error of the JSON document.
 #[derive(serde::Serialize)]
-struct JsonError<'a> {
+pub(crate) struct JsonError<'a> {
     column: u32,
     file: String,
     line: u32,
@@ -260,10 +270,38 @@ struct JsonRest<'a> {
 /// The JSON document, pretty-printed as one object: `connections` is written one
 /// connection at a time, the rest (errors, unknown, version, warnings) after it.
 fn json(run: &MatrixTable, problems: MatrixProblems<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let rest = JsonRest {
+        errors: json_errors(problems),
+        unknown: run.unknown.iter().map(|u| JsonUnknown { affects: &u.affects, at: &u.at, reason: &u.reason, resource: &u.what }).collect(),
+        version: 1,
+        warnings: problems.warnings,
+    };
+    write_json_document(run.marked_lines(), &rest, out)
+}
+
+/// The input errors as the JSON documents list them.
+pub(crate) fn json_errors<'a>(problems: MatrixProblems<'a>) -> Vec<JsonError<'a>> {
+    problems
+        .errors
+        .iter()
+        .map(|e| JsonError { column: e.column, file: e.file.display().to_string(), line: e.line, message: &e.message })
+        .collect()
+}
+
+/// `{"connections": [ROWS], REST…}` pretty-printed as serde would print it whole, with
+/// the rows written one at a time (a value tree per row costs gigabytes on a large
+/// cluster). `rest` must serialize as an object whose keys sort after `connections`.
+pub(crate) fn write_json_document<'a>(
+    rows: impl Iterator<Item = (&'a str, &'a str, &'a str, bool)>,
+    rest: &impl serde::Serialize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     out.write_all(b"{\n  \"connections\": [")?;
-    for (i, (src, dst, conn, unknown)) in run.marked_lines().enumerate() {
+    let mut any = false;
+    for (src, dst, conn, unknown) in rows {
         let one = serde_json::to_string_pretty(&JsonConnection { conn, dst, src, unknown }).map_err(io::Error::other)?;
-        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        out.write_all(if any { b",\n" } else { b"\n" })?;
+        any = true;
         for (j, line) in one.lines().enumerate() {
             if j > 0 {
                 out.write_all(b"\n")?;
@@ -271,18 +309,8 @@ fn json(run: &MatrixTable, problems: MatrixProblems<'_>, out: &mut dyn Write) ->
             write!(out, "    {line}")?;
         }
     }
-    out.write_all(if run.rows.is_empty() { b"]," } else { b"\n  ]," })?;
-    let rest = JsonRest {
-        errors: problems
-            .errors
-            .iter()
-            .map(|e| JsonError { column: e.column, file: e.file.display().to_string(), line: e.line, message: &e.message })
-            .collect(),
-        unknown: run.unknown.iter().map(|u| JsonUnknown { affects: &u.affects, at: &u.at, reason: &u.reason, resource: &u.what }).collect(),
-        version: 1,
-        warnings: problems.warnings,
-    };
-    let rest = serde_json::to_string_pretty(&rest).map_err(io::Error::other)?;
+    out.write_all(if any { b"\n  ]," } else { b"]," })?;
+    let rest = serde_json::to_string_pretty(rest).map_err(io::Error::other)?;
     // `{\n  "errors": …\n}`: its fields continue the document's object.
     out.write_all(rest.strip_prefix('{').unwrap_or(&rest).as_bytes())?;
     out.write_all(b"\n")
