@@ -29,9 +29,26 @@ pub(super) fn workload_at(model: &netdoctor_model::Model, text: &str) -> Option<
     })
 }
 
-/// An address as the single-address network the tracer takes.
-fn single(ip: IpAddr) -> ipnet::IpNet {
-    ipnet::IpNet::from(ip)
+/// The workload called `name`, with its index.
+fn workload<'m>(cx: &RuleContext<'m>, name: &str) -> Result<(usize, &'m Workload), NotFound> {
+    let w = find_workload(cx.model, name)?;
+    let workload = cx.model.workloads.get(w).ok_or_else(|| NotFound { message: "workload index out of range".into() })?;
+    Ok((w, workload))
+}
+
+/// Layer 5 from a host-firewall trace: `what` and the verdict with what decided it as
+/// evidence; a drop or reject fails with `fix`, an undecided trace is unknown.
+fn judge(step: &mut Step, trace: &netdoctor_engine::firewall::Trace, what: String, fix: String) {
+    let decided = trace.verdict.decided_by.as_ref().map_or_else(|| "several rules".to_string(), ToString::to_string);
+    step.evidence.push(format!("{what}: {} by {decided}", trace.verdict.kind.as_str()));
+    step.status = match trace.verdict.kind {
+        VerdictKind::Accept => Status::Pass,
+        kind if kind.is_blocked() => {
+            step.fix = Some(fix);
+            Status::Fail
+        }
+        _ => Status::Unknown,
+    };
 }
 
 /// The layers for an outside `client` reaching workload `to`.
@@ -42,8 +59,7 @@ pub(super) fn from_outside(
     client: IpAddr,
     port: Option<PortSpec>,
 ) -> Result<Why, NotFound> {
-    let b = find_workload(cx.model, to)?;
-    let wb = cx.model.workloads.get(b).ok_or_else(|| NotFound { message: "workload index out of range".into() })?;
+    let (b, wb) = workload(cx, to)?;
     let mut steps = Why::layers();
     let mut target_port = None;
     if let [s1, s2, s3, s4, s5] = steps.as_mut_slice() {
@@ -141,25 +157,21 @@ fn inbound_firewall(
     }) else {
         return step.set(Status::Unknown, "the published port has no path the host facts describe (no uplink, or an IPv6 binding)");
     };
-    hf.flow.src = Endpoint::remote(single(client));
+    hf.flow.src = Endpoint::remote(ipnet::IpNet::from(client));
     let Some(traced) = host.trace_published(cx.model, &cx.analysis.topology, &hf) else {
         return step.set(Status::Unknown, "the published port could not be traced");
     };
-    let decided = traced.actual.verdict.decided_by.as_ref().map_or_else(|| "several rules".to_string(), ToString::to_string);
-    step.evidence.push(format!("host firewall from {client}: {} by {decided}", traced.actual.verdict.kind.as_str()));
+    judge(
+        step,
+        &traced.actual,
+        format!("host firewall from {client}"),
+        format!("allow {client} to the published port in DOCKER-USER (or remove the rule that drops it)"),
+    );
     if traced.predicted {
         step.evidence.push(
             "Docker's DNAT rule for the port is not in the rules read (the container is not running): traced as Docker would add it".into(),
         );
     }
-    step.status = match traced.actual.verdict.kind {
-        VerdictKind::Accept => Status::Pass,
-        kind if kind.is_blocked() => {
-            step.fix = Some(format!("allow {client} to the published port in DOCKER-USER (or remove the rule that drops it)"));
-            Status::Fail
-        }
-        _ => Status::Unknown,
-    };
 }
 
 /// The layers for workload `from` reaching an outside `dst`.
@@ -170,8 +182,7 @@ pub(super) fn to_outside(
     dst: IpAddr,
     port: Option<PortSpec>,
 ) -> Result<Why, NotFound> {
-    let a = find_workload(cx.model, from)?;
-    let wa = cx.model.workloads.get(a).ok_or_else(|| NotFound { message: "workload index out of range".into() })?;
+    let (a, wa) = workload(cx, from)?;
     let topology = &cx.analysis.topology;
     let mut steps = Why::layers();
     if let [s1, s2, s3, s4, s5] = steps.as_mut_slice() {
@@ -238,7 +249,7 @@ fn outbound(cx: &RuleContext<'_>, [route, firewall]: [&mut Step; 2], a: usize, o
         return firewall.set(Status::Unknown, "no source address to trace from");
     };
     let (proto, dport) = port.map_or((IpProto::Tcp, Some(PortRange::single(443))), |p| p.firewall_match());
-    let flow = Flow::new(proto, Endpoint::remote(subnet), Endpoint::remote(single(dst)), dport).entering(bridge.iface.clone());
+    let flow = Flow::new(proto, Endpoint::remote(subnet), Endpoint::remote(ipnet::IpNet::from(dst)), dport).entering(bridge.iface.clone());
     let trace = host.trace(&flow);
     // Layer 2: where the host's routes send it.
     match &trace.flow.out_iface {
@@ -262,17 +273,12 @@ fn outbound(cx: &RuleContext<'_>, [route, firewall]: [&mut Step; 2], a: usize, o
     if route.status == Status::Fail {
         return firewall.set(Status::Skip, "not reached: layer 2 fails first");
     }
-    let decided = trace.verdict.decided_by.as_ref().map_or_else(|| "several rules".to_string(), ToString::to_string);
-    firewall.evidence.push(format!("host firewall from `{}` to {dst}: {} by {decided}", bridge.name, trace.verdict.kind.as_str()));
-    firewall.status = match trace.verdict.kind {
-        VerdictKind::Accept => Status::Pass,
-        kind if kind.is_blocked() => {
-            firewall.fix =
-                Some(format!("allow `{}`'s subnet {subnet} to {dst} in DOCKER-USER (or remove the rule that drops it)", bridge.name));
-            Status::Fail
-        }
-        _ => Status::Unknown,
-    };
+    judge(
+        firewall,
+        &trace,
+        format!("host firewall from `{}` to {dst}", bridge.name),
+        format!("allow `{}`'s subnet {subnet} to {dst} in DOCKER-USER (or remove the rule that drops it)", bridge.name),
+    );
 }
 
 /// Cites the findings about the workload in the layer they belong to.
