@@ -18,6 +18,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `why FROM TO --port PORT MANIFEST --format json` in `dir`: (exit code, document).
+fn why_json(dir: &Path, manifest: &str, [from, to, port]: [&str; 3]) -> (Option<i32>, serde_json::Value) {
+    let out = netdoctor(&["why", from, to, "--port", port, manifest, "--format", "json"], dir);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+    (out.status.code(), doc)
+}
+
 /// Copies a fixture into a fresh directory, so paths in messages are short and stable.
 fn staged(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -143,11 +150,7 @@ fn host_network_flag_on_diff_and_check() {
 #[test]
 fn why_checks_the_name_the_client_is_configured_with() {
     let dir = staged("config-names.yaml");
-    let why = |from: &str, to: &str, port: &str| {
-        let out = netdoctor(&["why", from, to, "--port", port, "config-names.yaml", "--format", "json"], dir.path());
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
-        (out.status.code(), doc)
-    };
+    let why = |from: &str, to: &str, port: &str| why_json(dir.path(), "config-names.yaml", [from, to, port]);
     let (code, doc) = why("web/frontend", "backend/api", "tcp/8080");
     let dns = &doc["steps"][2];
     assert_eq!((code, dns["status"].as_str()), (Some(1), Some("fail")), "{doc:#}");
@@ -228,11 +231,7 @@ fn pods_of_one_owner_are_reported_per_behaviour() {
 #[test]
 fn why_from_the_ingress_controller_a_node_and_the_api_server() {
     let dir = staged("ingress.yaml");
-    let why = |from: &str, to: &str, port: &str| {
-        let out = netdoctor(&["why", from, to, "--port", port, "ingress.yaml", "--format", "json"], dir.path());
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
-        (out.status.code(), doc)
-    };
+    let why = |from: &str, to: &str, port: &str| why_json(dir.path(), "ingress.yaml", [from, to, port]);
     let step = |doc: &serde_json::Value, layer: usize| doc["steps"][layer - 1].clone();
     let (code, doc) = why("{ingress-controller}", "shop/web", "tcp/8080");
     assert_eq!((code, doc["verdict"].as_str()), (Some(0), Some("unknown")), "{doc:#}");
