@@ -113,12 +113,21 @@ pub fn load_focused(
         Ok(snapshot) => snapshot,
         Err(e) => return (Model::default(), vec![input_error(input, &e)], None),
     };
-    let (selected, _) = lower(&snapshot, selection, environment);
-    let focus = netdoctor_rules::Focus {
-        workloads: selected.workloads.iter().map(|w| w.name.clone()).collect(),
-        networks: selected.workloads.iter().flat_map(|w| w.attachments.iter().map(|a| a.network.clone())).collect(),
-    };
     let (model, errors) = lower(&snapshot, &Selection::default(), environment);
+    // The selected workloads of the whole model: of a selected project, or with a
+    // selected container (by name, or by an ID prefix of four characters or more).
+    let selected = model.workloads.iter().filter(|w| {
+        w.project.as_ref().is_some_and(|p| selection.projects.contains(p))
+            || w.live.as_ref().is_some_and(|l| {
+                l.containers
+                    .iter()
+                    .any(|c| selection.containers.iter().any(|s| *s == c.name || (s.len() >= 4 && c.id.starts_with(s.as_str()))))
+            })
+    });
+    let focus = netdoctor_rules::Focus {
+        workloads: selected.clone().map(|w| w.name.clone()).collect(),
+        networks: selected.flat_map(|w| w.attachments.iter().map(|a| a.network.clone())).collect(),
+    };
     (model, errors, Some(focus))
 }
 
