@@ -27,15 +27,6 @@ pub(crate) fn one_pod_per_workload(cluster: &Cluster) -> impl Iterator<Item = &P
     cluster.pods.iter().filter(move |p| seen.insert((p.namespace.as_str(), &p.owner)))
 }
 
-/// The pods of one namespace (through the engine's index: rules ask per policy and
-/// per Service, and a scan of every pod each time is quadratic on big clusters).
-pub(crate) fn pods_in<'e>(
-    engine: &'e netdoctor_engine::policy::PolicyEngine<'_>,
-    namespace: &str,
-) -> impl Iterator<Item = &'e Pod> + Clone + 'e {
-    engine.pods_in(namespace)
-}
-
 /// A selector label nobody carries, and the closest one that somebody does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LabelHint {

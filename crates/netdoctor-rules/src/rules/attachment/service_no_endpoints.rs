@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 use crate::rules::dns::is_cluster_dns_service;
-use crate::rules::k8s::{label_hint, list_names, mismatch_hint, namespaces_with_pods, pod_name, pods_in, probable_maker};
+use crate::rules::k8s::{label_hint, list_names, mismatch_hint, namespaces_with_pods, pod_name, probable_maker};
 use netdoctor_model::k8s::{LabelSelector, ServiceType};
 
 declare_rule! {
@@ -56,7 +56,7 @@ impl Check for ServiceNoEndpoints {
             let selector = LabelSelector::from_labels(labels.clone());
             let name = format!("{}/{}", svc.namespace, svc.name);
             let matched: Vec<_> =
-                pods_in(engine, &svc.namespace).filter(|p| netdoctor_engine::policy::matches(&selector, &p.labels)).collect();
+                engine.pods_in(&svc.namespace).filter(|p| netdoctor_engine::policy::matches(&selector, &p.labels)).collect();
             if !matched.is_empty() {
                 if matched.iter().all(|p| p.replicas == 0) {
                     let workloads = list_names(matched.iter().map(|p| p.workload_name()), 3);
@@ -102,7 +102,7 @@ impl Check for ServiceNoEndpoints {
                 ));
                 continue;
             }
-            let candidates = pods_in(engine, &svc.namespace).map(|p| &p.labels);
+            let candidates = engine.pods_in(&svc.namespace).map(|p| &p.labels);
             let hint = mismatch_hint(&selector, candidates.clone(), "pods").map(|h| format!(" ({h})")).unwrap_or_default();
             let help = match label_hint(&selector, candidates).filter(|h| h.is_typo()) {
                 Some(h) => format!("change `{}` to `{}` in the selector of `{name}` (or label the pods `{}`)", h.asked, h.closest, h.asked),

@@ -1,7 +1,7 @@
 //! ND112: a Service `targetPort` that the selected pods do not declare.
 
 use crate::prelude::*;
-use crate::rules::k8s::{list_names, namespaces_with_pods, pods_in};
+use crate::rules::k8s::{list_names, namespaces_with_pods};
 use netdoctor_model::k8s::{LabelSelector, PortRef, ServiceType};
 
 declare_rule! {
@@ -45,7 +45,7 @@ impl Check for ServicePortMismatch {
                 continue;
             }
             let selector = LabelSelector::from_labels(labels.clone());
-            let pods: Vec<_> = pods_in(engine, &svc.namespace).filter(|p| netdoctor_engine::policy::matches(&selector, &p.labels)).collect();
+            let pods: Vec<_> = engine.pods_in(&svc.namespace).filter(|p| netdoctor_engine::policy::matches(&selector, &p.labels)).collect();
             if pods.is_empty() {
                 continue; // ND111
             }

@@ -1,7 +1,7 @@
 //! ND602: too many policies per pod, too many rules per policy, and stale policies.
 
 use crate::prelude::*;
-use crate::rules::k8s::{label_hint, list_names, namespaces_with_pods, pods_in, probable_maker};
+use crate::rules::k8s::{label_hint, list_names, namespaces_with_pods, probable_maker};
 use netdoctor_model::k8s::PolicyType;
 use std::collections::BTreeSet;
 
@@ -46,7 +46,9 @@ impl Check for PolicyBloat {
         for (i, policy) in k8s.network_policies.iter().enumerate() {
             let name = policy.full_name();
             let stale = with_pods.contains(policy.namespace.as_str()) && engine.policy_classes(i).is_empty();
-            let typo = label_hint(&policy.pod_selector, pods_in(engine, &policy.namespace).map(|p| &p.labels)).is_some_and(|h| h.is_typo());
+            // A near miss (ND402's) is looked for only in a policy that selects nothing.
+            let typo = stale
+                && label_hint(&policy.pod_selector, engine.pods_in(&policy.namespace).map(|p| &p.labels)).is_some_and(|h| h.is_typo());
             let made_by_operator = stale.then(|| probable_maker(k8s, &policy.namespace, &policy.pod_selector.match_labels)).flatten();
             if let Some(cr) = made_by_operator {
                 out.report(

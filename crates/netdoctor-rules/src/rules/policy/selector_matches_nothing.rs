@@ -1,7 +1,7 @@
 //! ND402: NetworkPolicy selectors that match no pod or namespace.
 
 use crate::prelude::*;
-use crate::rules::k8s::{label_hint, mismatch_hint, namespaces_with_pods, pods_in, probable_maker};
+use crate::rules::k8s::{label_hint, mismatch_hint, namespaces_with_pods, probable_maker};
 use netdoctor_engine::policy::TieredSource;
 use netdoctor_model::calico::SelectorExpr;
 use netdoctor_model::k8s::{LabelSelector, Labels, NetworkPolicy, PolicyPeer, PolicyRule};
@@ -60,7 +60,7 @@ impl Check for SelectorMatchesNothing {
             let name = policy.full_name();
             let selects_nothing = with_pods.contains(policy.namespace.as_str()) && engine.policy_classes(i).is_empty();
             if selects_nothing && !policy.pod_selector.is_empty() {
-                let candidates = pods_in(engine, &policy.namespace).map(|p| &p.labels);
+                let candidates = engine.pods_in(&policy.namespace).map(|p| &p.labels);
                 if let Some(hint) = label_hint(&policy.pod_selector, candidates).filter(|h| h.is_typo()) {
                     out.report(
                         &policy.origin,
